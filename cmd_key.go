@@ -1,0 +1,4 @@
+package main
+
+// runKey is being built; the owner replaces this file.
+func runKey(s *IO, args []string) error { return usageErrorf("key is not built yet") }

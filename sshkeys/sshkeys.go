@@ -1,0 +1,121 @@
+// Package sshkeys understands the private keys people bring to gitjira:
+// it detects the format (OpenSSH, PEM, PKCS#8, PuTTY .ppk), decrypts,
+// fingerprints, converts and generates keys. It has no UI code.
+package sshkeys
+
+import (
+	"crypto"
+	"errors"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Format names a private key file format, as printed by `gitjira key inspect`.
+type Format string
+
+// The formats gitjira reads. The string values are part of the CLI's JSON contract.
+const (
+	FormatOpenSSH Format = "openssh"
+	FormatPKCS1   Format = "pem-pkcs1"
+	FormatSEC1    Format = "pem-sec1"
+	FormatPKCS8   Format = "pkcs8"
+	FormatPPKv2   Format = "ppk-v2"
+	FormatPPKv3   Format = "ppk-v3"
+	FormatDSAPEM  Format = "pem-dsa"
+)
+
+// Key is a parsed private key. For an encrypted key that has not been
+// decrypted yet, Signer and Private are nil; PublicKey, Fingerprint and
+// AuthorizedKey are set when the format carries the public half in the clear
+// (OpenSSH, PPK), and empty/nil otherwise.
+type Key struct {
+	Format      Format
+	Type        string // ssh key type: ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256, ...
+	Bits        int
+	Comment     string
+	Encrypted   bool
+	Fingerprint string // "SHA256:..." as ssh-keygen -l prints it
+	// AuthorizedKey is the authorized_keys line (no trailing newline) to paste on the git host.
+	AuthorizedKey string
+	PublicKey     ssh.PublicKey
+	// Signer signs for the SSH client; RSA keys sign with rsa-sha2-256/512, never SHA-1.
+	Signer  ssh.Signer
+	Private crypto.PrivateKey // *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey (value), *dsa.PrivateKey
+}
+
+// Sentinel errors, wrapped with %w by the typed errors and messages below.
+var (
+	ErrPassphraseNeeded = errors.New("passphrase needed")
+	ErrWrongPassphrase  = errors.New("wrong passphrase")
+	ErrTooLarge         = errors.New("input too large")
+	ErrEmpty            = errors.New("empty input")
+	ErrNotAKey          = errors.New("not a private key")
+	ErrCorrupt          = errors.New("corrupt key")
+	ErrUnsupported      = errors.New("unsupported key")
+)
+
+// MaxInputSize is the largest key input accepted (1 MiB).
+const MaxInputSize = 1 << 20
+
+// PublicKeyGivenError says the input is public material (authorized_keys line,
+// .pub file, RFC 4716 block, PEM PUBLIC KEY, OpenSSH certificate) where a
+// private key belongs. Kind describes what was found, e.g. "OpenSSH public key".
+type PublicKeyGivenError struct {
+	Kind        string
+	Fingerprint string // of the public key, when it could be parsed
+}
+
+// PassphraseMissingError is returned by Parse for an encrypted key. Key holds
+// what is known before decryption (Format, Encrypted, and for OpenSSH/PPK the
+// public half and fingerprint). It wraps ErrPassphraseNeeded.
+type PassphraseMissingError struct {
+	Key *Key
+}
+
+// UnsupportedKeyError names a key type Go's SSH stack cannot sign with
+// (Ed448, X448, ...) and the command that makes a supported key.
+type UnsupportedKeyError struct {
+	Type string
+}
+
+// FormatError says what is wrong with input that looked like a key but could
+// not be read (truncated, bad base64, bad MAC...). It wraps ErrCorrupt or ErrNotAKey.
+type FormatError struct {
+	Format Format // may be empty when the format could not be detected
+	Reason string
+	Err    error
+}
+
+// Parse reads a private key. For an encrypted key it returns
+// *PassphraseMissingError (whose Key carries what is known) and a nil *Key.
+// func Parse(raw []byte) (*Key, error)
+
+// ParseWithPassphrase reads and decrypts a private key. A wrong passphrase is
+// ErrWrongPassphrase (errors.Is), distinct from corrupt input. The passphrase
+// never appears in any error message. For an unencrypted key the passphrase is ignored.
+// func ParseWithPassphrase(raw, passphrase []byte) (*Key, error)
+
+// Normalize cleans up a pasted key: CRLF/CR, indentation, blank lines,
+// missing final newline, base64 body pasted as one line. It refuses input over MaxInputSize.
+// func Normalize(raw []byte) ([]byte, error)
+
+// Fingerprint returns "SHA256:..." for a public key, as ssh-keygen -l prints it.
+// func Fingerprint(pub ssh.PublicKey) string
+
+// --- convert.go / generate.go (conversion and generation) ---
+
+// Convert encodes a decrypted key (k.Private != nil) in the given format.
+// FormatOpenSSH may be encrypted with newPassphrase (nil = none); FormatPKCS1/SEC1/PKCS8
+// are written as the "OpenSSL PEM" format (PKCS#1 for RSA, SEC1 for ECDSA,
+// PKCS#8 for Ed25519 when asked for "pem"); FormatPPKv3 is PuTTY's v3 format.
+// func Convert(k *Key, to Format, newPassphrase []byte) ([]byte, error)
+
+// GenerateOptions describes a new key pair. Validate fills defaults (ed25519; rsa 4096; ecdsa 256).
+// type GenerateOptions struct { Type string; Bits int; Format Format; Comment string; Passphrase []byte }
+
+// Generate makes a key pair and returns the parsed Key and the encoded private key file.
+// func Generate(opts GenerateOptions) (*Key, []byte, error)
+
+// WriteKeyPair writes the private key file (0600, created exclusively: an existing
+// file is never overwritten) and the .pub beside it (0644), atomically.
+// func WriteKeyPair(path string, private []byte, authorizedKey string) error
