@@ -28,9 +28,11 @@ package jira
 // index.go (owner: jira-store)
 //   func IssueKeys(message string) []string                                  // Jira key syntax rules
 //   type Index struct{...}; func OpenIndex(p Paths) *Index
-//   func (ix *Index) Update(repo Repository) (added int, keys int, err error) // incremental, from the mirror
+//   func (ix *Index) Update(repo Repository) (UpdateResult, error)           // incremental, from the mirror
+//   type UpdateResult struct{ Added []CommitRef /* new commits mentioning allowed keys, oldest first */; New, Commits, IssueKeys int }
+//   (CHANGED from (added int, keys int, err error): `repos fetch --link` needs the new commits themselves)
 //   func (ix *Index) Lookup(issueKey string) ([]CommitRef, error)            // across repositories, newest first
-//   type CommitRef struct{ Repository, SHA, Author string; Date time.Time; Subject string }
+//   type CommitRef struct{ Repository, SHA, Author string; Date time.Time; Subject string; Keys []string /* allowed keys it mentions */ }
 //   func AddRepository(p Paths, r Repository, keyBytes []byte) (Repository, error) // store key, index mirror, add to list
 //
 // client.go (owner: jira-client)

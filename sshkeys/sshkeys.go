@@ -41,6 +41,10 @@ type Key struct {
 	// Signer signs for the SSH client; RSA keys sign with rsa-sha2-256/512, never SHA-1.
 	Signer  ssh.Signer
 	Private crypto.PrivateKey // *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey (value), *dsa.PrivateKey
+	// Warnings are one-line notes about a key that was read but may be
+	// refused elsewhere: DSA keys (OpenSSH 7.0+ servers refuse ssh-dss) and
+	// RSA keys under 2048 bits. Empty for a good key.
+	Warnings []string
 }
 
 // Sentinel errors, wrapped with %w by the typed errors and messages below.
@@ -83,24 +87,13 @@ type UnsupportedKeyError struct {
 type FormatError struct {
 	Format Format // may be empty when the format could not be detected
 	Reason string
-	Err    error
+	// Hint says what to do next; when empty, Error uses a default for Err.
+	Hint string
+	Err  error
 }
 
-// Parse reads a private key. For an encrypted key it returns
-// *PassphraseMissingError (whose Key carries what is known) and a nil *Key.
-// func Parse(raw []byte) (*Key, error)
-
-// ParseWithPassphrase reads and decrypts a private key. A wrong passphrase is
-// ErrWrongPassphrase (errors.Is), distinct from corrupt input. The passphrase
-// never appears in any error message. For an unencrypted key the passphrase is ignored.
-// func ParseWithPassphrase(raw, passphrase []byte) (*Key, error)
-
-// Normalize cleans up a pasted key: CRLF/CR, indentation, blank lines,
-// missing final newline, base64 body pasted as one line. It refuses input over MaxInputSize.
-// func Normalize(raw []byte) ([]byte, error)
-
-// Fingerprint returns "SHA256:..." for a public key, as ssh-keygen -l prints it.
-// func Fingerprint(pub ssh.PublicKey) string
+// Parse, ParseWithPassphrase (parse.go), Normalize (normalize.go) and
+// Fingerprint (fingerprint.go) implement the reading half of the package.
 
 // --- convert.go / generate.go (conversion and generation) ---
 

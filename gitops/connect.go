@@ -1,0 +1,379 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// DefaultTimeout bounds TCP dial + SSH handshake + authentication.
+const DefaultTimeout = 20 * time.Second
+
+// clientVersion is sent in the SSH identification string; server logs show it.
+const clientVersion = "SSH-2.0-gitjira"
+
+// ConnectOptions says where to connect and with what key.
+type ConnectOptions struct {
+	Endpoint       *Endpoint
+	Signer         ssh.Signer
+	KnownHostsFile string // "" = DefaultKnownHostsFile()
+	// TrustFingerprint accepts an unknown host only if its key has this
+	// SHA256 fingerprint, and then records it in KnownHostsFile. It never
+	// overrides a changed key.
+	TrustFingerprint string
+	Timeout          time.Duration // dial+handshake+auth; default 20s
+}
+
+// Validate checks the options and fills the defaults (known_hosts file,
+// timeout, canonical fingerprint).
+func (o *ConnectOptions) Validate() error {
+	if o.Endpoint == nil {
+		return ErrNoEndpoint
+	}
+	if o.Signer == nil {
+		return ErrNoSigner
+	}
+	if o.KnownHostsFile == "" {
+		o.KnownHostsFile = DefaultKnownHostsFile()
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	fp, err := normalizeFingerprint(o.TrustFingerprint)
+	if err != nil {
+		return err
+	}
+	o.TrustFingerprint = fp
+	return nil
+}
+
+// String describes the options without any secret.
+func (o ConnectOptions) String() string {
+	ep, key := "(none)", "(none)"
+	if o.Endpoint != nil {
+		ep = o.Endpoint.String()
+	}
+	if o.Signer != nil {
+		key = ssh.FingerprintSHA256(o.Signer.PublicKey())
+	}
+	return fmt.Sprintf("connect %s with key %s", ep, key)
+}
+
+// Dial connects to the endpoint's SSH server, verifies its host key against
+// the known_hosts file and authenticates with the signer (publickey only).
+// ctx and o.Timeout both bound the whole of TCP dial, SSH handshake and
+// authentication: a server that accepts TCP and then says nothing fails with
+// a *NetError of kind "timeout" when the timeout expires, and cancelling ctx
+// returns at once. It returns the client and the host key's SHA256
+// fingerprint. Errors are classified: *HostKeyError, *AuthError, *NetError.
+func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
+	if err := o.Validate(); err != nil {
+		return nil, "", err
+	}
+	ep := o.Endpoint
+	addr := ep.Addr()
+	hk, err := newHostKeyCheck(o.KnownHostsFile, ep, o.TrustFingerprint)
+	if err != nil {
+		return nil, "", err
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+
+	fail := func(err error, stage string) (*ssh.Client, string, error) {
+		if perr := parent.Err(); perr != nil && errors.Is(perr, context.Canceled) {
+			return nil, hk.fingerprint, fmt.Errorf("connecting to %s: %w", addr, perr)
+		}
+		if hk.err != nil {
+			return nil, hk.fingerprint, hk.err
+		}
+		if ctx.Err() != nil {
+			return nil, hk.fingerprint, &NetError{Kind: NetTimeout, Addr: addr, Stage: stage, Timeout: o.Timeout, Err: ctx.Err()}
+		}
+		return nil, hk.fingerprint, classifyDial(err, addr, stage, o, hk)
+	}
+
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fail(err, "dial")
+	}
+	// ssh.NewClientConn has no context: bound it with a deadline (a silent
+	// server) and a close on cancel (the user gave up).
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+
+	cfg := &ssh.ClientConfig{
+		User:              ep.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(o.Signer)},
+		HostKeyCallback:   hk.callback,
+		HostKeyAlgorithms: hk.algorithms(),
+		ClientVersion:     clientVersion,
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if !stop() {
+		// The context fired (timeout or cancel) and closed the connection.
+		if err == nil {
+			c.Close()
+		}
+		return fail(ctx.Err(), "handshake")
+	}
+	if err != nil {
+		conn.Close()
+		return fail(err, "handshake")
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return ssh.NewClient(c, chans, reqs), hk.fingerprint, nil
+}
+
+// classifyDial turns a dial or handshake error into a typed error, using
+// what Dial knows (user, key, known keys).
+func classifyDial(err error, addr, stage string, o ConnectOptions, hk *hostKeyCheck) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unable to authenticate"):
+		pub := o.Signer.PublicKey()
+		return &AuthError{
+			User:          o.Endpoint.User,
+			Fingerprint:   ssh.FingerprintSHA256(pub),
+			AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))),
+			Err:           err,
+		}
+	case strings.Contains(msg, "no common algorithm for host key"):
+		// We restricted the host-key algorithms to the types recorded for the
+		// host and the server has none of them: its keys were replaced.
+		if known := hk.knownFingerprints(); len(known) > 0 {
+			return &HostKeyError{Host: o.Endpoint.KnownHostsName(), Known: known, KnownHostsFile: hk.file}
+		}
+	}
+	return classify(err, addr, stage)
+}
+
+// UploadPackSession is a running git-upload-pack on the server, in one SSH
+// session: write the client's pkt-lines to Stdin, read the server's from
+// Stdout. Stderr is captured (first 64 KiB) for error messages.
+type UploadPackSession struct {
+	Stdin   io.WriteCloser
+	Stdout  io.Reader
+	Path    string // the repository path asked for
+	Command string // the remote command line
+
+	session *ssh.Session
+	stderr  *capBuffer
+	stop    func() bool
+
+	waitOnce sync.Once
+	waitErr  error
+}
+
+// OpenUploadPack starts `git-upload-pack '<path>'` on the server. Cancelling
+// ctx closes the session, which unblocks reads and writes. The caller reads
+// the ref advertisement from Stdout, then Closes (or Waits).
+func OpenUploadPack(ctx context.Context, client *ssh.Client, path string) (*UploadPackSession, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sess, err := client.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("opening an SSH session: %w", classify(err, client.RemoteAddr().String(), ""))
+	}
+	s := &UploadPackSession{
+		Path:    path,
+		Command: "git-upload-pack " + shellQuote(path),
+		session: sess,
+		stderr:  &capBuffer{max: 64 << 10},
+	}
+	if s.Stdin, err = sess.StdinPipe(); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	if s.Stdout, err = sess.StdoutPipe(); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	sess.Stderr = s.stderr
+	if err := sess.Start(s.Command); err != nil {
+		sess.Close()
+		return nil, fmt.Errorf("starting %s: %w", s.Command, err)
+	}
+	s.stop = context.AfterFunc(ctx, func() { sess.Close() })
+	return s, nil
+}
+
+// Stderr returns what the server wrote on stderr so far.
+func (s *UploadPackSession) Stderr() string { return s.stderr.String() }
+
+// Wait waits for git-upload-pack to exit (close Stdin first, or it may wait
+// for more input). A non-zero exit is classified with stderr into
+// *RepoNotFoundError or *RemoteCommandError.
+func (s *UploadPackSession) Wait() error {
+	s.waitOnce.Do(func() {
+		err := s.session.Wait()
+		s.stop()
+		if err != nil {
+			s.waitErr = s.classifyExit(err)
+		}
+	})
+	return s.waitErr
+}
+
+// Close ends the session without waiting for a clean exit.
+func (s *UploadPackSession) Close() error {
+	s.stop()
+	err := s.session.Close()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// Failure explains why reading from the session failed: when the server
+// said why on stderr or with its exit status, that (typed) reason; else
+// readErr. Use it when decoding the advertisement or the pack fails.
+func (s *UploadPackSession) Failure(readErr error) error {
+	// The server closes stdout before its exit status arrives; give it a
+	// moment so the status and stderr are known.
+	done := make(chan error, 1)
+	go func() { done <- s.Wait() }()
+	var waitErr error
+	select {
+	case waitErr = <-done:
+	case <-time.After(2 * time.Second):
+	}
+	if typed := s.classifyStderr(); typed != nil {
+		return typed
+	}
+	if waitErr != nil {
+		return waitErr
+	}
+	return readErr
+}
+
+func (s *UploadPackSession) classifyExit(err error) error {
+	if typed := s.classifyStderr(); typed != nil {
+		return typed
+	}
+	var exit *ssh.ExitError
+	if errors.As(err, &exit) {
+		detail := fmt.Sprintf("exit status %d", exit.ExitStatus())
+		if line := oneLine(s.Stderr()); line != "" {
+			detail = line
+		}
+		if exit.ExitStatus() == 127 {
+			return &RemoteCommandError{Command: s.Command, Detail: detail}
+		}
+		return &RepoNotFoundError{Path: s.Path, Detail: detail}
+	}
+	return err
+}
+
+// notFoundPhrases are what git and the big hosts print for a missing or
+// forbidden repository (git, GitHub, GitLab, Gitea, Bitbucket, gitolite).
+var notFoundPhrases = []string{
+	"does not appear to be a git repository",
+	"not a git repository",
+	"repository not found",
+	"not found",
+	"could not be found",
+	"does not exist",
+	"no such file or directory",
+	"access denied",
+	"permission denied",
+	"denied by",
+	"you don't have permission",
+}
+
+// commandPhrases mean the server cannot run git-upload-pack at all.
+var commandPhrases = []string{
+	"command not found",
+	"not a git command",
+	"unknown command",
+	"is not allowed",
+	"this service allows sftp connections only",
+	"interactive git shell is not enabled",
+	"fatal: unrecognized command",
+}
+
+func (s *UploadPackSession) classifyStderr() error {
+	text := strings.ToLower(s.Stderr())
+	if text == "" {
+		return nil
+	}
+	for _, p := range commandPhrases {
+		if strings.Contains(text, p) {
+			return &RemoteCommandError{Command: s.Command, Detail: firstMeaningfulLine(s.Stderr())}
+		}
+	}
+	for _, p := range notFoundPhrases {
+		if strings.Contains(text, p) {
+			return &RepoNotFoundError{Path: s.Path, Detail: firstMeaningfulLine(s.Stderr())}
+		}
+	}
+	return nil
+}
+
+// firstMeaningfulLine returns the first non-blank stderr line, trimmed.
+func firstMeaningfulLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			if len(l) > 200 {
+				l = l[:200] + "..."
+			}
+			return l
+		}
+	}
+	return ""
+}
+
+// shellQuote quotes a path for the remote shell the way git's sq_quote does:
+// inside single quotes, with ' and ! escaped.
+func shellQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\'', '!':
+			b.WriteString("'\\")
+			b.WriteByte(s[i])
+			b.WriteByte('\'')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// capBuffer keeps the first max bytes written to it; safe for concurrent use.
+type capBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (c *capBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if room := c.max - len(c.buf); room > 0 {
+		if len(p) < room {
+			room = len(p)
+		}
+		c.buf = append(c.buf, p[:room]...)
+	}
+	return len(p), nil
+}
+
+func (c *capBuffer) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.buf)
+}

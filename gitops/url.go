@@ -1,0 +1,347 @@
+package gitops
+
+import (
+	"net"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// DefaultUser is the SSH user name when the location names none: git hosts
+// (GitHub, GitLab, Gitea, Bitbucket) all serve repositories as "git".
+const DefaultUser = "git"
+
+// DefaultPort is the SSH port used when the location names none.
+const DefaultPort = 22
+
+// Endpoint is a parsed repository location on an SSH git host.
+type Endpoint struct {
+	User          string   // default "git"
+	Host          string   // DNS name or IP, as dialled (after ~/.ssh/config HostName); IPv6 without brackets
+	Port          int      // default 22
+	Path          string   // as given, e.g. "/srv/git/repo.git" or "org/repo.git" (scp-like: relative); "~/x" for ssh://host/~/x
+	Alias         string   // the ~/.ssh/config Host alias used, if any
+	IdentityFiles []string // IdentityFile entries for this host (expanded paths), key candidates
+	Original      string   // the text the user typed
+
+	// Which parts the location spelled out; ~/.ssh/config only fills the others
+	// (OpenSSH gives the command line precedence over the config file too).
+	userGiven, portGiven bool
+}
+
+// knownForges maps https hosts to the SSH host that serves the same
+// repositories, to suggest git@host:path for a pasted https URL.
+var knownForges = map[string]string{
+	"github.com":    "github.com",
+	"gitlab.com":    "gitlab.com",
+	"bitbucket.org": "bitbucket.org",
+	"codeberg.org":  "codeberg.org",
+	"gitea.com":     "gitea.com",
+	"git.sr.ht":     "git.sr.ht",
+}
+
+// ParseURL parses a repository location: ssh://[user@]host[:port]/path,
+// git+ssh:// and ssh+git:// (same thing), or scp-like [user@]host:path, with
+// IPv6 hosts in brackets. The user defaults to "git" and the port to 22.
+// http(s)://, git://, file:// and local paths are refused with a *URLError
+// that says gitjira connects over SSH and shows the form to use.
+func ParseURL(s string) (*Endpoint, error) {
+	orig := s
+	s = strings.TrimSpace(s)
+	fail := func(reason, suggest string) (*Endpoint, error) {
+		return nil, &URLError{Input: orig, Reason: reason, Suggest: suggest}
+	}
+	if s == "" {
+		return fail("no repository location given", "")
+	}
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			return fail("a repository location has no spaces", "")
+		}
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return fail("the location contains control or invalid characters", "")
+		}
+	}
+	var ep *Endpoint
+	var reason, suggest string
+	if i := strings.Index(s, "://"); i >= 0 {
+		ep, reason, suggest = parseSchemeURL(s, strings.ToLower(s[:i]))
+	} else {
+		ep, reason, suggest = parseSCP(s)
+	}
+	if reason != "" {
+		return fail(reason, suggest)
+	}
+	if r := checkParts(ep); r != "" {
+		return fail(r, "")
+	}
+	ep.Original = orig
+	return ep, nil
+}
+
+func parseSchemeURL(s, scheme string) (*Endpoint, string, string) {
+	switch scheme {
+	case "ssh", "git+ssh", "ssh+git":
+	case "http", "https":
+		return nil, "HTTP(S) locations are not supported", forgeSuggestion(s)
+	case "git":
+		return nil, "the git:// protocol is not supported (it is unauthenticated)", forgeSuggestion(s)
+	case "file":
+		return nil, "local repositories are not supported", ""
+	default:
+		return nil, "unsupported scheme " + strconv.Quote(scheme), ""
+	}
+	// Like git, take the parts literally: no percent-decoding, and '?' or
+	// '#' are part of the path (git passes the path to the server as is).
+	rest := s[strings.Index(s, "://")+3:]
+	authority, p := rest, ""
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		authority, p = rest[:i], rest[i:]
+	}
+	ep := &Endpoint{User: DefaultUser, Port: DefaultPort}
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		ep.User = authority[:at]
+		ep.userGiven = true
+		authority = authority[at+1:]
+		if strings.Contains(ep.User, ":") {
+			return nil, "passwords are not used: gitjira signs in with a key", ""
+		}
+	}
+	if authority == "" {
+		return nil, "no host in the URL", ""
+	}
+	host, port := authority, ""
+	if strings.HasPrefix(authority, "[") {
+		end := strings.IndexByte(authority, ']')
+		if end < 0 {
+			return nil, "missing ']' after the host", ""
+		}
+		host = authority[1:end]
+		after := authority[end+1:]
+		if after != "" {
+			if !strings.HasPrefix(after, ":") {
+				return nil, "expected ':port' after ']'", ""
+			}
+			port = after[1:]
+			if port == "" {
+				return nil, "empty port after ':'", ""
+			}
+		}
+	} else if i := strings.LastIndexByte(authority, ':'); i >= 0 {
+		host, port = authority[:i], authority[i+1:]
+		if port == "" {
+			return nil, "empty port after ':'", ""
+		}
+		if strings.Contains(host, ":") {
+			return nil, "an IPv6 address goes in brackets, as in ssh://git@[::1]:22/path", ""
+		}
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || port[0] == '+' {
+			return nil, "the port must be a number from 1 to 65535", ""
+		}
+		ep.Port = n
+		ep.portGiven = true
+	}
+	ep.Host = host
+	ep.Path = p
+	// git treats ssh://host/~user/repo as a path relative to a home
+	// directory and sends it without the leading slash.
+	if strings.HasPrefix(ep.Path, "/~") {
+		ep.Path = ep.Path[1:]
+	}
+	return ep, "", ""
+}
+
+func parseSCP(s string) (*Endpoint, string, string) {
+	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") ||
+		strings.HasPrefix(s, "~") || s == "." || s == ".." || isWindowsPath(s) {
+		return nil, "local paths are not supported", ""
+	}
+	ep := &Endpoint{User: DefaultUser, Port: DefaultPort}
+	rest := s
+	// A user name ends at an '@' that comes before the host's ':', '/' or '['.
+	if at := strings.IndexByte(rest, '@'); at >= 0 {
+		if stop := strings.IndexAny(rest, ":/["); stop < 0 || at < stop {
+			ep.User = rest[:at]
+			ep.userGiven = true
+			rest = rest[at+1:]
+		}
+	}
+	var hostPart string
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return nil, "missing ']' after the host", ""
+		}
+		hostPart = rest[1:end]
+		rest = rest[end+1:]
+		if !strings.HasPrefix(rest, ":") {
+			return nil, "expected ':' and a path after ']'", ""
+		}
+		rest = rest[1:]
+		if net.ParseIP(hostPart) == nil {
+			// git also accepts "[host:port]:path" (and "[user@host:port]:path") to give a port in scp-like form.
+			if at := strings.LastIndexByte(hostPart, '@'); at >= 0 {
+				if ep.userGiven {
+					return nil, "two user names in the location", ""
+				}
+				ep.User = hostPart[:at]
+				ep.userGiven = true
+				hostPart = hostPart[at+1:]
+			}
+			h, p, err := net.SplitHostPort(hostPart)
+			if err != nil {
+				return nil, "a bracketed host must be an IPv6 address or host:port", ""
+			}
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, "the port must be a number from 1 to 65535", ""
+			}
+			hostPart, ep.Port, ep.portGiven = h, n, true
+		}
+	} else {
+		// git's rule: scp-like only when a ':' comes before any '/'.
+		c := strings.IndexByte(rest, ':')
+		if sl := strings.IndexByte(rest, '/'); c < 0 || (sl >= 0 && sl < c) {
+			return nil, "not an SSH location (expected host:path after the user)", ""
+		}
+		hostPart, rest = rest[:c], rest[c+1:]
+	}
+	ep.Host = hostPart
+	ep.Path = rest
+	return ep, "", ""
+}
+
+func isWindowsPath(s string) bool {
+	return len(s) >= 3 && s[1] == ':' && (s[2] == '\\' || s[2] == '/') &&
+		((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))
+}
+
+// checkParts validates what both forms produce and returns a reason, or "".
+func checkParts(ep *Endpoint) string {
+	if ep.User == "" {
+		return "empty user name before '@'"
+	}
+	// A leading '-' would be read as an option by an ssh client that we
+	// might hand the location to (the CVE-2017-1000117 family).
+	if strings.HasPrefix(ep.User, "-") || strings.HasPrefix(ep.Host, "-") {
+		return "the user and host cannot start with '-'"
+	}
+	if strings.ContainsAny(ep.User, "@:/[]") {
+		return "invalid user name " + strconv.Quote(ep.User)
+	}
+	if ep.Host == "" {
+		return "no host name"
+	}
+	// IP addresses, or DNS-style names (with '_', which ssh_config aliases
+	// use); IPv6 zones ("fe80::1%eth0") are refused by both.
+	if net.ParseIP(ep.Host) == nil {
+		for _, r := range ep.Host {
+			if !(r == '-' || r == '.' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+				return "invalid host name " + strconv.Quote(ep.Host)
+			}
+		}
+		if len(ep.Host) > 253 {
+			return "host name too long"
+		}
+	}
+	p := ep.Path
+	if p == "" || p == "/" || p == "~" || p == "~/" {
+		return "no repository path after the host"
+	}
+	if strings.ContainsRune(p, 0) {
+		return "the path contains a NUL byte"
+	}
+	return ""
+}
+
+// forgeSuggestion turns https://github.com/org/repo(.git) into
+// git@github.com:org/repo.git for hosts known to serve the same path over SSH.
+func forgeSuggestion(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	host, ok := knownForges[strings.ToLower(u.Hostname())]
+	if !ok {
+		return ""
+	}
+	p := strings.Trim(u.Path, "/")
+	if p == "" || strings.ContainsAny(p, " \t") {
+		return ""
+	}
+	if !strings.HasSuffix(p, ".git") {
+		p += ".git"
+	}
+	return DefaultUser + "@" + host + ":" + p
+}
+
+// String returns the canonical form: ssh://user@host:port/path for absolute
+// paths, and user@host:path (scp-like) for paths relative to the account's
+// home directory, which the ssh:// form cannot express except through ~/.
+func (e *Endpoint) String() string {
+	host := e.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	user := e.User
+	if user == "" {
+		user = DefaultUser
+	}
+	port := e.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	p := e.Path
+	switch {
+	case strings.HasPrefix(p, "/~") && port == DefaultPort:
+		// ssh://host/~x would mean the home-relative "~x"; keep the absolute path.
+		return user + "@" + host + ":" + p
+	case strings.HasPrefix(p, "/~"):
+		// "//~x" names the same file and is not read as home-relative.
+		return "ssh://" + user + "@" + host + ":" + strconv.Itoa(port) + "/" + p
+	case strings.HasPrefix(p, "/"):
+		return "ssh://" + user + "@" + host + ":" + strconv.Itoa(port) + p
+	case port == DefaultPort:
+		return user + "@" + host + ":" + p
+	case strings.HasPrefix(p, "~"):
+		return "ssh://" + user + "@" + host + ":" + strconv.Itoa(port) + "/" + p
+	default:
+		// Relative to the home directory on a non-standard port: git-upload-pack
+		// expands "~/" itself, so this names the same repository.
+		return "ssh://" + user + "@" + host + ":" + strconv.Itoa(port) + "/~/" + p
+	}
+}
+
+// Addr returns host:port for dialling ("[::1]:22" for IPv6).
+func (e *Endpoint) Addr() string {
+	port := e.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	return net.JoinHostPort(e.Host, strconv.Itoa(port))
+}
+
+// KnownHostsName returns the host as known_hosts writes it: "host" on port
+// 22, "[host]:port" otherwise.
+func (e *Endpoint) KnownHostsName() string {
+	if e.Port == 0 || e.Port == DefaultPort {
+		return e.Host
+	}
+	return "[" + e.Host + "]:" + strconv.Itoa(e.Port)
+}
+
+// RepoName returns the last path element without ".git", e.g. "repo" for
+// git@host:org/repo.git; the host name when the path has no usable element.
+func (e *Endpoint) RepoName() string {
+	p := strings.TrimRight(e.Path, "/")
+	name := strings.TrimSuffix(path.Base(p), ".git")
+	if name == "" || name == "." || name == "/" || strings.HasPrefix(name, "~") {
+		return e.Host
+	}
+	return name
+}

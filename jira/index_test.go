@@ -1,0 +1,487 @@
+package jira
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// gitRepo drives the real git CLI on a work tree, with fixed identities and
+// increasing dates so every run makes the same history.
+type gitRepo struct {
+	t    testing.TB
+	dir  string
+	tick int
+}
+
+func gitEnv() []string {
+	return append(os.Environ(),
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME=/nonexistent",
+		"GIT_AUTHOR_NAME=Ada Author", "GIT_AUTHOR_EMAIL=ada@example.com",
+		"GIT_COMMITTER_NAME=Cy Committer", "GIT_COMMITTER_EMAIL=cy@example.com")
+}
+
+func runGit(t testing.TB, dir string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(gitEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func newGitRepo(t testing.TB) *gitRepo {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is missing: run `make deps`")
+	}
+	dir := filepath.Join(t.TempDir(), "src")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, dir, nil, "init", "-q", "-b", "main")
+	return &gitRepo{t: t, dir: dir}
+}
+
+func (g *gitRepo) git(args ...string) string {
+	g.t.Helper()
+	return runGit(g.t, g.dir, nil, args...)
+}
+
+// commit makes a commit with message msg (touching a file so trees differ)
+// and returns its sha.
+func (g *gitRepo) commit(msg string) string {
+	g.t.Helper()
+	g.tick++
+	if err := os.WriteFile(filepath.Join(g.dir, "file.txt"), []byte(msg+"\n"), 0o644); err != nil {
+		g.t.Fatal(err)
+	}
+	g.git("add", "file.txt")
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(g.tick) * time.Hour).Format(time.RFC3339)
+	runGit(g.t, g.dir, []string{"GIT_AUTHOR_DATE=" + date, "GIT_COMMITTER_DATE=" + date}, "commit", "-q", "--allow-empty", "-m", msg)
+	return g.git("rev-parse", "HEAD")
+}
+
+func (g *gitRepo) merge(branch, msg string) string {
+	g.t.Helper()
+	g.tick++
+	date := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(g.tick) * time.Hour).Format(time.RFC3339)
+	runGit(g.t, g.dir, []string{"GIT_AUTHOR_DATE=" + date, "GIT_COMMITTER_DATE=" + date}, "merge", "-q", "--no-ff", "-s", "ours", "-m", msg, branch)
+	return g.git("rev-parse", "HEAD")
+}
+
+// history is the generated repository's known commits.
+type history struct {
+	repo                                   *gitRepo
+	c1, c2, c3, f1, f2, merge, w1, t1, sig string
+}
+
+// makeHistory builds:
+//
+//	c1 -- c2 -- c3 ------ merge -- sig      (main; feature branch deleted after the merge)
+//	        \            /
+//	         f1 ---- f2                      (reachable only through the merge's second parent)
+//	c2 -- w1                                 (branch wip, never merged)
+//	c3 -- t1                                 (only reachable from annotated tag v-only)
+func makeHistory(t testing.TB) *history {
+	g := newGitRepo(t)
+	h := &history{repo: g}
+	h.c1 = g.commit("PROJ-1 initial import")
+	g.git("tag", "light", h.c1)
+	h.c2 = g.commit("fix PROJ-7, not XPROJ-7 nor PROJ-70 nor proj_PROJ-7\n\nPROJ-7 again, and PROJ-7x")
+	g.git("checkout", "-q", "-b", "feature")
+	h.f1 = g.commit("feature work for PROJ-7")
+	h.f2 = g.commit("more feature work\n\nSee OTHER-3.")
+	g.git("checkout", "-q", "main")
+	h.c3 = g.commit("subject without keys\n\nbody mentions OTHER-3 and PROJ-8")
+	h.merge = g.merge("feature", "Merge branch 'feature'")
+	g.git("branch", "-D", "feature")
+	g.git("checkout", "-q", "-b", "wip", h.c2)
+	h.w1 = g.commit("OTHER-9 work in progress")
+	g.git("checkout", "-q", "--detach", h.c3)
+	h.t1 = g.commit("PROJ-7 only reachable from a tag")
+	g.git("tag", "-a", "-m", "tag message PROJ-99 is not a commit", "v-only")
+	g.git("checkout", "-q", "main")
+	// A multi-line subject, a CRLF and a tab in the subject, keys at the edges.
+	h.sig = g.commit("PROJ-8\tfirst line\nsecond line of the subject\n\nlast: PROJ-9")
+	return h
+}
+
+// mirror makes a bare mirror of the history's repository (packed, as a clone is).
+func (h *history) mirror(t testing.TB) string {
+	dir := filepath.Join(t.TempDir(), "mirror.git")
+	runGit(t, "/", nil, "clone", "-q", "--mirror", "--no-local", h.repo.dir, dir)
+	return dir
+}
+
+func revListAll(t testing.TB, dir string) []string {
+	out := runGit(t, dir, nil, "rev-list", "--all")
+	l := strings.Fields(out)
+	sort.Strings(l)
+	return l
+}
+
+func indexedCommits(t testing.TB, ix *Index, name string) []string {
+	d, err := ix.load(name)
+	if err != nil || d == nil {
+		t.Fatalf("load index: %v %v", d, err)
+	}
+	var l []string
+	for h := range d.seen {
+		l = append(l, h.String())
+	}
+	sort.Strings(l)
+	return l
+}
+
+func testPaths(t testing.TB) Paths {
+	d := t.TempDir()
+	return Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")}
+}
+
+func shas(refs []CommitRef) []string {
+	var l []string
+	for _, r := range refs {
+		l = append(l, r.SHA)
+	}
+	return l
+}
+
+func TestIndexEqualsRevListAll(t *testing.T) {
+	h := makeHistory(t)
+	for _, tc := range []struct {
+		name   string
+		mirror func() string
+	}{
+		{"packed mirror", func() string { return h.mirror(t) }},
+		{"loose objects", func() string { return h.repo.dir }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.mirror()
+			p := testPaths(t)
+			ix := OpenIndex(p)
+			repo := Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}}
+			res, err := ix.Update(repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := revListAll(t, dir)
+			if got := indexedCommits(t, ix, "r"); !slices.Equal(got, want) {
+				t.Fatalf("indexed commits differ from git rev-list --all:\n got %v\nwant %v", got, want)
+			}
+			if res.Commits != len(want) || res.New != len(want) || len(want) != 9 {
+				t.Fatalf("counts: %+v, rev-list has %d", res, len(want))
+			}
+			// PROJ-1 PROJ-7 PROJ-70 PROJ-8 PROJ-9 OTHER-3 OTHER-9 (XPROJ-7 too: it is a key of project XPROJ)
+			if res.IssueKeys != 8 {
+				t.Fatalf("IssueKeys = %d, want 8", res.IssueKeys)
+			}
+			// Oldest first: newly indexed commits mentioning keys.
+			wantAdded := map[string]bool{h.c1: true, h.c2: true, h.f1: true, h.f2: true, h.c3: true, h.w1: true, h.t1: true, h.sig: true}
+			if len(res.Added) != len(wantAdded) {
+				t.Fatalf("Added has %d commits, want %d: %v", len(res.Added), len(wantAdded), shas(res.Added))
+			}
+			for _, a := range res.Added {
+				if !wantAdded[a.SHA] {
+					t.Fatalf("unexpected Added commit %s", a.SHA)
+				}
+			}
+			if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ix.Lookup("PROJ-7")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// newest first: t1 (tick 7), f1 (tick 3), c2 (tick 2)
+			if w := []string{h.t1, h.f1, h.c2}; !slices.Equal(shas(got), w) {
+				t.Fatalf("Lookup(PROJ-7) = %v, want %v", shas(got), w)
+			}
+			if got[0].Author != "Ada Author" || got[0].Subject != "PROJ-7 only reachable from a tag" || got[0].Repository != "r" ||
+				!got[0].Date.Equal(time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)) {
+				t.Fatalf("Lookup(PROJ-7)[0] = %+v", got[0])
+			}
+			for key, want := range map[string][]string{
+				"PROJ-70": {h.c2}, "XPROJ-7": {h.c2}, "OTHER-3": {h.c3, h.f2}, "PROJ-8": {h.sig, h.c3},
+				"PROJ-9": {h.sig}, "OTHER-9": {h.w1}, "PROJ-99": nil, "PROJ-1": {h.c1}, "NOPE-1": nil,
+			} {
+				got, err := ix.Lookup(key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(shas(got), want) {
+					t.Errorf("Lookup(%s) = %v, want %v", key, shas(got), want)
+				}
+			}
+			sig, _ := ix.Lookup("PROJ-9")
+			if len(sig) != 1 || sig[0].Subject != "PROJ-8 first line second line of the subject" {
+				t.Errorf("subject of a multi-line first paragraph = %q", sig[0].Subject)
+			}
+		})
+	}
+}
+
+func TestIndexIncremental(t *testing.T) {
+	h := makeHistory(t)
+	dir := h.mirror(t)
+	p := testPaths(t)
+	ix := OpenIndex(p)
+	repo := Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}}
+	if _, err := ix.Update(repo); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(ix.file("r"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nothing new: nothing indexed, file untouched.
+	res, err := ix.Update(repo)
+	if err != nil || res.New != 0 || len(res.Added) != 0 || res.Commits != 9 {
+		t.Fatalf("second update: %+v %v", res, err)
+	}
+	if after, _ := os.ReadFile(ix.file("r")); string(after) != string(before) {
+		t.Fatal("an update with nothing new rewrote the index")
+	}
+	// Three new commits on main, one on a new branch, then a fetch.
+	g := h.repo
+	n1 := g.commit("PROJ-10 new work")
+	g.commit("no keys here")
+	n3 := g.commit("OTHER-11 and PROJ-7")
+	g.git("checkout", "-q", "-b", "later", h.c1)
+	n4 := g.commit("PROJ-12 on a new branch")
+	g.git("checkout", "-q", "main")
+	runGit(t, dir, nil, "fetch", "-q", "--prune", "origin")
+
+	res, err = ix.Update(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New != 4 || res.Commits != 13 {
+		t.Fatalf("incremental update: New=%d Commits=%d, want 4 and 13", res.New, res.Commits)
+	}
+	if got := shas(res.Added); len(got) != 3 || !slices.Contains(got, n1) || !slices.Contains(got, n3) || !slices.Contains(got, n4) {
+		t.Fatalf("Added = %v, want n1 n3 n4", got)
+	}
+	if got := indexedCommits(t, ix, "r"); !slices.Equal(got, revListAll(t, dir)) {
+		t.Fatal("after the fetch, the index differs from git rev-list --all")
+	}
+	// A force-push that drops n3: it stays in the index (documented).
+	g.git("reset", "-q", "--hard", "HEAD~1")
+	runGit(t, dir, nil, "fetch", "-q", "--prune", "--force", "origin")
+	res, err = ix.Update(repo)
+	if err != nil || res.New != 0 || res.Commits != 13 {
+		t.Fatalf("after a force-push: %+v %v", res, err)
+	}
+}
+
+func TestIndexRestrictedProjects(t *testing.T) {
+	h := makeHistory(t)
+	dir := h.mirror(t)
+	p := testPaths(t)
+	ix := OpenIndex(p)
+	repo := Repository{Name: "r", Mirror: dir, Projects: []string{"OTHER"}}
+	res, err := ix.Update(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.IssueKeys != 2 { // OTHER-3, OTHER-9
+		t.Fatalf("IssueKeys = %d, want 2", res.IssueKeys)
+	}
+	if got := shas(res.Added); len(got) != 3 || !slices.Contains(got, h.w1) || !slices.Contains(got, h.c3) || !slices.Contains(got, h.f2) {
+		t.Fatalf("Added = %v, want the 3 OTHER commits", got)
+	}
+	for _, a := range res.Added {
+		for _, k := range a.Keys {
+			if !strings.HasPrefix(k, "OTHER-") {
+				t.Fatalf("Added carries key %s of a project not allowed", k)
+			}
+		}
+	}
+	if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ix.Lookup("PROJ-7"); err != nil || len(got) != 0 {
+		t.Fatalf("Lookup(PROJ-7) in a repository restricted to OTHER = %v, %v", shas(got), err)
+	}
+	if got, err := ix.Lookup("OTHER-3"); err != nil || len(got) != 2 {
+		t.Fatalf("Lookup(OTHER-3) = %v, %v", shas(got), err)
+	}
+	// Allowing PROJ afterwards needs no re-indexing.
+	repo.Projects = []string{"OTHER", "PROJ"}
+	if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ix.Lookup("PROJ-7"); err != nil || len(got) != 3 {
+		t.Fatalf("Lookup(PROJ-7) after allowing PROJ = %v, %v", shas(got), err)
+	}
+	if c, k, err := ix.Stats(repo); err != nil || c != 9 || k != 7 {
+		t.Fatalf("Stats = %d %d %v, want 9 7", c, k, err)
+	}
+}
+
+func TestIndexMissingMirror(t *testing.T) {
+	ix := OpenIndex(testPaths(t))
+	_, err := ix.Update(Repository{Name: "r", Mirror: filepath.Join(t.TempDir(), "nope.git")})
+	if err == nil || !strings.Contains(err.Error(), "missing or is not a git repository") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestApplyDeltaRejectsBadInput(t *testing.T) {
+	base := []byte("hello world")
+	for _, d := range [][]byte{
+		nil, {0x0b}, {0x0c, 0x05, 0x91, 0x00, 0x05}, // wrong source size
+		{0x0b, 0x05, 0x91, 0x09, 0x05},              // copy past the end of base
+		{0x0b, 0x05, 0x00},                          // reserved instruction 0
+		{0x0b, 0x05, 0x06, 'a'},                     // insert past the delta's end
+		{0x0b, 0x03, 0x91, 0x00, 0x05},              // result larger than declared
+	} {
+		if _, err := applyDelta(base, d); err == nil {
+			t.Errorf("applyDelta(%x) accepted bad input", d)
+		}
+	}
+	out, err := applyDelta(base, []byte{0x0b, 0x08, 0x91, 0x06, 0x05, 0x03, '!', '!', '!'})
+	if err != nil || string(out) != "world!!!" {
+		t.Fatalf("applyDelta = %q, %v", out, err)
+	}
+}
+
+// TestPackReaderReadsEverything checks that on a packed mirror every commit
+// and tag is read by the pack reader itself, go-git's storage never needed.
+func TestPackReaderReadsEverything(t *testing.T) {
+	h := makeHistory(t)
+	dir := h.mirror(t)
+	db, err := openObjectDB(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tips, err := db.refTips()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := db.walk(tips, map[plumbing.Hash]struct{}{}, func(plumbing.Hash, *commitInfo) { n++ }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 9 || db.gogit != nil {
+		t.Fatalf("walked %d commits (want 9); go-git fallback used: %v", n, db.gogit != nil)
+	}
+	// Every object of the pack, of every type, reads back as git cat-file shows it.
+	for _, line := range strings.Split(runGit(t, dir, nil, "cat-file", "--batch-all-objects", "--batch-check"), "\n") {
+		f := strings.Fields(line)
+		typ, data, err := db.read(plumbing.NewHash(f[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := runGit(t, dir, nil, "cat-file", "-p", f[0]); f[1] != "tree" && strings.TrimSpace(string(data)) != want {
+			t.Fatalf("object %s (%s) differs from git cat-file", f[0], f[1])
+		}
+		if objTypeName(typ) != f[1] || strconv.Itoa(len(data)) != f[2] {
+			t.Fatalf("object %s: type %d size %d, git says %s %s", f[0], typ, len(data), f[1], f[2])
+		}
+	}
+}
+
+func objTypeName(t objType) string {
+	return map[objType]string{objCommit: "commit", objTree: "tree", objBlob: "blob", objTag: "tag"}[t]
+}
+
+// bigRepo is the benchmark repository made by scripts/make-bigrepo.sh.
+func bigRepo(b *testing.B) string {
+	dir := os.Getenv("GITJIRA_BIGREPO")
+	if dir == "" {
+		dir = "/tmp/gitjira-bigrepo/mirror.git"
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
+		b.Skip("no benchmark repository: run scripts/make-bigrepo.sh first")
+	}
+	return dir
+}
+
+// BenchmarkIndex indexes the whole benchmark repository from scratch (walk,
+// issue keys, index file written), as after a clone.
+func BenchmarkIndex(b *testing.B) {
+	dir := bigRepo(b)
+	want := len(strings.Fields(runGit(b, dir, nil, "rev-list", "--all")))
+	var res UpdateResult
+	for b.Loop() {
+		b.StopTimer()
+		p := testPaths(b)
+		b.StartTimer()
+		var err error
+		res, err = OpenIndex(p).Update(Repository{Name: "big", Mirror: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if res.Commits != want {
+		b.Fatalf("indexed %d commits, git rev-list --all lists %d", res.Commits, want)
+	}
+	b.ReportMetric(float64(res.Commits), "commits")
+	b.ReportMetric(float64(res.IssueKeys), "keys")
+}
+
+// BenchmarkIndexNoChange is a fetch that brought nothing: load the index,
+// read the refs, stop.
+func BenchmarkIndexNoChange(b *testing.B) {
+	dir := bigRepo(b)
+	ix := OpenIndex(testPaths(b))
+	repo := Repository{Name: "big", Mirror: dir}
+	if _, err := ix.Update(repo); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if res, err := ix.Update(repo); err != nil || res.New != 0 {
+			b.Fatal(res, err)
+		}
+	}
+}
+
+// BenchmarkGitLogAll is the yardstick: `git log --all --format=%H%x00%B` on
+// the same repository, its output parsed with the same key matcher into the
+// same key -> commits map.
+func BenchmarkGitLogAll(b *testing.B) {
+	dir := bigRepo(b)
+	var commits, keys int
+	for b.Loop() {
+		cmd := exec.Command("git", "log", "--all", "--format=%H%x00%B")
+		cmd.Dir = dir
+		cmd.Env = gitEnv()
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Records are "<sha>\x00<message>\n"; a message never holds NUL, so
+		// every NUL ends a sha and the 40 bytes before each later NUL are the
+		// next record's sha.
+		byKey := map[string][]string{}
+		commits = 0
+		parts := strings.Split(string(out), "\x00")
+		for i := 1; i < len(parts); i++ {
+			msg := parts[i]
+			if i < len(parts)-1 {
+				msg = msg[:len(msg)-41]
+			}
+			sha := parts[i-1]
+			sha = sha[len(sha)-40:]
+			commits++
+			for _, k := range IssueKeys(msg) {
+				byKey[k] = append(byKey[k], sha)
+			}
+		}
+		keys = len(byKey)
+	}
+	b.ReportMetric(float64(commits), "commits")
+	b.ReportMetric(float64(keys), "keys")
+}

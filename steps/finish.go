@@ -1,0 +1,190 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gitjira/gitjira/jira"
+)
+
+// repoAddedMsg is the result of adding the repository to the list.
+type repoAddedMsg struct {
+	repo jira.Repository
+	err  error
+}
+
+// addRepository stores the key, indexes the mirror and appends the
+// repository to the list (all in jira.AddRepository, under the list's lock).
+func addRepository(p jira.Paths, r jira.Repository, keyRaw []byte) tea.Cmd {
+	return func() tea.Msg {
+		added, err := jira.AddRepository(p, r, keyRaw)
+		return repoAddedMsg{repo: added, err: err}
+	}
+}
+
+// Repository is the entry the draft makes for the repositories list (the
+// counts are filled by jira.AddRepository when it indexes the mirror).
+func (d *Draft) Repository() jira.Repository {
+	r := jira.Repository{
+		Name:               d.Name,
+		URL:                d.EndpointString(),
+		Projects:           d.Projects,
+		HostKeyFingerprint: d.HostKeyFingerprint,
+		Enabled:            true,
+	}
+	if len(r.Projects) == 0 {
+		r.Projects = []string{jira.AllProjectsValue}
+	}
+	if d.Key != nil {
+		r.KeyFingerprint = d.Key.Fingerprint
+	}
+	if c := d.Clone; c != nil {
+		r.Mirror = c.Dir
+		r.DefaultBranch = c.DefaultBranch
+		r.Commits = c.Commits
+		if c.HostKeyFingerprint != "" {
+			r.HostKeyFingerprint = c.HostKeyFingerprint
+		}
+	}
+	return r
+}
+
+// SummaryRows are the label/value pairs describing a repository, in the
+// order the finish step (and the wizard's caller, on the normal screen) shows them.
+func SummaryRows(r jira.Repository, issueKeysKnown bool) [][2]string {
+	projects := "All projects"
+	if !r.AllProjects() {
+		projects = strings.Join(r.Projects, ", ")
+	}
+	issueKeys := "counted when added"
+	if issueKeysKnown {
+		issueKeys = fmt.Sprint(r.IssueKeys)
+	}
+	branch := r.DefaultBranch
+	if branch == "" {
+		branch = "(empty repository)"
+	}
+	return [][2]string{
+		{"Name", r.Name},
+		{"URL", r.URL},
+		{"Host key", r.HostKeyFingerprint},
+		{"Key", r.KeyFingerprint},
+		{"Branch", branch},
+		{"Commits", fmt.Sprint(r.Commits)},
+		{"Issue keys", issueKeys},
+		{"Projects", projects},
+		{"Mirror", r.Mirror},
+	}
+}
+
+// Finish shows what will be added, adds it on enter, and then the wizard ends.
+type Finish struct {
+	env    *Env
+	draft  *Draft
+	width  int
+	spin   spinner.Model
+	adding bool
+	err    error
+}
+
+// NewFinish makes the finish step.
+func NewFinish(env *Env, d *Draft) Finish {
+	return Finish{env: env, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line))}
+}
+
+// ID implements Step.
+func (m Finish) ID() ID { return StepFinish }
+
+// Skip implements Step.
+func (m Finish) Skip() bool { return false }
+
+// Busy implements Step: the list is being written.
+func (m Finish) Busy() bool { return m.adding }
+
+// Typing implements Step.
+func (m Finish) Typing() bool { return false }
+
+// Enter implements Step.
+func (m Finish) Enter() (Step, tea.Cmd) {
+	m.err = nil
+	return m, nil
+}
+
+// Update implements Step.
+func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width = msg.Width
+		return m, nil
+	case repoAddedMsg:
+		if !m.adding {
+			return m, nil
+		}
+		m.adding = false
+		if msg.err != nil {
+			m.err = msg.err
+			return m, nil
+		}
+		r := msg.repo
+		m.draft.Repo = &r
+		return m, done(StepFinish)
+	case spinner.TickMsg:
+		if !m.adding {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case tea.KeyMsg:
+		if m.adding || m.draft.Repo != nil {
+			return m, nil
+		}
+		switch {
+		case key.Matches(msg, m.env.Keys.Next), m.err != nil && key.Matches(msg, m.env.Keys.Retry):
+			m.adding = true
+			m.err = nil
+			return m, tea.Batch(addRepository(m.env.Paths, m.draft.Repository(), m.draft.KeyRaw), m.spin.Tick)
+		case key.Matches(msg, m.env.Keys.Back):
+			return m, back(StepFinish)
+		}
+	}
+	return m, nil
+}
+
+// View implements Step.
+func (m Finish) View() string {
+	st := m.env.Styles
+	var b strings.Builder
+	b.WriteString(wrap(st.Text, m.width, "Ready to add this repository to gitjira's repositories list:"))
+	b.WriteString("\n\n")
+	for _, row := range SummaryRows(m.draft.Repository(), false) {
+		b.WriteString(wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1])))
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	switch {
+	case m.adding:
+		b.WriteString(m.spin.View() + " Storing the key and indexing the commits…")
+	case m.err != nil:
+		b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
+		b.WriteString("\n")
+		b.WriteString(wrap(st.Hint, m.width, "Press r to try again, or esc to go back."))
+	default:
+		b.WriteString(wrap(st.Text, m.width, "Press enter to add it and finish."))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Help implements Step.
+func (m Finish) Help() help.KeyMap {
+	k := m.env.Keys
+	if m.err != nil {
+		return newHelp(k.Retry, k.Back)
+	}
+	return newHelp(withHelp(k.Next, "add and finish"), k.Back)
+}

@@ -1,0 +1,282 @@
+package steps
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/sshkeys"
+)
+
+// pubFingerprint is the SHA256 fingerprint of a fixed test key, from its .pub
+// file (as ssh-keygen -l computes it), independent of sshkeys.
+func pubFingerprint(t *testing.T, name string) string {
+	t.Helper()
+	pk, _, _, _, err := ssh.ParseAuthorizedKey(readTestKey(t, name+".pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ssh.FingerprintSHA256(pk)
+}
+
+func keyStep(s Step) Key { return s.(Key) }
+
+// sshDirWithKeys fills the env's ssh dir like a real ~/.ssh.
+func sshDirWithKeys(t *testing.T, env *Env) {
+	copyKey(t, "id_ed25519", env.SSHDir, "id_ed25519")
+	copyKey(t, "enc_ed25519", env.SSHDir, "id_work")
+	copyKey(t, "legacy_rsa", env.SSHDir, "legacy_rsa")
+	for name, content := range map[string]string{
+		"known_hosts":     "[127.0.0.1]:2222 " + string(readTestKey(t, "host_ed25519.pub")),
+		"config":          "Host x\n  HostName example.com\n",
+		"authorized_keys": string(readTestKey(t, "id_ed25519.pub")),
+		"notes.txt":       "not a key\n",
+	} {
+		if err := os.WriteFile(filepath.Join(env.SSHDir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestKeyFileListAndChoose(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+
+	var names []string
+	for _, c := range keyStep(d.s).cands {
+		names = append(names, filepath.Base(c.Path))
+	}
+	if got, want := strings.Join(names, " "), "id_ed25519 id_work legacy_rsa"; got != want {
+		t.Fatalf("listed %q, want %q (no .pub, known_hosts, config, authorized_keys, non-keys)", got, want)
+	}
+	v := d.view()
+	for _, want := range []string{"id_ed25519", "ed25519", "id_work", "encrypted", "legacy_rsa", "rsa 2048", pubFingerprint(t, "id_ed25519")} {
+		if !strings.Contains(v, want) {
+			t.Errorf("list lacks %q:\n%s", want, v)
+		}
+	}
+	d.viewFits(80)
+
+	// the first key is selected; down twice selects legacy_rsa, enter uses it
+	d.key(tea.KeyDown).key(tea.KeyDown)
+	d.viewHas(pubFingerprint(t, "legacy_rsa"))
+	d.key(tea.KeyEnter)
+	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepKey}) {
+		t.Fatalf("got %#v", nav)
+	}
+	if draft.Key == nil || draft.Key.Fingerprint != pubFingerprint(t, "legacy_rsa") || draft.Key.Signer == nil {
+		t.Fatalf("draft key = %+v", draft.Key)
+	}
+	if draft.KeySource != filepath.Join(env.SSHDir, "legacy_rsa") || len(draft.KeyRaw) == 0 {
+		t.Errorf("source %q, %d bytes", draft.KeySource, len(draft.KeyRaw))
+	}
+}
+
+func TestKeyFileEncryptedGoesToPassphrase(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.key(tea.KeyDown).key(tea.KeyEnter)
+	d.waitNav("done")
+	if draft.Key == nil || !draft.Key.Encrypted || draft.Key.Signer != nil {
+		t.Fatalf("encrypted key: %+v", draft.Key)
+	}
+	// the OpenSSH format carries the public half in the clear: fingerprint known already
+	if draft.Key.Fingerprint != pubFingerprint(t, "enc_ed25519") {
+		t.Errorf("fingerprint %q", draft.Key.Fingerprint)
+	}
+	if NewPassphrase(env, draft).Skip() {
+		t.Error("passphrase step skipped for an encrypted key")
+	}
+}
+
+func TestKeyTypedPathRefusals(t *testing.T) {
+	env, draft := testEnv(t)
+	copyKey(t, "id_ed25519", env.SSHDir, "mine")
+	for _, tc := range []struct {
+		name, path string
+		want       string
+		check      func(error) bool
+	}{
+		{"public key", filepath.Join(env.SSHDir, "mine.pub"), "public", func(err error) bool {
+			var pk *sshkeys.PublicKeyGivenError
+			return errors.As(err, &pk)
+		}},
+		{"directory", env.SSHDir, "is a directory", nil},
+		{"missing", filepath.Join(env.SSHDir, "nope"), "does not exist", nil},
+		{"not a key", "helpers_test.go", "", func(err error) bool { return errors.Is(err, sshkeys.ErrNotAKey) || errors.Is(err, sshkeys.ErrCorrupt) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env.SSHDir = t.TempDir() // an empty list: the path field has the focus
+			d := newDriver(t, NewKey(env, draft, "")).enter()
+			d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+			if !d.s.Typing() {
+				t.Fatal("path field not focused with an empty list")
+			}
+			d.typeText(tc.path).key(tea.KeyEnter)
+			d.until("error", func(s Step) bool { return keyStep(s).err != nil })
+			err := keyStep(d.s).err
+			if tc.check != nil && !tc.check(err) {
+				t.Errorf("error %T %v", err, err)
+			}
+			d.viewHas("✗", tc.want)
+			if len(d.nav) != 0 || draft.Key != nil {
+				t.Fatal("refused input was accepted")
+			}
+		})
+	}
+}
+
+func TestKeyIdentityFilesFirst(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	other := t.TempDir()
+	idf := copyKey(t, "stranger_ed25519", other, "deploy_key")
+	draft.Endpoint = &gitops.Endpoint{User: "git", Host: "h", Port: 22, Path: "/r.git",
+		IdentityFiles: []string{idf, filepath.Join(other, "missing_key")}}
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	c := keyStep(d.s).cands
+	if len(c) != 5 || c[0].Path != idf || !c[0].FromConfig || c[1].Err == nil {
+		t.Fatalf("candidates: %+v", c)
+	}
+	d.viewHas("deploy_key", "(IdentityFile)", "missing_key", "cannot be used")
+	// the missing one, chosen, says why
+	d.key(tea.KeyDown).key(tea.KeyEnter)
+	d.viewHas("does not exist")
+}
+
+func TestKeyPaste(t *testing.T) {
+	env, draft := testEnv(t)
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.key(tea.KeyTab)
+	if keyStep(d.s).Mode() != ModePaste || !d.s.Typing() {
+		t.Fatal("tab did not switch to paste")
+	}
+	// a terminal pastes with CRLF and the user's indentation
+	raw := strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n  ")
+	d.paste(raw)
+	d.until("parsed", func(s Step) bool { k := keyStep(s); return k.pastedSeq == k.pasteSeq && k.pasteKey != nil })
+	d.viewHas("✓ ed25519 key", pubFingerprint(t, "id_ed25519"), "press enter to use it")
+	d.key(tea.KeyEnter)
+	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepKey}) {
+		t.Fatalf("got %#v", nav)
+	}
+	if draft.KeySource != PastedSource || draft.Key.Signer == nil || strings.Contains(string(draft.KeyRaw), "\r") {
+		t.Fatalf("draft: %q %+v", draft.KeySource, draft.Key)
+	}
+}
+
+func TestKeyPasteRefusesPublicAndGarbage(t *testing.T) {
+	env, draft := testEnv(t)
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.key(tea.KeyTab)
+	d.paste(string(readTestKey(t, "id_ed25519.pub")))
+	d.until("parsed", func(s Step) bool { k := keyStep(s); return k.pastedSeq == k.pasteSeq && k.pasteErr != nil })
+	var pk *sshkeys.PublicKeyGivenError
+	if !errors.As(keyStep(d.s).pasteErr, &pk) {
+		t.Fatalf("public key pasted: %v", keyStep(d.s).pasteErr)
+	}
+	d.viewHas("✗")
+	// enter does not accept; it is a newline in the text area
+	before := keyStep(d.s).area.Value()
+	d.key(tea.KeyEnter).settle()
+	if len(d.nav) != 0 || keyStep(d.s).area.Value() == before {
+		t.Fatalf("enter on a refused paste: nav %v", d.nav)
+	}
+}
+
+func TestKeyGenerate(t *testing.T) {
+	env, draft := testEnv(t)
+	draft.Endpoint = &gitops.Endpoint{User: "git", Host: "h", Port: 22, Path: "/team/app.git"}
+	// an existing gitjira_ed25519 is never overwritten: the next free name is offered
+	copyKey(t, "id_ed25519", env.SSHDir, "gitjira_ed25519")
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.key(tea.KeyShiftTab)
+	if keyStep(d.s).Mode() != ModeGenerate {
+		t.Fatal("shift+tab did not reach generate")
+	}
+	want := filepath.Join(env.SSHDir, "gitjira_ed25519_2")
+	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.viewHas("(•) ed25519", "Save as: "+want)
+	d.key(tea.KeyEnter)
+	d.until("generated", func(s Step) bool { return keyStep(s).generated != nil || keyStep(s).err != nil })
+	g := keyStep(d.s).generated
+	if g == nil {
+		t.Fatalf("generation failed: %v", keyStep(d.s).err)
+	}
+	fi, err := os.Stat(want)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("private key file: %v %v", fi, err)
+	}
+	pub, err := os.ReadFile(want + ".pub")
+	if err != nil || strings.TrimSpace(string(pub)) != g.key.AuthorizedKey {
+		t.Fatalf(".pub = %q, key %q (%v)", pub, g.key.AuthorizedKey, err)
+	}
+	if !strings.HasSuffix(g.key.AuthorizedKey, " gitjira:app") {
+		t.Errorf("comment: %q", g.key.AuthorizedKey)
+	}
+	// the public key is shown in full (broken to the width, never cut)
+	v := strings.ReplaceAll(d.view(), "\n", "")
+	if !strings.Contains(v, g.key.AuthorizedKey) {
+		t.Errorf("public key not shown in full:\n%s", d.view())
+	}
+	d.viewHas("Add this public key to the git host's SSH keys page", "Press enter once it is added")
+	d.viewFits(80)
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if !draft.Generated || draft.KeySource != want || draft.Key.Signer == nil {
+		t.Fatalf("draft: %+v", draft)
+	}
+}
+
+func TestKeyGenerateRSAPEM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("RSA 4096 generation is slow")
+	}
+	env, draft := testEnv(t)
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.key(tea.KeyTab).key(tea.KeyTab).key(tea.KeyDown)
+	want := filepath.Join(env.SSHDir, "gitjira_rsa")
+	d.until("rsa path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.key(tea.KeyEnter)
+	if !d.s.Busy() {
+		t.Error("not busy while generating")
+	}
+	d.until("generated", func(s Step) bool { return keyStep(s).generated != nil || keyStep(s).err != nil })
+	raw, err := os.ReadFile(want)
+	if err != nil || !strings.HasPrefix(string(raw), "-----BEGIN RSA PRIVATE KEY-----") {
+		t.Fatalf("not a PEM RSA key: %v %.40q", err, raw)
+	}
+	if k := keyStep(d.s).generated.key; k.Bits != 4096 {
+		t.Errorf("bits %d", k.Bits)
+	}
+}
+
+func TestKeyAuthRefusedBanner(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	line := strings.TrimSpace(string(readTestKey(t, "id_ed25519.pub")))
+	draft.SetKey(filepath.Join(env.SSHDir, "id_ed25519"), readTestKey(t, "id_ed25519"), nil, false)
+	draft.AuthErr = &gitops.AuthError{User: "git", Fingerprint: pubFingerprint(t, "id_ed25519"), AuthorizedKey: line}
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.viewHas("The server refused key "+pubFingerprint(t, "id_ed25519")+" for user git", "Add this public key")
+	if !strings.Contains(strings.ReplaceAll(d.view(), "\n", ""), line) {
+		t.Errorf("public key line not shown:\n%s", d.view())
+	}
+	// the key in use is preselected, so enter tries it again
+	if c := keyStep(d.s).cursor; filepath.Base(keyStep(d.s).cands[c].Path) != "id_ed25519" {
+		t.Errorf("cursor on %d", c)
+	}
+	d.viewFits(80)
+}

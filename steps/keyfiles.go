@@ -1,0 +1,314 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gitjira/gitjira/sshkeys"
+)
+
+// This file holds the key step's commands: everything that touches the disk
+// or sshkeys, each returning a typed message.
+
+// keyCandidate is a key offered in the "choose a file" list.
+type keyCandidate struct {
+	Path       string
+	Key        *sshkeys.Key // what is known; for an encrypted key maybe only Format
+	Err        error        // an IdentityFile entry that cannot be used
+	FromConfig bool         // named by IdentityFile in ~/.ssh/config
+}
+
+type keysScannedMsg struct {
+	dir  string
+	list []keyCandidate
+}
+
+type keyLoadedMsg struct {
+	source string
+	raw    []byte
+	key    *sshkeys.Key
+	err    error
+}
+
+type pasteParsedMsg struct {
+	seq int
+	raw []byte
+	key *sshkeys.Key
+	err error
+}
+
+type pathSuggestionsMsg struct {
+	forValue string
+	list     []string
+}
+
+type keyPathSuggestedMsg struct {
+	typ  string
+	path string
+}
+
+type keyGeneratedMsg struct {
+	path string
+	raw  []byte
+	key  *sshkeys.Key
+	err  error
+}
+
+// expandHome turns a leading ~ into the home directory, as a shell would.
+func expandHome(p string) string {
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[1:])
+		}
+	}
+	return p
+}
+
+// skipInSSHDir lists files of ~/.ssh that are never private keys.
+func skipInSSHDir(name string) bool {
+	switch {
+	case strings.HasSuffix(name, ".pub"),
+		strings.HasPrefix(name, "known_hosts"),
+		strings.HasPrefix(name, "authorized_keys"),
+		name == "config", name == "environment", name == "rc",
+		strings.HasPrefix(name, "."):
+		return true
+	}
+	return false
+}
+
+// readKeyFile reads a key file with the size limit of sshkeys, and words the
+// failures as one line that names the file and what to do.
+func readKeyFile(path string) ([]byte, error) {
+	p := expandHome(path)
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a directory: choose a private key file in it", path)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file: choose a private key file", path)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, sshkeys.MaxInputSize+1))
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	if len(raw) > sshkeys.MaxInputSize {
+		return nil, fmt.Errorf("%s is larger than 1 MiB, so it is not a private key: choose the key file", path)
+	}
+	return raw, nil
+}
+
+func fileError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%s does not exist: check the path", path)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("cannot read %s: permission denied (check its owner and mode)", path)
+	}
+	return fmt.Errorf("cannot read %s: %v", path, err)
+}
+
+// parseKey parses raw with sshkeys. An encrypted key is not an error here:
+// its Key (with Encrypted set) is returned for the passphrase step.
+func parseKey(raw []byte) (*sshkeys.Key, error) {
+	k, err := sshkeys.Parse(raw)
+	var pm *sshkeys.PassphraseMissingError
+	if errors.As(err, &pm) {
+		k = pm.Key
+		if k == nil {
+			k = &sshkeys.Key{}
+		}
+		k.Encrypted = true
+		return k, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// scanKeys lists the private keys in dir and the IdentityFile entries. Files
+// of dir that are not keys are left out; IdentityFile entries are always
+// listed, with the reason when they cannot be used.
+func scanKeys(dir string, identityFiles []string) tea.Cmd {
+	return func() tea.Msg {
+		var list []keyCandidate
+		seen := map[string]bool{}
+		for _, p := range identityFiles {
+			abs := expandHome(p)
+			if seen[abs] {
+				continue
+			}
+			seen[abs] = true
+			c := keyCandidate{Path: p, FromConfig: true}
+			raw, err := readKeyFile(p)
+			if err == nil {
+				c.Key, err = parseKey(raw)
+			}
+			c.Err = err
+			list = append(list, c)
+		}
+		entries, _ := os.ReadDir(expandHome(dir))
+		var found []keyCandidate
+		for _, e := range entries {
+			if e.IsDir() || skipInSSHDir(e.Name()) {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			if seen[expandHome(p)] {
+				continue
+			}
+			raw, err := readKeyFile(p)
+			if err != nil {
+				continue
+			}
+			k, err := parseKey(raw)
+			if err != nil {
+				continue
+			}
+			seen[expandHome(p)] = true
+			found = append(found, keyCandidate{Path: p, Key: k})
+		}
+		sort.Slice(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+		return keysScannedMsg{dir: dir, list: append(list, found...)}
+	}
+}
+
+// loadKeyFile reads and parses the key file at path.
+func loadKeyFile(path string) tea.Cmd {
+	return func() tea.Msg {
+		raw, err := readKeyFile(path)
+		if err != nil {
+			return keyLoadedMsg{source: path, err: err}
+		}
+		k, err := parseKey(raw)
+		return keyLoadedMsg{source: path, raw: raw, key: k, err: err}
+	}
+}
+
+// parsePasted normalises and parses pasted text; seq tells stale results apart.
+func parsePasted(seq int, text string) tea.Cmd {
+	return func() tea.Msg {
+		raw, err := sshkeys.Normalize([]byte(text))
+		if err != nil {
+			return pasteParsedMsg{seq: seq, err: err}
+		}
+		k, err := parseKey(raw)
+		return pasteParsedMsg{seq: seq, raw: raw, key: k, err: err}
+	}
+}
+
+// completePath offers the directory entries that complete value.
+func completePath(value string) tea.Cmd {
+	return func() tea.Msg {
+		dirPart, base := value[:strings.LastIndex(value, "/")+1], value[strings.LastIndex(value, "/")+1:]
+		dir := dirPart
+		if dir == "" {
+			dir = "."
+		}
+		entries, err := os.ReadDir(expandHome(dir))
+		if err != nil {
+			return pathSuggestionsMsg{forValue: value}
+		}
+		var list []string
+		for _, e := range entries {
+			n := e.Name()
+			if !strings.HasPrefix(n, base) || (strings.HasPrefix(n, ".") && !strings.HasPrefix(base, ".")) {
+				continue
+			}
+			s := dirPart + n
+			if e.IsDir() {
+				s += "/"
+			}
+			list = append(list, s)
+			if len(list) == 50 {
+				break
+			}
+		}
+		return pathSuggestionsMsg{forValue: value, list: list}
+	}
+}
+
+// suggestKeyPath returns dir/base, or dir/base_2, _3... when a private or
+// public key file of that name exists already.
+func suggestKeyPath(typ, dir, base string) tea.Cmd {
+	return func() tea.Msg {
+		for i := 1; ; i++ {
+			name := base
+			if i > 1 {
+				name = fmt.Sprintf("%s_%d", base, i)
+			}
+			p := filepath.Join(dir, name)
+			_, err1 := os.Lstat(expandHome(p))
+			_, err2 := os.Lstat(expandHome(p) + ".pub")
+			if errors.Is(err1, fs.ErrNotExist) && errors.Is(err2, fs.ErrNotExist) {
+				return keyPathSuggestedMsg{typ: typ, path: p}
+			}
+			if i > 1000 {
+				return keyPathSuggestedMsg{typ: typ, path: filepath.Join(dir, base)}
+			}
+		}
+	}
+}
+
+// generateKey makes a key pair and writes it (private 0600, never over an
+// existing file; .pub beside it).
+func generateKey(opts sshkeys.GenerateOptions, path string) tea.Cmd {
+	return func() tea.Msg {
+		k, priv, err := sshkeys.Generate(opts)
+		if err != nil {
+			return keyGeneratedMsg{path: path, err: err}
+		}
+		if err := sshkeys.WriteKeyPair(expandHome(path), priv, k.AuthorizedKey); err != nil {
+			if errors.Is(err, sshkeys.ErrExists) {
+				err = fmt.Errorf("%s already exists: choose another file name (existing keys are never overwritten)", path)
+			}
+			return keyGeneratedMsg{path: path, err: err}
+		}
+		return keyGeneratedMsg{path: path, raw: priv, key: k}
+	}
+}
+
+// keyTypeLabel is "ed25519", "rsa 4096", "ecdsa 256"...
+func keyTypeLabel(k *sshkeys.Key) string {
+	if k == nil {
+		return ""
+	}
+	t := k.Type
+	switch {
+	case t == "ssh-ed25519":
+		t = "ed25519"
+	case t == "ssh-rsa":
+		t = "rsa"
+	case t == "ssh-dss":
+		t = "dsa"
+	case strings.HasPrefix(t, "ecdsa-sha2-"):
+		t = "ecdsa"
+	case t == "":
+		t = "key"
+	}
+	if k.Bits > 0 && t != "ed25519" {
+		t = fmt.Sprintf("%s %d", t, k.Bits)
+	}
+	return t
+}

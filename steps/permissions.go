@@ -1,0 +1,376 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gitjira/gitjira/jira"
+)
+
+// projectsLoadedMsg is the Jira project list (or why there is none).
+type projectsLoadedMsg struct {
+	list []jira.Project
+	err  error
+}
+
+func loadProjects(ctx context.Context, l ProjectLister) tea.Cmd {
+	return func() tea.Msg {
+		list, err := l.Projects(ctx)
+		return projectsLoadedMsg{list: list, err: err}
+	}
+}
+
+// Permissions asks which Jira projects may see the repository: all (the
+// default, as in the Jira app) or a chosen few, picked from the site's
+// projects or typed as keys when no Jira site is configured.
+type Permissions struct {
+	env    *Env
+	draft  *Draft
+	width  int
+	height int
+	spin   spinner.Model
+
+	// cursor: 0 "All projects", 1 "Restrict to projects", 2+ the filtered projects
+	cursor   int
+	restrict bool
+
+	loading  bool
+	loaded   bool
+	projects []jira.Project
+	loadErr  error
+	selected map[string]bool
+	filter   textinput.Model
+	offset   int
+
+	keys textinput.Model // typed keys, when there is no project list
+	err  error
+}
+
+// NewPermissions makes the permissions step.
+func NewPermissions(env *Env, d *Draft) Permissions {
+	f := textinput.New()
+	f.Prompt = "Filter: "
+	f.Placeholder = "type to filter, space to select"
+	f.CharLimit = 100
+	k := textinput.New()
+	k.Prompt = "Project keys: "
+	k.Placeholder = "PROJ, OPS"
+	k.CharLimit = 2000
+	return Permissions{env: env, draft: d, filter: f, keys: k, selected: map[string]bool{},
+		spin: spinner.New(spinner.WithSpinner(spinner.Line))}
+}
+
+// ID implements Step.
+func (m Permissions) ID() ID { return StepPermissions }
+
+// Skip implements Step.
+func (m Permissions) Skip() bool { return false }
+
+// Busy implements Step.
+func (m Permissions) Busy() bool { return false }
+
+// Typing implements Step: in "restrict" the keys typed go to the filter or the keys field.
+func (m Permissions) Typing() bool { return m.restrict }
+
+func (m Permissions) typed() bool { return m.env.Projects == nil || m.loadErr != nil }
+
+// Enter implements Step: load the projects once.
+func (m Permissions) Enter() (Step, tea.Cmd) {
+	m.err = nil
+	if m.env.Projects != nil && !m.loaded && !m.loading {
+		m.loading = true
+		return m, tea.Batch(loadProjects(m.env.ctx(), m.env.Projects), m.spin.Tick)
+	}
+	return m, nil
+}
+
+// visible is the filtered project list.
+func (m Permissions) visible() []jira.Project {
+	q := strings.ToLower(strings.TrimSpace(m.filter.Value()))
+	if q == "" {
+		return m.projects
+	}
+	var out []jira.Project
+	for _, p := range m.projects {
+		if strings.Contains(strings.ToLower(p.Key), q) || strings.Contains(strings.ToLower(p.Name), q) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Update implements Step.
+func (m Permissions) Update(msg tea.Msg) (Step, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.filter.Width = max(10, msg.Width-len(m.filter.Prompt)-3)
+		m.keys.Width = max(10, msg.Width-len(m.keys.Prompt)-3)
+		return m, nil
+	case projectsLoadedMsg:
+		if !m.loading {
+			return m, nil
+		}
+		m.loading = false
+		m.loaded = true
+		m.loadErr = msg.err
+		m.projects = append([]jira.Project(nil), msg.list...)
+		sort.Slice(m.projects, func(i, j int) bool { return m.projects[i].Key < m.projects[j].Key })
+		m = m.focus()
+		return m, nil
+	case spinner.TickMsg:
+		if !m.loading {
+			return m, nil
+		}
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	case tea.KeyMsg:
+		return m.updateKey(msg)
+	}
+	var c1, c2 tea.Cmd
+	m.filter, c1 = m.filter.Update(msg)
+	m.keys, c2 = m.keys.Update(msg)
+	return m, tea.Batch(c1, c2)
+}
+
+func (m Permissions) focus() Permissions {
+	m.filter.Blur()
+	m.keys.Blur()
+	if m.restrict {
+		if m.typed() {
+			m.keys.Focus()
+		} else {
+			m.filter.Focus()
+		}
+	}
+	return m
+}
+
+func (m Permissions) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
+	k := m.env.Keys
+	rows := 2
+	vis := m.visible()
+	if m.restrict && !m.typed() {
+		rows += len(vis)
+	}
+	switch {
+	case key.Matches(msg, k.Back):
+		return m, back(StepPermissions)
+	case key.Matches(msg, k.Up):
+		if m.cursor > 0 {
+			m.cursor--
+		}
+		m.restrict = m.cursor > 0
+		m.err = nil
+		return m.focus(), nil
+	case key.Matches(msg, k.Down):
+		if m.cursor < rows-1 {
+			m.cursor++
+		}
+		m.restrict = m.cursor > 0
+		m.err = nil
+		return m.focus(), nil
+	case key.Matches(msg, k.Next):
+		return m.submit()
+	case m.restrict && !m.typed() && key.Matches(msg, k.Toggle):
+		if m.cursor >= 2 && m.cursor-2 < len(vis) {
+			p := vis[m.cursor-2].Key
+			m.selected[p] = !m.selected[p]
+			m.err = nil
+		}
+		return m, nil
+	}
+	if !m.restrict {
+		if msg.Type == tea.KeySpace {
+			m.cursor, m.restrict = 0, false
+		}
+		return m, nil
+	}
+	var cmd tea.Cmd
+	if m.typed() {
+		m.keys, cmd = m.keys.Update(msg)
+		m.err = nil
+		return m, cmd
+	}
+	before := m.filter.Value()
+	m.filter, cmd = m.filter.Update(msg)
+	if m.filter.Value() != before {
+		// the list changed under the cursor: go to its first match
+		m.cursor = 1
+		if len(m.visible()) > 0 {
+			m.cursor = 2
+		}
+		m.offset = 0
+	}
+	return m, cmd
+}
+
+// chosenKeys are the restricted projects, checked.
+func (m Permissions) chosenKeys() ([]string, error) {
+	if !m.typed() {
+		var keys []string
+		for k, on := range m.selected {
+			if on {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) == 0 {
+			return nil, fmt.Errorf("select at least one project with space, or choose All projects")
+		}
+		sort.Strings(keys)
+		return keys, nil
+	}
+	fields := strings.FieldsFunc(m.keys.Value(), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("type one or more Jira project keys (e.g. PROJ, OPS), or choose All projects")
+	}
+	var keys []string
+	for _, f := range fields {
+		k := strings.ToUpper(f)
+		if !jira.ValidProjectKey(k) {
+			return nil, fmt.Errorf("%q is not a Jira project key: keys are an uppercase letter then letters, digits or _ (e.g. PROJ)", f)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+func (m Permissions) submit() (Step, tea.Cmd) {
+	if !m.restrict {
+		m.draft.Projects = []string{jira.AllProjectsValue}
+		return m, done(StepPermissions)
+	}
+	keys, err := m.chosenKeys()
+	if err == nil {
+		keys, err = jira.NormalizeProjects(keys)
+	}
+	if err != nil {
+		m.err = err
+		return m, nil
+	}
+	m.err = nil
+	m.draft.Projects = keys
+	return m, done(StepPermissions)
+}
+
+// View implements Step.
+func (m Permissions) View() string {
+	st := m.env.Styles
+	var b strings.Builder
+	b.WriteString(wrap(st.Text, m.width, "Which Jira projects may show this repository's commits?"))
+	b.WriteString("\n\n")
+	radio := func(row int, on bool, label string) {
+		mark := "( )"
+		if on {
+			mark = "(•)"
+		}
+		if m.cursor == row {
+			b.WriteString(st.Cursor.Render("› ") + st.Selected.Render(mark+" "+label))
+		} else {
+			b.WriteString("  " + mark + " " + label)
+		}
+		b.WriteString("\n")
+	}
+	radio(0, !m.restrict, "All projects (default)")
+	radio(1, m.restrict, "Restrict to projects")
+	if m.restrict {
+		b.WriteString("\n")
+		switch {
+		case m.loading:
+			b.WriteString("    " + m.spin.View() + " Loading the Jira projects…\n")
+		case m.typed():
+			if m.loadErr != nil {
+				b.WriteString(wrap(st.Hint, m.width, "    Could not list the Jira projects ("+m.loadErr.Error()+"); type the keys instead."))
+				b.WriteString("\n")
+			} else {
+				b.WriteString(wrap(st.Hint, m.width, "    No Jira site is configured (gitjira jira login): type the project keys, separated by commas."))
+				b.WriteString("\n")
+			}
+			b.WriteString("    " + m.keys.View() + "\n")
+		default:
+			b.WriteString("    " + m.filter.View() + "\n")
+			b.WriteString(m.listView())
+		}
+	}
+	if n := m.selectedCount(); m.restrict && !m.typed() && n > 0 {
+		keys, _ := m.chosenKeys()
+		b.WriteString(wrap(st.Hint, m.width, fmt.Sprintf("    %d selected: %s", n, strings.Join(keys, ", "))))
+		b.WriteString("\n")
+	}
+	if m.err != nil {
+		b.WriteString("\n")
+		b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m Permissions) selectedCount() int {
+	n := 0
+	for _, on := range m.selected {
+		if on {
+			n++
+		}
+	}
+	return n
+}
+
+func (m Permissions) listView() string {
+	st := m.env.Styles
+	vis := m.visible()
+	if len(vis) == 0 {
+		return st.Hint.Render("    no project matches") + "\n"
+	}
+	rows := len(vis)
+	if m.height > 0 {
+		rows = max(3, min(rows, m.height-9))
+	}
+	sel := m.cursor - 2
+	off := 0
+	if sel >= rows {
+		off = sel - rows + 1
+	}
+	var b strings.Builder
+	if off > 0 {
+		b.WriteString(st.Hint.Render(fmt.Sprintf("    ↑ %d more", off)) + "\n")
+	}
+	for i := off; i < len(vis) && i < off+rows; i++ {
+		p := vis[i]
+		mark := "[ ]"
+		if m.selected[p.Key] {
+			mark = "[x]"
+		}
+		line := fmt.Sprintf("%s %-10s %s", mark, p.Key, p.Name)
+		if m.width > 0 {
+			line = truncate(line, max(10, m.width-6))
+		}
+		if i == sel {
+			b.WriteString("  " + st.Cursor.Render("› ") + st.Selected.Render(line))
+		} else {
+			b.WriteString("    " + line)
+		}
+		b.WriteString("\n")
+	}
+	if rest := len(vis) - off - rows; rest > 0 {
+		b.WriteString(st.Hint.Render(fmt.Sprintf("    ↓ %d more", rest)) + "\n")
+	}
+	return b.String()
+}
+
+// Help implements Step.
+func (m Permissions) Help() help.KeyMap {
+	k := m.env.Keys
+	if m.restrict && !m.typed() {
+		return newHelp(k.Up, k.Down, k.Toggle, withHelp(k.Next, "continue"), k.Back)
+	}
+	return newHelp(k.Up, k.Down, withHelp(k.Next, "continue"), k.Back)
+}

@@ -1,0 +1,105 @@
+package steps
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Styles are all the styles of the wizard, made from one renderer so that
+// the colour profile (ASCII under NO_COLOR or in tests) applies everywhere.
+type Styles struct {
+	renderer *lipgloss.Renderer
+
+	App      lipgloss.Style // the program name in the header
+	Banner   lipgloss.Style // e.g. "Demo: ..."
+	Header   lipgloss.Style // "Step N of M · Title"
+	Context  lipgloss.Style // the repository/key lines under the header
+	Text     lipgloss.Style
+	Hint     lipgloss.Style // secondary text
+	Label    lipgloss.Style // field names in summaries
+	Value    lipgloss.Style // values in summaries
+	Error    lipgloss.Style
+	Warning  lipgloss.Style // the changed-host-key warning
+	Success  lipgloss.Style
+	Cursor   lipgloss.Style // the selected row's marker
+	Selected lipgloss.Style // the selected row
+	Code     lipgloss.Style // public keys, commands
+}
+
+// NewStyles makes the styles with renderer r (nil: lipgloss' default renderer).
+func NewStyles(r *lipgloss.Renderer) Styles {
+	if r == nil {
+		r = lipgloss.DefaultRenderer()
+	}
+	accent := lipgloss.AdaptiveColor{Light: "#5A3FC0", Dark: "#9B8CFF"}
+	muted := lipgloss.AdaptiveColor{Light: "#666666", Dark: "#999999"}
+	red := lipgloss.AdaptiveColor{Light: "#C0392B", Dark: "#FF5F56"}
+	green := lipgloss.AdaptiveColor{Light: "#1E7B34", Dark: "#5FD787"}
+	return Styles{
+		renderer: r,
+		App:      r.NewStyle().Bold(true).Foreground(accent),
+		Banner:   r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#FFD75F"}),
+		Header:   r.NewStyle().Bold(true),
+		Context:  r.NewStyle().Foreground(muted),
+		Text:     r.NewStyle(),
+		Hint:     r.NewStyle().Foreground(muted),
+		Label:    r.NewStyle().Foreground(muted),
+		Value:    r.NewStyle().Bold(true),
+		Error:    r.NewStyle().Foreground(red),
+		Warning:  r.NewStyle().Bold(true).Foreground(red),
+		Success:  r.NewStyle().Foreground(green),
+		Cursor:   r.NewStyle().Foreground(accent).Bold(true),
+		Selected: r.NewStyle().Foreground(accent),
+		Code:     r.NewStyle().Foreground(accent),
+	}
+}
+
+// Profile is the colour profile the styles render with; bubbles that colour
+// on their own (the progress bar) are given the same.
+func (s Styles) Profile() termenv.Profile {
+	if s.renderer == nil {
+		return lipgloss.ColorProfile()
+	}
+	return s.renderer.ColorProfile()
+}
+
+// wrap renders text in style st, word-wrapped to width (no wrapping when
+// width <= 0). Words longer than the width (public keys, fingerprints) are
+// broken, so nothing runs off the screen.
+func wrap(st lipgloss.Style, width int, text string) string {
+	if width > 0 {
+		st = st.Width(width)
+	}
+	return st.Render(text)
+}
+
+// breakLong hard-breaks s into lines of at most width cells, for text that
+// must be copied exactly (public keys): no spaces are added or removed.
+func breakLong(s string, width int) string {
+	if width <= 0 || len(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width])
+		b.WriteByte('\n')
+		s = s[width:]
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// truncate cuts s to at most width runes, ending with "…" when it was cut.
+// (Key names, project names and paths are short text where a rune is a cell.)
+func truncate(s string, width int) string {
+	r := []rune(s)
+	if width <= 0 || len(r) <= width {
+		return s
+	}
+	if width == 1 {
+		return "…"
+	}
+	return string(r[:width-1]) + "…"
+}

@@ -1,0 +1,408 @@
+package wizard
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/jira"
+)
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	os.Exit(m.Run())
+}
+
+const (
+	keysDir        = "testdata/keys"
+	testPassphrase = "correct horse battery"
+	sampleCommits  = 30
+)
+
+func readTestKey(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(keysDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func pubKey(t *testing.T, name string) ssh.PublicKey {
+	t.Helper()
+	pk, _, _, _, err := ssh.ParseAuthorizedKey(readTestKey(t, name+".pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pk
+}
+
+func fingerprint(t *testing.T, name string) string { return ssh.FingerprintSHA256(pubKey(t, name)) }
+
+// copyKey puts a fixed test key (and its .pub) in dir, mode 0600.
+func copyKey(t *testing.T, name, dir, as string) string {
+	t.Helper()
+	p := filepath.Join(dir, as)
+	if err := os.WriteFile(p, readTestKey(t, name), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p+".pub", readTestKey(t, name+".pub"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// world is everything a wizard test touches: a temporary home with ~/.ssh,
+// gitjira's files (GITJIRA_HOME), and the in-process git server.
+type world struct {
+	t      *testing.T
+	root   string
+	cfg    Config
+	srv    *gitserver.Server
+	srvDir string
+}
+
+type worldOpts struct {
+	hostKey    string   // the server's host key (default host_ed25519)
+	authorized []string // user keys the server accepts (default id_ed25519)
+	stallAfter int64
+	keys       map[string]string // ~/.ssh/<as> = fixed key <name>
+}
+
+func newWorld(t *testing.T, o worldOpts) *world {
+	t.Helper()
+	if o.hostKey == "" {
+		o.hostKey = "host_ed25519"
+	}
+	if o.authorized == nil {
+		o.authorized = []string{"id_ed25519"}
+	}
+	root := t.TempDir()
+	home := filepath.Join(root, "home")
+	sshDir := filepath.Join(home, ".ssh")
+	if err := os.MkdirAll(sshDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("GITJIRA_HOME", filepath.Join(root, "gitjira"))
+	t.Setenv("GITJIRA_KNOWN_HOSTS", "")
+	for as, name := range o.keys {
+		copyKey(t, name, sshDir, as)
+	}
+
+	srvDir := filepath.Join(root, "server")
+	if err := gitserver.MakeSampleRepo(filepath.Join(srvDir, "demo.git"), sampleCommits); err != nil {
+		t.Fatal(err)
+	}
+	hk, err := ssh.ParsePrivateKey(readTestKey(t, o.hostKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auth []ssh.PublicKey
+	for _, name := range o.authorized {
+		auth = append(auth, pubKey(t, name))
+	}
+	srv, err := gitserver.Start(gitserver.Options{Root: srvDir, HostKeys: []ssh.Signer{hk}, AuthorizedKeys: auth, StallAfter: o.stallAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+
+	w := &world{t: t, root: root, srv: srv, srvDir: srvDir}
+	w.cfg = Config{
+		Paths:          jira.DefaultPaths(), // from GITJIRA_HOME
+		KnownHostsFile: filepath.Join(sshDir, "known_hosts"),
+		SSHConfigFile:  filepath.Join(sshDir, "config"),
+		SSHDir:         sshDir,
+		Timeout:        10 * time.Second,
+	}
+	return w
+}
+
+func (w *world) url() string { return w.srv.URL("/demo.git") }
+
+// trustHost records hostKey for the server in known_hosts.
+func (w *world) trustHost(hostKey string) {
+	w.t.Helper()
+	e, err := gitops.ParseURL(w.url())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := gitops.AddKnownHost(w.cfg.KnownHostsFile, e, pubKey(w.t, hostKey)); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) knownHosts() string {
+	b, err := os.ReadFile(w.cfg.KnownHostsFile)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		w.t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (w *world) mirrors() []string {
+	entries, err := os.ReadDir(w.cfg.Paths.MirrorsDir())
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		w.t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func (w *world) repos() []jira.Repository {
+	list, err := jira.OpenRepositoryList(w.cfg.Paths).Load()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return list
+}
+
+// sanitize replaces what changes from run to run (temporary paths, the
+// server's port) so views can be compared with golden files.
+func (w *world) sanitize(s string) string {
+	s = strings.ReplaceAll(s, w.root, "/tmp/T")
+	s = strings.ReplaceAll(s, fmt.Sprint(w.srv.Port()), "PORT")
+	return s
+}
+
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78]`)
+
+func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
+
+// ---- teatest: the whole program ----
+
+// session is a teatest program with its screen output collected as it comes.
+type session struct {
+	t   *testing.T
+	tm  *teatest.TestModel
+	mu  sync.Mutex
+	out bytes.Buffer
+	pos int // WaitFor searches after the last match
+}
+
+func startSession(t *testing.T, cfg Config) *session {
+	t.Helper()
+	s := &session{t: t, tm: teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))}
+	go func() {
+		buf := make([]byte, 4096)
+		r := s.tm.Output()
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				s.mu.Lock()
+				s.out.Write(buf[:n])
+				s.mu.Unlock()
+			}
+			if errors.Is(err, io.EOF) || n == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}()
+	return s
+}
+
+// screenText is everything drawn so far, without escape sequences.
+func (s *session) screenText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return plain(s.out.String())
+}
+
+// waitFor waits until text is drawn (after the previous match).
+func (s *session) waitFor(text string) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		all := s.screenText()
+		if i := strings.Index(all[min(s.pos, len(all)):], text); i >= 0 {
+			s.pos += i + len(text)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	all := s.screenText()
+	s.t.Fatalf("screen never showed %q; last output:\n%s", text, all[max(0, len(all)-3000):])
+}
+
+func (s *session) typeText(text string) { s.tm.Type(text) }
+func (s *session) key(k tea.KeyType)    { s.tm.Send(tea.KeyMsg{Type: k}) }
+func (s *session) runes(r string)       { s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r)}) }
+func (s *session) paste(text string) {
+	s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
+}
+
+// final waits for the program to end and returns the root model.
+func (s *session) final() Model {
+	s.t.Helper()
+	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(30*time.Second))
+	fm, ok := m.(Model)
+	if !ok {
+		s.t.Fatalf("final model %T", m)
+	}
+	return fm
+}
+
+// ---- a direct driver of the root model, for goldens and navigation tests ----
+
+// driver runs the root model like Bubble Tea does (commands in goroutines,
+// their messages back to Update) but lets the test look at View() between
+// messages. Timer messages are dropped, so spinners and cursors stay still.
+type driver struct {
+	t    *testing.T
+	m    Model
+	msgs chan tea.Msg
+	quit bool
+}
+
+func newDriver(t *testing.T, cfg Config, width, height int) *driver {
+	d := &driver{t: t, m: New(cfg), msgs: make(chan tea.Msg, 256)}
+	d.run(d.m.Init())
+	d.send(tea.WindowSizeMsg{Width: width, Height: height})
+	return d
+}
+
+func (d *driver) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		switch msg := msg.(type) {
+		case tea.BatchMsg:
+			for _, c := range msg {
+				d.run(c)
+			}
+			return
+		}
+		if isSequence(msg) {
+			// tea.Sequence: run in order
+			for _, c := range sequenceCmds(msg) {
+				if c == nil {
+					continue
+				}
+				if m := c(); m != nil {
+					d.msgs <- m
+				}
+			}
+			return
+		}
+		if msg != nil {
+			d.msgs <- msg
+		}
+	}()
+}
+
+func isSequence(msg tea.Msg) bool { return fmt.Sprintf("%T", msg) == "tea.sequenceMsg" }
+
+// sequenceCmds opens tea.Sequence's message, an unexported []tea.Cmd.
+func sequenceCmds(msg tea.Msg) []tea.Cmd {
+	v := reflect.ValueOf(msg)
+	cmds := make([]tea.Cmd, v.Len())
+	for i := range cmds {
+		cmds[i], _ = v.Index(i).Interface().(tea.Cmd)
+	}
+	return cmds
+}
+
+func ignored(msg tea.Msg) bool {
+	if _, ok := msg.(spinner.TickMsg); ok {
+		return true
+	}
+	n := fmt.Sprintf("%T", msg)
+	return strings.HasPrefix(n, "cursor.") || n == "steps.cloneTickMsg"
+}
+
+func (d *driver) send(msg tea.Msg) *driver {
+	if _, ok := msg.(tea.QuitMsg); ok {
+		d.quit = true
+		return d
+	}
+	m, cmd := d.m.Update(msg)
+	d.m = m.(Model)
+	d.run(cmd)
+	return d
+}
+
+func (d *driver) key(k tea.KeyType) *driver { return d.send(tea.KeyMsg{Type: k}) }
+func (d *driver) runes(s string) *driver {
+	return d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
+}
+func (d *driver) typeText(s string) *driver {
+	for _, r := range s {
+		d.runes(string(r))
+	}
+	return d
+}
+
+func (d *driver) view() string { return plain(d.m.View()) }
+
+// until feeds messages until cond holds.
+func (d *driver) until(what string, cond func(m Model) bool) *driver {
+	d.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for !cond(d.m) {
+		select {
+		case msg := <-d.msgs:
+			if !ignored(msg) {
+				d.send(msg)
+			}
+		case <-deadline:
+			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
+		}
+	}
+	return d
+}
+
+// untilView feeds messages until the view contains text.
+func (d *driver) untilView(text string) *driver {
+	d.t.Helper()
+	return d.until(fmt.Sprintf("%q on screen", text), func(m Model) bool { return strings.Contains(plain(m.View()), text) })
+}
+
+// settle feeds the messages that come within a short quiet time.
+func (d *driver) settle() *driver {
+	for {
+		select {
+		case msg := <-d.msgs:
+			if !ignored(msg) {
+				d.send(msg)
+			}
+		case <-time.After(200 * time.Millisecond):
+			return d
+		}
+	}
+}
+
+
+func parseAuthorized(t *testing.T, b []byte) ssh.PublicKey {
+	t.Helper()
+	pk, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pk
+}
+
+func fingerprintOf(pk ssh.PublicKey) string { return ssh.FingerprintSHA256(pk) }
