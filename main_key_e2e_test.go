@@ -119,12 +119,12 @@ func keyE2EExitCodes(t *testing.T, bin string) {
 		wantOut  string // substring of stdout
 		wantErr  string // substring of stderr
 	}{
-		{"inspect ok", "", nil, []string{"key", "inspect", keyFixtureEd25519}, 0, keyFixtureEdFP, ""},
-		{"encrypted, no passphrase: what is known", "", nil, []string{"key", "inspect", "--json", keyFixtureEdEnc}, 0, `"fingerprint": "` + keyFixtureEdFP, "is encrypted"},
+		{"inspect ok", "", nil, []string{"key", "inspect", keyFixtureEd25519}, 0, keyFixtureFP(t, keyFixtureEd25519), ""},
+		{"encrypted, no passphrase: what is known", "", nil, []string{"key", "inspect", "--json", keyFixtureEdEnc}, 0, `"fingerprint": "` + keyFixtureFP(t, keyFixtureEd25519), "is encrypted"},
 		{"passphrase from env", "", []string{keyPassphraseEnv + "=" + keyFixturePass}, []string{"key", "inspect", "--json", keyFixtureEdEnc}, 0, `"decrypted": true`, ""},
 		{"wrong passphrase", "nope\n", nil, []string{"key", "inspect", "--passphrase-stdin", keyFixtureEdEnc}, 1, "", "wrong passphrase"},
 		{"public key", "", nil, []string{"key", "inspect", keyFixtureDir + "/public_rsa2048.pub"}, 1, "", "public key"},
-		{"key from stdin", string(keyMustReadE2E(t, keyFixtureEd25519)), nil, []string{"key", "inspect", "-"}, 0, keyFixtureEdFP, ""},
+		{"key from stdin", string(keyMustReadE2E(t, keyFixtureEd25519)), nil, []string{"key", "inspect", "-"}, 0, keyFixtureFP(t, keyFixtureEd25519), ""},
 		{"unknown flag", "", nil, []string{"key", "inspect", "--frob", keyFixtureEd25519}, 2, "", "frob"},
 		{"missing FILE", "", nil, []string{"key", "inspect"}, 2, "", "missing FILE"},
 		{"bad --to", "", nil, []string{"key", "convert", keyFixtureEd25519, "--to", "jks"}, 2, "", "--to"},

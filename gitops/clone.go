@@ -219,7 +219,9 @@ func readAdvertisement(br *bufio.Reader) (*remoteState, error) {
 				names = append(names, name)
 			}
 		}
-		sort.Slice(names, func(i, j int) bool { return branchRank(names[i]) < branchRank(names[j]) || (branchRank(names[i]) == branchRank(names[j]) && names[i] < names[j]) })
+		sort.Slice(names, func(i, j int) bool {
+			return branchRank(names[i]) < branchRank(names[j]) || (branchRank(names[i]) == branchRank(names[j]) && names[i] < names[j])
+		})
 		if len(names) > 0 {
 			st.head = names[0]
 		}

@@ -102,7 +102,7 @@ type packIndexer struct {
 	file    *os.File
 	tmpPack string
 	objects []packObject
-	cached  [][]byte            // inflated delta payloads by object index, when kept
+	cached  [][]byte              // inflated delta payloads by object index, when kept
 	refBase map[int]plumbing.Hash // ref-delta: object index -> base hash
 	packSum plumbing.Hash
 	size    int64

@@ -3,7 +3,8 @@ package jira
 import (
 	"bufio"
 	"bytes"
-	"compress/zlib"
+	"compress/flate"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -616,16 +617,28 @@ func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-// find returns the offset of id in the pack.
+// find returns the offset of id in the pack: a binary search of the sorted
+// id table between the fanout bounds, comparing the first 8 bytes as one
+// integer (they almost always decide).
 func (p *packFile) find(id plumbing.Hash) (int64, bool) {
 	lo := 0
 	if id[0] > 0 {
 		lo = int(p.fanout[id[0]-1])
 	}
 	hi := int(p.fanout[id[0]])
+	want := binary.BigEndian.Uint64(id[:8])
+	tab := p.idx[p.shaOff:]
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		c := bytes.Compare(p.idx[p.shaOff+m*20:p.shaOff+m*20+20], id[:])
+		e := tab[m*20 : m*20+20]
+		c := 0
+		if v := binary.BigEndian.Uint64(e); v < want {
+			c = -1
+		} else if v > want {
+			c = 1
+		} else {
+			c = bytes.Compare(e[8:], id[8:])
+		}
 		switch {
 		case c == 0:
 			o := be32(p.idx[p.offOff+m*4:])
@@ -1037,9 +1050,31 @@ func (db *objectDB) walk(tips map[string]string, seen map[plumbing.Hash]struct{}
 	return nil
 }
 
-func newZlibReader(r io.Reader) (io.ReadCloser, error) { return zlib.NewReader(r) }
+// Objects are zlib streams; the walk inflates the raw deflate data after
+// the 2-byte zlib header and skips the Adler-32 check (git verified the
+// pack's SHA-1 trailer when it received it), which saves a pass over every object.
+func newZlibReader(r *bytes.Reader) (io.ReadCloser, error) {
+	if err := skipZlibHeader(r); err != nil {
+		return nil, err
+	}
+	return flate.NewReader(r), nil
+}
 
-func resetZlib(zr io.ReadCloser, r io.Reader) error { return zr.(zlib.Resetter).Reset(r, nil) }
+func resetZlib(zr io.ReadCloser, r *bytes.Reader) error {
+	if err := skipZlibHeader(r); err != nil {
+		return err
+	}
+	return zr.(flate.Resetter).Reset(r, nil)
+}
+
+func skipZlibHeader(r *bytes.Reader) error {
+	cmf, err1 := r.ReadByte()
+	flg, err2 := r.ReadByte()
+	if err1 != nil || err2 != nil || cmf&0x0f != 8 || (uint16(cmf)<<8|uint16(flg))%31 != 0 || flg&0x20 != 0 {
+		return errors.New("bad zlib header")
+	}
+	return nil
+}
 
 // gogitObjects reads what the pack reader does not: loose objects, packs
 // with an old index format, alternates.

@@ -444,3 +444,28 @@ func TestLinkNamesAreSafe(t *testing.T) {
 		t.Errorf("plain name: %s", f)
 	}
 }
+
+// BenchmarkPushLinks measures gitjira's own cost per remote link (journal
+// writes, JSON, one loopback HTTP round trip to the fake), without the rate
+// limit: the real bound is the limiter's 5 links/s.
+func BenchmarkPushLinks(b *testing.B) {
+	srv := jiratest.NewServer(b)
+	srv.SetAnyIssueExists(true)
+	c, err := NewClient(srv.URL, jiratest.DefaultToken)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := b.TempDir()
+	lp := &LinkPusher{Client: c, Paths: Paths{Config: d, Data: d}, Options: LinkOptions{Limiter: &countingLimiter{}}}
+	const n = 100
+	commits := make([]CommitRef, n)
+	for i := range commits {
+		commits[i] = CommitRef{SHA: sha(i), Subject: "work", Keys: []string{fmt.Sprintf("PROJ-%d", i+1)}}
+	}
+	for b.Loop() {
+		if _, err := lp.Push(context.Background(), linkRepo, commits); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/link")
+}

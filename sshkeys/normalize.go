@@ -94,7 +94,13 @@ func normalizePEM(s string) []byte {
 			out.WriteString("-----BEGIN " + strings.Join(strings.Fields(s), " ") + "\n")
 			break
 		}
-		label := strings.Join(strings.Fields(s[:j]), " ")
+		// A label never ends in '-' (RFC 7468), and one that did would not
+		// read back the same from "-----BEGIN label-----".
+		label := s[:j]
+		for l := ""; l != label; {
+			l = label
+			label = strings.Join(strings.Fields(strings.TrimRight(label, "-")), " ")
+		}
 		s = s[j+len("-----"):]
 		end := "-----END " + label + "-----"
 		body := s
