@@ -343,7 +343,7 @@ func configuredProjectLister(p jira.Paths) wizard.ProjectLister {
 	if err != nil || site == nil {
 		return nil
 	}
-	c, err := jira.NewClient(site.URL, site.Token)
+	c, err := site.Client()
 	if err != nil {
 		return nil
 	}

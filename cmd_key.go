@@ -147,20 +147,20 @@ func keyInspect(s *IO, opts keyInspectOptions) error {
 	decrypted := err == nil
 	var pme *sshkeys.PassphraseMissingError
 	if errors.As(err, &pme) {
+		source := "--passphrase-stdin"
 		if !opts.PassphraseStdin {
-			var ok bool
-			pass, ok, err = keyPassphrase(s, "Passphrase for "+name+" (Enter to skip): ")
+			pass, source, err = keyPassphrase(s, "Passphrase for "+name+" (Enter to skip): ")
 			if err != nil {
 				return err
 			}
-			if !ok || len(pass) == 0 {
+			if len(pass) == 0 {
 				pass = nil
 			}
 		}
 		if pass != nil {
 			k, err = sshkeys.ParseWithPassphrase(raw, pass)
 			if err != nil {
-				return keyError(name, err)
+				return passphraseError(name, source, err)
 			}
 			decrypted = true
 		} else {
@@ -328,17 +328,19 @@ func keyConvert(s *IO, opts keyConvertOptions) error {
 	k, err := sshkeys.Parse(raw)
 	var pme *sshkeys.PassphraseMissingError
 	if errors.As(err, &pme) {
+		source := "--passphrase-stdin"
 		if !opts.PassphraseStdin {
-			var ok bool
-			oldPass, ok, err = keyPassphrase(s, "Passphrase for "+name+": ")
+			oldPass, source, err = keyPassphrase(s, "Passphrase for "+name+": ")
 			if err != nil {
 				return err
 			}
-			if !ok {
+			if source == "" {
 				return fmt.Errorf("%s is encrypted: give its passphrase with --passphrase-stdin, %s or on a terminal", name, keyPassphraseEnv)
 			}
 		}
-		k, err = sshkeys.ParseWithPassphrase(raw, oldPass)
+		if k, err = sshkeys.ParseWithPassphrase(raw, oldPass); err != nil {
+			return passphraseError(name, source, err)
+		}
 	}
 	if err != nil {
 		return keyError(name, err)
@@ -594,16 +596,20 @@ func stdinSecretLine(s *IO, flag string) (string, error) {
 
 // keyPassphrase gets an existing key's passphrase without --passphrase-stdin:
 // from GITJIRA_PASSPHRASE, else a masked prompt when stdin is a terminal.
-// ok is false when neither is available. Prompting only with a terminal on
+// source names where it came from ("" when neither is available). Prompting only with a terminal on
 // stdin keeps scripts (and tests) from ever blocking on /dev/tty.
-func keyPassphrase(s *IO, prompt string) (pass []byte, ok bool, err error) {
+func keyPassphrase(s *IO, prompt string) (pass []byte, source string, err error) {
 	if v, set := os.LookupEnv(keyPassphraseEnv); set {
-		return []byte(v), true, nil
+		return []byte(v), keyPassphraseEnv, nil
 	}
 	if !s.StdinIsTerminal() {
-		return nil, false, nil
+		return nil, "", nil
 	}
-	return s.Secret(false, "", prompt)
+	pass, ok, err := s.Secret(false, "", prompt)
+	if err != nil || !ok {
+		return nil, "", err
+	}
+	return pass, "the terminal", nil
 }
 
 // newPassphrase asks for a new passphrase twice on the terminal; empty means none.
@@ -623,6 +629,15 @@ func keyNewPassphrase(s *IO, prompt string) ([]byte, error) {
 		return nil, errors.New("the two passphrases differ: run the command again")
 	}
 	return p1, nil
+}
+
+// passphraseError is keyError that, for a wrong passphrase, says where the
+// passphrase came from: a stale GITJIRA_PASSPHRASE is easy to forget.
+func passphraseError(name, source string, err error) error {
+	if errors.Is(err, sshkeys.ErrWrongPassphrase) && source != "" {
+		return fmt.Errorf("%s: %w (the passphrase came from %s)", name, err, source)
+	}
+	return keyError(name, err)
 }
 
 // keyError puts the input's name in front of a parser error.

@@ -255,9 +255,11 @@ func TestKeyInspectEncrypted(t *testing.T) {
 		t.Errorf("GITJIRA_PASSPHRASE: exit %d %+v %q", code, j, stderr)
 	}
 	t.Setenv(keyPassphraseEnv, "wrong")
-	if code, _, stderr := runKeyCmd(t, "", "inspect", keyFixtureEdEnc); code != 1 {
+	code, _, stderr = runKeyCmd(t, "", "inspect", keyFixtureEdEnc)
+	if code != 1 {
 		t.Errorf("wrong GITJIRA_PASSPHRASE: exit %d %q", code, stderr)
 	}
+	keyOneLineError(t, stderr, "the passphrase came from GITJIRA_PASSPHRASE")
 }
 
 // TestKeyInspectEncryptedPEM: PEM hides everything until decrypted.

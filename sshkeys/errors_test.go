@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
@@ -87,6 +86,9 @@ func TestBadInputs(t *testing.T) {
 			check: wantUnsupported("Ed448")},
 		{name: "Ed448 encrypted, with passphrase", input: readFixture(t, "unsupported_ed448_enc.pem"), pass: testPassphrase, is: ErrUnsupported, mention: "ssh-keygen -t ed25519",
 			check: wantUnsupported("Ed448")},
+		{name: "Ed448 PuTTY key", input: readFixture(t, "unsupported_ed448.ppk"), is: ErrUnsupported, mention: "gitjira key generate",
+			check: wantUnsupported("Ed448")},
+		{name: "Ed448 public key", input: []byte("ssh-ed448 AAAACXNzaC1lZDQ0OAAAADk= me\n"), is: ErrNotAKey, mention: "without .pub"},
 		{name: "X25519", input: readFixture(t, "unsupported_x25519.pem"), is: ErrUnsupported, mention: "gitjira key generate", check: wantUnsupported("X25519")},
 		{name: "X448", input: readFixture(t, "unsupported_x448.pem"), is: ErrUnsupported, mention: "gitjira key generate", check: wantUnsupported("X448")},
 		{name: "certificate", input: readFixture(t, "public_ed25519-cert.pub"), is: ErrNotAKey, mention: "without .pub",
@@ -225,5 +227,3 @@ func opensshWithRounds(t *testing.T, rounds uint32) []byte {
 	binary.BigEndian.PutUint32(b[off:], rounds)
 	return pem.EncodeToMemory(block)
 }
-
-var _ = base64.StdEncoding

@@ -16,7 +16,9 @@ var pasteDamage = []struct {
 	{"as written", func(s string) string { return s }},
 	{"CRLF", func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }},
 	{"CR only", func(s string) string { return strings.ReplaceAll(s, "\n", "\r") }},
-	{"indented", func(s string) string { return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  \t  ") + "\n" }},
+	{"indented", func(s string) string {
+		return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  \t  ") + "\n"
+	}},
 	{"blank lines and spaces around", func(s string) string { return "\n\n   \n  " + s + "   \n\n \t\n" }},
 	{"no final newline", func(s string) string { return strings.TrimRight(s, "\n") }},
 	{"BOM", func(s string) string { return "\ufeff" + s }},

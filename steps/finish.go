@@ -163,6 +163,9 @@ func (m Finish) View() string {
 	b.WriteString(wrap(st.Text, m.width, "Ready to add this repository to gitjira's repositories list:"))
 	b.WriteString("\n\n")
 	for _, row := range SummaryRows(m.draft.Repository(), false) {
+		if row[0] == "Mirror" {
+			row[1] = m.env.Display(row[1])
+		}
 		b.WriteString(wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1])))
 		b.WriteString("\n")
 	}

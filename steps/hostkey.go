@@ -204,7 +204,7 @@ func (m HostKey) View() string {
 		b.WriteString(m.field("Host", hk.Host))
 		b.WriteString(m.field("Key type", hk.KeyType))
 		b.WriteString(m.field("Fingerprint", hk.OfferedFingerprint))
-		b.WriteString(m.field("Known hosts", hk.KnownHostsFile))
+		b.WriteString(m.field("Known hosts", m.env.Display(hk.KnownHostsFile)))
 		b.WriteString("\n")
 		b.WriteString(wrap(st.Value, m.width, "Trust this host and record its key? (y/n)"))
 	case hk != nil && hk.Revoked:
@@ -228,7 +228,7 @@ func (m HostKey) View() string {
 		}
 		b.WriteString(m.field("Offered", offered))
 		b.WriteString("\n")
-		b.WriteString(wrap(st.Text, m.width, "Ask the host's admin which key is right. If the new key is confirmed, remove the old line from "+hk.KnownHostsFile+" and connect again. Press esc to go back or ctrl+c to quit."))
+		b.WriteString(wrap(st.Text, m.width, "Ask the host's admin which key is right. If the new key is confirmed, remove the old line from "+m.env.Display(hk.KnownHostsFile)+" and connect again. Press esc to go back or ctrl+c to quit."))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

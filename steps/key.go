@@ -520,10 +520,10 @@ func (m Key) fileView() string {
 	var b strings.Builder
 	switch {
 	case !m.scanned:
-		b.WriteString(st.Hint.Render("Looking for keys in " + m.env.SSHDir + "…"))
+		b.WriteString(st.Hint.Render("Looking for keys in " + m.env.Display(m.env.SSHDir) + "…"))
 		b.WriteString("\n")
 	case len(m.cands) == 0:
-		b.WriteString(wrap(st.Hint, m.width, "No private keys found in "+m.env.SSHDir+". Type a path, or press tab to paste or generate a key."))
+		b.WriteString(wrap(st.Hint, m.width, "No private keys found in "+m.env.Display(m.env.SSHDir)+". Type a path, or press tab to paste or generate a key."))
 		b.WriteString("\n")
 	default:
 		rows := m.listRows()
@@ -563,7 +563,7 @@ func (m Key) fileView() string {
 	b.WriteString("\n")
 	if m.cursor >= 0 && m.cursor < len(m.cands) {
 		c := m.cands[m.cursor]
-		detail := c.Path
+		detail := m.env.Display(c.Path)
 		if c.Key != nil && c.Key.Fingerprint != "" {
 			detail += "  " + c.Key.Fingerprint
 		}
@@ -626,7 +626,9 @@ func (m Key) pasteView() string {
 		if m.pasteKey.Fingerprint != "" {
 			line += " " + m.pasteKey.Fingerprint
 		}
-		b.WriteString(wrap(st.Success, m.width, line+" — press enter to use it"))
+		b.WriteString(wrap(st.Success, m.width, line))
+		b.WriteString("\n")
+		b.WriteString(wrap(st.Text, m.width, "Press enter to use it."))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -636,13 +638,13 @@ func (m Key) generateView() string {
 	st := m.env.Styles
 	var b strings.Builder
 	if g := m.generated; g != nil {
-		b.WriteString(wrap(st.Success, m.width, fmt.Sprintf("✓ New %s key written to %s (public key in %s.pub)", keyTypeLabel(g.key), g.path, g.path)))
+		b.WriteString(wrap(st.Success, m.width, fmt.Sprintf("✓ New %s key written to %s (public key in %s.pub)", keyTypeLabel(g.key), m.env.Display(g.path), m.env.Display(g.path))))
 		b.WriteString("\n\n")
 		b.WriteString(wrap(st.Text, m.width, "Add this public key to the git host's SSH keys page (or the repository's deploy keys):"))
 		b.WriteString("\n\n")
 		b.WriteString(st.Code.Render(breakLong(g.key.AuthorizedKey, m.width)))
 		b.WriteString("\n\n")
-		b.WriteString(wrap(st.Hint, m.width, fmt.Sprintf("Copy it from here, or run: cat %s.pub", g.path)))
+		b.WriteString(wrap(st.Hint, m.width, fmt.Sprintf("Copy it from here, or run: cat %s.pub", m.env.Display(g.path))))
 		b.WriteString("\n")
 		b.WriteString(wrap(st.Text, m.width, "Press enter once it is added."))
 		b.WriteString("\n")
@@ -680,17 +682,17 @@ func (m Key) Help() help.KeyMap {
 	k := m.env.Keys
 	switch m.mode {
 	case ModeFile:
-		h := newHelp(k.Up, k.Down, withHelp(k.Next, "use key"), withHelp(k.NextMode, "paste/generate"), k.Back)
+		h := newHelp(upDown(k, "choose"), withHelp(k.Next, "use key"), withHelp(k.NextMode, "paste/generate"), k.Back)
 		if m.cursor == len(m.cands) {
 			h.short = append(h.short, k.Complete)
 		}
 		return h
 	case ModePaste:
-		return newHelp(withHelp(k.Next, "use key (once read)"), withHelp(k.NextMode, "generate/file"), k.Back)
+		return newHelp(withHelp(k.Next, "use key"), withHelp(k.NextMode, "generate/file"), k.Back)
 	default:
 		if m.generated != nil {
 			return newHelp(withHelp(k.Next, "it is added, continue"), withHelp(k.Back, "back to the form"))
 		}
-		return newHelp(withHelp(k.Up, "key type"), withHelp(k.Next, "generate"), withHelp(k.NextMode, "file/paste"), k.Back)
+		return newHelp(upDown(k, "key type"), withHelp(k.Next, "generate"), withHelp(k.NextMode, "file/paste"), k.Back)
 	}
 }

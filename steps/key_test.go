@@ -166,7 +166,7 @@ func TestKeyPaste(t *testing.T) {
 	raw := strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n  ")
 	d.paste(raw)
 	d.until("parsed", func(s Step) bool { k := keyStep(s); return k.pastedSeq == k.pasteSeq && k.pasteKey != nil })
-	d.viewHas("✓ ed25519 key", pubFingerprint(t, "id_ed25519"), "press enter to use it")
+	d.viewHas("✓ ed25519 key", pubFingerprint(t, "id_ed25519"), "Press enter to use it")
 	d.key(tea.KeyEnter)
 	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepKey}) {
 		t.Fatalf("got %#v", nav)

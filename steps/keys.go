@@ -60,3 +60,8 @@ func (h helpMap) FullHelp() [][]key.Binding {
 }
 
 func newHelp(short ...key.Binding) helpMap { return helpMap{short: short} }
+
+// upDown is one help entry for both arrows.
+func upDown(k KeyMap, desc string) key.Binding {
+	return key.NewBinding(key.WithKeys(append(k.Up.Keys(), k.Down.Keys()...)...), key.WithHelp("↑/↓", desc))
+}

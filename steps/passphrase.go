@@ -145,7 +145,7 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 func (m Passphrase) View() string {
 	st := m.env.Styles
 	var b strings.Builder
-	desc := "The key " + m.draft.KeySource
+	desc := "The key " + m.env.Display(m.draft.KeySource)
 	if k := m.draft.Key; k != nil {
 		if l := keyTypeLabel(k); l != "key" {
 			desc += " (" + l + ")"

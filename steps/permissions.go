@@ -370,7 +370,7 @@ func (m Permissions) listView() string {
 func (m Permissions) Help() help.KeyMap {
 	k := m.env.Keys
 	if m.restrict && !m.typed() {
-		return newHelp(k.Up, k.Down, k.Toggle, withHelp(k.Next, "continue"), k.Back)
+		return newHelp(upDown(k, "move"), k.Toggle, withHelp(k.Next, "continue"), k.Back)
 	}
-	return newHelp(k.Up, k.Down, withHelp(k.Next, "continue"), k.Back)
+	return newHelp(upDown(k, "choose"), withHelp(k.Next, "continue"), k.Back)
 }

@@ -6,6 +6,7 @@ package steps
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -112,8 +113,24 @@ type Env struct {
 	SSHDir         string
 	Projects       ProjectLister // nil: project keys are typed
 	Timeout        time.Duration // connection timeout for gitops; 0 = gitops' default
+	Home           string        // the user's home directory: paths under it are shown as ~/...
 	Styles         Styles
 	Keys           KeyMap
+}
+
+// Display shows a path the short way people write it: ~/.ssh/id_ed25519.
+func (e *Env) Display(path string) string {
+	if e.Home == "" || path == "" {
+		return path
+	}
+	h := strings.TrimRight(e.Home, "/")
+	if path == h {
+		return "~"
+	}
+	if strings.HasPrefix(path, h+"/") {
+		return "~" + path[len(h):]
+	}
+	return path
 }
 
 func (e *Env) ctx() context.Context {

@@ -102,7 +102,7 @@ func newWorld(t *testing.T, o worldOpts) *world {
 		t.Fatal(err)
 	}
 	t.Setenv("HOME", home)
-	t.Setenv("GITJIRA_HOME", filepath.Join(root, "gitjira"))
+	t.Setenv("GITJIRA_HOME", filepath.Join(home, ".gitjira"))
 	t.Setenv("GITJIRA_KNOWN_HOSTS", "")
 	for as, name := range o.keys {
 		copyKey(t, name, sshDir, as)
@@ -394,7 +394,6 @@ func (d *driver) settle() *driver {
 		}
 	}
 }
-
 
 func parseAuthorized(t *testing.T, b []byte) ssh.PublicKey {
 	t.Helper()

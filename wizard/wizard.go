@@ -62,12 +62,15 @@ func (c Config) withDefaults() Config {
 	if c.SSHConfigFile == "" {
 		c.SSHConfigFile = gitops.DefaultSSHConfigFile()
 	}
-	if c.SSHDir == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			c.SSHDir = filepath.Join(home, ".ssh")
-		}
+	if c.SSHDir == "" && c.home() != "" {
+		c.SSHDir = filepath.Join(c.home(), ".ssh")
 	}
 	return c
+}
+
+func (c Config) home() string {
+	home, _ := os.UserHomeDir()
+	return home
 }
 
 // Model is the wizard's root model: it owns the steps, switches between
@@ -102,6 +105,7 @@ func New(cfg Config) Model {
 		SSHDir:         cfg.SSHDir,
 		Projects:       cfg.Projects,
 		Timeout:        cfg.Timeout,
+		Home:           cfg.home(),
 		Styles:         steps.NewStyles(nil),
 		Keys:           steps.DefaultKeyMap(),
 	}

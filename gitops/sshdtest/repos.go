@@ -22,9 +22,7 @@ func (s *Server) NewBareRepo(name string, commits int) string {
 	s.t.Helper()
 	dir := filepath.Join(s.ReposDir, strings.TrimSuffix(name, ".git")+".git")
 	s.git("", "init", "--quiet", "--bare", "--initial-branch=main", dir)
-	if commits > 0 {
-		s.AddCommits(dir, commits)
-	}
+	s.addCommits(dir, commits, true)
 	return dir
 }
 
@@ -32,15 +30,23 @@ func (s *Server) NewBareRepo(name string, commits int) string {
 // NewBareRepo (continuing its history and numbering), e.g. to test fetch.
 func (s *Server) AddCommits(repo string, n int) {
 	s.t.Helper()
+	s.addCommits(repo, n, false)
+}
+
+func (s *Server) addCommits(repo string, n int, fresh bool) {
+	s.t.Helper()
 	if n <= 0 {
 		return
 	}
 	start := 0
 	var parent string
-	if out, err := s.gitOut(repo, "rev-parse", "--verify", "--quiet", "refs/heads/main"); err == nil {
-		parent = strings.TrimSpace(out)
-		countOut, _ := s.gitOut(repo, "rev-list", "--count", "refs/heads/main")
-		fmt.Sscanf(strings.TrimSpace(countOut), "%d", &start)
+	// A fresh repository has nothing to continue from (saves two git runs).
+	if !fresh {
+		if out, err := s.gitOut(repo, "rev-parse", "--verify", "--quiet", "refs/heads/main"); err == nil {
+			parent = strings.TrimSpace(out)
+			countOut, _ := s.gitOut(repo, "rev-list", "--count", "refs/heads/main")
+			fmt.Sscanf(strings.TrimSpace(countOut), "%d", &start)
+		}
 	}
 	var b bytes.Buffer
 	for i := start; i < start+n; i++ {

@@ -139,7 +139,7 @@ func TestConfigRejectedIsReported(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("NoSuchOption yes\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.launch(cfg, 1); err == nil || !strings.Contains(err.Error(), "sshd -t rejected the config") {
+	if err := s.launch(cfg, 1); err == nil || !strings.Contains(err.Error(), "sshd exited at start") || !strings.Contains(err.Error(), "NoSuchOption") {
 		t.Fatalf("launch with a bad config: %v", err)
 	}
 }

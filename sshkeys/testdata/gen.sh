@@ -189,6 +189,8 @@ ossl genpkey -algorithm ED448 -out unsupported_ed448.pem
 ossl genpkey -algorithm ED448 -aes-256-cbc -pass file:"$tmp/pass" -out unsupported_ed448_enc.pem
 ossl genpkey -algorithm X25519 -out unsupported_x25519.pem
 ossl genpkey -algorithm X448 -out unsupported_x448.pem
+: >"$tmp/empty"
+puttygen -q -t ed448 -C 'gitjira ed448' --new-passphrase "$tmp/empty" -o unsupported_ed448.ppk </dev/null
 
 # ---------- PuTTY .ppk (puttygen) ----------
 # made from the OpenSSH keys above, so both tools agree on the key
