@@ -17,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/jira/jiratest"
 	"github.com/gitjira/gitjira/sshkeys"
 )
 
@@ -341,5 +342,31 @@ func TestReposFetchLinkWithoutSite(t *testing.T) {
 	repos, _ := jira.OpenRepositoryList(f.p).Load()
 	if repos[0].Commits != 2 || repos[0].LastError != "" {
 		t.Fatalf("list after a link failure: %+v", repos[0])
+	}
+}
+
+func TestReposFetchLink(t *testing.T) {
+	f := newFetchSetup(t)
+	t.Setenv("GITJIRA_KNOWN_HOSTS", f.knownHosts)
+	js := jiratest.NewServer(t)
+	if err := jira.SaveSite(f.p, jira.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+		t.Fatal(err)
+	}
+	src := f.serve(t, "alpha", "PROJ-1 start")
+	f.connect(t, "alpha", f.keyFile)
+	// Two new commits mention PROJ-7 (one also PROJ-8), one mentions nothing.
+	commitAndPush(t, src, "PROJ-7 one", "nothing", "PROJ-7 and PROJ-8 two")
+
+	code, res, errOut := fetchJSON(t, "--link")
+	if code != 0 || !res[0].OK || res[0].Links == nil || res[0].Links.Created != 3 {
+		t.Fatalf("exit %d %+v %+v %s", code, res, res[0].Links, errOut)
+	}
+	if len(js.Links("PROJ-7")) != 2 || len(js.Links("PROJ-8")) != 1 || len(js.Links("PROJ-1")) != 0 {
+		t.Fatalf("links: PROJ-7 %d, PROJ-8 %d, PROJ-1 %d", len(js.Links("PROJ-7")), len(js.Links("PROJ-8")), len(js.Links("PROJ-1")))
+	}
+	// A second run has nothing new to link and adds no duplicates.
+	code, res, _ = fetchJSON(t, "--link")
+	if code != 0 || res[0].Links == nil || res[0].Links.Created != 0 || js.AllLinks() != 3 {
+		t.Fatalf("second run: exit %d %+v, %d links", code, res[0].Links, js.AllLinks())
 	}
 }

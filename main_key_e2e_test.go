@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gitjira/gitjira/sshkeys"
 )
 
 // TestKeyE2E drives the built gitjira binary: `key inspect --json` on every
@@ -22,6 +24,7 @@ func TestKeyE2E(t *testing.T) {
 	t.Run("fixtures", func(t *testing.T) { keyE2EFixtures(t, bin) })
 	t.Run("exit codes", func(t *testing.T) { keyE2EExitCodes(t, bin) })
 	t.Run("generate convert inspect", func(t *testing.T) { keyE2EPipeline(t, bin) })
+	t.Run("terminal prompts", func(t *testing.T) { keyE2ETerminal(t, bin) })
 }
 
 // buildKeyE2EBinary builds the real binary into the test's temp dir.
@@ -219,5 +222,77 @@ func keyE2EPipeline(t *testing.T, bin string) {
 	pubLine := strings.TrimSpace(string(keyMustReadE2E(t, key+".pub")))
 	if f1, f2 := strings.Fields(string(out)), strings.Fields(pubLine); len(f1) < 2 || len(f2) < 2 || f1[1] != f2[1] {
 		t.Errorf("puttygen reads another key:\n%s\n%s", out, pubLine)
+	}
+}
+
+// keyE2ERunTerminal runs the binary on a pseudo-terminal made by script(1)
+// (util-linux), typing input. The typed lines arrive before the program turns
+// echo off, so the terminal echoes them: output is not checked for secrets here.
+func keyE2ERunTerminal(t *testing.T, bin, input string, args ...string) (int, string) {
+	t.Helper()
+	script, err := exec.LookPath("script")
+	if err != nil {
+		t.Fatal("script (util-linux) is not installed: run `make deps`")
+	}
+	quoted := []string{bin}
+	for _, a := range args {
+		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+	}
+	cmd := exec.Command(script, "-qec", strings.Join(quoted, " "), "/dev/null")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, keyPassphraseEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("script: %v", err)
+	}
+	return code, strings.ReplaceAll(string(out), "\r\n", "\n")
+}
+
+// keyE2ETerminal: on a terminal the passphrases are asked with a prompt
+// (twice for a new one) instead of coming from flags.
+func keyE2ETerminal(t *testing.T, bin string) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "id_tty")
+	code, out := keyE2ERunTerminal(t, bin, "tty pass\ntty pass\n", "key", "generate", "-o", key)
+	if code != 0 || !strings.Contains(out, "Repeat the passphrase") {
+		t.Fatalf("generate: exit %d\n%s", code, out)
+	}
+	if _, err := sshkeys.ParseWithPassphrase(keyMustReadE2E(t, key), []byte("tty pass")); err != nil {
+		t.Errorf("generated key does not open with the typed passphrase: %v", err)
+	}
+
+	code, out = keyE2ERunTerminal(t, bin, "one\ntwo\n", "key", "generate", "-o", filepath.Join(dir, "id_mismatch"))
+	if code != 1 || !strings.Contains(out, "passphrases differ") {
+		t.Errorf("mismatched passphrases: exit %d\n%s", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "id_mismatch")); err == nil {
+		t.Errorf("a key was written after mismatched passphrases")
+	}
+
+	code, out = keyE2ERunTerminal(t, bin, "tty pass\n", "key", "inspect", key)
+	if code != 0 || !strings.Contains(out, "Passphrase for") || !strings.Contains(out, "yes (passphrase checked)") {
+		t.Errorf("inspect with the prompt: exit %d\n%s", code, out)
+	}
+	code, out = keyE2ERunTerminal(t, bin, "\n", "key", "inspect", key)
+	if code != 0 || !strings.Contains(out, "yes (not decrypted)") {
+		t.Errorf("inspect, Enter to skip: exit %d\n%s", code, out)
+	}
+
+	// convert: old passphrase, then the new one twice.
+	ppk := filepath.Join(dir, "id_tty.ppk")
+	code, out = keyE2ERunTerminal(t, bin, "tty pass\nnew tty\nnew tty\n", "key", "convert", key, "--to", "ppk", "-o", ppk)
+	if code != 0 {
+		t.Fatalf("convert: exit %d\n%s", code, out)
+	}
+	k, err := sshkeys.ParseWithPassphrase(keyMustReadE2E(t, ppk), []byte("new tty"))
+	if err != nil || k.Format != sshkeys.FormatPPKv3 {
+		t.Errorf("converted key: %v", err)
 	}
 }

@@ -77,27 +77,83 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 	if err := o.Validate(); err != nil {
 		return nil, "", err
 	}
-	ep := o.Endpoint
-	addr := ep.Addr()
-	hk, err := newHostKeyCheck(o.KnownHostsFile, ep, o.TrustFingerprint)
-	if err != nil {
-		return nil, "", err
+	if err := ctx.Err(); err != nil {
+		return nil, "", fmt.Errorf("connecting to %s: %w", o.Endpoint.Addr(), err)
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	hk, err := newHostKeyCheck(o.KnownHostsFile, o.Endpoint, o.TrustFingerprint)
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := dialOnce(ctx, parent, o, hk, hk.algorithms())
+	var hkErr *HostKeyError
+	if err == nil || !errors.As(err, &hkErr) || !hkErr.Unknown() || hkErr.Expected == "" {
+		return client, hk.fingerprint, err
+	}
+	// The user vouched for a fingerprint that is not the key x/crypto
+	// negotiated: admins (and forges) publish one fingerprint per key type,
+	// so ask for the server's key of each other type in turn.
+	for _, family := range hostKeyFamilies {
+		if containsString(family, hkErr.KeyType) {
+			continue
+		}
+		hk2, err := newHostKeyCheck(o.KnownHostsFile, o.Endpoint, o.TrustFingerprint)
+		if err != nil {
+			return nil, "", err
+		}
+		client, err2 := dialOnce(ctx, parent, o, hk2, family)
+		if err2 == nil {
+			return client, hk2.fingerprint, nil
+		}
+		var again *HostKeyError
+		var netErr *NetError
+		switch {
+		case errors.As(err2, &again) && again.Unknown() && again.Expected != "":
+			continue // that key is not the one either
+		case errors.As(err2, &netErr) && netErr.Kind == NetProtocol && netErr.Err != nil &&
+			strings.Contains(netErr.Err.Error(), "no common algorithm for host key"):
+			continue // the server has no key of this type
+		}
+		return nil, hk2.fingerprint, err2
+	}
+	return nil, hk.fingerprint, err
+}
 
-	fail := func(err error, stage string) (*ssh.Client, string, error) {
+// hostKeyFamilies groups host-key algorithms by key type; the first one
+// holding a key's Type() is its family.
+var hostKeyFamilies = [][]string{
+	{ssh.KeyAlgoED25519},
+	{ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521},
+	{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA},
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// dialOnce is one TCP dial + SSH handshake + authentication, offering the
+// given host-key algorithms (nil: the library's defaults). ctx carries the
+// overall timeout; parent tells a cancel from a timeout.
+func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, hostKeyAlgos []string) (*ssh.Client, error) {
+	addr := o.Endpoint.Addr()
+	fail := func(err error, stage string) (*ssh.Client, error) {
 		if perr := parent.Err(); perr != nil && errors.Is(perr, context.Canceled) {
-			return nil, hk.fingerprint, fmt.Errorf("connecting to %s: %w", addr, perr)
+			return nil, fmt.Errorf("connecting to %s: %w", addr, perr)
 		}
 		if hk.err != nil {
-			return nil, hk.fingerprint, hk.err
+			return nil, hk.err
 		}
 		if ctx.Err() != nil {
-			return nil, hk.fingerprint, &NetError{Kind: NetTimeout, Addr: addr, Stage: stage, Timeout: o.Timeout, Err: ctx.Err()}
+			return nil, &NetError{Kind: NetTimeout, Addr: addr, Stage: stage, Timeout: o.Timeout, Err: ctx.Err()}
 		}
-		return nil, hk.fingerprint, classifyDial(err, addr, stage, o, hk)
+		return nil, classifyDial(err, addr, stage, o, hk)
 	}
 
 	var d net.Dialer
@@ -113,10 +169,10 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 
 	cfg := &ssh.ClientConfig{
-		User:              ep.User,
+		User:              o.Endpoint.User,
 		Auth:              []ssh.AuthMethod{ssh.PublicKeys(o.Signer)},
 		HostKeyCallback:   hk.callback,
-		HostKeyAlgorithms: hk.algorithms(),
+		HostKeyAlgorithms: hostKeyAlgos,
 		ClientVersion:     clientVersion,
 	}
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
@@ -132,7 +188,7 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 		return fail(err, "handshake")
 	}
 	_ = conn.SetDeadline(time.Time{})
-	return ssh.NewClient(c, chans, reqs), hk.fingerprint, nil
+	return ssh.NewClient(c, chans, reqs), nil
 }
 
 // classifyDial turns a dial or handshake error into a typed error, using

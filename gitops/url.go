@@ -207,7 +207,12 @@ func parseSCP(s string) (*Endpoint, string, string) {
 		// git's rule: scp-like only when a ':' comes before any '/'.
 		c := strings.IndexByte(rest, ':')
 		if sl := strings.IndexByte(rest, '/'); c < 0 || (sl >= 0 && sl < c) {
-			return nil, "not an SSH location (expected host:path after the user)", ""
+			if ep.userGiven && sl > 0 {
+				// "git@github.com/org/repo": a '/' typed for the ':'.
+				fixed := ep.User + "@" + rest[:sl] + ":" + rest[sl+1:]
+				return nil, "missing ':' between the host and the path", fixed
+			}
+			return nil, "not an SSH location (no host: before the path)", ""
 		}
 		hostPart, rest = rest[:c], rest[c+1:]
 	}
@@ -266,12 +271,24 @@ func forgeSuggestion(s string) string {
 	if err != nil {
 		return ""
 	}
-	host, ok := knownForges[strings.ToLower(u.Hostname())]
+	forge := strings.ToLower(u.Hostname())
+	host, ok := knownForges[forge]
 	if !ok {
 		return ""
 	}
 	p := strings.Trim(u.Path, "/")
-	if p == "" || strings.ContainsAny(p, " \t") {
+	// Browser URLs go deeper than the repository: GitLab marks the end of
+	// the (possibly nested) project path with "/-/"; the others have
+	// exactly owner/repo (…/tree/main, …/src/branch/x follow).
+	if i := strings.Index(p, "/-/"); i >= 0 {
+		p = p[:i]
+	}
+	if forge != "gitlab.com" {
+		if parts := strings.Split(p, "/"); len(parts) > 2 {
+			p = strings.Join(parts[:2], "/")
+		}
+	}
+	if p == "" || !strings.Contains(p, "/") || strings.ContainsAny(p, " \t") {
 		return ""
 	}
 	if !strings.HasSuffix(p, ".git") {

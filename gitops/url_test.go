@@ -91,6 +91,11 @@ func TestParseURLRefused(t *testing.T) {
 		{"https://github.com/org/repo", "HTTP(S) locations are not supported", "git@github.com:org/repo.git"},
 		{"https://gitlab.com/group/sub/proj.git", "HTTP(S)", "git@gitlab.com:group/sub/proj.git"},
 		{"http://git.internal/x.git", "HTTP(S)", ""},
+		{"https://github.com/org/repo/tree/main/src", "HTTP(S)", "git@github.com:org/repo.git"},
+		{"https://gitlab.com/g/sub/proj/-/tree/main", "HTTP(S)", "git@gitlab.com:g/sub/proj.git"},
+		{"https://github.com/", "HTTP(S)", ""},
+		{"https://github.com/org", "HTTP(S)", ""},
+		{"git@github.com/org/repo.git", "missing ':'", "git@github.com:org/repo.git"},
 		{"git://github.com/org/repo.git", "git:// protocol", "git@github.com:org/repo.git"},
 		{"file:///srv/repo.git", "local repositories", ""},
 		{"ftp://h/r", "unsupported scheme", ""},
@@ -202,4 +207,16 @@ func FuzzParseURL(f *testing.F) {
 		_ = ep.RepoName()
 		_ = ep.KnownHostsName()
 	})
+}
+
+func BenchmarkParseURL(b *testing.B) {
+	for _, in := range []string{"git@github.com:org/repo.git", "ssh://git@[::1]:2222/srv/git/repo.git"} {
+		b.Run(in, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := ParseURL(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -211,6 +211,11 @@ func (ix *Index) load(name string) (*indexData, error) {
 		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := fi.Size()
 	d := &indexData{seen: map[plumbing.Hash]struct{}{}}
 	br := bufio.NewReaderSize(f, 1<<16)
 	corrupt := func(why string) error {
@@ -232,7 +237,7 @@ func (ix *Index) load(name string) (*indexData, error) {
 		line = line[:len(line)-1]
 		if bytes.HasPrefix(line, []byte(seenSection)) {
 			n, err := strconv.Atoi(string(line[len(seenSection):]))
-			if err != nil || n < 0 {
+			if err != nil || n < 0 || int64(n) > size/20 {
 				return nil, corrupt("bad seen count")
 			}
 			raw := make([]byte, n*20)

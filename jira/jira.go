@@ -1,45 +1,47 @@
 // Package jira keeps gitjira's repositories list and its project permissions,
 // indexes commits by the Jira issue keys in their messages, and talks to a
 // Jira Data Center/Server site over REST API v2. It has no UI code.
+//
+// # Files on disk
+//
+// Paths (paths.go) says where things go, per shared/CLI.md: $GITJIRA_HOME
+// holds everything when set, otherwise configuration is under
+// $XDG_CONFIG_HOME/gitjira and data under $XDG_DATA_HOME/gitjira.
+//
+//	Data/repositories.json      the repositories list, {"version":1,"repositories":[...]}, 0600
+//	Data/repositories.json.bak  the previous version, kept on each write
+//	Data/repositories.json.lock flock(2) target serialising writers across processes
+//	Data/keys/<name>.key        private keys as given (still encrypted if they were), 0600 in 0700
+//	Data/mirrors/<name>.git     bare mirrors
+//	Data/index/<name>.idx       the commit index of one repository (+ .lock)
+//	Config/jira.json            the Jira site and token (site.go), 0600
+//
+// # Repositories list (repos.go, add.go, keys.go, lock_*.go)
+//
+// RepositoryList.Update reads, changes and writes the list under an
+// exclusive lock, atomically (temp file, fsync, rename, fsync of the
+// directory): a process killed mid-write leaves the old or the new list,
+// never a mix, and concurrent writers lose nothing. A corrupted or
+// unknown-version file is reported with its path (ErrCorrupt) and never
+// overwritten. AddRepository stores the key, indexes the mirror and appends
+// the entry in one locked step; RemoveRepository undoes all of it. No
+// passphrase is ever stored: unattended fetches of encrypted keys take
+// GITJIRA_PASSPHRASE (see the command line).
+//
+// # Commit index (issuekeys.go, index.go)
+//
+// IssueKeys finds Jira issue keys in a message. Index.Update walks every
+// commit reachable from any ref of a mirror, exactly the commits `git rev-list
+// --all` lists, reading the packfiles directly (go-git's Log with All: true
+// misses commits reachable only through merges and is several times slower);
+// it is incremental, indexing only commits it has not seen, and returns the
+// new ones in UpdateResult.Added for pushing to Jira. Index.Lookup answers
+// "which commits mention PROJ-7" from the index files without walking history.
+// A repository restricted to some projects only ever shows those projects' keys.
+//
+// # Jira client (client.go, site.go, links.go, errors.go)
+//
+// Client speaks REST API v2 with a personal access token; LoadSite/SaveSite
+// keep the configured site; PushCommitLinks turns newly indexed commits into
+// remote issue links, idempotently and resumably.
 package jira
-
-// ---- CONTRACT (shared by all packages; implementations replace the comments) ----
-//
-// paths.go (owner: jira-store)
-//   type Paths struct { Config, Data string }   // from GITJIRA_HOME or XDG dirs (shared/CLI.md)
-//   func DefaultPaths() Paths
-//   func (p Paths) ReposFile() string; KeysDir() string; MirrorsDir() string; IndexDir() string; JiraConfigFile() string
-//
-// repos.go (owner: jira-store)
-//   type Repository struct {  // JSON field names as in shared/CLI.md `repos list --json`, plus:
-//       Name, URL string; Projects []string /* ["ALL"] or keys */; KeyFile string; KeyFingerprint string
-//       HostKeyFingerprint string; Mirror string; DefaultBranch string; Commits, IssueKeys int
-//       Added, LastFetched time.Time; LastError string; Enabled bool
-//   }
-//   func (r Repository) AllProjects() bool
-//   type RepositoryList struct{ /* path, lock */ }
-//   func OpenRepositoryList(p Paths) *RepositoryList
-//   func (l *RepositoryList) Load() ([]Repository, error)
-//   func (l *RepositoryList) Update(fn func(repos []Repository) ([]Repository, error)) error // locked, atomic
-//   func StoreKey(p Paths, name string, keyBytes []byte) (path string, err error)            // 0600 copy under KeysDir
-//   var ErrNameTaken, ErrNotFound ...
-//   func ValidProjectKey(s string) bool
-//
-// index.go (owner: jira-store)
-//   func IssueKeys(message string) []string                                  // Jira key syntax rules
-//   type Index struct{...}; func OpenIndex(p Paths) *Index
-//   func (ix *Index) Update(repo Repository) (UpdateResult, error)           // incremental, from the mirror
-//   type UpdateResult struct{ Added []CommitRef /* new commits mentioning allowed keys, oldest first */; New, Commits, IssueKeys int }
-//   (CHANGED from (added int, keys int, err error): `repos fetch --link` needs the new commits themselves)
-//   func (ix *Index) Lookup(issueKey string) ([]CommitRef, error)            // across repositories, newest first
-//   type CommitRef struct{ Repository, SHA, Author string; Date time.Time; Subject string; Keys []string /* allowed keys it mentions */ }
-//   func AddRepository(p Paths, r Repository, keyBytes []byte) (Repository, error) // store key, index mirror, add to list
-//
-// client.go (owner: jira-client)
-//   type Client struct { BaseURL string; Token string; HTTP *http.Client }
-//   func NewClient(baseURL, token string) (*Client, error)
-//   type Project struct { ID, Key, Name string }
-//   func (c *Client) Myself(ctx) (*User, error); ServerInfo(ctx) (*ServerInfo, error); Projects(ctx) ([]Project, error)
-//   func (c *Client) UpsertRemoteLink(ctx, issueKey string, link RemoteLink) error
-//   type Site struct{ URL, Token string }; func LoadSite(p Paths) (*Site, error); func SaveSite(p Paths, s Site) error
-//   typed errors: *APIError{Status int, Message string}, ErrUnauthorized, ErrForbidden, ErrCaptcha, ErrNotJira

@@ -120,6 +120,8 @@ func TestBadInputs(t *testing.T) {
 			is: ErrUnsupported, mention: "gitjira allows"},
 		{name: "PPK version 1", input: []byte("PuTTY-User-Key-File-1: ssh-rsa\nEncryption: none\n"), is: ErrUnsupported, mention: "save the private key again"},
 		{name: "OpenSSH asking a million bcrypt rounds", input: opensshWithRounds(t, 1<<20), pass: testPassphrase, is: ErrUnsupported, mention: "ssh-keygen -p -a 100"},
+		{name: "hardware security key (sk-ssh-ed25519)", input: skKey(t), is: ErrUnsupported, mention: "ssh-keygen -t ed25519",
+			check: wantUnsupported("Hardware security key")},
 		{name: "ssh.com private key", input: []byte("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nAAAA\n---- END SSH2 ENCRYPTED PRIVATE KEY ----\n"), is: ErrUnsupported, mention: "puttygen"},
 	}
 	for _, tt := range tests {
@@ -226,4 +228,24 @@ func opensshWithRounds(t *testing.T, rounds uint32) []byte {
 	off := len(b) - len(r.b) - len(opts) + (len(opts) - 4) // rounds are the last 4 bytes of the options
 	binary.BigEndian.PutUint32(b[off:], rounds)
 	return pem.EncodeToMemory(block)
+}
+
+// skKey builds an unencrypted OpenSSH file for a security-key (FIDO) key:
+// ssh-keygen needs a token to make one, and only the public part matters here.
+func skKey(t *testing.T) []byte {
+	const typ = "sk-ssh-ed25519@openssh.com"
+	pub := appendString(nil, []byte(typ))
+	pub = appendString(pub, make([]byte, 32))
+	pub = appendString(pub, []byte("ssh:"))
+	priv := binary.BigEndian.AppendUint32(nil, 7)
+	priv = binary.BigEndian.AppendUint32(priv, 7)
+	priv = appendString(priv, []byte(typ))
+	b := []byte(opensshMagic)
+	b = appendString(b, []byte("none"))
+	b = appendString(b, []byte("none"))
+	b = appendString(b, nil)
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = appendString(b, pub)
+	b = appendString(b, priv)
+	return pem.EncodeToMemory(&pem.Block{Type: "OPENSSH PRIVATE KEY", Bytes: b})
 }

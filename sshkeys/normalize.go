@@ -12,7 +12,8 @@ const pemLineLen = 64
 // CRLF or CR line ends, indentation, leading/trailing blank lines and spaces,
 // a missing final newline, and a PEM/OpenSSH body pasted as one long line or
 // with spaces instead of line breaks (re-wrapped between BEGIN and END, with
-// PEM headers such as Proc-Type and DEK-Info kept). PuTTY .ppk files keep
+// PEM headers such as Proc-Type and DEK-Info kept), or with its line breaks
+// written as the two characters \n (copied from JSON). PuTTY .ppk files keep
 // their line structure. Input over MaxInputSize is refused with ErrTooLarge
 // and input with nothing in it with ErrEmpty.
 func Normalize(raw []byte) ([]byte, error) {
@@ -32,6 +33,10 @@ func Normalize(raw []byte) ([]byte, error) {
 		return normalizePPK(lines), nil
 	}
 	if strings.Contains(s, "-----BEGIN ") {
+		// A key copied out of JSON, YAML or an environment variable often
+		// has its line breaks as the two characters \n. Base64 and PEM
+		// headers never contain a backslash, so this cannot change a key.
+		s = strings.NewReplacer(`\r\n`, "\n", `\n`, "\n", `\r`, "\n").Replace(s)
 		return normalizePEM(s), nil
 	}
 	// Anything else (an authorized_keys line, an RFC 4716 block, garbage):

@@ -44,6 +44,7 @@ var pemOnlyDamage = []struct {
 		}
 		return strings.Join(append(append([]string{lines[0]}, head...), strings.Join(body, ""), lines[len(lines)-1]), "\n")
 	}},
+	{"JSON-escaped line breaks", func(s string) string { return `"` + strings.ReplaceAll(s, "\n", `\n`) + `"` }},
 	{"CRLF, indented, one line", func(s string) string { return "\r\n   " + strings.Join(strings.Fields(s), " ") + "\r\n" }},
 	{"spaces instead of newlines, no space after BEGIN", func(s string) string {
 		return strings.Replace(strings.Join(strings.Fields(s), " "), "----- ", "-----", 1)

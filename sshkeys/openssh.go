@@ -156,6 +156,13 @@ func parseOpenSSH(data, passphrase []byte) (*Key, error) {
 	if err != nil {
 		return nil, publicBlobError(f, pubBlob, err)
 	}
+	switch pub.Type() {
+	case ssh.KeyAlgoED25519, ssh.KeyAlgoRSA, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521, ssh.KeyAlgoDSA:
+	default:
+		// Security-key (sk-) and certificate keys: say so before asking
+		// for a passphrase that would not help.
+		return nil, unsupportedType(pub.Type())
+	}
 	known := &Key{Format: f, Encrypted: cipherName != "none"}
 	describePublic(known, pub)
 

@@ -682,7 +682,7 @@ func (m Key) Help() help.KeyMap {
 	k := m.env.Keys
 	switch m.mode {
 	case ModeFile:
-		h := newHelp(upDown(k, "choose"), withHelp(k.Next, "use key"), withHelp(k.NextMode, "paste/generate"), k.Back)
+		h := newHelp(upDown(k, "choose"), withHelp(k.Next, "use"), withHelp(k.NextMode, "paste/generate"), k.Back)
 		if m.cursor == len(m.cands) {
 			h.short = append(h.short, k.Complete)
 		}

@@ -369,9 +369,14 @@ func (m Model) View() string {
 		body += "\n\n" + st.Hint.Render("Quitting: cleaning up…")
 	}
 
-	helpView := m.help.View(m.helpKeys())
-	if m.confirmQuit {
-		helpView = m.help.View(confirmKeys{m.env.Keys})
+	var helpView string
+	switch {
+	case m.confirmQuit:
+		helpView = m.shortHelp(confirmKeys{m.env.Keys}.ShortHelp())
+	case m.help.ShowAll:
+		helpView = m.help.FullHelpView(m.helpKeys().FullHelp())
+	default:
+		helpView = m.shortHelp(m.helpKeys().ShortHelp())
 	}
 
 	// Fit the screen: the body gives up its last rows first, so the header
@@ -389,6 +394,37 @@ func (m Model) View() string {
 		body = strings.Join(lines, "\n")
 	}
 	return headStr + "\n\n" + body + "\n\n" + helpView
+}
+
+// shortHelp renders bindings as "key desc • key desc", wrapped to the width
+// rather than cut, so every key stays visible on a narrow terminal.
+func (m Model) shortHelp(bindings []key.Binding) string {
+	st := m.env.Styles
+	sep := st.Hint.Render(" • ")
+	var lines []string
+	line, lineW := "", 0
+	for _, b := range bindings {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		item := st.Text.Render(h.Key) + " " + st.Hint.Render(h.Desc)
+		w := lipgloss.Width(h.Key) + 1 + lipgloss.Width(h.Desc)
+		switch {
+		case lineW == 0:
+			line, lineW = item, w
+		case m.width > 0 && lineW+3+w > m.width:
+			lines = append(lines, line)
+			line, lineW = item, w
+		default:
+			line += sep + item
+			lineW += 3 + w
+		}
+	}
+	if lineW > 0 {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // truncate cuts s to width runes with an ellipsis (no-op for width <= 0).
