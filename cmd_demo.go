@@ -41,8 +41,8 @@ func runDemo(s *IO, args []string) error {
 	if len(rest) > 0 {
 		return usageErrorf("demo: unexpected argument %q", rest[0])
 	}
-	if *commits < 1 || *commits > 100000 {
-		return usageErrorf("demo: --commits takes a number from 1 to 100000")
+	if *commits < 1 || *commits > 2000 {
+		return usageErrorf("demo: --commits takes a number from 1 to 2000")
 	}
 	tmp, err := os.MkdirTemp("", "gitjira-demo-")
 	if err != nil {

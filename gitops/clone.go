@@ -116,9 +116,7 @@ func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 	defer func() {
 		if err != nil {
 			os.RemoveAll(tmp)
-			if createdTop != "" {
-				os.RemoveAll(createdTop)
-			}
+			removeCreatedParents(filepath.Dir(dir), createdTop)
 			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 				err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 			}
@@ -131,6 +129,11 @@ func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 		return nil, err
 	}
 	defer client.Close()
+	// Closing the session alone does not unblock a read when the server
+	// never answers the channel close (OpenSSH waits for the command to
+	// exit): cancel closes the whole connection.
+	stopClose := context.AfterFunc(ctx, func() { client.Close() })
+	defer stopClose()
 	sess, err := OpenUploadPack(ctx, client, o.Endpoint.Path)
 	if err != nil {
 		return nil, err
@@ -183,6 +186,20 @@ func mkdirParents(dir string) (string, error) {
 	return top, os.MkdirAll(dir, 0o755)
 }
 
+// removeCreatedParents removes the directories from dir up to top that
+// mkdirParents created, only while they are empty: another clone may have
+// started in one of them meanwhile.
+func removeCreatedParents(dir, top string) {
+	if top == "" {
+		return
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if os.Remove(d) != nil || d == top || filepath.Dir(d) == d {
+			return
+		}
+	}
+}
+
 // remoteState is what the server advertised.
 type remoteState struct {
 	adv  *packp.AdvRefs
@@ -193,7 +210,12 @@ type remoteState struct {
 func readAdvertisement(br *bufio.Reader) (*remoteState, error) {
 	adv := packp.NewAdvRefs()
 	if err := adv.Decode(br); err != nil {
-		if errors.Is(err, packp.ErrEmptyAdvRefs) || errors.Is(err, packp.ErrEmptyInput) {
+		if errors.Is(err, packp.ErrEmptyAdvRefs) {
+			// git upload-pack (protocol v0) lists nothing at all, not even
+			// capabilities, for a repository without refs.
+			return &remoteState{adv: packp.NewAdvRefs(), refs: map[string]plumbing.Hash{}}, nil
+		}
+		if errors.Is(err, packp.ErrEmptyInput) {
 			return nil, fmt.Errorf("the server closed the connection without listing refs: %w", err)
 		}
 		return nil, fmt.Errorf("reading the server's refs: %w", err)
@@ -418,6 +440,9 @@ func cloneStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader,
 		if pack, err = receiveResponse(ctx, br, band, dir, rep); err != nil {
 			return nil, err
 		}
+		if err := checkTips(pack, wants, nil); err != nil {
+			return nil, err
+		}
 	}
 	rep.send(Progress{Phase: PhaseUpdatingRef, Total: int64(len(st.refs))})
 	head := st.head
@@ -437,6 +462,19 @@ func cloneStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader,
 		res.Head = h.String()
 	}
 	return res, nil
+}
+
+// checkTips makes sure every wanted ref tip arrived (or, for a fetch, was
+// there already): a server that sends an incomplete pack must not leave refs
+// pointing at nothing. (A full connectivity check, as `git clone` runs after
+// index-pack, would walk every commit and tree; this is the cheap part.)
+func checkTips(pack *indexedPack, wants []plumbing.Hash, local func(plumbing.Hash) bool) error {
+	for _, h := range wants {
+		if !pack.Has(h) && (local == nil || !local(h)) {
+			return fmt.Errorf("%w: it lacks %s, the tip of a ref it advertised", errPackFormat, h)
+		}
+	}
+	return nil
 }
 
 // initBare lays out an empty bare repository as `git init --bare` does,

@@ -92,7 +92,8 @@ func TestSSHDCloneAndFetch(t *testing.T) {
 // through and then hangs, so the clone is certainly mid-receive.
 func TestSSHDCloneCancelLeavesNothing(t *testing.T) {
 	wrapper := filepath.Join(t.TempDir(), "stall.sh")
-	script := "#!/bin/sh\nexec 2>/tmp/stall.err; set -x; env >&2; tee /tmp/stall.in | eval \"$SSH_ORIGINAL_COMMAND\" | tee /tmp/stall.out | { head -c 262144; exec sleep 20; }\n"
+	// stdbuf: head writes through stdio, which would hold back the ref advertisement.
+	script := "#!/bin/sh\neval \"$SSH_ORIGINAL_COMMAND\" | { stdbuf -o0 head -c 262144; exec sleep 20; }\n"
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,6 @@ loop:
 	for {
 		select {
 		case p := <-ch:
-			t.Logf("DBG %+v %v", p, time.Since(start))
 			if p.Phase == PhaseReceiving && !cancelled {
 				cancel()
 				cancelled = true

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -219,6 +221,9 @@ func TestCloneFromGitServer(t *testing.T) {
 				t.Fatalf("host key fingerprint %q", res.HostKeyFingerprint)
 			}
 			assertProgress(t, events, packedObjectCount(t, h.repo))
+			if n := goGitCommitCount(t, dir); n != h.commits {
+				t.Fatalf("go-git walks %d commits in the mirror, want %d", n, h.commits)
+			}
 			if backend == gitserver.BackendGit {
 				// git's upload-pack reports its phases on the sideband.
 				seen := map[Phase]bool{}
@@ -364,4 +369,90 @@ func TestCloneErrors(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+func TestCloneEmptyRepository(t *testing.T) {
+	needGit(t)
+	for _, backend := range []gitserver.Backend{gitserver.BackendGit, gitserver.BackendGoGit} {
+		t.Run(string(backend), func(t *testing.T) {
+			h := newTestHost(t, gitserver.Options{Backend: backend})
+			gitOut(t, h.root, "init", "--quiet", "--bare", "empty.git")
+			o := h.opts
+			ep := *o.Endpoint
+			ep.Path = "/empty.git"
+			o.Endpoint = &ep
+			dir := filepath.Join(t.TempDir(), "empty.git")
+			res, err := Clone(context.Background(), CloneOptions{ConnectOptions: o, Dir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Commits != 0 || res.Refs != 0 || res.Head != "" || res.DefaultBranch != "" {
+				t.Fatalf("result %+v", res)
+			}
+			gitOut(t, dir, "fsck", "--full")
+			if out := gitOut(t, dir, "for-each-ref"); out != "" {
+				t.Fatalf("refs: %q", out)
+			}
+			if got := gitOut(t, dir, "config", "--get", "core.bare"); got != "true" {
+				t.Fatalf("core.bare = %q", got)
+			}
+		})
+	}
+}
+
+func TestDeltaTargetSize(t *testing.T) {
+	for _, tc := range []struct {
+		delta []byte
+		want  uint64
+	}{
+		{[]byte{0x05, 0x07}, 7},
+		{[]byte{0x80, 0x01, 0x90, 0x03}, 0x190&0x7f | 3<<7},
+		{[]byte{0x05}, 0},
+		{nil, 0},
+	} {
+		if got := deltaTargetSize(tc.delta); got != tc.want {
+			t.Errorf("deltaTargetSize(%x) = %d, want %d", tc.delta, got, tc.want)
+		}
+	}
+}
+
+// goGitCommitCount opens the mirror with go-git and counts the commits
+// reachable from all refs: go-git must read what Clone writes.
+func goGitCommitCount(t *testing.T, dir string) int {
+	t.Helper()
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := r.References()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[plumbing.Hash]bool{}
+	var stack []plumbing.Hash
+	refs.ForEach(func(ref *plumbing.Reference) error {
+		if ref.Type() != plumbing.HashReference {
+			return nil
+		}
+		h := ref.Hash()
+		if tag, err := r.TagObject(h); err == nil {
+			h = tag.Target
+		}
+		stack = append(stack, h)
+		return nil
+	})
+	for len(stack) > 0 {
+		h := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[h] {
+			continue
+		}
+		c, err := r.CommitObject(h)
+		if err != nil {
+			t.Fatalf("go-git reading commit %s: %v", h, err)
+		}
+		seen[h] = true
+		stack = append(stack, c.ParentHashes...)
+	}
+	return len(seen)
 }

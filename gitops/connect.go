@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,10 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 		return nil, "", fmt.Errorf("connecting to %s: %w", o.Endpoint.Addr(), err)
 	}
 	parent := ctx
+	if dl, ok := parent.Deadline(); ok && time.Until(dl) < o.Timeout {
+		// The caller's deadline is the tighter one: report that limit.
+		o.Timeout = time.Until(dl).Round(time.Millisecond)
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	hk, err := newHostKeyCheck(o.KnownHostsFile, o.Endpoint, o.TrustFingerprint)
@@ -96,7 +101,7 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 	// negotiated: admins (and forges) publish one fingerprint per key type,
 	// so ask for the server's key of each other type in turn.
 	for _, family := range hostKeyFamilies {
-		if containsString(family, hkErr.KeyType) {
+		if contains(family, hkErr.KeyType) {
 			continue
 		}
 		hk2, err := newHostKeyCheck(o.KnownHostsFile, o.Endpoint, o.TrustFingerprint)
@@ -121,21 +126,12 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 	return nil, hk.fingerprint, err
 }
 
-// hostKeyFamilies groups host-key algorithms by key type; the first one
-// holding a key's Type() is its family.
+// hostKeyFamilies groups the host-key algorithms by the type of key they
+// verify (a key's Type() is in its group).
 var hostKeyFamilies = [][]string{
 	{ssh.KeyAlgoED25519},
 	{ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521},
 	{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA},
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // dialOnce is one TCP dial + SSH handshake + authentication, offering the
@@ -150,8 +146,10 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 		if hk.err != nil {
 			return nil, hk.err
 		}
-		if ctx.Err() != nil {
-			return nil, &NetError{Kind: NetTimeout, Addr: addr, Stage: stage, Timeout: o.Timeout, Err: ctx.Err()}
+		// The connection's deadline is the context's, and may fire a moment
+		// before the context's own timer: both are the overall timeout.
+		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, &NetError{Kind: NetTimeout, Addr: addr, Stage: stage, Timeout: o.Timeout, Err: context.DeadlineExceeded}
 		}
 		return nil, classifyDial(err, addr, stage, o, hk)
 	}

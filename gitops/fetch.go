@@ -47,6 +47,11 @@ func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Pr
 		return nil, err
 	}
 	defer client.Close()
+	// Closing the session alone does not unblock a read when the server
+	// never answers the channel close (OpenSSH waits for the command to
+	// exit): cancel closes the whole connection.
+	stopClose := context.AfterFunc(ctx, func() { client.Close() })
+	defer stopClose()
 	sess, err := OpenUploadPack(ctx, client, o.Endpoint.Path)
 	if err != nil {
 		return nil, err
@@ -137,6 +142,9 @@ func fetchStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader,
 	if len(wants) > 0 {
 		pack, err := receiveResponse(ctx, br, band, dir, rep)
 		if err != nil {
+			return nil, err
+		}
+		if err := checkTips(pack, wants, nil); err != nil {
 			return nil, err
 		}
 		res.Objects = pack.Objects

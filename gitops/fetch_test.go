@@ -34,6 +34,8 @@ func TestFetchUpdatesMirror(t *testing.T) {
 	for _, backend := range []gitserver.Backend{gitserver.BackendGit, gitserver.BackendGoGit} {
 		t.Run(string(backend), func(t *testing.T) {
 			h := newTestHost(t, gitserver.Options{Backend: backend})
+			gitIn(t, h.repo, "branch", "topic", "main~3") // deleted on the server after the clone
+			oldTopic := gitIn(t, h.repo, "rev-parse", "refs/heads/topic")
 			dir := filepath.Join(t.TempDir(), "demo.git")
 			if _, err := Clone(context.Background(), CloneOptions{ConnectOptions: h.opts, Dir: dir}); err != nil {
 				t.Fatal(err)
@@ -49,7 +51,7 @@ func TestFetchUpdatesMirror(t *testing.T) {
 			}
 
 			// On the server: new commits on main, a force-pushed feature
-			// branch, a deleted tag and a new branch.
+			// branch, a deleted tag, a deleted branch and a new branch.
 			work := filepath.Join(t.TempDir(), "work")
 			gitIn(t, ".", "clone", "--quiet", h.repo, work)
 			oldMain := gitIn(t, h.repo, "rev-parse", "refs/heads/main")
@@ -71,7 +73,7 @@ func TestFetchUpdatesMirror(t *testing.T) {
 			gitIn(t, work, "commit", "--quiet", "-m", "DEMO-7: start over")
 			gitIn(t, work, "push", "--quiet", "--force", "origin", "rewritten:refs/heads/"+gitserver.SampleFeatureBranch)
 			gitIn(t, work, "push", "--quiet", "origin", "rewritten:refs/heads/release")
-			gitIn(t, work, "push", "--quiet", "origin", ":refs/tags/"+gitserver.SampleTagLight)
+			gitIn(t, work, "push", "--quiet", "origin", ":refs/tags/"+gitserver.SampleTagLight, ":refs/heads/topic")
 			newMain := gitIn(t, h.repo, "rev-parse", "refs/heads/main")
 			newFeature := gitIn(t, h.repo, "rev-parse", "refs/heads/"+gitserver.SampleFeatureBranch)
 
@@ -87,6 +89,7 @@ func TestFetchUpdatesMirror(t *testing.T) {
 				"refs/heads/" + gitserver.SampleFeatureBranch: {oldFeature, newFeature},
 				"refs/heads/release":                          {"", newFeature},
 				"refs/tags/" + gitserver.SampleTagLight:       {oldTag, ""},
+				"refs/heads/topic":                            {oldTopic, ""},
 			}
 			if len(res.Updated) != len(want) {
 				t.Fatalf("Updated = %v, want %v", res.Updated, want)

@@ -137,7 +137,19 @@ func (c *hostKeyCheck) algorithms() []string {
 	if c.db == nil {
 		return nil
 	}
-	return c.db.db.HostKeyAlgorithms(c.ep.Addr())
+	algos := c.db.db.HostKeyAlgorithms(c.ep.Addr())
+	plain := false
+	for _, k := range c.db.db.HostKeys(c.ep.Addr()) {
+		plain = plain || !k.Cert
+	}
+	if len(algos) > 0 && !plain {
+		// Only @cert-authority lines match: a server without a certificate
+		// must still be able to show its plain key, to be reported as
+		// unknown (as OpenSSH does) rather than fail negotiation.
+		algos = append(algos, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+			ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoED25519)
+	}
+	return algos
 }
 
 // knownFingerprints lists the fingerprints recorded for the host.
@@ -147,6 +159,9 @@ func (c *hostKeyCheck) knownFingerprints() []string {
 	}
 	var fps []string
 	for _, k := range c.db.db.HostKeys(c.ep.Addr()) {
+		if k.Cert {
+			continue
+		}
 		fp := ssh.FingerprintSHA256(k.PublicKey)
 		if !contains(fps, fp) {
 			fps = append(fps, fp)
@@ -180,13 +195,8 @@ func (c *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 	case errors.As(err, &revErr):
 		hkErr.Revoked = true
 		hkErr.Known = []string{ssh.FingerprintSHA256(revErr.Revoked.Key)}
-	case errors.As(err, &keyErr) && len(keyErr.Want) > 0:
-		for _, k := range keyErr.Want {
-			fp := ssh.FingerprintSHA256(k.Key)
-			if !contains(hkErr.Known, fp) {
-				hkErr.Known = append(hkErr.Known, fp)
-			}
-		}
+	case errors.As(err, &keyErr) && len(c.plainKnown(keyErr.Want)) > 0:
+		hkErr.Known = c.plainKnown(keyErr.Want)
 	case errors.As(err, &keyErr):
 		// Unknown host: accepted only when the user vouched for this exact key.
 		if c.trust != "" && c.trust == c.fingerprint {
@@ -201,6 +211,21 @@ func (c *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 	}
 	c.err = hkErr
 	return hkErr
+}
+
+// plainKnown returns the fingerprints of want that are host keys, leaving
+// out @cert-authority keys: a plain key from a host that only a CA line
+// covers makes the host unknown, not changed (as in OpenSSH).
+func (c *hostKeyCheck) plainKnown(want []knownhosts.KnownKey) []string {
+	plain := c.knownFingerprints()
+	var fps []string
+	for _, k := range want {
+		fp := ssh.FingerprintSHA256(k.Key)
+		if contains(plain, fp) && !contains(fps, fp) {
+			fps = append(fps, fp)
+		}
+	}
+	return fps
 }
 
 // normalizeFingerprint accepts "SHA256:xxx" (as ssh-keygen prints it, with

@@ -214,10 +214,18 @@ func TestHostKeyCheck(t *testing.T) {
 	})
 	t.Run("cert-authority line is not a host key", func(t *testing.T) {
 		f := writeKnownHosts(t, "@cert-authority *.example "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(rs))))
-		_, err := runCheck(t, f, "git@h.example:r", "", ed)
+		c, err := runCheck(t, f, "git@h.example:r", "", ed)
 		var hk *HostKeyError
-		if !errors.As(err, &hk) {
+		if !errors.As(err, &hk) || !hk.Unknown() {
 			t.Fatalf("err %v", err)
+		}
+		// Certificates are asked for first, plain keys still allowed.
+		algos := c.algorithms()
+		if len(algos) < 2 || algos[0] != ssh.CertAlgoRSASHA512v01 || !contains(algos, ssh.KeyAlgoED25519) {
+			t.Fatalf("algorithms %v", algos)
+		}
+		if c.knownFingerprints() != nil {
+			t.Fatalf("a CA key counted as the host's key: %v", c.knownFingerprints())
 		}
 	})
 	t.Run("trust fingerprint records the key", func(t *testing.T) {

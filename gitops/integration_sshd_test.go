@@ -539,6 +539,23 @@ func TestSilentServerTimesOut(t *testing.T) {
 	}
 }
 
+// TestCallerDeadlineTighterThanTimeout: a context deadline shorter than
+// Timeout bounds the handshake too, and is the limit reported.
+func TestCallerDeadlineTighterThanTimeout(t *testing.T) {
+	signer, err := sshdtest.NewKey(sshdtest.Ed25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := gitops.ConnectOptions{Endpoint: silentEndpoint(t), Signer: signer, KnownHostsFile: filepath.Join(t.TempDir(), "kh"), Timeout: time.Minute}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, _, err = gitops.Dial(ctx, o)
+	var netErr *gitops.NetError
+	if !errors.As(err, &netErr) || netErr.Kind != gitops.NetTimeout || netErr.Timeout > 500*time.Millisecond || netErr.Timeout <= 0 {
+		t.Fatalf("err = %v (%+v), want the 500ms limit, not a minute", err, netErr)
+	}
+}
+
 func TestCancelReturnsPromptly(t *testing.T) {
 	signer, err := sshdtest.NewKey(sshdtest.Ed25519)
 	if err != nil {

@@ -3,6 +3,7 @@ package gitops
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"context"
 	"crypto/sha1"
@@ -53,6 +54,11 @@ import (
 // pass keeps for the resolve pass, saving a second inflate of each.
 var deltaCacheBudget int64 = 64 << 20
 
+// maxObjectSize bounds an object held in memory while resolving deltas; a
+// hostile pack could otherwise announce (and really send, highly compressed)
+// a base or delta result of many gigabytes.
+const maxObjectSize = 1 << 30
+
 // maxPackObjects bounds the object count a pack header may announce (git's
 // own limit is 2^32-1); it protects the object table from a hostile header.
 const maxPackObjects = 1 << 28
@@ -92,6 +98,14 @@ type indexedPack struct {
 	Bytes   int64
 	// Types counts objects by resolved type (index objCommit..objTag).
 	Types [5]int
+	// sorted holds the pack's object ids in order, for Has.
+	sorted []plumbing.Hash
+}
+
+// Has reports whether the pack holds object h.
+func (p *indexedPack) Has(h plumbing.Hash) bool {
+	i := sort.Search(len(p.sorted), func(i int) bool { return bytes.Compare(p.sorted[i][:], h[:]) >= 0 })
+	return i < len(p.sorted) && p.sorted[i] == h
 }
 
 // packIndexer receives one pack into dir/objects/pack.
@@ -138,7 +152,7 @@ func receivePack(ctx context.Context, r io.Reader, repoDir string, rep *reporter
 	if err != nil {
 		return nil, err
 	}
-	if err := ix.writeIndex(); err != nil {
+	if res.sorted, err = ix.writeIndex(); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -385,7 +399,8 @@ func unexpectedEOF(err error) error {
 }
 
 func inflateErr(off int64, err error) error {
-	if errors.Is(err, zlib.ErrChecksum) || errors.Is(err, zlib.ErrHeader) {
+	var corrupt flate.CorruptInputError
+	if errors.Is(err, zlib.ErrChecksum) || errors.Is(err, zlib.ErrHeader) || errors.As(err, &corrupt) {
 		return packErr("object at offset %d: %v", off, err)
 	}
 	return fmt.Errorf("object at offset %d: %w", off, unexpectedEOF(err))
@@ -615,6 +630,9 @@ func (w *resolveWorker) content(t resolveTask) ([]byte, uint8, plumbing.Hash, er
 			return nil, 0, plumbing.ZeroHash, err
 		}
 	}
+	if sz := deltaTargetSize(delta); sz > maxObjectSize {
+		return nil, 0, plumbing.ZeroHash, packErr("delta at offset %d makes a %d-byte object, more than gitjira holds in memory", o.offset, sz)
+	}
 	data, err := packfile.PatchDelta(t.base, delta)
 	if err != nil {
 		return nil, 0, plumbing.ZeroHash, packErr("delta at offset %d: %v", o.offset, err)
@@ -650,11 +668,34 @@ func (w *resolveWorker) inflate(o *packObject) ([]byte, error) {
 	if err != nil {
 		return nil, packErr("object at offset %d: %v", o.offset, err)
 	}
+	if o.size > maxObjectSize {
+		return nil, packErr("object at offset %d is %d bytes, more than gitjira holds in memory (%d)", o.offset, o.size, maxObjectSize)
+	}
 	out := make([]byte, o.size)
 	if _, err := io.ReadFull(w.zr, out); err != nil {
 		return nil, inflateErr(o.offset, err)
 	}
 	return out, nil
+}
+
+// deltaTargetSize reads the result size from a delta's header (after the
+// base size; both are little-endian base-128 varints).
+func deltaTargetSize(delta []byte) uint64 {
+	i := 0
+	for i < len(delta) && delta[i]&0x80 != 0 {
+		i++
+	}
+	i++
+	var sz uint64
+	for shift := uint(0); i < len(delta) && shift < 64; shift += 7 {
+		c := delta[i]
+		sz |= uint64(c&0x7f) << shift
+		i++
+		if c&0x80 == 0 {
+			break
+		}
+	}
+	return sz
 }
 
 func (ix *packIndexer) computeCRCs() error {
@@ -680,7 +721,7 @@ func (ix *packIndexer) computeCRCs() error {
 }
 
 // writeIndex writes the version 2 .idx and moves both files in place.
-func (ix *packIndexer) writeIndex() error {
+func (ix *packIndexer) writeIndex() ([]plumbing.Hash, error) {
 	objs := ix.objects
 	order := make([]int32, len(objs))
 	for i := range order {
@@ -691,12 +732,12 @@ func (ix *packIndexer) writeIndex() error {
 	})
 	for k := 1; k < len(order); k++ {
 		if objs[order[k]].hash == objs[order[k-1]].hash {
-			return packErr("object %s appears twice", objs[order[k]].hash)
+			return nil, packErr("object %s appears twice", objs[order[k]].hash)
 		}
 	}
 	idx, err := os.CreateTemp(ix.packDir, "tmp_idx_")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() {
 		idx.Close()
@@ -741,28 +782,32 @@ func (ix *packIndexer) writeIndex() error {
 	}
 	w.Write(ix.packSum[:])
 	if err := w.Flush(); err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := idx.Write(h.Sum(nil)); err != nil {
-		return err
+		return nil, err
 	}
 	if err := idx.Close(); err != nil {
-		return err
+		return nil, err
 	}
 	base := filepath.Join(ix.packDir, "pack-"+hex.EncodeToString(ix.packSum[:]))
 	if err := os.Chmod(ix.tmpPack, 0o444); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.Chmod(idx.Name(), 0o444); err != nil {
-		return err
+		return nil, err
 	}
 	// Pack first: an .idx makes the pack visible to readers.
 	if err := os.Rename(ix.tmpPack, base+".pack"); err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.Rename(idx.Name(), base+".idx"); err != nil {
 		os.Remove(base + ".pack")
-		return err
+		return nil, err
 	}
-	return nil
+	sorted := make([]plumbing.Hash, len(order))
+	for k, i := range order {
+		sorted[k] = objs[i].hash
+	}
+	return sorted, nil
 }

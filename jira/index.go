@@ -3,6 +3,7 @@ package jira
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/flate"
 	"encoding/binary"
 	"encoding/hex"
@@ -12,10 +13,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
@@ -322,13 +326,12 @@ func (ix *Index) Update(repo Repository) (UpdateResult, error) {
 	var res UpdateResult
 	var line []byte
 	newEntries := len(d.entries)
-	err = odb.walk(tips, d.seen, func(id plumbing.Hash, c *commitInfo) {
+	err = odb.walk(tips, d.seen, func(id plumbing.Hash, c *commitMeta) {
 		res.New++
-		keys := IssueKeys(c.message)
-		if len(keys) == 0 {
+		if len(c.keys) == 0 {
 			return
 		}
-		line = formatEntry(line[:0], id, c.when, c.tzMin, keys, c.author, c.subject())
+		line = formatEntry(line[:0], id, c.when, c.tzMin, c.keys, c.author, c.subject)
 		d.entries = append(d.entries, slices.Clone(line))
 	})
 	if err != nil {
@@ -527,11 +530,26 @@ type objectDB struct {
 	packs   []*packFile
 	shallow map[plumbing.Hash]bool
 	gogit   *gogitObjects // opened on first need
-	zr      io.ReadCloser
-	br      bytes.Reader
+	main    *inflater
+}
+
+// inflater reads objects from the packs with its own zlib reader and delta
+// base cache; the parallel pre-decoding runs one per goroutine.
+type inflater struct {
+	db *objectDB
+	zr io.ReadCloser
+	br bytes.Reader
 	// cache of resolved delta bases, by pack and offset
 	cache      map[cacheKey]cachedObject
 	cacheBytes int
+	maxCache   int
+	// local: a REF_DELTA base outside the object's own pack is an error
+	// instead of a lookup through the whole object database (not goroutine-safe).
+	local bool
+}
+
+func (db *objectDB) newInflater(maxCache int, local bool) *inflater {
+	return &inflater{db: db, cache: map[cacheKey]cachedObject{}, maxCache: maxCache, local: local}
 }
 
 type cacheKey struct {
@@ -553,7 +571,8 @@ func openObjectDB(dir string) (*objectDB, error) {
 	if _, err := os.Stat(filepath.Join(dir, "objects")); err != nil {
 		return nil, fmt.Errorf("the mirror %s is missing or is not a git repository: fetch it again (remove and reconnect the repository)", dir)
 	}
-	db := &objectDB{dir: dir, cache: map[cacheKey]cachedObject{}}
+	db := &objectDB{dir: dir}
+	db.main = db.newInflater(maxCacheBytes, false)
 	idxs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
 	for _, idx := range idxs {
 		p, err := openPack(strings.TrimSuffix(idx, ".idx"))
@@ -646,15 +665,7 @@ func (p *packFile) find(id plumbing.Hash) (int64, bool) {
 		}
 		switch {
 		case c == 0:
-			o := be32(p.idx[p.offOff+m*4:])
-			if o&0x80000000 == 0 {
-				return int64(o), true
-			}
-			i := p.bigOff + int(o&0x7fffffff)*8
-			if i+8 > len(p.idx) {
-				return 0, false
-			}
-			return int64(be32(p.idx[i:]))<<32 | int64(be32(p.idx[i+4:])), true
+			return p.offsetAt(m)
 		case c < 0:
 			lo = m + 1
 		default:
@@ -664,13 +675,89 @@ func (p *packFile) find(id plumbing.Hash) (int64, bool) {
 	return 0, false
 }
 
-var errCorruptPack = errors.New("corrupt packfile")
+// offsetAt returns the pack offset of the m-th id of the index.
+func (p *packFile) offsetAt(m int) (int64, bool) {
+	o := be32(p.idx[p.offOff+m*4:])
+	if o&0x80000000 == 0 {
+		return int64(o), true
+	}
+	i := p.bigOff + int(o&0x7fffffff)*8
+	if i+8 > len(p.idx) {
+		return 0, false
+	}
+	return int64(be32(p.idx[i:]))<<32 | int64(be32(p.idx[i+4:])), true
+}
+
+// typeAt returns the type of the object at off without inflating anything:
+// a delta has its base's type, found by following base offsets (or, for
+// REF_DELTA, the base's id in this pack). known memoises types by offset.
+// It returns 0 when the type cannot be told (a base in another pack, a
+// corrupt header); the caller then reads the object the slow way if needed.
+func (p *packFile) typeAt(off int64, known map[int64]objType, depth int) objType {
+	if t, ok := known[off]; ok {
+		return t
+	}
+	data := p.data
+	if depth > 10000 || off < 12 || off >= int64(len(data)) {
+		return 0
+	}
+	pos := int(off)
+	c := data[pos]
+	pos++
+	typ := objType(c >> 4 & 7)
+	for c&0x80 != 0 {
+		if pos >= len(data) {
+			return 0
+		}
+		c = data[pos]
+		pos++
+	}
+	switch typ {
+	case objCommit, objTree, objBlob, objTag:
+	case objOfsDelta:
+		if pos >= len(data) {
+			return 0
+		}
+		c = data[pos]
+		pos++
+		rel := int64(c & 0x7f)
+		for c&0x80 != 0 {
+			if pos >= len(data) || rel > 1<<55 {
+				return 0
+			}
+			c = data[pos]
+			pos++
+			rel = (rel+1)<<7 | int64(c&0x7f)
+		}
+		typ = p.typeAt(off-rel, known, depth+1)
+	case objRefDelta:
+		if pos+20 > len(data) {
+			return 0
+		}
+		var bid plumbing.Hash
+		copy(bid[:], data[pos:pos+20])
+		boff, ok := p.find(bid)
+		if !ok {
+			return 0
+		}
+		typ = p.typeAt(boff, known, depth+1)
+	default:
+		return 0
+	}
+	known[off] = typ
+	return typ
+}
+
+var (
+	errCorruptPack = errors.New("corrupt packfile")
+	errNotLocal    = errors.New("delta base in another pack")
+)
 
 // read returns the type and content of object id.
 func (db *objectDB) read(id plumbing.Hash) (objType, []byte, error) {
 	for _, p := range db.packs {
 		if off, ok := p.find(id); ok {
-			return db.readAt(p, off, 0)
+			return db.main.readAt(p, off, 0)
 		}
 	}
 	if db.gogit == nil {
@@ -684,7 +771,7 @@ func (db *objectDB) read(id plumbing.Hash) (objType, []byte, error) {
 }
 
 // readAt reads the object at off in p, resolving deltas.
-func (db *objectDB) readAt(p *packFile, off int64, depth int) (objType, []byte, error) {
+func (in *inflater) readAt(p *packFile, off int64, depth int) (objType, []byte, error) {
 	if depth > 10000 {
 		return 0, nil, fmt.Errorf("%w: delta chain too deep in %s", errCorruptPack, p.path)
 	}
@@ -707,7 +794,7 @@ func (db *objectDB) readAt(p *packFile, off int64, depth int) (objType, []byte, 
 	}
 	switch typ {
 	case objCommit, objTree, objBlob, objTag:
-		out, err := db.inflate(data[pos:], size)
+		out, err := in.inflate(data[pos:], size)
 		return typ, out, err
 	case objOfsDelta:
 		if pos >= len(data) {
@@ -724,11 +811,11 @@ func (db *objectDB) readAt(p *packFile, off int64, depth int) (objType, []byte, 
 			pos++
 			rel = (rel+1)<<7 | int64(c&0x7f)
 		}
-		baseTyp, base, err := db.cachedAt(p, off-rel, depth)
+		baseTyp, base, err := in.cachedAt(p, off-rel, depth)
 		if err != nil {
 			return 0, nil, err
 		}
-		delta, err := db.inflate(data[pos:], size)
+		delta, err := in.inflate(data[pos:], size)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -745,14 +832,16 @@ func (db *objectDB) readAt(p *packFile, off int64, depth int) (objType, []byte, 
 		var base []byte
 		var err error
 		if boff, ok := p.find(bid); ok {
-			baseTyp, base, err = db.cachedAt(p, boff, depth)
+			baseTyp, base, err = in.cachedAt(p, boff, depth)
+		} else if in.local {
+			return 0, nil, errNotLocal
 		} else {
-			baseTyp, base, err = db.read(bid)
+			baseTyp, base, err = in.db.read(bid)
 		}
 		if err != nil {
 			return 0, nil, err
 		}
-		delta, err := db.inflate(data[pos:], size)
+		delta, err := in.inflate(data[pos:], size)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -764,43 +853,53 @@ func (db *objectDB) readAt(p *packFile, off int64, depth int) (objType, []byte, 
 
 // cachedAt reads a delta base through the cache: walking history reads
 // neighbouring commits, which share their delta bases.
-func (db *objectDB) cachedAt(p *packFile, off int64, depth int) (objType, []byte, error) {
+func (in *inflater) cachedAt(p *packFile, off int64, depth int) (objType, []byte, error) {
 	k := cacheKey{p, off}
-	if o, ok := db.cache[k]; ok {
+	if o, ok := in.cache[k]; ok {
 		return o.typ, o.data, nil
 	}
-	typ, data, err := db.readAt(p, off, depth+1)
+	typ, data, err := in.readAt(p, off, depth+1)
 	if err != nil {
 		return 0, nil, err
 	}
-	if db.cacheBytes+len(data) > maxCacheBytes {
-		clear(db.cache)
-		db.cacheBytes = 0
+	if in.cacheBytes+len(data) > in.maxCache {
+		clear(in.cache)
+		in.cacheBytes = 0
 	}
-	db.cache[k] = cachedObject{typ, data}
-	db.cacheBytes += len(data)
+	in.cache[k] = cachedObject{typ, data}
+	in.cacheBytes += len(data)
 	return typ, data, nil
 }
 
-func (db *objectDB) inflate(src []byte, size uint64) ([]byte, error) {
+func (in *inflater) inflate(src []byte, size uint64) ([]byte, error) {
 	if size > 1<<32 {
 		return nil, fmt.Errorf("%w: object too large", errCorruptPack)
 	}
-	db.br.Reset(src)
-	if db.zr == nil {
-		zr, err := newZlibReader(&db.br)
+	in.br.Reset(src)
+	if in.zr == nil {
+		zr, err := newZlibReader(&in.br)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", errCorruptPack, err)
 		}
-		db.zr = zr
-	} else if err := resetZlib(db.zr, &db.br); err != nil {
+		in.zr = zr
+	} else if err := resetZlib(in.zr, &in.br); err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorruptPack, err)
 	}
-	out := make([]byte, size)
-	if _, err := io.ReadFull(db.zr, out); err != nil {
+	if size <= 1<<20 {
+		out := make([]byte, size)
+		if _, err := io.ReadFull(in.zr, out); err != nil {
+			return nil, fmt.Errorf("%w: %v", errCorruptPack, err)
+		}
+		return out, nil
+	}
+	// A large size is only believed as the data arrives: a lying header
+	// must not make the walk allocate gigabytes up front.
+	var b bytes.Buffer
+	b.Grow(1 << 20)
+	if _, err := io.CopyN(&b, in.zr, int64(size)); err != nil {
 		return nil, fmt.Errorf("%w: %v", errCorruptPack, err)
 	}
-	return out, nil
+	return b.Bytes(), nil
 }
 
 // applyDelta applies a git delta (copy/insert instructions) to base.
@@ -826,7 +925,8 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 	if !ok1 || !ok2 || srcSize != uint64(len(base)) || dstSize > 1<<32 {
 		return nil, bad
 	}
-	out := make([]byte, 0, dstSize)
+	// Preallocate what is plausible, not what the header claims.
+	out := make([]byte, 0, min(dstSize, uint64(len(base))+uint64(len(delta)), 16<<20))
 	for pos < len(delta) {
 		cmd := delta[pos]
 		pos++
@@ -1007,10 +1107,115 @@ func (db *objectDB) refTips() (map[string]string, error) {
 	return tips, nil
 }
 
+// commitMeta is what the index keeps of a decoded commit.
+type commitMeta struct {
+	parents []plumbing.Hash
+	author  string
+	when    int64
+	tzMin   int
+	keys    []string
+	subject string // set when keys is not empty
+}
+
+func newMeta(c *commitInfo) *commitMeta {
+	m := &commitMeta{parents: slices.Clone(c.parents), author: c.author, when: c.when, tzMin: c.tzMin, keys: IssueKeys(c.message)}
+	if len(m.keys) > 0 {
+		m.subject = c.subject()
+	}
+	return m
+}
+
+// predecodeMin is the number of packed objects from which a first index
+// decodes the packs' commits in parallel before walking (a variable so
+// tests can force either path).
+var predecodeMin = 20000
+
+// predecode inflates and parses every commit of the packs on all cores
+// and returns them by id. Inflating is most of a walk's work and the walk
+// itself is sequential (each commit names the next ones), so a first index
+// of a large mirror decodes everything up front: nearly every packed
+// commit of a fresh mirror is reachable. Commits it could not decode on its
+// own (a delta base in another pack) are left to the walk.
+func (db *objectDB) predecode() map[plumbing.Hash]*commitMeta {
+	type entry struct {
+		p   *packFile
+		off int64
+		id  plumbing.Hash
+	}
+	var commits []entry
+	for _, p := range db.packs {
+		ents := make([]entry, 0, p.n)
+		for i := 0; i < p.n; i++ {
+			off, ok := p.offsetAt(i)
+			if !ok {
+				continue
+			}
+			e := entry{p: p, off: off}
+			copy(e.id[:], p.idx[p.shaOff+i*20:])
+			ents = append(ents, e)
+		}
+		// In offset order, an OFS_DELTA's base (at a lower offset) is typed
+		// before the delta, and neighbouring commits share delta bases.
+		slices.SortFunc(ents, func(a, b entry) int { return cmp.Compare(a.off, b.off) })
+		known := make(map[int64]objType, len(ents))
+		for _, e := range ents {
+			if p.typeAt(e.off, known, 0) == objCommit {
+				commits = append(commits, e)
+			}
+		}
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	results := make([]*commitMeta, len(commits))
+	const chunk = 256
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		in := db.newInflater(maxCacheBytes/workers, true)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var c commitInfo
+			for {
+				start := int(next.Add(chunk)) - chunk
+				if start >= len(commits) {
+					return
+				}
+				for i := start; i < min(start+chunk, len(commits)); i++ {
+					typ, data, err := in.readAt(commits[i].p, commits[i].off, 0)
+					if err != nil || typ != objCommit || parseCommit(data, &c) != nil {
+						continue
+					}
+					results[i] = newMeta(&c)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	out := make(map[plumbing.Hash]*commitMeta, len(commits))
+	for i, m := range results {
+		if m != nil {
+			out[commits[i].id] = m
+		}
+	}
+	return out
+}
+
+func (db *objectDB) packedObjects() int {
+	n := 0
+	for _, p := range db.packs {
+		n += p.n
+	}
+	return n
+}
+
 // walk visits every commit reachable from tips that is not in seen (breadth
 // first over parents), adds it to seen and calls visit. Commits listed in
 // the mirror's shallow file have their parents cut, as git does.
-func (db *objectDB) walk(tips map[string]string, seen map[plumbing.Hash]struct{}, visit func(plumbing.Hash, *commitInfo)) error {
+func (db *objectDB) walk(tips map[string]string, seen map[plumbing.Hash]struct{}, visit func(plumbing.Hash, *commitMeta)) error {
+	var pre map[plumbing.Hash]*commitMeta
+	if len(seen) == 0 && db.packedObjects() >= predecodeMin {
+		pre = db.predecode()
+	}
 	var queue []plumbing.Hash
 	names := make([]string, 0, len(tips))
 	for n := range tips {
@@ -1028,24 +1233,25 @@ func (db *objectDB) walk(tips map[string]string, seen map[plumbing.Hash]struct{}
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
-		typ, data, err := db.read(id)
-		if err != nil {
-			delete(seen, id)
-			return fmt.Errorf("commit %s: %w", id, err)
+		m := pre[id]
+		if m == nil {
+			typ, data, err := db.read(id)
+			if err != nil {
+				return fmt.Errorf("commit %s: %w", id, err)
+			}
+			if typ != objCommit {
+				return fmt.Errorf("object %s is not a commit", id)
+			}
+			if err := parseCommit(data, &c); err != nil {
+				return fmt.Errorf("commit %s: %w", id, err)
+			}
+			m = newMeta(&c)
 		}
-		if typ != objCommit {
-			delete(seen, id)
-			return fmt.Errorf("object %s is not a commit", id)
-		}
-		if err := parseCommit(data, &c); err != nil {
-			delete(seen, id)
-			return fmt.Errorf("commit %s: %w", id, err)
-		}
-		visit(id, &c)
+		visit(id, m)
 		if db.shallow[id] {
 			continue
 		}
-		for _, p := range c.parents {
+		for _, p := range m.parents {
 			if _, ok := seen[p]; !ok {
 				seen[p] = struct{}{}
 				queue = append(queue, p)

@@ -312,6 +312,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		if m.cancelled {
 			return m.fail(context.Canceled)
 		}
+		m.cancel() // the check's context is done with
 		ctx, cancel := context.WithCancel(m.env.ctx())
 		m.cancel = cancel
 		return m, startClone(ctx, m.run, m.env.Paths, m.draft.connectOptions(m.env))
@@ -358,6 +359,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 			return m.fail(msg.err)
 		}
 		m.phase = cloneDone
+		m.draft.AuthErr, m.draft.HostKeyErr = nil, nil // whatever was refused before works now
 		m.draft.Clone = msg.res
 		m.draft.CloneFor = m.draft.EndpointString()
 		if msg.res.HostKeyFingerprint != "" {

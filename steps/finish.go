@@ -61,7 +61,7 @@ func SummaryRows(r jira.Repository, issueKeysKnown bool) [][2]string {
 	if !r.AllProjects() {
 		projects = strings.Join(r.Projects, ", ")
 	}
-	issueKeys := "counted when added"
+	issueKeys := "…"
 	if issueKeysKnown {
 		issueKeys = fmt.Sprint(r.IssueKeys)
 	}
@@ -82,7 +82,9 @@ func SummaryRows(r jira.Repository, issueKeysKnown bool) [][2]string {
 	}
 }
 
-// Finish shows what will be added, adds it on enter, and then the wizard ends.
+// Finish adds the repository to the list as soon as it is entered (the
+// permissions step was the last question), then shows the summary with what
+// the indexing found; enter ends the wizard. A failure offers retry and back.
 type Finish struct {
 	env    *Env
 	draft  *Draft
@@ -109,10 +111,18 @@ func (m Finish) Busy() bool { return m.adding }
 // Typing implements Step.
 func (m Finish) Typing() bool { return false }
 
-// Enter implements Step.
+// Enter implements Step: add the repository.
 func (m Finish) Enter() (Step, tea.Cmd) {
+	if m.draft.Repo != nil || m.adding {
+		return m, nil
+	}
+	return m.add()
+}
+
+func (m Finish) add() (Step, tea.Cmd) {
+	m.adding = true
 	m.err = nil
-	return m, nil
+	return m, tea.Batch(addRepository(m.env.Paths, m.draft.Repository(), m.draft.KeyRaw), m.spin.Tick)
 }
 
 // Update implements Step.
@@ -132,7 +142,7 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		r := msg.repo
 		m.draft.Repo = &r
-		return m, done(StepFinish)
+		return m, nil
 	case spinner.TickMsg:
 		if !m.adding {
 			return m, nil
@@ -141,15 +151,16 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case tea.KeyMsg:
-		if m.adding || m.draft.Repo != nil {
-			return m, nil
-		}
+		k := m.env.Keys
 		switch {
-		case key.Matches(msg, m.env.Keys.Next), m.err != nil && key.Matches(msg, m.env.Keys.Retry):
-			m.adding = true
-			m.err = nil
-			return m, tea.Batch(addRepository(m.env.Paths, m.draft.Repository(), m.draft.KeyRaw), m.spin.Tick)
-		case key.Matches(msg, m.env.Keys.Back):
+		case m.adding:
+		case m.draft.Repo != nil:
+			if key.Matches(msg, k.Next) {
+				return m, done(StepFinish)
+			}
+		case m.err != nil && key.Matches(msg, k.Retry):
+			return m.add()
+		case m.err != nil && key.Matches(msg, k.Back):
 			return m, back(StepFinish)
 		}
 	}
@@ -160,9 +171,20 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 func (m Finish) View() string {
 	st := m.env.Styles
 	var b strings.Builder
-	b.WriteString(wrap(st.Text, m.width, "Ready to add this repository to gitjira's repositories list:"))
+	r, known := m.draft.Repository(), false
+	if m.draft.Repo != nil {
+		r, known = *m.draft.Repo, true
+	}
+	switch {
+	case m.adding:
+		b.WriteString(m.spin.View() + " Adding: storing the key and indexing the commits…")
+	case m.err != nil:
+		b.WriteString(wrap(st.Error, m.width, "✗ Not added: "+m.err.Error()))
+	case known:
+		b.WriteString(wrap(st.Success, m.width, "✓ Added to gitjira's repositories list."))
+	}
 	b.WriteString("\n\n")
-	for _, row := range SummaryRows(m.draft.Repository(), false) {
+	for _, row := range SummaryRows(r, known) {
 		if row[0] == "Mirror" {
 			row[1] = m.env.Display(row[1])
 		}
@@ -171,14 +193,10 @@ func (m Finish) View() string {
 	}
 	b.WriteString("\n")
 	switch {
-	case m.adding:
-		b.WriteString(m.spin.View() + " Storing the key and indexing the commits…")
 	case m.err != nil:
-		b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
-		b.WriteString("\n")
 		b.WriteString(wrap(st.Hint, m.width, "Press r to try again, or esc to go back."))
-	default:
-		b.WriteString(wrap(st.Text, m.width, "Press enter to add it and finish."))
+	case known:
+		b.WriteString(wrap(st.Text, m.width, "Press enter to exit."))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -186,8 +204,11 @@ func (m Finish) View() string {
 // Help implements Step.
 func (m Finish) Help() help.KeyMap {
 	k := m.env.Keys
-	if m.err != nil {
+	switch {
+	case m.err != nil:
 		return newHelp(k.Retry, k.Back)
+	case m.draft.Repo != nil:
+		return newHelp(withHelp(k.Next, "exit"))
 	}
-	return newHelp(withHelp(k.Next, "add and finish"), k.Back)
+	return newHelp()
 }

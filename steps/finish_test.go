@@ -43,24 +43,37 @@ func TestFinishAdds(t *testing.T) {
 	env, draft := testEnv(t)
 	clonedDraft(t, env, draft)
 	d := newDriver(t, NewFinish(env, draft)).enter()
-	d.viewHas("Name demo", "URL ssh://git@127.0.0.1:2222/demo.git",
-		"Host key "+pubFingerprint(t, "host_ed25519"), "Key "+pubFingerprint(t, "id_ed25519"),
-		"Branch main", "Commits "+strconv.Itoa(gitserver.SampleCommits(sampleCommits)), "Projects All projects", "Press enter to add it and finish")
-	d.viewFits(80)
-	d.key(tea.KeyEnter)
 	if !d.s.Busy() {
-		t.Error("not busy while adding")
+		t.Error("not adding on entry")
 	}
-	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepFinish}) {
-		t.Fatalf("got %#v", nav)
-	}
+	d.viewHas("Adding: storing the key and indexing the commits", "Issue keys …")
+	d.until("added", func(s Step) bool { return !s.Busy() })
 	r := draft.Repo
 	if r == nil || r.Name != "demo" || r.IssueKeys == 0 || r.KeyFingerprint != pubFingerprint(t, "id_ed25519") || !r.AllProjects() {
-		t.Fatalf("repo %+v", r)
+		t.Fatalf("repo %+v (%v)", r, d.s.(Finish).err)
 	}
+	d.viewHas("✓ Added to gitjira's repositories list.", "Name demo", "URL ssh://git@127.0.0.1:2222/demo.git",
+		"Host key "+pubFingerprint(t, "host_ed25519"), "Key "+pubFingerprint(t, "id_ed25519"),
+		"Branch main", "Commits "+strconv.Itoa(gitserver.SampleCommits(sampleCommits)),
+		"Issue keys "+strconv.Itoa(r.IssueKeys), "Projects All projects", "Press enter to exit.")
+	d.viewFits(80)
 	list, err := jira.OpenRepositoryList(env.Paths).Load()
 	if err != nil || len(list) != 1 || list[0].Name != "demo" || list[0].KeyFile == "" {
 		t.Fatalf("list %+v %v", list, err)
+	}
+	// esc cannot take it back; enter ends the wizard
+	d.key(tea.KeyEsc).settle()
+	if len(d.nav) != 0 {
+		t.Fatalf("esc after the add: %v", d.nav)
+	}
+	d.key(tea.KeyEnter)
+	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepFinish}) {
+		t.Fatalf("got %#v", nav)
+	}
+	// entering again (it cannot happen in the wizard) does not add twice
+	d.enter()
+	if d.s.Busy() {
+		t.Error("added twice")
 	}
 }
 
@@ -75,15 +88,23 @@ func TestFinishErrorRetryBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newDriver(t, NewFinish(env, draft)).enter()
-	d.key(tea.KeyEnter)
 	d.until("error", func(s Step) bool { return s.(Finish).err != nil })
 	if !errors.Is(d.s.(Finish).err, jira.ErrNameTaken) {
 		t.Errorf("error %v", d.s.(Finish).err)
 	}
-	d.viewHas("✗", "Press r to try again")
+	d.viewHas("✗ Not added:", "Press r to try again")
 	if draft.Repo != nil || len(d.nav) != 0 {
 		t.Fatal("moved on after a failure")
 	}
+	d.key(tea.KeyEnter).settle()
+	if len(d.nav) != 0 {
+		t.Fatal("enter after a failure moved on")
+	}
+	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
+	if !d.s.Busy() {
+		t.Fatal("r did not retry")
+	}
+	d.until("error again", func(s Step) bool { return !s.Busy() })
 	d.key(tea.KeyEsc)
 	if nav := d.waitNav("back"); nav != (BackMsg{From: StepFinish}) {
 		t.Fatalf("got %#v", nav)

@@ -159,10 +159,10 @@ func (d *driver) paste(s string) *driver {
 }
 
 // until processes messages until cond holds for the step (checked after each
-// message) or a navigation message arrives; it fails the test after 20 s.
+// message) or a navigation message arrives; it fails the test after 60 s.
 func (d *driver) until(what string, cond func(s Step) bool) *driver {
 	d.t.Helper()
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for !cond(d.s) {
 		select {
 		case msg := <-d.msgs:
@@ -188,7 +188,7 @@ func (d *driver) until(what string, cond func(s Step) bool) *driver {
 func (d *driver) waitNav(what string) tea.Msg {
 	d.t.Helper()
 	n := len(d.nav)
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for len(d.nav) == n {
 		select {
 		case msg := <-d.msgs:

@@ -204,7 +204,11 @@ func (m Key) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		m.scanned = true
 		m.cands = msg.list
+		hinted := m.cursor == -1
 		m.cursor = m.initialCursor()
+		if hinted && m.cursor < len(m.cands) {
+			m.path.SetValue("") // the hint is in the list, selected: no need to repeat it
+		}
 		m.offset = 0
 		m = m.focus()
 		return m, nil

@@ -280,3 +280,24 @@ func TestKeyAuthRefusedBanner(t *testing.T) {
 	}
 	d.viewFits(80)
 }
+
+func TestKeyHintPreselects(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	hint := filepath.Join(env.SSHDir, "legacy_rsa")
+	d := newDriver(t, NewKey(env, draft, hint)).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	k := keyStep(d.s)
+	if k.cursor != 2 || k.path.Value() != "" {
+		t.Fatalf("cursor %d, path %q", k.cursor, k.path.Value())
+	}
+	// a hint outside the list stays in the path field, which has the focus
+	other := copyKey(t, "id_ed25519", t.TempDir(), "elsewhere")
+	d = newDriver(t, NewKey(env, &Draft{}, other)).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	if k := keyStep(d.s); k.cursor != len(k.cands) || k.path.Value() != other || !d.s.Typing() {
+		t.Fatalf("cursor %d of %d, path %q", k.cursor, len(k.cands), k.path.Value())
+	}
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+}

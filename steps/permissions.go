@@ -191,10 +191,7 @@ func (m Permissions) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 		return m, nil
 	}
 	if !m.restrict {
-		if msg.Type == tea.KeySpace {
-			m.cursor, m.restrict = 0, false
-		}
-		return m, nil
+		return m, nil // on "All projects" there is nothing to type into
 	}
 	var cmd tea.Cmd
 	if m.typed() {

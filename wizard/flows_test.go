@@ -38,7 +38,7 @@ func (s *session) trustCloneFinish(trust bool) Model {
 	s.waitFor("Step 6 of 7 · Permissions")
 	s.key(tea.KeyEnter)
 	s.waitFor("Step 7 of 7 · Finish")
-	s.waitFor("Press enter to add it and finish.")
+	s.waitFor("Press enter to exit.")
 	s.key(tea.KeyEnter)
 	return s.final()
 }
@@ -269,6 +269,7 @@ func TestFlowRestrictToTwoProjects(t *testing.T) {
 	s.waitFor("2 selected: OPS, PROJ")
 	s.key(tea.KeyEnter)
 	s.waitFor("Projects    OPS, PROJ")
+	s.waitFor("Press enter to exit.")
 	s.key(tea.KeyEnter)
 	m := s.final()
 	r := w.checkAdded(m, "id_ed25519", []string{"OPS", "PROJ"})
@@ -290,6 +291,7 @@ func TestFlowRestrictTypedKeys(t *testing.T) {
 	s.typeText("demo, ops")
 	s.key(tea.KeyEnter)
 	s.waitFor("Projects    DEMO, OPS")
+	s.waitFor("Press enter to exit.")
 	s.key(tea.KeyEnter)
 	r := w.checkAdded(s.final(), "id_ed25519", []string{"DEMO", "OPS"})
 	if r.IssueKeys == 0 {

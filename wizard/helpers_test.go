@@ -37,7 +37,7 @@ const (
 	sampleCommits  = 30
 )
 
-func readTestKey(t *testing.T, name string) []byte {
+func readTestKey(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(keysDir, name))
 	if err != nil {
@@ -46,7 +46,7 @@ func readTestKey(t *testing.T, name string) []byte {
 	return b
 }
 
-func pubKey(t *testing.T, name string) ssh.PublicKey {
+func pubKey(t testing.TB, name string) ssh.PublicKey {
 	t.Helper()
 	pk, _, _, _, err := ssh.ParseAuthorizedKey(readTestKey(t, name+".pub"))
 	if err != nil {
@@ -55,10 +55,10 @@ func pubKey(t *testing.T, name string) ssh.PublicKey {
 	return pk
 }
 
-func fingerprint(t *testing.T, name string) string { return ssh.FingerprintSHA256(pubKey(t, name)) }
+func fingerprint(t testing.TB, name string) string { return ssh.FingerprintSHA256(pubKey(t, name)) }
 
 // copyKey puts a fixed test key (and its .pub) in dir, mode 0600.
-func copyKey(t *testing.T, name, dir, as string) string {
+func copyKey(t testing.TB, name, dir, as string) string {
 	t.Helper()
 	p := filepath.Join(dir, as)
 	if err := os.WriteFile(p, readTestKey(t, name), 0o600); err != nil {
@@ -73,7 +73,7 @@ func copyKey(t *testing.T, name, dir, as string) string {
 // world is everything a wizard test touches: a temporary home with ~/.ssh,
 // gitjira's files (GITJIRA_HOME), and the in-process git server.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	root   string
 	cfg    Config
 	srv    *gitserver.Server
@@ -87,7 +87,7 @@ type worldOpts struct {
 	keys       map[string]string // ~/.ssh/<as> = fixed key <name>
 }
 
-func newWorld(t *testing.T, o worldOpts) *world {
+func newWorld(t testing.TB, o worldOpts) *world {
 	t.Helper()
 	if o.hostKey == "" {
 		o.hostKey = "host_ed25519"
@@ -195,14 +195,14 @@ func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
 
 // session is a teatest program with its screen output collected as it comes.
 type session struct {
-	t   *testing.T
+	t   testing.TB
 	tm  *teatest.TestModel
 	mu  sync.Mutex
 	out bytes.Buffer
 	pos int // WaitFor searches after the last match
 }
 
-func startSession(t *testing.T, cfg Config) *session {
+func startSession(t testing.TB, cfg Config) *session {
 	t.Helper()
 	s := &session{t: t, tm: teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))}
 	go func() {
@@ -233,7 +233,7 @@ func (s *session) screenText() string {
 // waitFor waits until text is drawn (after the previous match).
 func (s *session) waitFor(text string) {
 	s.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		all := s.screenText()
 		if i := strings.Index(all[min(s.pos, len(all)):], text); i >= 0 {
@@ -256,7 +256,7 @@ func (s *session) paste(text string) {
 // final waits for the program to end and returns the root model.
 func (s *session) final() Model {
 	s.t.Helper()
-	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(30*time.Second))
+	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(60*time.Second))
 	fm, ok := m.(Model)
 	if !ok {
 		s.t.Fatalf("final model %T", m)
@@ -270,13 +270,13 @@ func (s *session) final() Model {
 // their messages back to Update) but lets the test look at View() between
 // messages. Timer messages are dropped, so spinners and cursors stay still.
 type driver struct {
-	t    *testing.T
+	t    testing.TB
 	m    Model
 	msgs chan tea.Msg
 	quit bool
 }
 
-func newDriver(t *testing.T, cfg Config, width, height int) *driver {
+func newDriver(t testing.TB, cfg Config, width, height int) *driver {
 	d := &driver{t: t, m: New(cfg), msgs: make(chan tea.Msg, 256)}
 	d.run(d.m.Init())
 	d.send(tea.WindowSizeMsg{Width: width, Height: height})
@@ -361,7 +361,7 @@ func (d *driver) view() string { return plain(d.m.View()) }
 // until feeds messages until cond holds.
 func (d *driver) until(what string, cond func(m Model) bool) *driver {
 	d.t.Helper()
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(60 * time.Second)
 	for !cond(d.m) {
 		select {
 		case msg := <-d.msgs:
@@ -395,7 +395,7 @@ func (d *driver) settle() *driver {
 	}
 }
 
-func parseAuthorized(t *testing.T, b []byte) ssh.PublicKey {
+func parseAuthorized(t testing.TB, b []byte) ssh.PublicKey {
 	t.Helper()
 	pk, _, _, _, err := ssh.ParseAuthorizedKey(b)
 	if err != nil {

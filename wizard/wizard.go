@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/jira"
@@ -88,7 +89,7 @@ type Model struct {
 
 	confirmQuit bool // "cancel the clone and quit?" is asked
 	quitting    bool // waiting for the busy step to finish before quitting
-	finished    bool // the repository was added
+	finished    bool // the user ended the wizard on the finish step
 	quit        bool // tea.Quit was sent
 }
 
@@ -143,7 +144,7 @@ func New(cfg Config) Model {
 func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 	// One renderer for out, used by our styles and the bubbles' defaults:
 	// it knows whether out is a terminal and honours NO_COLOR.
-	r := lipgloss.NewRenderer(out)
+	r := newRenderer(out)
 	lipgloss.SetDefaultRenderer(r)
 	// Ask the terminal for its background now: lipgloss would otherwise query
 	// it during the first render, racing with Bubble Tea for the input.
@@ -162,9 +163,17 @@ func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 	return fm.Result()
 }
 
+// newRenderer is the renderer for the program's output: termenv decides the
+// colour profile from whether out is a terminal, TERM/COLORTERM and NO_COLOR.
+func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer {
+	return lipgloss.NewRenderer(out, opts...)
+}
+
 // Result is the added repository, or ErrCancelled.
 func (m Model) Result() (*jira.Repository, error) {
-	if !m.finished || m.draft.Repo == nil {
+	// Once added, the repository is the result even if the user then quit
+	// with ctrl+c rather than enter.
+	if m.draft.Repo == nil {
 		return nil, ErrCancelled
 	}
 	r := *m.draft.Repo

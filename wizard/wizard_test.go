@@ -57,7 +57,7 @@ func walk(t *testing.T, width, height int) []screen {
 	snap(w, d, "2-key-list")
 	d.key(tea.KeyDown).key(tea.KeyEnter)
 	d.until("passphrase", func(m Model) bool { return m.Current() == steps.StepPassphrase })
-	d.typeText("not it").key(tea.KeyEnter).untilView("attempt 1")
+	d.typeText(wrongPassphrase).key(tea.KeyEnter).untilView("attempt 1")
 	snap(w, d, "3-passphrase-wrong")
 	d.typeText(testPassphrase).key(tea.KeyEnter).untilView("Trust this host")
 	snap(w, d, "4-hostkey-unknown")
@@ -67,6 +67,7 @@ func walk(t *testing.T, width, height int) []screen {
 	d.key(tea.KeyDown).runes(" ")
 	snap(w, d, "6-permissions")
 	d.key(tea.KeyEnter).until("finish", func(m Model) bool { return m.Current() == steps.StepFinish })
+	d.untilView("Press enter to exit.")
 	snap(w, d, "7-finish")
 	d.key(tea.KeyEnter).until("quit", func(Model) bool { return d.quit })
 	if r, err := d.m.Result(); err != nil || !r.AllowsProject("OPS") || r.AllowsProject("PROJ") {
@@ -86,8 +87,18 @@ func walk(t *testing.T, width, height int) []screen {
 	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
 	d.key(tea.KeyEnter).untilView("HAS CHANGED")
 	snap(w, d, "5-hostkey-changed")
+
+	for _, s := range out {
+		for _, secret := range []string{testPassphrase, wrongPassphrase, "horse"} {
+			if strings.Contains(s.view, secret) {
+				t.Fatalf("screen %s shows the passphrase %q", s.name, secret)
+			}
+		}
+	}
 	return out
 }
+
+const wrongPassphrase = "wr0ng-pass"
 
 // TestGolden compares representative screens at 80x24 with golden files
 // (update with go test ./wizard -run TestGolden -update).
@@ -244,3 +255,86 @@ func (r *slowReader) Read(p []byte) (int, error) {
 }
 
 func sleep() { time.Sleep(300 * time.Millisecond) }
+
+// BenchmarkView measures one frame of the busiest screens at 80x24 (Bubble
+// Tea renders at most 60 frames a second, so a frame must cost far less than 16 ms).
+func BenchmarkView(b *testing.B) {
+	w := newWorld(b, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519", "id_work": "enc_ed25519", "legacy_rsa": "legacy_rsa"}})
+	d := newDriver(b, w.cfg, 80, 24).toKeyStep(w)
+	b.Run("key-list", func(b *testing.B) {
+		for b.Loop() {
+			_ = d.m.View()
+		}
+	})
+	d.key(tea.KeyEnter).untilView("Trust this host")
+	b.Run("hostkey", func(b *testing.B) {
+		for b.Loop() {
+			_ = d.m.View()
+		}
+	})
+}
+
+// TestNoColor checks that on a terminal the styles are coloured, and that
+// NO_COLOR turns every colour off (checked by hand in tmux too: 0 escape
+// sequences on the screen with NO_COLOR=1).
+func TestNoColor(t *testing.T) {
+	t.Setenv("TERM", "xterm-256color")
+	t.Setenv("COLORTERM", "")
+	t.Setenv("CLICOLOR_FORCE", "")
+	for _, tc := range []struct {
+		noColor string
+		want    termenv.Profile
+	}{{"", termenv.ANSI256}, {"1", termenv.Ascii}} {
+		t.Setenv("NO_COLOR", tc.noColor)
+		var out bytes.Buffer
+		r := newRenderer(&out, termenv.WithTTY(true))
+		if got := r.ColorProfile(); got != tc.want {
+			t.Errorf("NO_COLOR=%q: profile %v, want %v", tc.noColor, got, tc.want)
+		}
+		styled := steps.NewStyles(r).Error.Render("x")
+		if colored := strings.Contains(styled, "\x1b["); colored != (tc.want != termenv.Ascii) {
+			t.Errorf("NO_COLOR=%q: %q", tc.noColor, styled)
+		}
+	}
+}
+
+func TestResize(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519", "id_work": "enc_ed25519"}})
+	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
+	for _, size := range [][2]int{{44, 16}, {120, 40}, {80, 24}} {
+		d.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		lines := strings.Split(d.view(), "\n")
+		if len(lines) > size[1] {
+			t.Errorf("%v: %d lines", size, len(lines))
+		}
+		for _, l := range lines {
+			if lipgloss.Width(l) > size[0] {
+				t.Errorf("%v: line %q", size, l)
+			}
+		}
+		if !strings.Contains(d.view(), "id_work") || !strings.Contains(d.view(), "ctrl+c quit") {
+			t.Errorf("%v:\n%s", size, d.view())
+		}
+	}
+}
+
+func TestQuitAfterAddKeepsRepository(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	w.trustHost("host_ed25519")
+	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
+	d.key(tea.KeyEnter).until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
+	d.key(tea.KeyEnter).untilView("Press enter to exit.")
+	// esc cannot undo it; ctrl+c ends the wizard with the repository added
+	d.key(tea.KeyEsc)
+	if d.m.Current() != steps.StepFinish {
+		t.Fatal("esc left the finish step after the add")
+	}
+	d.key(tea.KeyCtrlC).until("quit", func(Model) bool { return d.quit })
+	r, err := d.m.Result()
+	if err != nil || r.Name != "demo" {
+		t.Fatalf("result %+v %v", r, err)
+	}
+	if len(w.mirrors()) != 1 || len(w.repos()) != 1 {
+		t.Errorf("mirrors %v repos %v", w.mirrors(), w.repos())
+	}
+}

@@ -387,3 +387,32 @@ func TestGitCloneThroughServer(t *testing.T) {
 		})
 	}
 }
+
+// Without git on PATH the server falls back to go-git, and still serves clones.
+func TestAutoBackendWithoutGit(t *testing.T) {
+	root := t.TempDir()
+	if err := MakeSampleRepo(filepath.Join(root, "demo.git"), 300); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	s, err := Start(Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Backend() != BackendGoGit {
+		t.Fatalf("backend %s without git on PATH", s.Backend())
+	}
+	if _, err := Start(Options{Root: root, Backend: BackendGit}); err == nil {
+		t.Fatal("the git backend started without git")
+	}
+	c, err := dial(t, s, client(t, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, _, code := run(t, c, "git-upload-pack '/demo.git'")
+	if code != 0 || !strings.Contains(out, "refs/heads/"+SampleFeatureBranch) {
+		t.Fatalf("exit %d, advertisement %q", code, out)
+	}
+}
