@@ -315,7 +315,8 @@ func runReposFetch(s *IO, p jira.Paths, args []string) error {
 func (j *fetchJob) fetchFailed() bool { return !j.res.OK && j.res.Links == nil }
 
 // loadStoredKey reads a repository's stored key and decrypts it when needed,
-// with GITJIRA_PASSPHRASE or, when mayPrompt, a masked prompt on the terminal.
+// with GITJIRA_PASSPHRASE or, when mayPrompt and stdin is a terminal, a
+// masked prompt (cron jobs and scripts never hang on a prompt).
 func loadStoredKey(s *IO, r jira.Repository, mayPrompt bool) (*sshkeys.Key, error) {
 	if r.KeyFile == "" {
 		return nil, fmt.Errorf("no stored key for %s: remove it and connect it again", r.Name)
@@ -336,7 +337,7 @@ func loadStoredKey(s *IO, r jira.Repository, mayPrompt bool) (*sshkeys.Key, erro
 	var ok bool
 	if v, set := os.LookupEnv("GITJIRA_PASSPHRASE"); set {
 		pass, ok = []byte(v), true
-	} else if mayPrompt {
+	} else if mayPrompt && s.StdinIsTerminal() {
 		pass, ok, err = s.Secret(false, "", fmt.Sprintf("Passphrase for the key of %s: ", r.Name))
 		if err != nil {
 			return nil, err

@@ -68,24 +68,6 @@ func (s *tmuxSession) typeText(text string) {
 	s.tmux("send-keys", "-t", s.name, "-l", text)
 }
 
-// shot saves the screen as docs/screens/<name>.txt when GITJIRA_UPDATE_SCREENS
-// is set: the README's screenshots are captured panes of the real program.
-func (s *tmuxSession) shot(name, screen string) {
-	if os.Getenv("GITJIRA_UPDATE_SCREENS") == "" {
-		return
-	}
-	lines := strings.Split(strings.TrimRight(screen, "\n "), "\n")
-	for i := range lines {
-		lines[i] = strings.TrimRight(lines[i], " ")
-	}
-	if err := os.MkdirAll(filepath.Join("docs", "screens"), 0o755); err != nil {
-		s.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join("docs", "screens", name+".txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
 // waitFor waits until the screen shows every one of texts, and returns the screen.
 func (s *tmuxSession) waitFor(texts ...string) string {
 	s.t.Helper()
@@ -135,17 +117,16 @@ func TestE2EWizardInTmux(t *testing.T) {
 	s := startTmux(t, 100, 32, e.env, gitjiraBinary(t))
 	s.waitFor("Step 1 of", "Repository location")
 	s.typeText(srv.URL(repo))
-	s.shot("1-location", s.waitFor("✓"))
+	s.waitFor("✓")
 	s.keys("Enter")
 
-	s.shot("2-key", s.waitFor("Private key", "id_ed25519", "SHA256:"))
+	s.waitFor("Private key", "id_ed25519", "SHA256:")
 	s.keys("Enter")
 
 	s.waitFor("encrypted", "Passphrase")
 	s.typeText("not the passphrase")
 	s.keys("Enter")
 	scr := s.waitFor("wrong passphrase (attempt 1)")
-	s.shot("3-passphrase", scr)
 	if strings.Contains(scr, "not the passphrase") {
 		t.Fatalf("the typed passphrase is visible:\n%s", scr)
 	}
@@ -153,7 +134,6 @@ func TestE2EWizardInTmux(t *testing.T) {
 	s.keys("Enter")
 
 	scr = s.waitFor("Trust this host", fp)
-	s.shot("4-hostkey", scr)
 	if strings.Contains(scr, pass) {
 		t.Fatalf("the passphrase is visible:\n%s", scr)
 	}
@@ -164,11 +144,9 @@ func TestE2EWizardInTmux(t *testing.T) {
 	s.waitFor("Restrict to projects")
 	// Without a Jira site the keys are typed.
 	s.typeText("PROJ, OPS")
-	s.shot("6-permissions", s.screen())
 	s.keys("Enter")
 
 	scr = s.waitFor("Finish", "webapp", "Press enter")
-	s.shot("7-finish", scr)
 	if !strings.Contains(scr, "OPS") || !strings.Contains(scr, "PROJ") {
 		t.Fatalf("finish screen lacks the projects:\n%s", scr)
 	}

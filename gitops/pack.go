@@ -492,6 +492,7 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 		}
 	}
 	fill, baseIdx = nil, nil
+	refClaimed := make([]atomic.Bool, n)
 	refChildren := map[plumbing.Hash][]int32{}
 	for i, h := range ix.refBase {
 		refChildren[h] = append(refChildren[h], int32(i))
@@ -562,7 +563,14 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 				}
 				kids := children[childStart[t.idx]:childStart[t.idx+1]]
 				if rk := refChildren[h]; len(rk) > 0 {
-					kids = append(append([]int32(nil), kids...), rk...)
+					// A ref-delta is claimed once: with duplicate objects (or a
+					// delta that reproduces its own base) it would come again.
+					kids = append([]int32(nil), kids...)
+					for _, k := range rk {
+						if refClaimed[k].CompareAndSwap(false, true) {
+							kids = append(kids, k)
+						}
+					}
 				}
 				if len(kids) == 0 {
 					break
@@ -589,11 +597,16 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 		go func() { defer wg.Done(); worker() }()
 	}
 	wg.Wait()
-	if err := <-crcErr; err != nil && failErr == nil {
-		failErr = err
+	stop()
+	// fail may still run on the AfterFunc goroutine: read under the lock.
+	mu.Lock()
+	err := failErr
+	mu.Unlock()
+	if crc := <-crcErr; crc != nil && err == nil {
+		err = crc
 	}
-	if failErr != nil {
-		return nil, failErr
+	if err != nil {
+		return nil, err
 	}
 	if r := resolved.Load(); r != int64(deltas) {
 		return nil, packErr("%d of %d deltas have no base in the pack", int64(deltas)-r, deltas)

@@ -602,3 +602,52 @@ func FuzzIndexFile(f *testing.F) {
 		}
 	})
 }
+
+func TestIndexCorruptedFile(t *testing.T) {
+	h := makeHistory(t)
+	dir := h.mirror(t)
+	p := testPaths(t)
+	ix := OpenIndex(p)
+	repo := Repository{Name: "r", Mirror: dir}
+	if _, err := ix.Update(repo); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(ix.file("r"))
+	bad := data[:len(data)-7] // truncated commit list
+	os.WriteFile(ix.file("r"), bad, 0o600)
+	_, err := ix.Update(repo)
+	if err == nil || !strings.Contains(err.Error(), ix.file("r")) || !strings.Contains(err.Error(), "gitjira repos fetch r") {
+		t.Fatalf("err = %v", err)
+	}
+	if got, _ := os.ReadFile(ix.file("r")); string(got) != string(bad) {
+		t.Fatal("the corrupted index was changed")
+	}
+	// Removing it rebuilds it from the mirror.
+	os.Remove(ix.file("r"))
+	if res, err := ix.Update(repo); err != nil || res.Commits != 9 {
+		t.Fatalf("rebuild: %+v %v", res, err)
+	}
+}
+
+// BenchmarkLookup is `gitjira issue KEY` on the benchmark repository's index.
+func BenchmarkLookup(b *testing.B) {
+	dir := bigRepo(b)
+	p := testPaths(b)
+	repo := Repository{Name: "big", Mirror: dir, Projects: []string{"ALL"}}
+	if _, err := OpenIndex(p).Update(repo); err != nil {
+		b.Fatal(err)
+	}
+	if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+		b.Fatal(err)
+	}
+	ix := OpenIndex(p)
+	var n int
+	for b.Loop() {
+		refs, err := ix.Lookup("PROJ-42")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(refs)
+	}
+	b.ReportMetric(float64(n), "commits")
+}

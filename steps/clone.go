@@ -485,6 +485,9 @@ func (m Clone) View() string {
 	}
 	if m.phase == cloneRunning || (m.phase == cloneFailed && m.dir != "") || m.phase == cloneDone {
 		for _, p := range m.finished {
+			if p.Phase == gitops.PhaseConnecting && m.remote != nil {
+				continue // "✓ Connected" above says it
+			}
 			b.WriteString(st.Success.Render("✓ ") + m.phaseLine(p, true))
 			b.WriteString("\n")
 		}

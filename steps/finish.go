@@ -175,13 +175,19 @@ func (m Finish) View() string {
 	if m.draft.Repo != nil {
 		r, known = *m.draft.Repo, true
 	}
+	// What to do next comes first: on a short terminal the summary's last
+	// rows are the ones cut, never the instruction.
 	switch {
 	case m.adding:
 		b.WriteString(m.spin.View() + " Adding: storing the key and indexing the commits…")
 	case m.err != nil:
 		b.WriteString(wrap(st.Error, m.width, "✗ Not added: "+m.err.Error()))
+		b.WriteString("\n")
+		b.WriteString(wrap(st.Hint, m.width, "Press r to try again, or esc to go back."))
 	case known:
 		b.WriteString(wrap(st.Success, m.width, "✓ Added to gitjira's repositories list."))
+		b.WriteString("\n")
+		b.WriteString(wrap(st.Text, m.width, "Press enter to exit."))
 	}
 	b.WriteString("\n\n")
 	for _, row := range SummaryRows(r, known) {
@@ -190,13 +196,6 @@ func (m Finish) View() string {
 		}
 		b.WriteString(wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1])))
 		b.WriteString("\n")
-	}
-	b.WriteString("\n")
-	switch {
-	case m.err != nil:
-		b.WriteString(wrap(st.Hint, m.width, "Press r to try again, or esc to go back."))
-	case known:
-		b.WriteString(wrap(st.Text, m.width, "Press enter to exit."))
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

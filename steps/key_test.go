@@ -301,3 +301,23 @@ func TestKeyHintPreselects(t *testing.T) {
 	d.key(tea.KeyEnter)
 	d.waitNav("done")
 }
+
+func TestKeyPathCompletion(t *testing.T) {
+	env, draft := testEnv(t)
+	env.SSHDir = t.TempDir() // empty: the path field has the focus
+	dir := t.TempDir()
+	copyKey(t, "id_ed25519", dir, "deploy_key")
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.typeText(dir + "/dep")
+	d.until("suggestions", func(s Step) bool { k := keyStep(s); return len(k.path.AvailableSuggestions()) > 0 })
+	d.key(tea.KeyRight)
+	if v := keyStep(d.s).path.Value(); v != filepath.Join(dir, "deploy_key") {
+		t.Fatalf("completed to %q", v)
+	}
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if draft.KeySource != filepath.Join(dir, "deploy_key") {
+		t.Errorf("source %q", draft.KeySource)
+	}
+}

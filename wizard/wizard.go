@@ -208,20 +208,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.broadcast(tea.WindowSizeMsg{Width: msg.Width, Height: m.bodyHeight()})
 	case tea.KeyMsg:
 		cmd = m.updateKey(msg)
-	case steps.DoneMsg:
-		if msg.From == m.cur {
-			if m.cur == steps.StepFinish {
-				m.finished = true
-				return m, m.quitCmd()
-			}
-			cmd = m.move(+1)
+	case steps.DoneMsg, steps.BackMsg, steps.GotoMsg:
+		if m.quitting || m.quit {
+			break // on the way out: no step is entered, nothing new starts
 		}
-	case steps.BackMsg:
-		if msg.From == m.cur {
-			cmd = m.move(-1)
-		}
-	case steps.GotoMsg:
-		cmd = m.enter(msg.To)
+		cmd = m.navigate(msg)
 	default:
 		cmd = m.broadcast(msg)
 	}
@@ -229,6 +220,27 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, m.quitCmd())
 	}
 	return m, cmd
+}
+
+// navigate handles the steps' DoneMsg, BackMsg and GotoMsg.
+func (m *Model) navigate(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case steps.DoneMsg:
+		if msg.From == m.cur {
+			if m.cur == steps.StepFinish {
+				m.finished = true
+				return m.quitCmd()
+			}
+			return m.move(+1)
+		}
+	case steps.BackMsg:
+		if msg.From == m.cur {
+			return m.move(-1)
+		}
+	case steps.GotoMsg:
+		return m.enter(msg.To)
+	}
+	return nil
 }
 
 func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
@@ -365,7 +377,7 @@ func (m Model) View() string {
 	if m.cur > steps.StepKey && m.draft.Key != nil {
 		desc := "Key        " + m.draft.Key.Fingerprint
 		if m.draft.Key.Fingerprint == "" {
-			desc = "Key        " + m.draft.KeySource
+			desc = "Key        " + m.env.Display(m.draft.KeySource)
 		}
 		head = append(head, st.Context.Render(truncate(desc, w)))
 	}

@@ -60,6 +60,7 @@ $T send-keys -t demo Enter
 wait_for demo "Press enter once it is added."
 shot demo 2-key-generated
 $T send-keys -t demo Escape
+sleep 0.5 # a lone ESC, not the start of alt+tab
 $T send-keys -t demo Tab
 wait_for demo "[Choose a file]"
 $T send-keys -t demo Up Enter
@@ -84,7 +85,7 @@ $T send-keys -t demo Down Space Down Space
 wait_for demo "2 selected"
 shot demo 6-permissions-restrict
 $T send-keys -t demo Enter
-wait_for demo "Press enter to add it and finish."
+wait_for demo "Press enter to exit."
 shot demo 7-finish
 $T send-keys -t demo Enter
 wait_for demo "Added demo to the repositories list."
