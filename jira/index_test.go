@@ -269,7 +269,12 @@ func TestIndexIncremental(t *testing.T) {
 	g.git("checkout", "-q", "-b", "later", h.c1)
 	n4 := g.commit("PROJ-12 on a new branch")
 	g.git("checkout", "-q", "main")
-	runGit(t, dir, nil, "fetch", "-q", "--prune", "origin")
+	// unpackLimit=1 keeps the fetched objects as a second pack (thin on the
+	// wire, completed by index-pack), as a fetch of many commits would.
+	runGit(t, dir, nil, "-c", "fetch.unpackLimit=1", "fetch", "-q", "--prune", "origin")
+	if packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx")); len(packs) != 2 {
+		t.Fatalf("want 2 packs after the fetch, have %d", len(packs))
+	}
 
 	res, err = ix.Update(repo)
 	if err != nil {
@@ -283,6 +288,18 @@ func TestIndexIncremental(t *testing.T) {
 	}
 	if got := indexedCommits(t, ix, "r"); !slices.Equal(got, revListAll(t, dir)) {
 		t.Fatal("after the fetch, the index differs from git rev-list --all")
+	}
+	// Rebuilt from scratch over both packs, decoded in parallel: the same.
+	ix2 := OpenIndex(testPaths(t))
+	func() {
+		defer func(old int) { predecodeMin = old }(predecodeMin)
+		predecodeMin = 0
+		if r2, err := ix2.Update(repo); err != nil || r2.Commits != 13 || r2.New != 13 {
+			t.Fatalf("rebuild over two packs: %+v %v", r2, err)
+		}
+	}()
+	if got := indexedCommits(t, ix2, "r"); !slices.Equal(got, revListAll(t, dir)) {
+		t.Fatal("rebuilt index differs from git rev-list --all")
 	}
 	// A force-push that drops n3: it stays in the index (documented).
 	g.git("reset", "-q", "--hard", "HEAD~1")
@@ -385,6 +402,14 @@ func TestPackReaderReadsEverything(t *testing.T) {
 	}
 	if n != 9 || db.gogit != nil {
 		t.Fatalf("walked %d commits (want 9); go-git fallback used: %v", n, db.gogit != nil)
+	}
+	// The parallel pre-decoding finds and decodes all 9 commits of the pack.
+	pre := db.predecode()
+	if len(pre) != 9 {
+		t.Fatalf("predecode decoded %d commits, want 9", len(pre))
+	}
+	if m := pre[plumbing.NewHash(h.merge)]; m == nil || len(m.parents) != 2 || m.author != "Ada Author" {
+		t.Fatalf("predecoded merge = %+v", m)
 	}
 	// Every object of the pack, of every type, reads back as git cat-file shows it.
 	for _, line := range strings.Split(runGit(t, dir, nil, "cat-file", "--batch-all-objects", "--batch-check"), "\n") {

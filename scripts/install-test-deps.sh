@@ -9,6 +9,7 @@ command -v puttygen >/dev/null 2>&1 || need+=(putty-tools)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+[ -x /usr/bin/time ] || need+=(time)   # scripts/bench-clone.sh measures peak memory with it
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "installing test dependencies: ${need[*]}"
