@@ -124,21 +124,11 @@ func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 	}()
 
 	rep.send(Progress{Phase: PhaseConnecting})
-	client, fp, err := Dial(ctx, o.ConnectOptions)
+	sess, fp, closeAll, err := DialUploadPack(ctx, o.ConnectOptions)
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	// Closing the session alone does not unblock a read when the server
-	// never answers the channel close (OpenSSH waits for the command to
-	// exit): cancel closes the whole connection.
-	stopClose := context.AfterFunc(ctx, func() { client.Close() })
-	defer stopClose()
-	sess, err := OpenUploadPack(ctx, client, o.Endpoint.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer sess.Close()
+	defer closeAll()
 	rep.send(Progress{Phase: PhaseConnecting, Done: true})
 
 	r, err := cloneStream(ctx, tmp, sess.Stdin, sess.Stdout, rep, o.Endpoint.String())

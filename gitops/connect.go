@@ -229,6 +229,30 @@ type UploadPackSession struct {
 	waitErr  error
 }
 
+// DialUploadPack dials the host and starts git-upload-pack for the
+// endpoint's path. Cancelling ctx closes the whole connection: closing the
+// session alone does not unblock a read when the server never answers the
+// channel close (OpenSSH waits for the command to exit). closeAll releases
+// the session and the connection.
+func DialUploadPack(ctx context.Context, o ConnectOptions) (sess *UploadPackSession, hostKeyFingerprint string, closeAll func(), err error) {
+	client, fp, err := Dial(ctx, o)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	stopClose := context.AfterFunc(ctx, func() { client.Close() })
+	sess, err = OpenUploadPack(ctx, client, o.Endpoint.Path)
+	if err != nil {
+		stopClose()
+		client.Close()
+		return nil, "", nil, err
+	}
+	return sess, fp, func() {
+		sess.Close()
+		stopClose()
+		client.Close()
+	}, nil
+}
+
 // OpenUploadPack starts `git-upload-pack '<path>'` on the server. Cancelling
 // ctx closes the session, which unblocks reads and writes. The caller reads
 // the ref advertisement from Stdout, then Closes (or Waits).

@@ -42,21 +42,11 @@ func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Pr
 	defer rep.close()
 
 	rep.send(Progress{Phase: PhaseConnecting})
-	client, fp, err := Dial(ctx, o)
+	sess, fp, closeAll, err := DialUploadPack(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	// Closing the session alone does not unblock a read when the server
-	// never answers the channel close (OpenSSH waits for the command to
-	// exit): cancel closes the whole connection.
-	stopClose := context.AfterFunc(ctx, func() { client.Close() })
-	defer stopClose()
-	sess, err := OpenUploadPack(ctx, client, o.Endpoint.Path)
-	if err != nil {
-		return nil, err
-	}
-	defer sess.Close()
+	defer closeAll()
 	rep.send(Progress{Phase: PhaseConnecting, Done: true})
 
 	res, err = fetchStream(ctx, dir, sess.Stdin, sess.Stdout, rep)

@@ -25,20 +25,15 @@ type RemoteInfo struct {
 // through git-upload-pack, without downloading anything. The timeout of o
 // covers dial, handshake and authentication; ctx also bounds the listing.
 func Check(ctx context.Context, o ConnectOptions) (*RemoteInfo, error) {
-	client, fp, err := Dial(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	defer client.Close()
-	// The listing gets its own bound too: a server that authenticates and
-	// then never answers must not hang the wizard.
-	ctx, cancel := context.WithTimeout(ctx, o.timeoutOrDefault())
+	// Dial has its own bound; the listing gets one more: a server that
+	// authenticates and then never answers must not hang the wizard.
+	ctx, cancel := context.WithTimeout(ctx, 2*o.timeoutOrDefault())
 	defer cancel()
-	sess, err := OpenUploadPack(ctx, client, o.Endpoint.Path)
+	sess, fp, closeAll, err := DialUploadPack(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	defer sess.Close()
+	defer closeAll()
 	adv, err := ReadAdvertisement(sess)
 	if err != nil {
 		if ctx.Err() != nil {
