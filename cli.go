@@ -2,15 +2,20 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/term"
 )
+
+// keyPassphraseEnv is the environment variable a key's passphrase may come from (shared/CLI.md).
+const keyPassphraseEnv = "GITJIRA_PASSPHRASE"
 
 // IO is the command line's streams, so tests can run commands with buffers.
 type IO struct {
@@ -116,23 +121,47 @@ func exitCode(stderr io.Writer, err error) int {
 	return 1
 }
 
-// newFlagSet makes a FlagSet whose errors become usage errors and whose help goes to stderr.
+// flagHelp remembers, per FlagSet, where -h prints and the usage line.
+var flagHelp sync.Map // *flag.FlagSet -> flagUsage
+
+type flagUsage struct {
+	out   io.Writer
+	usage string
+}
+
+// newFlagSet makes a quiet FlagSet for the command `gitjira NAME`: the flag
+// package would print its error and the whole usage before our one-line
+// error, so errors are reported once, by parseFlags, and the usage is printed
+// only when asked for with -h (on stdout: help is asked-for data).
 func newFlagSet(name string, s *IO) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(s.Err)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	flagHelp.Store(fs, flagUsage{out: s.Out, usage: name + " [flags]"})
 	return fs
 }
 
+// setUsage sets the usage text -h prints after "Usage: gitjira ".
+func setUsage(fs *flag.FlagSet, usage string) {
+	if u, ok := flagHelp.Load(fs); ok {
+		fu := u.(flagUsage)
+		fu.usage = usage
+		flagHelp.Store(fs, fu)
+	}
+}
+
 // parseFlags parses args with fs, allowing flags after positional arguments
-// (`gitjira key inspect FILE --json`), and wraps failures as usage errors.
+// (`gitjira key inspect FILE --json`). -h prints the usage and returns
+// flag.ErrHelp (exit 0); a bad flag is a one-line usage error (exit 2).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printUsage(fs)
 				return nil, err
 			}
-			return nil, usageErrorf("%s: %v", fs.Name(), err)
+			return nil, usageErrorf("%s: %v (gitjira %s -h lists the flags)", fs.Name(), err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -144,4 +173,24 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+func printUsage(fs *flag.FlagSet) {
+	u, ok := flagHelp.Load(fs)
+	if !ok {
+		return
+	}
+	fu := u.(flagUsage)
+	fmt.Fprintf(fu.out, "Usage: gitjira %s\n\nFlags:\n", fu.usage)
+	fs.SetOutput(fu.out)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// writeJSON prints one JSON document (indented, HTML characters kept as they are).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }

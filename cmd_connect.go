@@ -193,7 +193,7 @@ func connect(s *IO, o connectOptions) error {
 		return err
 	}
 	if o.JSON {
-		return printJSONDoc(s, toRepoJSON(added))
+		return writeJSON(s.Out, toRepoJSON(added))
 	}
 	fmt.Fprint(s.Out, wizard.Summary(&added))
 	return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -23,10 +22,7 @@ type issueCommitJSON struct {
 func runIssue(s *IO, args []string) error {
 	fs := newFlagSet("issue", s)
 	asJSON := fs.Bool("json", false, "print a JSON array of {repository, sha, author, date, subject}")
-	fs.Usage = func() {
-		fmt.Fprintln(s.Err, "Usage: gitjira issue KEY [--json]\n\nLists the commits that mention the Jira issue KEY (like PROJ-7) in the connected repositories, newest first.")
-		fs.PrintDefaults()
-	}
+	setUsage(fs, "issue KEY [--json]\n\nLists the commits that mention the Jira issue KEY (like PROJ-7) in the connected repositories, newest first.")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -47,7 +43,7 @@ func runIssue(s *IO, args []string) error {
 		for _, r := range refs {
 			out = append(out, issueCommitJSON{Repository: r.Repository, SHA: r.SHA, Author: r.Author, Date: r.Date.Format(time.RFC3339), Subject: r.Subject})
 		}
-		return printJSONDoc(s, out)
+		return writeJSON(s.Out, out)
 	}
 	if len(refs) == 0 {
 		fmt.Fprintf(s.Out, "No commits mention %s in the connected repositories.\n", key)
@@ -66,12 +62,4 @@ func shortSHA(sha string) string {
 		return sha[:10]
 	}
 	return sha
-}
-
-// printJSONDoc prints one JSON document on stdout.
-func printJSONDoc(s *IO, v any) error {
-	enc := json.NewEncoder(s.Out)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
 }

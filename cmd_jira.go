@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/signal"
@@ -158,9 +157,7 @@ func jiraProjects(ctx context.Context, s *IO, p jira.Paths, asJSON bool) error {
 		for _, pr := range projects {
 			out = append(out, jiraProject{ID: pr.ID, Key: pr.Key, Name: pr.Name})
 		}
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeJSON(s.Out, out)
 	}
 	if len(projects) == 0 {
 		fmt.Fprintln(s.Err, "no projects: the token's user cannot browse any Jira project")

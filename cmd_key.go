@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,9 +14,6 @@ import (
 	"github.com/gitjira/gitjira/sshkeys"
 	"golang.org/x/crypto/ssh"
 )
-
-// keyPassphraseEnv is the environment variable a key's passphrase may come from (shared/CLI.md).
-const keyPassphraseEnv = "GITJIRA_PASSPHRASE"
 
 const keyUsage = `Usage:
   gitjira key inspect FILE|- [--passphrase-stdin] [--json]
@@ -48,31 +44,14 @@ func runKey(s *IO, args []string) error {
 	}
 }
 
-// keyFlagSet is newFlagSet made quiet: the flag package would print its
-// error and the whole usage before our one-line error, so errors are left to
-// parseKeyFlags and the usage is printed only for -h.
-func keyFlagSet(name string, s *IO) *flag.FlagSet {
-	fs := newFlagSet(name, s)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
-}
-
-// parseKeyFlags parses a key subcommand's flags. -h prints the usage on
-// stdout (help is asked-for data) and returns done; a bad flag is a one-line
-// usage error that says where the flags are listed.
-func parseKeyFlags(s *IO, fs *flag.FlagSet, usage string, args []string) (pos []string, done bool, err error) {
+// parseKeyFlags parses a key subcommand's flags; done is true after -h.
+func parseKeyFlags(fs *flag.FlagSet, usage string, args []string) (pos []string, done bool, err error) {
+	setUsage(fs, usage)
 	pos, err = parseFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(s.Out, "Usage: gitjira %s\n\nFlags:\n", usage)
-		fs.SetOutput(s.Out)
-		fs.PrintDefaults()
 		return nil, true, nil
 	}
-	if err != nil {
-		return nil, false, usageErrorf("%v (gitjira %s -h lists the flags)", err, fs.Name())
-	}
-	return pos, false, nil
+	return pos, false, err
 }
 
 // ---- inspect ----
@@ -87,10 +66,10 @@ type keyInspectOptions struct {
 func runKeyInspect(s *IO, args []string) error {
 	var opts keyInspectOptions
 	const usage = "key inspect FILE|- [--passphrase-stdin] [--json]"
-	fs := keyFlagSet("key inspect", s)
+	fs := newFlagSet("key inspect", s)
 	fs.BoolVar(&opts.PassphraseStdin, "passphrase-stdin", false, "read the key's passphrase from the first line of stdin")
 	fs.BoolVar(&opts.JSON, "json", false, "print one JSON object")
-	pos, done, err := parseKeyFlags(s, fs, usage, args)
+	pos, done, err := parseKeyFlags(fs, usage, args)
 	if err != nil || done {
 		return err
 	}
@@ -176,7 +155,7 @@ func keyInspect(s *IO, opts keyInspectOptions) error {
 	}
 	j := inspectJSON(k, decrypted)
 	if opts.JSON {
-		return printKeyJSON(s.Out, j)
+		return writeJSON(s.Out, j)
 	}
 	printKeyHuman(s.Out, name, j)
 	return nil
@@ -238,12 +217,6 @@ func printKeyHuman(w io.Writer, name string, j keyJSON) {
 	}
 }
 
-func printKeyJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 // ---- convert ----
 
 // keyConvertOptions are the flags of `gitjira key convert`.
@@ -266,12 +239,12 @@ func runKeyConvert(s *IO, args []string) error {
 	var opts keyConvertOptions
 	var to string
 	const usage = "key convert FILE|- --to openssh|pem|ppk [-o OUT] [--passphrase-stdin] [--new-passphrase-stdin]"
-	fs := keyFlagSet("key convert", s)
+	fs := newFlagSet("key convert", s)
 	fs.StringVar(&to, "to", "", "target format: openssh, pem (PKCS#1 for RSA, SEC1 for ECDSA, PKCS#8 for Ed25519) or ppk (PuTTY v3)")
 	fs.StringVar(&opts.Out, "o", "", "write to this new file (0600, never overwritten) instead of stdout")
 	fs.BoolVar(&opts.PassphraseStdin, "passphrase-stdin", false, "read the key's passphrase from the first line of stdin")
 	fs.BoolVar(&opts.NewPassphraseStdin, "new-passphrase-stdin", false, "read the new passphrase from the next line of stdin (empty line: none)")
-	pos, done, err := parseKeyFlags(s, fs, usage, args)
+	pos, done, err := parseKeyFlags(fs, usage, args)
 	if err != nil || done {
 		return err
 	}
@@ -441,7 +414,7 @@ func runKeyGenerate(s *IO, args []string) error {
 	var format string
 	comment := keyDefaultComment()
 	const usage = "key generate [--type ed25519|rsa|ecdsa] [--bits N] [--format openssh|pem] [-C COMMENT] [--passphrase-stdin] [--json] -o FILE"
-	fs := keyFlagSet("key generate", s)
+	fs := newFlagSet("key generate", s)
 	fs.StringVar(&opts.Gen.Type, "type", "ed25519", "key type: ed25519, rsa or ecdsa")
 	fs.IntVar(&opts.Gen.Bits, "bits", 0, "key size: rsa 2048..16384 (default 4096), ecdsa 256, 384 or 521 (default 256)")
 	fs.StringVar(&format, "format", "openssh", "private key format: openssh or pem")
@@ -449,7 +422,7 @@ func runKeyGenerate(s *IO, args []string) error {
 	fs.StringVar(&opts.Out, "o", "", "private key file to create (FILE.pub gets the public key); never overwritten")
 	fs.BoolVar(&opts.PassphraseStdin, "passphrase-stdin", false, "read the new key's passphrase from the first line of stdin (empty line: none)")
 	fs.BoolVar(&opts.JSON, "json", false, "print the new key as one JSON object (the inspect fields plus the file names)")
-	pos, done, err := parseKeyFlags(s, fs, usage, args)
+	pos, done, err := parseKeyFlags(fs, usage, args)
 	if err != nil || done {
 		return err
 	}
@@ -520,7 +493,7 @@ func keyGenerate(s *IO, opts keyGenerateOptions) error {
 	if opts.JSON {
 		j := inspectJSON(k, true)
 		j.PrivateKeyFile, j.PublicKeyFile = opts.Out, opts.Out+".pub"
-		return printKeyJSON(s.Out, j)
+		return writeJSON(s.Out, j)
 	}
 	state := "not encrypted"
 	if k.Encrypted {

@@ -91,7 +91,7 @@ func runReposList(s *IO, p jira.Paths, args []string) error {
 		for _, r := range repos {
 			out = append(out, toRepoJSON(r))
 		}
-		return printJSONDoc(s, out)
+		return writeJSON(s.Out, out)
 	}
 	if len(repos) == 0 {
 		fmt.Fprintln(s.Out, "No repositories yet: connect one with `gitjira connect` (or try `gitjira demo`).")
@@ -206,7 +206,7 @@ func runReposFetch(s *IO, p jira.Paths, args []string) error {
 		}
 		if len(jobs) == 0 {
 			if *asJSON {
-				return printJSONDoc(s, []fetchResultJSON{})
+				return writeJSON(s.Out, []fetchResultJSON{})
 			}
 			fmt.Fprintln(s.Out, "No repositories to fetch: connect one with `gitjira connect`.")
 			return nil
@@ -285,7 +285,7 @@ func runReposFetch(s *IO, p jira.Paths, args []string) error {
 		results = append(results, j.res)
 	}
 	if *asJSON {
-		if err := printJSONDoc(s, results); err != nil {
+		if err := writeJSON(s.Out, results); err != nil {
 			return err
 		}
 	} else {
@@ -335,7 +335,7 @@ func loadStoredKey(s *IO, r jira.Repository, mayPrompt bool) (*sshkeys.Key, erro
 	}
 	var pass []byte
 	var ok bool
-	if v, set := os.LookupEnv("GITJIRA_PASSPHRASE"); set {
+	if v, set := os.LookupEnv(keyPassphraseEnv); set {
 		pass, ok = []byte(v), true
 	} else if mayPrompt && s.StdinIsTerminal() {
 		pass, ok, err = s.Secret(false, "", fmt.Sprintf("Passphrase for the key of %s: ", r.Name))

@@ -3,13 +3,16 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gitjira/gitjira/sshkeys"
 )
@@ -20,22 +23,11 @@ import (
 // must agree with itself and with puttygen, with exit codes and streams as
 // shared/CLI.md says.
 func TestKeyE2E(t *testing.T) {
-	bin := buildKeyE2EBinary(t)
+	bin := gitjiraBinary(t)
 	t.Run("fixtures", func(t *testing.T) { keyE2EFixtures(t, bin) })
 	t.Run("exit codes", func(t *testing.T) { keyE2EExitCodes(t, bin) })
 	t.Run("generate convert inspect", func(t *testing.T) { keyE2EPipeline(t, bin) })
 	t.Run("terminal prompts", func(t *testing.T) { keyE2ETerminal(t, bin) })
-}
-
-// buildKeyE2EBinary builds the real binary into the test's temp dir.
-func buildKeyE2EBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "gitjira")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // keyE2ERun runs the binary with stdin (never a terminal) and extra
@@ -226,8 +218,16 @@ func keyE2EPipeline(t *testing.T, bin string) {
 }
 
 // keyE2ERunTerminal runs the binary on a pseudo-terminal made by script(1)
-// (util-linux), typing input. The typed lines arrive before the program turns
-// echo off, so the terminal echoes them: output is not checked for secrets here.
+// (util-linux), typing input ahead. The typed lines arrive before the program
+// turns echo off, so the terminal echoes them: output is not checked for
+// secrets here.
+//
+// TERM=dumb: bubbletea's package init asks the terminal for its background
+// colour (lipgloss.HasDarkBackground) whenever stdout is a terminal; nothing
+// answers on this pseudo-terminal, so termenv would read the typed-ahead
+// passphrases as the answer and the prompt would then wait forever. termenv
+// skips the query for TERM=dumb. A timeout ends the run (SIGTERM makes script
+// kill its child too) so a regression fails instead of hanging `make test`.
 func keyE2ERunTerminal(t *testing.T, bin, input string, args ...string) (int, string) {
 	t.Helper()
 	script, err := exec.LookPath("script")
@@ -238,14 +238,22 @@ func keyE2ERunTerminal(t *testing.T, bin, input string, args ...string) (int, st
 	for _, a := range args {
 		quoted = append(quoted, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
 	}
-	cmd := exec.Command(script, "-qec", strings.Join(quoted, " "), "/dev/null")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, script, "-qec", strings.Join(quoted, " "), "/dev/null")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, keyPassphraseEnv+"=") {
+		if !strings.HasPrefix(kv, keyPassphraseEnv+"=") && !strings.HasPrefix(kv, "TERM=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, "TERM=dumb")
 	cmd.Stdin = strings.NewReader(input)
 	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("gitjira %s on a terminal did not finish in 60 s (waiting for input?):\n%s", strings.Join(args, " "), out)
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
