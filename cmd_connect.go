@@ -233,36 +233,37 @@ func connectError(err error) error {
 	return err
 }
 
-// printProgress prints plain progress lines: one per phase change and at most
-// one a second within a phase, so logs stay readable without a terminal.
+// printProgress prints plain progress lines: the first and the last event of
+// each phase, and at most one a second in between, so logs stay readable
+// without a terminal.
 func printProgress(s *IO, ch <-chan gitops.Progress) {
-	var last gitops.Phase
-	var lastAt time.Time
-	var pending *gitops.Progress
+	var printed, pending gitops.Progress
+	var printedAt time.Time
+	havePending := false
 	flush := func(p gitops.Progress) {
 		fmt.Fprintln(s.Err, progressLine(p))
-		lastAt = time.Now()
+		printed, printedAt, havePending = p, time.Now(), false
 	}
 	for p := range ch {
-		p := p
-		if p.Phase != last {
-			if pending != nil && pending.Phase == last {
-				flush(*pending)
+		if p.Phase == gitops.PhaseDone {
+			continue
+		}
+		switch {
+		case p.Phase != printed.Phase:
+			if havePending && pending.Phase == printed.Phase {
+				flush(pending)
 			}
-			last = p.Phase
-			pending = nil
 			flush(p)
-			continue
-		}
-		if time.Since(lastAt) >= time.Second || (p.Total > 0 && p.Current == p.Total) {
-			pending = nil
+		case p.Current == printed.Current && p.Total == printed.Total && p.Bytes == printed.Bytes:
+			// nothing new to say (e.g. the end of a phase without counts)
+		case p.Done || time.Since(printedAt) >= time.Second:
 			flush(p)
-			continue
+		default:
+			pending, havePending = p, true
 		}
-		pending = &p
 	}
-	if pending != nil {
-		flush(*pending)
+	if havePending {
+		flush(pending)
 	}
 }
 
