@@ -373,12 +373,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.elapsed = msg.t.Sub(m.start).Truncate(time.Second)
 		return m, cloneTick(m.run)
 	case spinner.TickMsg:
-		if !m.Busy() {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return m, cmd
+		return m, spin(&m.spin, m.Busy(), msg)
 	case tea.KeyMsg:
 		return m.updateKey(msg)
 	}

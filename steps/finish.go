@@ -144,12 +144,7 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.draft.Repo = &r
 		return m, nil
 	case spinner.TickMsg:
-		if !m.adding {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return m, cmd
+		return m, spin(&m.spin, m.adding, msg)
 	case tea.KeyMsg:
 		k := m.env.Keys
 		switch {

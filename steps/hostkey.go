@@ -135,12 +135,7 @@ func (m HostKey) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.draft.HostKeyFingerprint = msg.fingerprint
 		return m, done(StepHostKey)
 	case spinner.TickMsg:
-		if !m.checking && !m.trusting {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return m, cmd
+		return m, spin(&m.spin, m.checking || m.trusting, msg)
 	case tea.KeyMsg:
 		return m.updateKey(msg)
 	}

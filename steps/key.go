@@ -251,12 +251,7 @@ func (m Key) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m = m.focus()
 		return m, nil
 	case spinner.TickMsg:
-		if !m.generating {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return m, cmd
+		return m, spin(&m.spin, m.generating, msg)
 	case tea.KeyMsg:
 		return m.updateKey(msg)
 	}

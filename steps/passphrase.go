@@ -110,12 +110,7 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.draft.SetKey(m.draft.KeySource, m.draft.KeyRaw, msg.key, m.draft.Generated)
 		return m, done(StepPassphrase)
 	case spinner.TickMsg:
-		if !m.decrypting {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return m, cmd
+		return m, spin(&m.spin, m.decrypting, msg)
 	case tea.KeyMsg:
 		if m.decrypting {
 			return m, nil

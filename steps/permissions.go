@@ -128,12 +128,7 @@ func (m Permissions) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m = m.focus()
 		return m, nil
 	case spinner.TickMsg:
-		if !m.loading {
-			return m, nil
-		}
-		var cmd tea.Cmd
-		m.spin, cmd = m.spin.Update(msg)
-		return m, cmd
+		return m, spin(&m.spin, m.loading, msg)
 	case tea.KeyMsg:
 		return m.updateKey(msg)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
@@ -231,4 +232,15 @@ func (d *Draft) connectOptions(env *Env) gitops.ConnectOptions {
 		o.Signer = d.Key.Signer
 	}
 	return o
+}
+
+// spin advances a step's spinner while the step is busy and lets it stop
+// (no next tick) when it is not, so an idle screen does not redraw.
+func spin(s *spinner.Model, busy bool, msg spinner.TickMsg) tea.Cmd {
+	if !busy {
+		return nil
+	}
+	var cmd tea.Cmd
+	*s, cmd = s.Update(msg)
+	return cmd
 }
