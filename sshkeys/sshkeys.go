@@ -93,22 +93,6 @@ type FormatError struct {
 }
 
 // Parse, ParseWithPassphrase (parse.go), Normalize (normalize.go) and
-// Fingerprint (fingerprint.go) implement the reading half of the package.
-
-// --- convert.go / generate.go (conversion and generation) ---
-
-// Convert encodes a decrypted key (k.Private != nil) in the given format.
-// FormatOpenSSH may be encrypted with newPassphrase (nil = none); FormatPKCS1/SEC1/PKCS8
-// are written as the "OpenSSL PEM" format (PKCS#1 for RSA, SEC1 for ECDSA,
-// PKCS#8 for Ed25519 when asked for "pem"); FormatPPKv3 is PuTTY's v3 format.
-// func Convert(k *Key, to Format, newPassphrase []byte) ([]byte, error)
-
-// GenerateOptions describes a new key pair. Validate fills defaults (ed25519; rsa 4096; ecdsa 256).
-// type GenerateOptions struct { Type string; Bits int; Format Format; Comment string; Passphrase []byte }
-
-// Generate makes a key pair and returns the parsed Key and the encoded private key file.
-// func Generate(opts GenerateOptions) (*Key, []byte, error)
-
-// WriteKeyPair writes the private key file (0600, created exclusively: an existing
-// file is never overwritten) and the .pub beside it (0644), atomically.
-// func WriteKeyPair(path string, private []byte, authorizedKey string) error
+// Fingerprint (fingerprint.go) implement the reading half of the package;
+// Convert (convert.go), Generate (generate.go) and WriteKeyPair (writefile.go)
+// the writing half.
