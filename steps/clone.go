@@ -281,6 +281,13 @@ func (m Clone) startCheck() (Step, tea.Cmd) {
 	m.finished, m.cur, m.elapsed, m.dir = nil, gitops.Progress{}, 0, ""
 	ctx, cancel := context.WithCancel(m.env.ctx())
 	m.cancel = cancel
+	if known := m.draft.Remote; known != nil {
+		// The host-key step has just listed the refs with this endpoint and
+		// key (the draft forgets them when either changes): connecting once
+		// more only to check again would cost a whole SSH handshake.
+		run := m.run
+		return m, func() tea.Msg { return remoteCheckedMsg{run: run, info: known} }
+	}
 	return m, tea.Batch(checkRemote(ctx, m.run, m.draft.connectOptions(m.env)), m.spin.Tick)
 }
 

@@ -222,3 +222,32 @@ func TestCloneLocationChangedRemovesOldMirror(t *testing.T) {
 		t.Errorf("mirrors: %v", left)
 	}
 }
+
+// After the host-key step has listed the refs (a known host), the clone step
+// clones straight away instead of connecting once more to check.
+func TestCloneReusesTheHostKeyStepsCheck(t *testing.T) {
+	for _, known := range []bool{false, true} {
+		env, draft := testEnv(t)
+		srv := testServer(t, "host_ed25519", 0, "id_ed25519")
+		connectedDraft(t, draft, srv, "id_ed25519")
+		trustTestHost(t, env, draft, "host_ed25519")
+		if known {
+			info, err := gitops.Check(env.ctx(), draft.connectOptions(env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			draft.Remote = info
+		}
+		before := srv.Execs()
+		d := newDriver(t, NewClone(env, draft)).enter()
+		d.until("clone done", func(s Step) bool { return cloneStep(s).phase == cloneDone })
+		want := int64(2) // check, then clone
+		if known {
+			want = 1
+		}
+		if got := srv.Execs() - before; got != want {
+			t.Errorf("remote already checked %v: %d upload-pack runs, want %d", known, got, want)
+		}
+		d.viewHas("✓ Connected", "default branch main")
+	}
+}
