@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -114,37 +113,12 @@ func TestSSHDCloneCancelLeavesNothing(t *testing.T) {
 	opts := sshdOptions(t, s, repo)
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "big.git")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch := make(chan Progress)
-	errc := make(chan error, 1)
-	go func() {
+	took := cancelWhileReceiving(t, 15*time.Second, func(ctx context.Context, ch chan<- Progress) error {
 		_, err := Clone(ctx, CloneOptions{ConnectOptions: opts, Dir: dir, Progress: ch})
-		errc <- err
-	}()
-	var err error
-	cancelled := false
-	start := time.Now()
-loop:
-	for {
-		select {
-		case p := <-ch:
-			if p.Phase == PhaseReceiving && !cancelled {
-				cancel()
-				cancelled = true
-				start = time.Now()
-			}
-		case err = <-errc:
-			break loop
-		case <-time.After(15 * time.Second):
-			t.Fatalf("clone did not return (cancelled %v)\nsshd log:\n%s", cancelled, s.Logs())
-		}
-	}
-	if !cancelled || !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled %v, err = %v", cancelled, err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("clone took %v to return after cancel", d)
+		return err
+	})
+	if took > 5*time.Second {
+		t.Fatalf("clone took %v to return after cancel", took)
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Fatalf("left behind: %v", entries)

@@ -309,36 +309,10 @@ func TestCloneCancelMidReceiveLeavesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := filepath.Join(parent, "mirrors", "demo.git")
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			ch := make(chan Progress)
-			errc := make(chan error, 1)
-			go func() {
+			cancelWhileReceiving(t, 20*time.Second, func(ctx context.Context, ch chan<- Progress) error {
 				_, err := Clone(ctx, CloneOptions{ConnectOptions: h.opts, Dir: dir, Progress: ch})
-				errc <- err
-			}()
-			var err error
-			cancelled := false
-		loop:
-			for {
-				select {
-				case p := <-ch:
-					if p.Phase == PhaseReceiving && !cancelled {
-						cancel()
-						cancelled = true
-					}
-				case err = <-errc:
-					break loop
-				case <-time.After(20 * time.Second):
-					t.Fatal("clone did not return after cancel")
-				}
-			}
-			if !cancelled {
-				t.Fatal("no receiving event before the clone returned")
-			}
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("err = %v, want context.Canceled", err)
-			}
+				return err
+			})
 			entries, _ := os.ReadDir(parent)
 			if len(entries) != 0 {
 				t.Fatalf("left behind in %s: %v", parent, entries)
@@ -455,4 +429,41 @@ func goGitCommitCount(t *testing.T, dir string) int {
 		stack = append(stack, c.ParentHashes...)
 	}
 	return len(seen)
+}
+
+// cancelWhileReceiving runs op (a Clone or a Fetch reporting to ch) and
+// cancels its context at the first receiving event. It fails the test when
+// op never reached the receiving phase, did not return within limit after
+// an event, or returned anything but context.Canceled; it returns how long
+// op took to return after the cancel.
+func cancelWhileReceiving(t *testing.T, limit time.Duration, op func(ctx context.Context, ch chan<- Progress) error) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan Progress)
+	errc := make(chan error, 1)
+	go func() { errc <- op(ctx, ch) }()
+	var err error
+	var cancelledAt time.Time
+loop:
+	for {
+		select {
+		case p := <-ch:
+			if p.Phase == PhaseReceiving && cancelledAt.IsZero() {
+				cancel()
+				cancelledAt = time.Now()
+			}
+		case err = <-errc:
+			break loop
+		case <-time.After(limit):
+			t.Fatalf("did not return (cancelled: %v)", !cancelledAt.IsZero())
+		}
+	}
+	if cancelledAt.IsZero() {
+		t.Fatal("no receiving event before it returned")
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	return time.Since(cancelledAt)
 }

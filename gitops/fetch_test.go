@@ -150,33 +150,10 @@ func TestFetchCancelMidReceiveKeepsMirror(t *testing.T) {
 	h.srv.SetStallAfter(1024)
 
 	before := snapshot(t, dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch := make(chan Progress)
-	errc := make(chan error, 1)
-	go func() {
+	cancelWhileReceiving(t, 20*time.Second, func(ctx context.Context, ch chan<- Progress) error {
 		_, err := Fetch(ctx, dir, h.opts, ch)
-		errc <- err
-	}()
-	var err error
-	cancelled := false
-loop:
-	for {
-		select {
-		case p := <-ch:
-			if p.Phase == PhaseReceiving && !cancelled {
-				cancel()
-				cancelled = true
-			}
-		case err = <-errc:
-			break loop
-		case <-time.After(20 * time.Second):
-			t.Fatal("fetch did not return after cancel")
-		}
-	}
-	if !cancelled || !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled %v, err = %v; want a cancel while receiving", cancelled, err)
-	}
+		return err
+	})
 	if after := snapshot(t, dir); after != before {
 		t.Fatalf("mirror changed:\n%s\n->\n%s", before, after)
 	}
