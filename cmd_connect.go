@@ -314,25 +314,17 @@ func loadConnectKey(s *IO, file string, passphraseStdin bool) ([]byte, *sshkeys.
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := sshkeys.Parse(raw)
-	var pme *sshkeys.PassphraseMissingError
-	if errors.As(err, &pme) {
-		if pass == nil {
-			if v, set := os.LookupEnv(keyPassphraseEnv); set {
-				pass = []byte(v)
-			}
-		}
-		if pass == nil {
-			fp := ""
-			if pme.Key != nil && pme.Key.Fingerprint != "" {
-				fp = " (" + pme.Key.Fingerprint + ")"
-			}
-			return nil, nil, fmt.Errorf("%s%s is encrypted: pass its passphrase with --passphrase-stdin or %s", name, fp, keyPassphraseEnv)
-		}
-		k, err = sshkeys.ParseWithPassphrase(raw, pass)
-	}
+	// No prompt: without a terminal (or with --yes) connect never asks.
+	k, locked, err := openKey(s, raw, name, pass, "")
 	if err != nil {
-		return nil, nil, keyError(name, err)
+		return nil, nil, err
+	}
+	if locked != nil {
+		fp := ""
+		if locked.Key != nil && locked.Key.Fingerprint != "" {
+			fp = " (" + locked.Key.Fingerprint + ")"
+		}
+		return nil, nil, fmt.Errorf("%s%s is encrypted: pass its passphrase with --passphrase-stdin or %s", name, fp, keyPassphraseEnv)
 	}
 	return raw, k, nil
 }

@@ -122,36 +122,16 @@ func keyInspect(s *IO, opts keyInspectOptions) error {
 	if err != nil {
 		return err
 	}
-	k, err := sshkeys.Parse(raw)
-	decrypted := err == nil
-	var pme *sshkeys.PassphraseMissingError
-	if errors.As(err, &pme) {
-		source := "--passphrase-stdin"
-		if !opts.PassphraseStdin {
-			pass, source, err = keyPassphrase(s, "Passphrase for "+name+" (Enter to skip): ")
-			if err != nil {
-				return err
-			}
-			if len(pass) == 0 {
-				pass = nil
-			}
-		}
-		if pass != nil {
-			k, err = sshkeys.ParseWithPassphrase(raw, pass)
-			if err != nil {
-				return passphraseError(name, source, err)
-			}
-			decrypted = true
-		} else {
-			k, err = pme.Key, nil
-			if k == nil {
-				k = &sshkeys.Key{Encrypted: true}
-			}
-			fmt.Fprintf(s.Err, "note: %s is encrypted; give its passphrase (--passphrase-stdin, %s or a terminal) to check it and see every field\n", name, keyPassphraseEnv)
-		}
-	}
+	k, locked, err := openKey(s, raw, name, pass, "Passphrase for "+name+" (Enter to skip): ")
 	if err != nil {
-		return keyError(name, err)
+		return err
+	}
+	decrypted := locked == nil
+	if locked != nil {
+		if k = locked.Key; k == nil {
+			k = &sshkeys.Key{Encrypted: true}
+		}
+		fmt.Fprintf(s.Err, "note: %s is encrypted; give its passphrase (--passphrase-stdin, %s or a terminal) to check it and see every field\n", name, keyPassphraseEnv)
 	}
 	j := inspectJSON(k, decrypted)
 	if opts.JSON {
@@ -298,25 +278,12 @@ func keyConvert(s *IO, opts keyConvertOptions) error {
 	if err != nil {
 		return err
 	}
-	k, err := sshkeys.Parse(raw)
-	var pme *sshkeys.PassphraseMissingError
-	if errors.As(err, &pme) {
-		source := "--passphrase-stdin"
-		if !opts.PassphraseStdin {
-			oldPass, source, err = keyPassphrase(s, "Passphrase for "+name+": ")
-			if err != nil {
-				return err
-			}
-			if source == "" {
-				return fmt.Errorf("%s is encrypted: give its passphrase with --passphrase-stdin, %s or on a terminal", name, keyPassphraseEnv)
-			}
-		}
-		if k, err = sshkeys.ParseWithPassphrase(raw, oldPass); err != nil {
-			return passphraseError(name, source, err)
-		}
-	}
+	k, locked, err := openKey(s, raw, name, oldPass, "Passphrase for "+name+": ")
 	if err != nil {
-		return keyError(name, err)
+		return err
+	}
+	if locked != nil {
+		return fmt.Errorf("%s is encrypted: give its passphrase with --passphrase-stdin, %s or on a terminal", name, keyPassphraseEnv)
 	}
 	if k.Comment == "" && opts.File != "-" {
 		k.Comment = commentFromPub(opts.File+".pub", k)
@@ -567,22 +534,44 @@ func stdinSecretLine(s *IO, flag string) (string, error) {
 	return line, nil
 }
 
-// keyPassphrase gets an existing key's passphrase without --passphrase-stdin:
-// from GITJIRA_PASSPHRASE, else a masked prompt when stdin is a terminal.
-// source names where it came from ("" when neither is available). Prompting only with a terminal on
-// stdin keeps scripts (and tests) from ever blocking on /dev/tty.
-func keyPassphrase(s *IO, prompt string) (pass []byte, source string, err error) {
-	if v, set := os.LookupEnv(keyPassphraseEnv); set {
-		return []byte(v), keyPassphraseEnv, nil
+// openKey parses a private key and decrypts it when it is encrypted. The
+// passphrase is stdinPass when --passphrase-stdin gave one; else
+// GITJIRA_PASSPHRASE; else a masked prompt, only when prompt is set and stdin
+// is a terminal (so scripts and tests never block on /dev/tty). An empty
+// answer at the prompt counts as none. locked is set, with a nil key and
+// error, when the key is encrypted and no passphrase was to be had; a wrong
+// passphrase's error says where the passphrase came from.
+func openKey(s *IO, raw []byte, name string, stdinPass []byte, prompt string) (k *sshkeys.Key, locked *sshkeys.PassphraseMissingError, err error) {
+	k, err = sshkeys.Parse(raw)
+	var pme *sshkeys.PassphraseMissingError
+	if !errors.As(err, &pme) {
+		if err != nil {
+			return nil, nil, keyError(name, err)
+		}
+		return k, nil, nil
 	}
-	if !s.StdinIsTerminal() {
-		return nil, "", nil
+	pass, source := stdinPass, "--passphrase-stdin"
+	if pass == nil {
+		if v, set := os.LookupEnv(keyPassphraseEnv); set {
+			pass, source = []byte(v), keyPassphraseEnv
+		} else if prompt != "" && s.StdinIsTerminal() {
+			typed, ok, err := s.Secret(false, "", prompt)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer clear(typed)
+			if ok && len(typed) > 0 {
+				pass, source = typed, "the terminal"
+			}
+		}
 	}
-	pass, ok, err := s.Secret(false, "", prompt)
-	if err != nil || !ok {
-		return nil, "", err
+	if pass == nil {
+		return nil, pme, nil
 	}
-	return pass, "the terminal", nil
+	if k, err = sshkeys.ParseWithPassphrase(raw, pass); err != nil {
+		return nil, nil, passphraseError(name, source, err)
+	}
+	return k, nil, nil
 }
 
 // newPassphrase asks for a new passphrase twice on the terminal; empty means none.

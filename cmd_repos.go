@@ -325,34 +325,16 @@ func loadStoredKey(s *IO, r jira.Repository, mayPrompt bool) (*sshkeys.Key, erro
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the stored key of %s (%v): remove the repository and connect it again", r.Name, err)
 	}
-	k, err := sshkeys.Parse(raw)
-	var pm *sshkeys.PassphraseMissingError
-	if !errors.As(err, &pm) {
-		if err != nil {
-			return nil, fmt.Errorf("the stored key of %s is unusable: %v", r.Name, err)
-		}
-		return k, nil
+	prompt := ""
+	if mayPrompt {
+		prompt = fmt.Sprintf("Passphrase for the key of %s: ", r.Name)
 	}
-	var pass []byte
-	var ok bool
-	if v, set := os.LookupEnv(keyPassphraseEnv); set {
-		pass, ok = []byte(v), true
-	} else if mayPrompt && s.StdinIsTerminal() {
-		pass, ok, err = s.Secret(false, "", fmt.Sprintf("Passphrase for the key of %s: ", r.Name))
-		if err != nil {
-			return nil, err
-		}
-	}
-	if !ok {
-		return nil, fmt.Errorf("the key of %s is encrypted: set GITJIRA_PASSPHRASE to its passphrase for unattended fetches (gitjira never stores it)", r.Name)
-	}
-	k, err = sshkeys.ParseWithPassphrase(raw, pass)
-	clear(pass)
-	if errors.Is(err, sshkeys.ErrWrongPassphrase) {
-		return nil, fmt.Errorf("wrong passphrase for the key of %s: check GITJIRA_PASSPHRASE", r.Name)
-	}
+	k, locked, err := openKey(s, raw, "the stored key of "+r.Name, nil, prompt)
 	if err != nil {
-		return nil, fmt.Errorf("the stored key of %s is unusable: %v", r.Name, err)
+		return nil, err
+	}
+	if locked != nil {
+		return nil, fmt.Errorf("the key of %s is encrypted: set %s to its passphrase for unattended fetches (gitjira never stores it)", r.Name, keyPassphraseEnv)
 	}
 	return k, nil
 }
