@@ -110,13 +110,7 @@ func runDemo(s *IO, args []string) error {
 	}
 	if !interactive {
 		fmt.Fprintln(s.Out, "\nCommits that mention DEMO-12 (gitjira issue DEMO-12):")
-		refs, err := jira.OpenIndex(paths).Lookup("DEMO-12")
-		if err != nil {
-			return err
-		}
-		for _, r := range refs {
-			fmt.Fprintf(s.Out, "  %s  %s  %s\n", shortSHA(r.SHA), r.Date.Format("2006-01-02"), r.Subject)
-		}
+		return printIssue(s, paths, "DEMO-12", false)
 	}
 	return nil
 }

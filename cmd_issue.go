@@ -34,11 +34,17 @@ func runIssue(s *IO, args []string) error {
 	if !jira.ValidIssueKey(key) {
 		return usageErrorf("issue: %q is not a Jira issue key: keys look like PROJ-7 (project key in capitals, a dash, a number)", key)
 	}
-	refs, err := jira.OpenIndex(jira.DefaultPaths()).Lookup(key)
+	return printIssue(s, jira.DefaultPaths(), key, *asJSON)
+}
+
+// printIssue prints the commits of the index under p that mention key,
+// newest first: a table, or the JSON array of shared/CLI.md.
+func printIssue(s *IO, p jira.Paths, key string, asJSON bool) error {
+	refs, err := jira.OpenIndex(p).Lookup(key)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		out := make([]issueCommitJSON, 0, len(refs))
 		for _, r := range refs {
 			out = append(out, issueCommitJSON{Repository: r.Repository, SHA: r.SHA, Author: r.Author, Date: r.Date.Format(time.RFC3339), Subject: r.Subject})
