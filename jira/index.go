@@ -24,6 +24,7 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -916,75 +917,14 @@ func (in *inflater) inflate(src []byte, size uint64) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// applyDelta applies a git delta (copy/insert instructions) to base.
+// applyDelta applies a git delta (copy/insert instructions) to base, with
+// go-git's PatchDelta (the same one gitops' pack indexer uses), which checks
+// every instruction against base and the declared size and never
+// preallocates more than a bounded amount for a lying header.
 func applyDelta(base, delta []byte) ([]byte, error) {
-	bad := fmt.Errorf("%w: bad delta", errCorruptPack)
-	pos := 0
-	varint := func() (uint64, bool) {
-		var v uint64
-		for shift := 0; ; shift += 7 {
-			if pos >= len(delta) || shift > 63 {
-				return 0, false
-			}
-			c := delta[pos]
-			pos++
-			v |= uint64(c&0x7f) << shift
-			if c&0x80 == 0 {
-				return v, true
-			}
-		}
-	}
-	srcSize, ok1 := varint()
-	dstSize, ok2 := varint()
-	if !ok1 || !ok2 || srcSize != uint64(len(base)) || dstSize > 1<<32 {
-		return nil, bad
-	}
-	// Preallocate what is plausible, not what the header claims.
-	out := make([]byte, 0, min(dstSize, uint64(len(base))+uint64(len(delta)), 16<<20))
-	for pos < len(delta) {
-		cmd := delta[pos]
-		pos++
-		switch {
-		case cmd&0x80 != 0:
-			var off, n uint64
-			for i := 0; i < 4; i++ {
-				if cmd&(1<<i) != 0 {
-					if pos >= len(delta) {
-						return nil, bad
-					}
-					off |= uint64(delta[pos]) << (8 * i)
-					pos++
-				}
-			}
-			for i := 0; i < 3; i++ {
-				if cmd&(0x10<<i) != 0 {
-					if pos >= len(delta) {
-						return nil, bad
-					}
-					n |= uint64(delta[pos]) << (8 * i)
-					pos++
-				}
-			}
-			if n == 0 {
-				n = 0x10000
-			}
-			if off+n > uint64(len(base)) || uint64(len(out))+n > dstSize {
-				return nil, bad
-			}
-			out = append(out, base[off:off+n]...)
-		case cmd != 0:
-			n := int(cmd)
-			if pos+n > len(delta) || uint64(len(out)+n) > dstSize {
-				return nil, bad
-			}
-			out = append(out, delta[pos:pos+n]...)
-			pos += n
-		default:
-			return nil, bad
-		}
-	}
-	if uint64(len(out)) != dstSize {
-		return nil, bad
+	out, err := packfile.PatchDelta(base, delta)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bad delta: %v", errCorruptPack, err)
 	}
 	return out, nil
 }
