@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -114,10 +115,16 @@ func WriteFileExclusive(path string, data []byte, perm fs.FileMode) error {
 // WriteFileExclusive leave beside path when the writer is killed mid-write.
 // Call it only while holding the lock that serialises writers of path.
 func CleanTemps(path string) {
-	for _, pat := range []string{"." + filepath.Base(path) + "[-0-9]*", "." + filepath.Base(path) + ".tmp-*"} {
-		matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), pat))
-		for _, m := range matches {
-			os.Remove(m)
+	base := "." + filepath.Base(path)
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), base)
+		if !ok || rest == "" {
+			continue
+		}
+		// renameio's names: base + a decimal int64 (maybe negative); ours: base + ".tmp-*".
+		if strings.HasPrefix(rest, ".tmp-") || strings.Trim(rest, "-0123456789") == "" {
+			os.Remove(filepath.Join(filepath.Dir(path), e.Name()))
 		}
 	}
 }
