@@ -33,6 +33,23 @@ type Repository struct {
 	LastFetched time.Time `json:"last_fetched,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Enabled     bool      `json:"enabled"`
+
+	// ID is the repository's identity: made once when it is connected and
+	// kept across renames, so Jira links' globalIds survive a rename.
+	ID string `json:"id,omitempty"`
+	// Alias is the location as the user typed it when it differs from URL
+	// (an ~/.ssh/config Host alias); for display only. URL is always the
+	// resolved ssh:// form that fetches connect to.
+	Alias string `json:"alias,omitempty"`
+	// WebURL is the repository's page in a browser (https://host/group/repo);
+	// CommitURLTemplate, when set, is the web URL of one commit with {sha}
+	// where the commit id goes. Both feed the Jira links (issue 10).
+	WebURL            string `json:"web_url,omitempty"`
+	CommitURLTemplate string `json:"commit_url_template,omitempty"`
+	// Link says whether syncs push the repository's commits to their Jira
+	// issues as remote links; nil means the default (on once a Jira site is
+	// logged in).
+	Link *bool `json:"link,omitempty"`
 }
 
 // AllProjectsValue is the Projects entry meaning "every Jira project".
