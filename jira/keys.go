@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+
+	"github.com/gitjira/gitjira/internal/fsatomic"
 )
 
 // StoreKey copies a private key, byte for byte (still encrypted if it was),
@@ -19,12 +20,8 @@ func StoreKey(p Paths, name string, keyBytes []byte) (string, error) {
 		return "", errors.New("the private key is empty: give the key file with --key")
 	}
 	dir := p.KeysDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fsatomic.MkdirPrivate(dir); err != nil {
 		return "", fmt.Errorf("cannot create the keys directory: %w", err)
-	}
-	// MkdirAll leaves an existing directory's mode alone; keys must not be listable by others.
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return "", fmt.Errorf("cannot protect the keys directory: %w", err)
 	}
 	path := filepath.Join(dir, name+".key")
 	if err := writeFileAtomic(path, keyBytes, 0o600); err != nil {

@@ -5,50 +5,8 @@ package jira
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"syscall"
 )
-
-// fileLock is an exclusive advisory lock held on a separate lock file, so the
-// data file itself can be replaced by rename while the lock is held. flock
-// locks belong to the open file description: the kernel releases them when
-// the process dies, so a writer killed mid-update never leaves a stale lock.
-type fileLock struct{ f *os.File }
-
-// lockFile blocks until it holds the exclusive lock on path (created 0600).
-func lockFile(path string) (*fileLock, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create %s: %w", filepath.Dir(path), err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open lock file: %w", err)
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("cannot lock %s: %w", path, err)
-	}
-	return &fileLock{f: f}, nil
-}
-
-// Unlock releases the lock.
-func (l *fileLock) Unlock() error {
-	if l == nil || l.f == nil {
-		return nil
-	}
-	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
-	if cerr := l.f.Close(); err == nil {
-		err = cerr
-	}
-	l.f = nil
-	return err
-}
 
 // mapFile maps a file read-only (the packfiles the index reads). The mapping
 // stays valid if the file is replaced (git and go-git never rewrite a pack in

@@ -1,15 +1,17 @@
 package jira
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gitjira/gitjira/internal/fsatomic"
 )
 
 // Repository is one entry of the repositories list. The JSON names of the
@@ -276,80 +278,16 @@ func keepBackup(path string) {
 
 // removeStaleTemps deletes temp files left by writers killed mid-write.
 // Called with the lock held, so no live writer owns them.
-func removeStaleTemps(path string) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*"))
-	for _, m := range matches {
-		os.Remove(m)
-	}
+func removeStaleTemps(path string) { fsatomic.CleanTemps(path) }
+
+// lockFile blocks until it holds the exclusive flock on path (internal/fsatomic).
+func lockFile(path string) (*fsatomic.Lock, error) {
+	return fsatomic.Acquire(context.Background(), path)
 }
 
-// testHookWrite, when set (tests only), is called at each stage of
-// writeFileAtomic so a test can slow a writer down and kill it mid-write.
-var testHookWrite func(stage string)
-
-func hook(stage string) {
-	if testHookWrite != nil {
-		testHookWrite(stage)
-	}
-}
-
-// writeFileAtomic replaces path with data so that a reader, or the file after
-// a crash, shows either the old or the new content: write a temp file in the
-// same directory, fsync it, rename it over path, fsync the directory so the
-// rename itself is durable.
+// writeFileAtomic replaces path with data atomically (internal/fsatomic).
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	half := len(data) / 2
-	if _, err := f.Write(data[:half]); err != nil {
-		return err
-	}
-	hook("half-written")
-	if _, err := f.Write(data[half:]); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	hook("before-rename")
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	hook("renamed")
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return fsatomic.WriteFile(path, data, perm)
 }
 
 // ValidName checks a repository name: it names files (key, mirror, index), so

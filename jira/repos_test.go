@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gitjira/gitjira/internal/fsatomic"
 )
 
 // The list tests re-execute the test binary as writer processes: flock and
@@ -58,11 +60,11 @@ func childWriter() int {
 // it exactly there.
 func childSlowWriter() int {
 	out := bufio.NewWriter(os.Stdout)
-	testHookWrite = func(stage string) {
+	fsatomic.SetTestHook(func(stage, _ string) {
 		fmt.Fprintln(out, stage)
 		out.Flush()
 		time.Sleep(30 * time.Millisecond)
-	}
+	})
 	l := OpenRepositoryList(DefaultPaths())
 	for {
 		err := l.Update(func(repos []Repository) ([]Repository, error) {
@@ -193,7 +195,7 @@ func TestListWriterKilledMidWrite(t *testing.T) {
 	if err := OpenRepositoryList(p).Update(func(r []Repository) ([]Repository, error) { return r, nil }); err != nil {
 		t.Fatal(err)
 	}
-	if temps, _ := filepath.Glob(filepath.Join(home, ".repositories.json.tmp-*")); len(temps) != 0 {
+	if temps, _ := filepath.Glob(filepath.Join(home, ".repositories.json*")); len(temps) != 0 {
 		t.Fatalf("temp files left behind: %v", temps)
 	}
 }

@@ -51,21 +51,26 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 			return err
 		}
 	}
-	if testHook != nil {
-		testHook("before-write", path)
+	t, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithPermissions(perm))
+	if err != nil {
+		return err
 	}
-	err := renameio.WriteFile(path, data, perm, renameio.WithTempDir(dir), renameio.WithExistingPermissions())
-	if err == nil && perm != 0 {
-		// WithExistingPermissions keeps an existing file's mode; gitjira's
-		// secrets must end up with the mode asked for, whatever was there.
-		if fi, serr := os.Stat(path); serr == nil && fi.Mode().Perm() != perm {
-			err = os.Chmod(path, perm)
-		}
+	defer t.Cleanup()
+	half := len(data) / 2
+	if _, err := t.Write(data[:half]); err != nil {
+		return err
 	}
-	if testHook != nil && err == nil {
-		testHook("renamed", path)
+	hook("half-written", path)
+	if _, err := t.Write(data[half:]); err != nil {
+		return err
 	}
-	return err
+	hook("before-rename", path)
+	// CloseAtomicallyReplace syncs the file, renames it over path and syncs the directory.
+	if err := t.CloseAtomicallyReplace(); err != nil {
+		return err
+	}
+	hook("renamed", path)
+	return nil
 }
 
 // ErrExists is wrapped by WriteFileExclusive when path is already there.
@@ -204,8 +209,14 @@ func (l *Lock) Unlock() error {
 // test can kill a writer mid-write.
 var testHook func(stage, path string)
 
-// SetTestHook sets the hook called at stages of WriteFile ("before-write",
-// "renamed"); tests only. It returns a function restoring the previous hook.
+func hook(stage, path string) {
+	if testHook != nil {
+		testHook(stage, path)
+	}
+}
+
+// SetTestHook sets the hook called at stages of WriteFile ("half-written",
+// "before-rename", "renamed"); tests only. It returns a function restoring the previous hook.
 func SetTestHook(h func(stage, path string)) (restore func()) {
 	old := testHook
 	testHook = h

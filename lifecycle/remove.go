@@ -1,0 +1,111 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/jira"
+)
+
+// RemoveOptions tunes Remove.
+type RemoveOptions struct {
+	// BeforeDelete, when set, runs after the name and mirror are locked and
+	// before anything is deleted (e.g. deleting the repository's Jira links);
+	// an error stops the remove with nothing changed.
+	BeforeDelete func(ctx context.Context, r jira.Repository) error
+}
+
+// Remove takes the repository called name out of the list and deletes its
+// mirror (only when it is under gitjira's mirrors directory), stored key,
+// index and link state. It holds the name lock and the mirror's fetch lock,
+// so it never interleaves with a sync of the same repository, and records
+// its intent first: a run killed half-way is finished by the next run.
+func (m *Manager) Remove(ctx context.Context, name string, o RemoveOptions) (jira.Repository, error) {
+	if err := jira.ValidName(name); err != nil {
+		return jira.Repository{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	m.Recover()
+	r, err := m.list().Get(name)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	if err := m.ensureDirs(); err != nil {
+		return jira.Repository{}, err
+	}
+	lk, err := m.lockName(ctx, name)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	defer lk.Unlock()
+	if r.Mirror != "" && exists(r.Mirror) {
+		ml, err := lockMirror(ctx, r.Mirror, m.lockWait())
+		if err != nil {
+			return jira.Repository{}, err
+		}
+		defer ml.Unlock()
+	}
+	if o.BeforeDelete != nil {
+		if err := o.BeforeDelete(ctx, r); err != nil {
+			return jira.Repository{}, err
+		}
+	}
+	return m.removeLocked(name)
+}
+
+// removeLocked does the remove; the caller holds the name lock.
+func (m *Manager) removeLocked(name string) (jira.Repository, error) {
+	r, err := m.list().Get(name)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	if err := m.writeIntent(intent{Op: opRemove, Name: name, Mirror: r.Mirror}); err != nil {
+		return jira.Repository{}, fmt.Errorf("cannot record the remove in %s: %w", m.journalDir(), err)
+	}
+	stage("remove-journaled")
+	var removed jira.Repository
+	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+		for i, o := range repos {
+			if o.Name == name {
+				removed = o
+				return append(repos[:i], repos[i+1:]...), nil
+			}
+		}
+		return nil, jira.ErrNotFound
+	})
+	if err != nil && !errors.Is(err, jira.ErrNotFound) {
+		m.clearIntent(name)
+		return jira.Repository{}, err
+	}
+	if removed.Name == "" {
+		removed = r
+	}
+	stage("remove-listed")
+	mirror := ""
+	if within(m.Paths.MirrorsDir(), removed.Mirror) {
+		mirror = removed.Mirror
+	}
+	if err := m.deleteArtifacts(name, mirror); err != nil {
+		// The journal stays: the next run deletes what is left.
+		return removed, fmt.Errorf("removed %s from the list, but %w; gitjira will retry on its next run", name, err)
+	}
+	if removed.KeyFile != "" && within(m.Paths.KeysDir(), removed.KeyFile) {
+		removeFile(removed.KeyFile)
+	}
+	m.clearIntent(name)
+	return removed, nil
+}
+
+// lockMirror takes the mirror's fetch lock (the one gitops.Fetch holds).
+func lockMirror(ctx context.Context, mirror string, wait time.Duration) (*fsatomic.Lock, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	l, err := fsatomic.Acquire(ctx, filepath.Join(mirror, "gitjira-fetch.lock"))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: another gitjira process is fetching %s; try again when it has finished", ErrBusy, mirror)
+	}
+	return l, err
+}
