@@ -1,0 +1,115 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/jira"
+	"golang.org/x/crypto/ssh"
+)
+
+// Edit changes the settings of a listed repository that need no network:
+// its projects, web URLs and linking. fn gets a copy of the entry; what it
+// returns replaces it (Name, URL, Mirror, KeyFile and ID are kept). The
+// project selection is normalised and checked.
+func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Repository) error) (jira.Repository, error) {
+	lk, err := m.lockName(ctx, name)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	defer lk.Unlock()
+	var out jira.Repository
+	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+		for i := range repos {
+			if repos[i].Name != name {
+				continue
+			}
+			r := repos[i]
+			if err := fn(&r); err != nil {
+				return nil, err
+			}
+			projects, err := jira.NormalizeProjects(r.Projects)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+			}
+			r.Projects = projects
+			keep := repos[i]
+			r.Name, r.URL, r.Mirror, r.KeyFile, r.ID = keep.Name, keep.URL, keep.Mirror, keep.KeyFile, keep.ID
+			if r.ID == "" {
+				r.ID = newID()
+			}
+			repos[i], out = r, r
+			return repos, nil
+		}
+		return nil, fmt.Errorf("%w: %q", jira.ErrNotFound, name)
+	})
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	// The counts depend on the projects: recount from the index (no walk).
+	if c, k, err := jira.OpenIndex(m.Paths).Stats(out); err == nil && (c != out.Commits || k != out.IssueKeys) {
+		out.Commits, out.IssueKeys = c, k
+		m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+			for i := range repos {
+				if repos[i].Name == name {
+					repos[i].Commits, repos[i].IssueKeys = c, k
+				}
+			}
+			return repos, nil
+		})
+	}
+	return out, nil
+}
+
+// SetProjects restricts a repository to the given Jira projects (empty or
+// ["ALL"]: all projects).
+func (m *Manager) SetProjects(ctx context.Context, name string, projects []string) (jira.Repository, error) {
+	return m.Edit(ctx, name, func(r *jira.Repository) error {
+		r.Projects = projects
+		return nil
+	})
+}
+
+// ReplaceKey checks that the server accepts a new key for the repository
+// (one authenticated ref listing), then stores it in place of the old one,
+// atomically. The old key stays if anything fails.
+func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, signer ssh.Signer, fingerprint string) (jira.Repository, error) {
+	r, err := m.list().Get(name)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	ep, err := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	info, err := gitops.Check(ctx, m.connectOptions(ep, signer))
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	lk, err := m.lockName(ctx, name)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	defer lk.Unlock()
+	keyPath, err := jira.StoreKey(m.Paths, name, keyRaw)
+	if err != nil {
+		return jira.Repository{}, err
+	}
+	var out jira.Repository
+	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+		for i := range repos {
+			if repos[i].Name == name {
+				repos[i].KeyFile, repos[i].KeyFingerprint = keyPath, fingerprint
+				if info.HostKeyFingerprint != "" {
+					repos[i].HostKeyFingerprint = info.HostKeyFingerprint
+				}
+				repos[i].LastError = ""
+				out = repos[i]
+				return repos, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: %q", jira.ErrNotFound, name)
+	})
+	return out, err
+}
