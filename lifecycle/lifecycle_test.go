@@ -22,7 +22,7 @@ import (
 const userKeyFile = "../sshkeys/testdata/openssh_ed25519.key"
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	m      *Manager
 	srv    *gitserver.Server
 	root   string // the server's repositories
@@ -33,7 +33,7 @@ type fixture struct {
 // newFixture starts the in-process SSH git server with a sample repository
 // at /demo.git (commits commits) and a Manager on a fresh home whose known
 // hosts already trust the server.
-func newFixture(t *testing.T, commits int) *fixture {
+func newFixture(t testing.TB, commits int) *fixture {
 	t.Helper()
 	f := &fixture{t: t, root: t.TempDir()}
 	if err := gitserver.MakeSampleRepo(filepath.Join(f.root, "demo.git"), commits); err != nil {
