@@ -62,6 +62,10 @@ func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	if strings.TrimSpace(req.URL) != p.URL {
 		p.Alias = strings.TrimSpace(req.URL)
 	}
+	// What killed runs left is repaired before the list is consulted (an
+	// unfinished remove still listed would otherwise block this connect).
+	// Recover creates nothing: with no home yet it has nothing to look at.
+	m.Recover()
 	repos, err := m.list().Load()
 	if err != nil {
 		return nil, err
