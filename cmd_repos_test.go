@@ -354,19 +354,20 @@ func TestReposFetchLink(t *testing.T) {
 	}
 	src := f.serve(t, "alpha", "PROJ-1 start")
 	f.connect(t, "alpha", f.keyFile)
-	// Two new commits mention PROJ-7 (one also PROJ-8), one mentions nothing.
+	// Two new commits mention PROJ-7 (one also PROJ-8), one mentions nothing;
+	// the history present at connect (PROJ-1) is linked too (backfill).
 	commitAndPush(t, src, "PROJ-7 one", "nothing", "PROJ-7 and PROJ-8 two")
 
 	code, res, errOut := fetchJSON(t, "--link")
-	if code != 0 || !res[0].OK || res[0].Links == nil || res[0].Links.Created != 3 {
+	if code != 0 || !res[0].OK || res[0].Links == nil || res[0].Links.Created != 4 {
 		t.Fatalf("exit %d %+v %+v %s", code, res, res[0].Links, errOut)
 	}
-	if len(js.Links("PROJ-7")) != 2 || len(js.Links("PROJ-8")) != 1 || len(js.Links("PROJ-1")) != 0 {
+	if len(js.Links("PROJ-7")) != 2 || len(js.Links("PROJ-8")) != 1 || len(js.Links("PROJ-1")) != 1 {
 		t.Fatalf("links: PROJ-7 %d, PROJ-8 %d, PROJ-1 %d", len(js.Links("PROJ-7")), len(js.Links("PROJ-8")), len(js.Links("PROJ-1")))
 	}
 	// A second run has nothing new to link and adds no duplicates.
 	code, res, _ = fetchJSON(t, "--link")
-	if code != 0 || res[0].Links == nil || res[0].Links.Created != 0 || js.AllLinks() != 3 {
+	if code != 0 || res[0].Links == nil || res[0].Links.Created != 0 || js.AllLinks() != 4 {
 		t.Fatalf("second run: exit %d %+v, %d links", code, res[0].Links, js.AllLinks())
 	}
 }

@@ -1,10 +1,14 @@
 package jira
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -239,6 +243,32 @@ func TestFakeServerFollowsRecordedShapes(t *testing.T) {
 	}
 }
 
+// TestFakeCloudFollowsRecordedShapes: in Cloud mode the fake's serverInfo
+// has the fields of a real Cloud answer.
+func TestFakeCloudFollowsRecordedShapes(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	srv.SetCloud()
+	req, _ := http.NewRequest("GET", srv.URL+"/rest/api/2/serverInfo", nil)
+	req.SetBasicAuth(jiratest.DefaultEmail, jiratest.DefaultAPIToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	got := topLevelKeys(t, b)
+	for k := range topLevelKeys(t, readClientFixture(t, filepath.Join("testdata", "jira", "serverInfo-cloud.json"))) {
+		if !got[k] && k != "defaultLocale" {
+			t.Errorf("fake Cloud serverInfo lacks %q", k)
+		}
+	}
+	var si ServerInfo
+	json.Unmarshal(b, &si)
+	if si.Kind() != KindCloud || si.VersionNumbers[0] != 1001 {
+		t.Errorf("fake Cloud serverInfo %+v", si)
+	}
+}
+
 func readClientFixture(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -282,7 +312,10 @@ func TestClientErrors(t *testing.T) {
 		{name: "captcha", setup: func(s *jiratest.Server) { s.SetCaptcha(true) }, call: "myself", is: ErrCaptcha, status: 403, has: "log in to Jira in a browser"},
 		{name: "html site", setup: func(s *jiratest.Server) { s.SetHTML(true) }, call: "serverInfo", is: ErrNotJira, has: "HTML page instead of JSON"},
 		{name: "html site projects", setup: func(s *jiratest.Server) { s.SetHTML(true) }, call: "projects", is: ErrNotJira, has: "e.g. https://jira.example.com"},
-		{name: "cloud", setup: func(s *jiratest.Server) { s.SetServerInfo("Cloud", "1001.0.0", "Cloud") }, call: "serverInfo", has: "is Jira Cloud"},
+		{name: "cloud with a bearer token", setup: func(s *jiratest.Server) { s.SetCloud() }, call: "serverInfo", is: ErrUnauthorized, status: 401, has: "id.atlassian.com"},
+		{name: "before 8.14 with a bearer token", setup: func(s *jiratest.Server) { s.SetServerInfo("Old", "8.5.5", "Server") }, call: "myself", is: ErrUnauthorized, status: 401, has: "Personal Access Tokens"},
+		{name: "anonymous view", setup: func(s *jiratest.Server) { s.SetToken("other"); s.SetFailedAuth(jiratest.FailedAuthAnonymous) }, call: "projects", is: ErrUnauthorized, status: 200, has: "X-AUSERNAME: anonymous"},
+		{name: "empty 200", setup: func(s *jiratest.Server) { s.SetToken("other"); s.SetFailedAuth(jiratest.FailedAuthEmpty) }, call: "projects", is: ErrUnauthorized, status: 200, has: "AUTHENTICATED_FAILED"},
 		{name: "500", setup: func(s *jiratest.Server) { s.FailNext(500, 1) }, call: "projects", status: 500, has: "retry later"},
 		{name: "429", setup: func(s *jiratest.Server) { s.FailNext(429, 1); s.SetRetryAfter("7") }, call: "projects", status: 429, has: "retry after 7s"},
 	}
@@ -497,7 +530,8 @@ func TestParseErrorMessages(t *testing.T) {
 	}{
 		{`{"errorMessages":["Issue Does Not Exist"],"errors":{}}`, []string{"Issue Does Not Exist"}},
 		{`{"errorMessages":[],"errors":{"url":"'url' is required.","title":"'title' is required."}}`, []string{"title: 'title' is required.", "url: 'url' is required."}},
-		{`{"errorMessages":["a\nb\u001b[31m  c"],"errors":{"f":3}}`, []string{"a b [31m c", "f: 3"}},
+		{`{"errorMessages":["a\nb\u001b[31m  c"],"errors":{"f":3}}`, []string{"a b c", "f: 3"}},
+		{`{"errorMessages":["x\u001b]0;title\u0007y\u2028z\u202e!"]}`, []string{"xy z!"}},
 		{`{"message":"Client must be authenticated","status-code":401}`, []string{"Client must be authenticated"}},
 		{`{"errorMessages":[{"x":1},null,""],"errors":{"o":{"a":1}}}`, nil},
 		{`{"errorMessages":["1","2","3","4","5","6","7"]}`, []string{"1", "2", "3", "4", "5"}},
@@ -564,4 +598,245 @@ func FuzzAPIError(f *testing.F) {
 			t.Fatalf("error of %d bytes", len(msg))
 		}
 	})
+}
+
+// serveRecorded answers every request with a raw HTTP response from
+// testdata/jira (status line, headers, body), as the real site sent it.
+func serveRecorded(t *testing.T, files map[string]string) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	for path, file := range files {
+		raw, err := os.ReadFile(filepath.Join("testdata", "jira", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(file, ".json") {
+				w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+				w.Write(raw)
+				return
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), r)
+			if err != nil {
+				t.Errorf("%s: %v", file, err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			for k, vs := range resp.Header {
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			w.WriteHeader(resp.StatusCode)
+			w.Write(body)
+		})
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestRecordedAuthAnswers: the answers of real sites give the right one-line
+// answer each, not "no projects" or "not a Jira site".
+func TestRecordedAuthAnswers(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, info string
+		user             string
+		call             string
+		is               error
+		reason           string
+		has              []string
+	}{
+		{name: "anonymous 200", file: "response-anonymous-project.http", info: "serverInfo.json", call: "projects",
+			is: ErrUnauthorized, reason: ReasonAnonymous, has: []string{"X-AUSERNAME: anonymous", "Personal Access Tokens"}},
+		{name: "anonymous 200 on 8.5", file: "response-anonymous-project.http", info: "serverInfo-8.5.json", call: "projects",
+			is: ErrUnauthorized, reason: ReasonAnonymous, has: []string{"version 8.5.5", "need Jira 8.14", "--username"}},
+		{name: "empty 200 AUTHENTICATED_FAILED", file: "response-authenticated-failed.http", info: "serverInfo-cloud.json", user: "ann@example.com", call: "projects",
+			is: ErrUnauthorized, reason: ReasonAuthFailed, has: []string{"AUTHENTICATED_FAILED", "id.atlassian.com", "--email"}},
+		{name: "empty 200 on serverInfo", file: "response-authenticated-failed.http", call: "serverInfo",
+			is: ErrUnauthorized, reason: ReasonAuthFailed, has: []string{"AUTHENTICATED_FAILED"}},
+		{name: "captcha 401", file: "response-captcha.http", call: "myself",
+			is: ErrCaptcha, reason: ReasonCaptcha, has: []string{"CAPTCHA", "log in to Jira in a browser once"}},
+		{name: "cloud 401 on myself", file: "response-cloud-myself-401.http", info: "serverInfo-cloud.json", user: "ann@example.com", call: "myself",
+			is: ErrUnauthorized, reason: ReasonRefused, has: []string{"API tokens expire", "id.atlassian.com"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{}
+			switch tt.call {
+			case "projects":
+				files["/rest/api/2/project"] = tt.file
+			case "myself":
+				files["/rest/api/2/myself"] = tt.file
+			case "serverInfo":
+				files["/rest/api/2/serverInfo"] = tt.file
+			}
+			if tt.info != "" {
+				files["/rest/api/2/serverInfo"] = tt.info
+			}
+			srv := serveRecorded(t, files)
+			site := Site{URL: srv.URL, Token: "t0ken", User: tt.user}
+			if tt.info != "" {
+				// What login learnt from the site's serverInfo.
+				var si ServerInfo
+				json.Unmarshal(readClientFixture(t, filepath.Join("testdata", "jira", tt.info)), &si)
+				site.Kind, site.Version = KindFromServerInfo(&si), si.VersionNumbers
+			}
+			c, err := site.Client()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch tt.call {
+			case "projects":
+				var ps []Project
+				ps, err = c.Projects(context.Background())
+				if ps != nil {
+					t.Errorf("projects %v with a refused login", ps)
+				}
+			case "myself":
+				_, err = c.Myself(context.Background())
+			case "serverInfo":
+				_, err = c.ServerInfo(context.Background())
+			}
+			var ae *APIError
+			if !errors.Is(err, tt.is) || errors.Is(err, ErrNotJira) || !errors.As(err, &ae) || ae.Reason != tt.reason {
+				t.Fatalf("error %#v; want %v with reason %s", err, tt.is, tt.reason)
+			}
+			checkOneLine(t, err)
+			for _, h := range tt.has {
+				if !strings.Contains(err.Error(), h) {
+					t.Errorf("error %q lacks %q", err, h)
+				}
+			}
+		})
+	}
+}
+
+// TestRecordedServerInfos: Cloud, 8.5 and 10.3 are told apart.
+func TestRecordedServerInfos(t *testing.T) {
+	for _, tt := range []struct {
+		file    string
+		kind    SiteKind
+		version string
+		pats    bool
+	}{
+		{"serverInfo-cloud.json", KindCloud, "1001.0.0-SNAPSHOT", false},
+		{"serverInfo-8.5.json", KindDataCenter, "8.5.5", false},
+		{"serverInfo-10.3.json", KindDataCenter, "10.3.19", true},
+		{"serverInfo.json", KindDataCenter, "9.12.2", true},
+	} {
+		srv := serveRecorded(t, map[string]string{"/rest/api/2/serverInfo": tt.file})
+		c, _ := NewClient(srv.URL, "t0ken")
+		si, err := c.ServerInfo(context.Background())
+		if err != nil || si.Kind() != tt.kind || si.Version != tt.version {
+			t.Errorf("%s: %+v, %v", tt.file, si, err)
+			continue
+		}
+		if pats := si.Kind() != KindCloud && hasPersonalAccessTokens(si.VersionNumbers); pats != tt.pats {
+			t.Errorf("%s: personal access tokens %v", tt.file, pats)
+		}
+	}
+}
+
+func TestKindFromHost(t *testing.T) {
+	for host, want := range map[string]SiteKind{
+		"acme.atlassian.net": KindCloud, "ACME.Atlassian.NET.": KindCloud, "acme.atlassian.net:443": KindCloud,
+		"old.jira.com": KindCloud, "jira.example.com": KindUnknown, "atlassian.net.example.com": KindUnknown,
+		"127.0.0.1:8080": KindUnknown,
+	} {
+		if got := KindFromHost(host); got != want {
+			t.Errorf("KindFromHost(%q) = %q, want %q", host, got, want)
+		}
+	}
+	if _, err := NormalizeBaseURL("https://acme.atlassian.net/jira/your-work"); err == nil || !strings.Contains(err.Error(), "give only https://acme.atlassian.net") {
+		t.Errorf("Cloud page URL: %v", err)
+	}
+}
+
+// redirectDialer makes every host name reach srv, so a test can use a
+// non-loopback http:// URL without leaving the machine. It counts dials.
+func redirectDialer(srv *jiratest.Server, dials *int) *http.Client {
+	addr := strings.TrimPrefix(srv.HTTP.URL, "http://")
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		*dials++
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}}}
+}
+
+// TestInsecureHTTP: http:// to another machine is refused before anything is
+// sent unless the site was logged in with --insecure-http, which then warns
+// each time; loopback needs no flag; TLS errors never suggest http://.
+func TestInsecureHTTP(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	dials := 0
+	hc := redirectDialer(srv, &dials)
+	remote := "http://jira.example.test" + srv.HTTP.URL[strings.LastIndexByte(srv.HTTP.URL, ':'):]
+
+	if _, err := NewClient(remote, jiratest.DefaultToken); !errors.Is(err, ErrInsecureHTTP) || !strings.Contains(err.Error(), "--insecure-http") {
+		t.Errorf("NewClient(http remote): %v", err)
+	}
+	_, err := Login(context.Background(), LoginOptions{URL: remote, Secret: jiratest.DefaultToken, HTTP: hc})
+	if !errors.Is(err, ErrInsecureHTTP) || dials != 0 {
+		t.Errorf("Login(http remote) = %v after %d dials", err, dials)
+	}
+	checkOneLine(t, err)
+	p := clientTestPaths(t)
+	if err := SaveSite(p, Site{URL: remote, Token: "x"}); !errors.Is(err, ErrInsecureHTTP) {
+		t.Errorf("SaveSite(http remote): %v", err)
+	}
+	// A client built by hand without the flag refuses too.
+	c := &Client{BaseURL: remote, Token: jiratest.DefaultToken, HTTP: hc}
+	if _, err := c.Projects(context.Background()); !errors.Is(err, ErrInsecureHTTP) || dials != 0 {
+		t.Errorf("hand-made client: %v, %d dials", err, dials)
+	}
+
+	// With the flag: it works, and says so each time.
+	res, err := Login(context.Background(), LoginOptions{URL: remote, Secret: jiratest.DefaultToken, InsecureHTTP: true, HTTP: hc})
+	if err != nil || len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "in clear") || dials == 0 {
+		t.Fatalf("Login --insecure-http: %+v, %v", res, err)
+	}
+	if err := SaveSite(p, res.Site); err != nil {
+		t.Fatal(err)
+	}
+	site, err := LoadSite(p)
+	if err != nil || !site.InsecureHTTP || len(site.Warnings()) != 1 {
+		t.Fatalf("saved site %v, %v", site, err)
+	}
+	c, err = site.Client()
+	if err != nil || c.InsecureWarning() == "" {
+		t.Errorf("client %v, %v", c, err)
+	}
+
+	// Loopback http:// needs no flag and gives no warning.
+	c = fakeClient(t, srv)
+	if _, err := c.Projects(context.Background()); err != nil || c.InsecureWarning() != "" || len((Site{URL: srv.URL}).Warnings()) != 0 {
+		t.Errorf("loopback: %v, %q", err, c.InsecureWarning())
+	}
+	for _, u := range []string{"http://localhost:8080", "http://[::1]:8080", "http://127.0.0.2"} {
+		if w, err := CheckTransport(u, false); err != nil || w != "" {
+			t.Errorf("CheckTransport(%s) = %q, %v", u, w, err)
+		}
+	}
+	if w, err := CheckTransport("https://jira.example.com", false); err != nil || w != "" {
+		t.Errorf("https: %q, %v", w, err)
+	}
+}
+
+// TestTLSAdviceNeverSuggestsHTTP: whatever goes wrong with TLS, the advice
+// never tells the user to switch to http://.
+func TestTLSAdviceNeverSuggestsHTTP(t *testing.T) {
+	plain := jiratest.NewServer(t)
+	c, _ := NewClient(strings.Replace(plain.URL, "http://", "https://", 1), jiratest.DefaultToken)
+	_, err := c.ServerInfo(context.Background())
+	if !errors.Is(err, ErrTLS) {
+		t.Fatalf("https to http: %v", err)
+	}
+	for _, bad := range []string{"http://", "use http"} {
+		if strings.Contains(err.Error(), bad) {
+			t.Errorf("TLS advice suggests %q: %v", bad, err)
+		}
+	}
+	te := classifyTLS("h", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"})
+	if te == nil || strings.Contains(te.Error(), "http://") || !strings.Contains(te.Error(), "port") {
+		t.Errorf("record header advice: %v", te)
+	}
 }

@@ -9,36 +9,57 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/gitjira/gitjira/internal/termtext"
 )
 
 // Sentinel errors of the Jira client, checked with errors.Is. Each message is
-// one line that says what is wrong and what to do next.
+// one line that says what is wrong and what to do next; the errors a request
+// returns (*APIError) carry advice for the kind of site (Cloud, Data Center
+// with or without personal access tokens) instead of these generic lines.
 var (
-	// ErrUnauthorized: Jira answered 401, the personal access token is wrong,
-	// expired or revoked.
-	ErrUnauthorized = errors.New("the token was refused (wrong or expired): create a personal access token in Jira (Profile > Personal Access Tokens) and run gitjira jira login again")
-	// ErrForbidden: Jira answered 403, the token's user lacks a permission.
-	ErrForbidden = errors.New("Jira refused the request (403 Forbidden): the token's user lacks the permission; ask a Jira administrator for it, or log in with another user's token")
+	// ErrUnauthorized: Jira did not accept the credentials: a 401, or a 200
+	// that is Jira's anonymous view (X-AUSERNAME: anonymous) or carries
+	// X-Seraph-LoginReason: AUTHENTICATED_FAILED.
+	ErrUnauthorized = errors.New("the token was refused (wrong, expired or revoked): run gitjira jira login again")
+	// ErrForbidden: Jira answered 403, the user lacks a permission.
+	ErrForbidden = errors.New("Jira refused the request (403 Forbidden): the user lacks the permission; ask a Jira administrator for it, or log in as another user")
 	// ErrCaptcha: Jira wants a CAPTCHA after too many failed logins
-	// (X-Seraph-LoginReason: AUTHENTICATION_DENIED); no REST call works until
-	// the user logs in through the web page once.
+	// (X-Seraph-LoginReason: AUTHENTICATION_DENIED or
+	// X-Authentication-Denied-Reason: CAPTCHA_CHALLENGE); no REST call works
+	// until the user logs in through the web page once.
 	ErrCaptcha = errors.New("Jira asks for a CAPTCHA after failed logins: log in to Jira in a browser once to clear the CAPTCHA, then retry")
-	// ErrNotJira: the URL answered, but not like a Jira Data Center/Server site
-	// (an HTML page, a 404 on /rest/api/2/serverInfo, a redirect, Jira Cloud).
-	ErrNotJira = errors.New("the URL does not look like a Jira Data Center/Server site: check the base URL, e.g. https://jira.example.com")
+	// ErrNotJira: the URL answered, but not like a Jira site (an HTML page, a
+	// 404 on /rest/api/2/serverInfo, a redirect).
+	ErrNotJira = errors.New("the URL does not look like a Jira site: check the base URL, e.g. https://jira.example.com or https://SITE.atlassian.net")
 	// ErrTimeout: Jira did not answer within the client's timeout (see *TimeoutError).
 	ErrTimeout = errors.New("Jira did not answer in time")
 	// ErrTLS: the TLS handshake failed (see *TLSError).
 	ErrTLS = errors.New("TLS handshake with Jira failed")
 	// ErrNoSite: no Jira site has been configured with gitjira jira login.
 	ErrNoSite = errors.New("no Jira site configured: run gitjira jira login --url URL")
+	// ErrInsecureHTTP: an http:// URL to another machine would send the
+	// credentials in clear on every request; refused unless the site was
+	// logged in with --insecure-http (Site.InsecureHTTP).
+	ErrInsecureHTTP = errors.New("an http:// Jira URL sends the credentials in clear on every request: use the https:// URL, or add --insecure-http to jira login if this network path is trusted")
+	// ErrLinkingForbidden: Jira refused to create remote links (403): issue
+	// linking is disabled on the site, or the user lacks the Link Issues
+	// permission (see *LinkForbiddenError).
+	ErrLinkingForbidden = errors.New("Jira refused to link issues (403): issue linking is disabled, or the user lacks the Link Issues permission")
 )
 
-// APIError is an error answer from the Jira REST API that is not one of the
-// sentinels' cases on its own. 401, 403 and CAPTCHA answers are *APIError too
-// and unwrap to ErrUnauthorized, ErrForbidden and ErrCaptcha.
+// Reasons an *APIError of kind ErrUnauthorized or ErrCaptcha gives (APIError.Reason).
+const (
+	ReasonRefused    = "refused"              // 401
+	ReasonAnonymous  = "anonymous"            // 200 with X-AUSERNAME: anonymous
+	ReasonAuthFailed = "AUTHENTICATED_FAILED" // 200 with X-Seraph-LoginReason: AUTHENTICATED_FAILED
+	ReasonCaptcha    = "CAPTCHA"              // X-Authentication-Denied-Reason or AUTHENTICATION_DENIED
+)
+
+// APIError is an error answer from the Jira REST API. 401, 403 and CAPTCHA
+// answers are *APIError too and unwrap to ErrUnauthorized, ErrForbidden and
+// ErrCaptcha; so do 200 answers that are really an authentication failure
+// (Status 200, Reason ReasonAnonymous or ReasonAuthFailed).
 type APIError struct {
 	Status     int           // HTTP status code
 	Method     string        // request method, e.g. "POST"
@@ -46,8 +67,18 @@ type APIError struct {
 	Message    string        // Messages joined with "; ", "" when the body had none
 	Messages   []string      // from the body's "errorMessages" and "errors" (one line each, sanitised)
 	RetryAfter time.Duration // from Retry-After on 429/503, 0 when absent
+	Reason     string        // for authentication failures: one of the Reason constants
 
 	kind error // ErrUnauthorized, ErrForbidden, ErrCaptcha or nil
+	site siteContext
+}
+
+// siteContext is what the client knew of the site when the error happened:
+// it picks the advice (Cloud API token, Data Center PAT, password before 8.14).
+type siteContext struct {
+	kind    SiteKind
+	version []int
+	user    string // basic-auth user; "" = bearer token
 }
 
 // Unwrap returns the sentinel this answer stands for (nil for plain API errors).
@@ -59,7 +90,22 @@ func (e *APIError) Error() string {
 	if e.Message != "" {
 		said = " (Jira said: " + e.Message + ")"
 	}
-	if e.kind != nil {
+	switch e.kind {
+	case ErrUnauthorized:
+		cred := "the token was"
+		if e.site.user != "" {
+			cred = "the credentials were"
+		}
+		what := cred + " refused (wrong, expired or revoked)"
+		switch e.Reason {
+		case ReasonAnonymous:
+			what = cred + " refused: Jira answered as if nobody were logged in (X-AUSERNAME: anonymous)"
+		case ReasonAuthFailed:
+			what = cred + " refused (X-Seraph-LoginReason: AUTHENTICATED_FAILED)"
+		}
+		return what + said + ": " + credentialAdvice(e.site)
+	case nil:
+	default:
 		return e.kind.Error() + said
 	}
 	what := fmt.Sprintf("Jira answered %d %s", e.Status, http.StatusText(e.Status))
@@ -74,13 +120,31 @@ func (e *APIError) Error() string {
 			next = fmt.Sprintf("Jira is rate-limiting this user: retry after %s", e.RetryAfter)
 		}
 	case e.Status == http.StatusNotFound:
-		next = "check that it exists and that the token's user can see it"
+		next = "check that it exists and that the user can see it"
 	case e.Status >= 500:
 		next = "Jira has a problem: retry later, or ask a Jira administrator to look at its logs"
 	default:
 		next = "check the request"
 	}
 	return what + said + ": " + next
+}
+
+// credentialAdvice says how to get working credentials for this kind of
+// site: Cloud takes the account e-mail and an API token (basic auth), Data
+// Center 8.14+ a personal access token (bearer), older Data Center/Server
+// only username and password (basic auth).
+func credentialAdvice(sc siteContext) string {
+	switch {
+	case sc.kind == KindCloud && sc.user == "":
+		return "Jira Cloud takes your account e-mail and an API token, not a bearer token: create an API token at https://id.atlassian.com/manage-profile/security/api-tokens (Security > API tokens) and run gitjira jira login --url URL --email YOUR-E-MAIL"
+	case sc.kind == KindCloud:
+		return "check the e-mail and the API token (API tokens expire; create a new one at https://id.atlassian.com/manage-profile/security/api-tokens, Security > API tokens) and run gitjira jira login --url URL --email YOUR-E-MAIL again"
+	case sc.user == "" && len(sc.version) > 0 && !hasPersonalAccessTokens(sc.version):
+		return fmt.Sprintf("this Jira is version %s and personal access tokens need Jira 8.14 or later: log in with your username and password instead: gitjira jira login --url URL --username NAME", versionString(sc.version))
+	case sc.user != "":
+		return "check the username and password and run gitjira jira login --url URL --username NAME again (on Jira 8.14 or later a personal access token, Profile > Personal Access Tokens, is the better choice)"
+	}
+	return "create a personal access token in Jira (Profile > Personal Access Tokens, Jira 8.14 or later) and run gitjira jira login again"
 }
 
 // Limits on what an error line may carry from an answer body, so a hostile or
@@ -153,33 +217,15 @@ func rawText(raw json.RawMessage) string {
 	return oneLine(t)
 }
 
-// oneLine makes s safe for a one-line terminal message: valid UTF-8, control
-// characters (newlines, escapes) turned into spaces, runs of spaces collapsed.
+// oneLine makes text from Jira safe for a one-line message: escape
+// sequences and control characters removed (termtext.Sanitize), then every
+// run of white space (newlines and the Unicode line separators included)
+// collapsed to one space.
 func oneLine(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return strings.Join(strings.Fields(termtext.Sanitize(s)), " ")
 }
 
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
+func truncateRunes(s string, n int) string { return termtext.Truncate(s, n) }
 
 // newAPIError builds the error for a non-2xx answer. header may be nil.
 func newAPIError(status int, method, path string, header http.Header, body []byte, now time.Time) *APIError {
@@ -188,9 +234,9 @@ func newAPIError(status int, method, path string, header http.Header, body []byt
 	e.Message = strings.Join(e.Messages, "; ")
 	switch {
 	case isCaptcha(header):
-		e.kind = ErrCaptcha
+		e.kind, e.Reason = ErrCaptcha, ReasonCaptcha
 	case status == http.StatusUnauthorized:
-		e.kind = ErrUnauthorized
+		e.kind, e.Reason = ErrUnauthorized, ReasonRefused
 	case status == http.StatusForbidden:
 		e.kind = ErrForbidden
 	}
@@ -270,3 +316,65 @@ func (e *TLSError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrTLS) true.
 func (e *TLSError) Is(target error) bool { return target == ErrTLS }
+
+// authFailureReason recognises a successful-looking answer that is really a
+// failed login. Jira lets anonymous users read some resources, so credentials
+// it rejects can still get a 200: Data Center then serves the anonymous view
+// and names the user "anonymous" in X-AUSERNAME; Cloud (and Data Center's
+// Seraph filter) mark the answer with X-Seraph-LoginReason:
+// AUTHENTICATED_FAILED, often with an empty body. Either is a refused login,
+// not "no projects" or "not Jira".
+func authFailureReason(h http.Header) string {
+	if h == nil {
+		return ""
+	}
+	for _, v := range h.Values("X-Seraph-LoginReason") {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), "AUTHENTICATED_FAILED") {
+				return ReasonAuthFailed
+			}
+		}
+	}
+	if strings.EqualFold(strings.TrimSpace(h.Get("X-AUSERNAME")), "anonymous") {
+		return ReasonAnonymous
+	}
+	return ""
+}
+
+// LinkForbiddenError is a 403 on creating remote links that is not about one
+// issue: issue linking is disabled on the site (SiteWide), or the user lacks
+// the Link Issues permission in some projects. The run stops asking for those
+// projects (or at once, when SiteWide) and keeps their links pending for the
+// next run. It matches ErrLinkingForbidden and ErrForbidden with errors.Is.
+type LinkForbiddenError struct {
+	SiteWide bool     // Jira said issue linking is disabled
+	Projects []string // the projects refused, sorted (when not SiteWide)
+	Pending  int      // links kept for the next run
+	Message  string   // what Jira said, sanitised to one line ("" if nothing)
+}
+
+func (e *LinkForbiddenError) Error() string {
+	said := ""
+	if e.Message != "" {
+		said = " (Jira said: " + e.Message + ")"
+	}
+	kept := fmt.Sprintf("; %d link(s) kept for the next run", e.Pending)
+	if e.SiteWide {
+		return "Jira refused to create links: issue linking is disabled on this site" + said +
+			": a Jira administrator can turn it on (Administration > Issues > Issue linking)" + kept
+	}
+	return fmt.Sprintf("Jira refused to link issues of %s (403 Forbidden)%s: the user needs the Link Issues permission in %s (ask a Jira administrator), or issue linking is disabled%s",
+		strings.Join(e.Projects, ", "), said, plural(len(e.Projects), "that project", "those projects"), kept)
+}
+
+// Is makes errors.Is(err, ErrLinkingForbidden) and errors.Is(err, ErrForbidden) true.
+func (e *LinkForbiddenError) Is(target error) bool {
+	return target == ErrLinkingForbidden || target == ErrForbidden
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -11,11 +11,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gitjira/gitjira/jira/jiratest"
 )
 
-// fakeClock advances only when slept on, and records every sleep.
+// fakeClock advances only when slept on (or by advance), and records every sleep.
 type fakeClock struct {
 	mu    sync.Mutex
 	now   time.Time
@@ -38,6 +39,8 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.slept = append(c.slept, d)
 	return nil
 }
+
+func (c *fakeClock) advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 func (c *fakeClock) sleeps() []time.Duration {
 	c.mu.Lock()
@@ -71,7 +74,7 @@ func (l *countingLimiter) Wait(ctx context.Context) error {
 
 func sha(i int) string { return fmt.Sprintf("%040x", 0xabc000+i) }
 
-var linkRepo = Repository{Name: "app", URL: "git@github.com:acme/app.git", Projects: []string{"ALL"}}
+var linkRepo = Repository{ID: "a1b2c3d4e5f60718", Name: "app", URL: "git@github.com:acme/app.git", Projects: []string{"ALL"}}
 
 // linkCommits: 5 (issue, commit) pairs, one of them on a missing issue.
 func linkCommits() []CommitRef {
@@ -85,15 +88,32 @@ func linkCommits() []CommitRef {
 	}
 }
 
+// linkCounts are a report's numbers, comparable.
+type linkCounts struct{ Created, Updated, Skipped, NotVisible, Forbidden, Failed, Pending int }
+
+func countsOf(r LinkReport) linkCounts {
+	return linkCounts{r.Created, r.Updated, r.Skipped, r.NotVisible, r.Forbidden, r.Failed, r.Pending}
+}
+
 func newTestPusher(t *testing.T, srv *jiratest.Server) (*LinkPusher, *fakeClock, *countingLimiter) {
 	t.Helper()
 	clk, lim := newFakeClock(), &countingLimiter{}
 	return &LinkPusher{Client: fakeClient(t, srv), Paths: clientTestPaths(t), Options: LinkOptions{Clock: clk, Limiter: lim}}, clk, lim
 }
 
-func journalExists(lp *LinkPusher, repo string) bool {
-	_, err := os.Stat(LinkStateFile(lp.Paths, repo))
+func stateExists(p Paths, r Repository) bool {
+	_, err := os.Stat(LinkStateFile(p, r))
 	return err == nil
+}
+
+func posts(srv *jiratest.Server) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPost {
+			n++
+		}
+	}
+	return n
 }
 
 func TestPushCommitLinks(t *testing.T) {
@@ -109,55 +129,41 @@ func TestPushCommitLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep != (LinkReport{Created: 4, Skipped: 1}) {
-		t.Errorf("report %+v, want 4 created, 1 skipped", rep)
+	if c := countsOf(rep); c != (linkCounts{Created: 4, NotVisible: 1, Pending: 1}) || rep.Linked != 4 ||
+		len(rep.NotVisibleIssues) != 1 || rep.NotVisibleIssues[0] != "PROJ-999" {
+		t.Errorf("report %+v, want 4 created, PROJ-999 not visible", rep)
 	}
 	l1 := srv.Links("PROJ-1")
 	if len(l1) != 2 {
 		t.Fatalf("PROJ-1 has %d links, want 2", len(l1))
 	}
 	first := l1[0]
-	if first.GlobalID != "gitjira:app:"+sha(1) || first.Title() != sha(1)[:10]+" PROJ-1 fix login" ||
+	if first.GlobalID != "gitjira:a1b2c3d4e5f60718:"+sha(1) || first.Title() != sha(1)[:10]+" PROJ-1 fix login" ||
 		first.URL() != "https://github.com/acme/app/commit/"+sha(1) {
 		t.Errorf("link %+v", first)
 	}
 	if s, _ := first.Object["summary"].(string); s != "Commit in app by Ann, 2026-11-20 10:00 UTC" {
 		t.Errorf("summary %q", s)
 	}
+	icon, _ := first.Object["icon"].(map[string]any)
+	if icon["url16x16"] != DefaultIconURL || icon["title"] != "Git commit" {
+		t.Errorf("icon %v", icon)
+	}
+	if app, _ := first.Application["name"].(string); app != "gitjira" || first.Relationship != "mentioned in commit" {
+		t.Errorf("application %v, relationship %q", first.Application, first.Relationship)
+	}
 	if len(srv.Links("PROJ-2")) != 1 || len(srv.Links("OPS-3")) != 1 || srv.AllLinks() != 4 {
 		t.Errorf("links: PROJ-2 %d, OPS-3 %d, all %d", len(srv.Links("PROJ-2")), len(srv.Links("OPS-3")), srv.AllLinks())
 	}
-	if _, err := os.Stat(LinkStateFile(p, "app")); !os.IsNotExist(err) {
-		t.Errorf("journal left after a complete run: %v", err)
+	if fi, err := os.Stat(LinkStateFile(p, linkRepo)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("link state: %v, %v", fi, err)
 	}
-}
 
-func TestPushIsIdempotent(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	lp, _, _ := newTestPusher(t, srv)
-	ctx := context.Background()
-	rep1, err := lp.Push(ctx, linkRepo, linkCommits())
-	if err != nil || rep1.Created != 4 {
-		t.Fatalf("first run %+v, %v", rep1, err)
-	}
-	rep2, err := lp.Push(ctx, linkRepo, linkCommits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep2 != (LinkReport{Updated: 4, Skipped: 1}) {
-		t.Errorf("second run %+v, want 4 updated, 1 skipped", rep2)
-	}
-	if n := srv.AllLinks(); n != 4 {
-		t.Errorf("%d links after two runs, want 4 (one per issue and commit)", n)
-	}
-	seen := map[string]bool{}
-	for _, key := range []string{"PROJ-1", "PROJ-2", "OPS-3"} {
-		for _, l := range srv.Links(key) {
-			if seen[key+l.GlobalID] {
-				t.Errorf("%s has two links %s", key, l.GlobalID)
-			}
-			seen[key+l.GlobalID] = true
-		}
+	// The same commits again: nothing is sent; PROJ-999 waits for its retry time.
+	before := len(srv.Requests())
+	rep, err = PushCommitLinks(context.Background(), p, linkRepo, linkCommits())
+	if err != nil || countsOf(rep) != (linkCounts{Skipped: 1, NotVisible: 1, Pending: 1}) || len(srv.Requests()) != before {
+		t.Errorf("second run %+v, %v, %d requests", rep, err, len(srv.Requests())-before)
 	}
 }
 
@@ -167,18 +173,19 @@ func TestPushHonoursRestrictedProjects(t *testing.T) {
 	repo := linkRepo
 	repo.Projects = []string{"OPS"}
 	rep, err := lp.Push(context.Background(), repo, linkCommits())
-	if err != nil || rep != (LinkReport{Created: 1}) {
+	if err != nil || countsOf(rep) != (linkCounts{Created: 1}) {
 		t.Fatalf("report %+v, %v; want only OPS-3", rep, err)
 	}
 	if srv.AllLinks() != 1 || len(srv.Links("OPS-3")) != 1 || lim.n != 1 {
 		t.Errorf("links %d, limiter waits %d", srv.AllLinks(), lim.n)
 	}
 
-	// Nothing allowed: no request, no journal.
+	// Nothing allowed: no request, no state.
 	repo.Projects = []string{"HR"}
+	repo.ID = "other"
 	before := len(srv.Requests())
 	rep, err = lp.Push(context.Background(), repo, linkCommits())
-	if err != nil || rep != (LinkReport{}) || len(srv.Requests()) != before || journalExists(lp, "app") {
+	if err != nil || countsOf(rep) != (linkCounts{}) || len(srv.Requests()) != before || stateExists(lp.Paths, repo) {
 		t.Errorf("no allowed key: %+v, %v, %d requests", rep, err, len(srv.Requests())-before)
 	}
 }
@@ -240,7 +247,7 @@ func TestPushHonoursRetryAfter(t *testing.T) {
 	srv.SetRetryAfter("3")
 	srv.FailNext(http.StatusTooManyRequests, 2)
 	rep, err := lp.Push(context.Background(), linkRepo, linkCommits())
-	if err != nil || rep != (LinkReport{Created: 4, Skipped: 1}) {
+	if err != nil || countsOf(rep) != (linkCounts{Created: 4, NotVisible: 1, Pending: 1}) {
 		t.Fatalf("%+v, %v", rep, err)
 	}
 	if s := clk.sleeps(); len(s) != 2 || s[0] != 3*time.Second || s[1] != 3*time.Second {
@@ -260,54 +267,44 @@ func TestPushHonoursRetryAfter(t *testing.T) {
 	}
 }
 
-func TestPushKeepsFailuresForNextRun(t *testing.T) {
+func TestPushStopsAfterFailuresInARow(t *testing.T) {
 	srv := jiratest.NewServer(t)
-	lp, clk, _ := newTestPusher(t, srv)
-	lp.Options.MaxRetries = 2
-	srv.FailNext(http.StatusTooManyRequests, -1) // no Retry-After: 1s waits
-	rep, err := lp.Push(context.Background(), linkRepo, linkCommits())
-	if err == nil || !strings.Contains(err.Error(), "kept for the next run") {
-		t.Errorf("error %v", err)
+	srv.SetAnyIssueExists(true)
+	lp, _, _ := newTestPusher(t, srv)
+	var commits []CommitRef
+	for i := 1; i <= 20; i++ {
+		commits = append(commits, CommitRef{SHA: sha(i), Subject: "s", Keys: []string{fmt.Sprintf("PROJ-%d", i)}})
 	}
-	if rep != (LinkReport{Failed: 5, Pending: 5}) || len(clk.sleeps()) != 10 || clk.total() != 10*time.Second {
-		t.Errorf("%+v, sleeps %v", rep, clk.sleeps())
+	srv.FailNext(http.StatusInternalServerError, -1)
+	rep, err := lp.Push(context.Background(), linkRepo, commits)
+	if err == nil || !strings.Contains(err.Error(), "5 links in a row") || rep.Failed != 5 || rep.Pending != 20 {
+		t.Errorf("%+v, %v", rep, err)
 	}
-	if !journalExists(lp, "app") {
-		t.Fatal("no journal after failures")
+	if n := posts(srv); n != 5 {
+		t.Errorf("%d POSTs, want 5 (then stop)", n)
 	}
-
-	srv.FailNext(0, 0)
-	rep, err = lp.Push(context.Background(), linkRepo, nil) // nothing new: only what is pending
-	if err != nil || rep != (LinkReport{Created: 4, Skipped: 1}) {
-		t.Errorf("next run %+v, %v", rep, err)
-	}
-	if srv.AllLinks() != 4 || journalExists(lp, "app") {
-		t.Errorf("links %d, journal left %v", srv.AllLinks(), journalExists(lp, "app"))
-	}
+	checkOneLine(t, err)
 }
 
 func TestPushPerIssueFailureDoesNotStopTheRun(t *testing.T) {
 	srv := jiratest.NewServer(t)
 	lp, _, _ := newTestPusher(t, srv)
 	srv.FailWhen(func(r *http.Request) int {
-		switch {
-		case strings.Contains(r.URL.Path, "/PROJ-2/"):
+		if strings.Contains(r.URL.Path, "/PROJ-2/") {
 			return http.StatusInternalServerError
-		case strings.Contains(r.URL.Path, "/OPS-3/"):
-			return http.StatusForbidden // no link permission in that project
 		}
 		return 0
 	})
 	rep, err := lp.Push(context.Background(), linkRepo, linkCommits())
-	if rep != (LinkReport{Created: 2, Skipped: 1, Failed: 2, Pending: 2}) {
+	if c := countsOf(rep); c != (linkCounts{Created: 3, NotVisible: 1, Failed: 1, Pending: 2}) {
 		t.Errorf("report %+v", rep)
 	}
-	if err == nil || !strings.Contains(err.Error(), "2 remote link(s)") || !strings.Contains(err.Error(), "500") {
+	if err == nil || !strings.Contains(err.Error(), "1 remote link(s)") || !strings.Contains(err.Error(), "500") {
 		t.Errorf("error %v", err)
 	}
 	srv.FailWhen(nil)
-	rep, err = lp.Push(context.Background(), linkRepo, nil)
-	if err != nil || rep != (LinkReport{Created: 2}) || srv.AllLinks() != 4 {
+	rep, err = lp.Push(context.Background(), linkRepo, linkCommits())
+	if err != nil || rep.Created != 1 || srv.AllLinks() != 4 {
 		t.Errorf("retry run %+v, %v, %d links", rep, err, srv.AllLinks())
 	}
 }
@@ -316,11 +313,11 @@ func TestPushStopsOnUnauthorized(t *testing.T) {
 	srv := jiratest.NewServer(t)
 	lp, _, _ := newTestPusher(t, srv)
 	var mu sync.Mutex
-	posts := 0
+	n := 0
 	srv.FailWhen(func(r *http.Request) int {
 		mu.Lock()
 		defer mu.Unlock()
-		if posts++; posts >= 2 {
+		if n++; n >= 2 {
 			return http.StatusUnauthorized
 		}
 		return 0
@@ -329,101 +326,86 @@ func TestPushStopsOnUnauthorized(t *testing.T) {
 	if !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("error %v", err)
 	}
-	if rep != (LinkReport{Created: 1, Pending: 4}) {
+	if c := countsOf(rep); c != (linkCounts{Created: 1, Pending: 4}) {
 		t.Errorf("report %+v", rep)
 	}
 	if len(srv.Requests()) != 2 {
 		t.Errorf("%d requests: the run should stop at the first 401", len(srv.Requests()))
 	}
+	if !stateExists(lp.Paths, linkRepo) {
+		t.Error("the link made before the 401 was not recorded")
+	}
 }
 
-func TestPushResumesAfterInterruption(t *testing.T) {
+func TestLinkTextIsSanitised(t *testing.T) {
 	srv := jiratest.NewServer(t)
 	lp, _, _ := newTestPusher(t, srv)
-	var commits []CommitRef
-	for i := 1; i <= 10; i++ {
-		commits = append(commits, CommitRef{SHA: sha(i), Subject: fmt.Sprintf("PROJ-%d work", i), Keys: []string{fmt.Sprintf("PROJ-%d", i)}})
+	subject := "PROJ-1 \x1b]0;pwned\x07fix \x1b[31mred\x1b[0m\r\nsecond line " + strings.Repeat("ü", 400)
+	_, err := lp.Push(context.Background(), linkRepo, []CommitRef{{SHA: sha(1), Author: "Eve\x1b[2J", Subject: subject, Keys: []string{"PROJ-1"}}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
-	posts := 0
-	srv.FailWhen(func(r *http.Request) int {
-		mu.Lock()
-		posts++
-		n := posts
-		mu.Unlock()
-		if n == 4 {
-			// Interrupted while the 4th link is in flight: wait until the
-			// client has given up, then let Jira store the link anyway (as a
-			// real server may), so the resumed run must update, not duplicate.
-			cancel()
-			select {
-			case <-r.Context().Done():
-			case <-time.After(10 * time.Second):
-			}
-		}
-		return 0
-	})
-	rep, err := lp.Push(ctx, linkRepo, commits)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted run: %v", err)
-	}
-	if rep.Created != 3 || rep.Pending != 7 || !journalExists(lp, "app") {
-		t.Fatalf("interrupted run %+v, journal %v", rep, journalExists(lp, "app"))
-	}
-	srv.FailWhen(nil)
-
-	// The next run gets no commits at all (the index already has them) and
-	// still finishes the interrupted work.
-	rep, err = lp.Push(context.Background(), linkRepo, nil)
-	if err != nil || rep.Created+rep.Updated != 7 || rep.Pending != 0 {
-		t.Fatalf("resumed run %+v, %v", rep, err)
-	}
-	for i := 1; i <= 10; i++ {
-		if n := len(srv.Links(fmt.Sprintf("PROJ-%d", i))); n != 1 {
-			t.Errorf("PROJ-%d has %d links, want 1", i, n)
+	l := srv.Links("PROJ-1")[0]
+	title, summary := l.Title(), l.Object["summary"].(string)
+	for _, s := range []string{title, summary} {
+		if strings.ContainsAny(s, "\x1b\x07\r\n") || !utf8.ValidString(s) || utf8.RuneCountInString(s) > 255 {
+			t.Errorf("not a clean bounded line: %q", s)
 		}
 	}
-	if n := len(srv.Requests()); n != 11 {
-		t.Errorf("%d requests in all, want 10 + the interrupted one again", n)
+	if !strings.HasPrefix(title, sha(1)[:10]+" PROJ-1 fix red second line üü") || strings.Contains(title, "pwned") {
+		t.Errorf("title %q", title)
 	}
-	if journalExists(lp, "app") {
-		t.Error("journal left after everything was pushed")
+	if summary != "Commit in app by Eve" {
+		t.Errorf("summary %q", summary)
 	}
 }
 
-func TestLinkJournalToleratesTornLine(t *testing.T) {
+func TestLinkIconOptions(t *testing.T) {
 	srv := jiratest.NewServer(t)
 	lp, _, _ := newTestPusher(t, srv)
-	path := LinkStateFile(lp.Paths, "app")
-	os.MkdirAll(filepath.Dir(path), 0o700)
-	content := `{"op":"add","issue":"PROJ-1","sha":"` + sha(1) + `","global_id":"gitjira:app:` + sha(1) + `","subject":"one"}
-{"op":"add","issue":"PROJ-2","sha":"` + sha(2) + `","global_id":"gitjira:app:` + sha(2) + `","subject":"two"}
-{"op":"done","issue":"PROJ-1","sha":"` + sha(1) + `"}
-{"op":"add","issue":"PROJ-3","sha":"` + sha(3) + `","glo`
-	os.WriteFile(path, []byte(content), 0o600)
-	rep, err := lp.Push(context.Background(), linkRepo, nil)
-	if err != nil || rep != (LinkReport{Created: 1}) || len(srv.Links("PROJ-2")) != 1 || srv.AllLinks() != 1 {
-		t.Errorf("%+v, %v, links %d", rep, err, srv.AllLinks())
+	lp.Options.IconURL = NoIcon
+	if _, err := lp.Push(context.Background(), linkRepo, linkCommits()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.Links("PROJ-1")[0].Object["icon"]; ok {
+		t.Error("NoIcon sent an icon")
+	}
+	lp2, _, _ := newTestPusher(t, srv)
+	lp2.Options.IconURL = "https://git.example.com/favicon.png"
+	repo := linkRepo
+	repo.ID = "other"
+	if _, err := lp2.Push(context.Background(), repo, linkCommits()[:1]); err != nil {
+		t.Fatal(err)
+	}
+	icon := srv.Links("PROJ-1")[1].Object["icon"].(map[string]any)
+	if icon["url16x16"] != "https://git.example.com/favicon.png" {
+		t.Errorf("icon %v", icon)
 	}
 }
 
-func TestCommitWebURL(t *testing.T) {
-	s := sha(1)
-	for _, tt := range []struct{ in, want string }{
-		{"git@github.com:acme/app.git", "https://github.com/acme/app/commit/" + s},
-		{"ssh://git@github.com/acme/app.git", "https://github.com/acme/app/commit/" + s},
-		{"ssh://git@ssh.github.com:443/acme/app", "https://github.com/acme/app/commit/" + s},
-		{"git@gitlab.com:group/sub/app.git", "https://gitlab.com/group/sub/app/-/commit/" + s},
-		{"git@bitbucket.org:team/app.git", "https://bitbucket.org/team/app/commits/" + s},
-		{"ssh://git@git.example.com:2222/srv/app.git", "ssh://git@git.example.com:2222/srv/app.git#" + s},
-		{"git@git.example.com:srv/app.git", "ssh://git@git.example.com/srv/app.git#" + s},
-		{"git+ssh://git.example.com/x.git", "ssh://git.example.com/x.git#" + s},
-		{"[::1]:repo.git", "ssh://[::1]/repo.git#" + s},
-	} {
-		if got := CommitWebURL(tt.in, s); got != tt.want {
-			t.Errorf("CommitWebURL(%q) = %q, want %q", tt.in, got, tt.want)
-		}
+func TestLinkWithoutWebURL(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	lp, _, _ := newTestPusher(t, srv)
+	repo := linkRepo
+	repo.URL = "https://github.com/acme/app.git" // not SSH: nothing to derive
+	rep, err := lp.Push(context.Background(), repo, linkCommits())
+	if err == nil || !strings.Contains(err.Error(), "--web-url") || rep.Pending != 5 || len(srv.Requests()) != 0 {
+		t.Errorf("%+v, %v", rep, err)
+	}
+	checkOneLine(t, err)
+
+	// A configured web URL fixes it; a guessed one works with a warning.
+	repo.WebURL = "https://git.example.com/acme/app"
+	if rep, err = lp.Push(context.Background(), repo, linkCommits()); err != nil || rep.Created != 4 || len(rep.Warnings) != 0 {
+		t.Errorf("with --web-url: %+v, %v", rep, err)
+	}
+	if u := srv.Links("PROJ-2")[0].URL(); u != "https://git.example.com/acme/app/commit/"+sha(2) {
+		t.Errorf("url %q", u)
+	}
+	guessed := Repository{ID: "g", Name: "svc", URL: "ssh://git@git.example.com:2222/srv/svc.git", Projects: []string{"ALL"}}
+	rep, err = lp.Push(context.Background(), guessed, linkCommits()[:1])
+	if err != nil || rep.Created != 1 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "https://git.example.com/srv/svc") {
+		t.Errorf("guessed: %+v, %v", rep, err)
 	}
 }
 
@@ -434,20 +416,46 @@ func TestLinkNamesAreSafe(t *testing.T) {
 		t.Errorf("long globalId %q", id)
 	}
 	p := Paths{Data: "/data"}
-	for _, name := range []string{"../../etc/passwd", "a/b", "..", "", "x y"} {
-		f := LinkStateFile(p, name)
+	for _, r := range []Repository{{Name: "../../etc/passwd"}, {Name: "a/b"}, {Name: ".."}, {ID: "../x", Name: "ok"}, {Name: "x y"}} {
+		f := LinkStateFile(p, r)
 		if filepath.Dir(f) != "/data/links" {
-			t.Errorf("LinkStateFile(%q) = %s escapes the links directory", name, f)
+			t.Errorf("LinkStateFile(%+v) = %s escapes the links directory", r, f)
 		}
 	}
-	if f := LinkStateFile(p, "my-repo_1.0"); f != "/data/links/my-repo_1.0.jsonl" {
+	if f := LinkStateFile(p, Repository{Name: "my-repo_1.0"}); f != "/data/links/name-my-repo_1.0.json" {
 		t.Errorf("plain name: %s", f)
+	}
+	if f := LinkStateFile(p, Repository{ID: "a1b2", Name: "x"}); f != "/data/links/id-a1b2.json" {
+		t.Errorf("id: %s", f)
+	}
+	if LinkKey(Repository{Name: "old"}) != "old" || LinkKey(Repository{ID: "i", Name: "n"}) != "i" {
+		t.Error("LinkKey")
+	}
+	on, off := true, false
+	for _, tt := range []struct {
+		link *bool
+		site bool
+		want bool
+	}{{nil, true, true}, {nil, false, false}, {&off, true, false}, {&on, true, true}} {
+		if got := LinkingEnabled(Repository{Link: tt.link}, tt.site); got != tt.want {
+			t.Errorf("LinkingEnabled(%v, %v) = %v", tt.link, tt.site, got)
+		}
 	}
 }
 
-// BenchmarkPushLinks measures gitjira's own cost per remote link (journal
-// writes, JSON, one loopback HTTP round trip to the fake), without the rate
-// limit: the real bound is the limiter's 5 links/s.
+func TestNotVisibleBackoff(t *testing.T) {
+	want := []time.Duration{time.Hour, 4 * time.Hour, 16 * time.Hour, 64 * time.Hour, 7 * 24 * time.Hour, 7 * 24 * time.Hour}
+	for i, w := range want {
+		if got := notVisibleBackoff(i + 1); got != w {
+			t.Errorf("attempt %d: %v, want %v", i+1, got, w)
+		}
+	}
+}
+
+// BenchmarkPushLinks measures gitjira's own cost per remote link (state,
+// JSON, one loopback HTTP round trip to the fake), without the rate limit:
+// the real bound is the limiter's 5 links/s. Each iteration links n new
+// pairs (a fresh repository identity).
 func BenchmarkPushLinks(b *testing.B) {
 	srv := jiratest.NewServer(b)
 	srv.SetAnyIssueExists(true)
@@ -462,8 +470,12 @@ func BenchmarkPushLinks(b *testing.B) {
 	for i := range commits {
 		commits[i] = CommitRef{SHA: sha(i), Subject: "work", Keys: []string{fmt.Sprintf("PROJ-%d", i+1)}}
 	}
+	i := 0
 	for b.Loop() {
-		if _, err := lp.Push(context.Background(), linkRepo, commits); err != nil {
+		i++
+		repo := linkRepo
+		repo.ID = fmt.Sprintf("bench%d", i)
+		if _, err := lp.Push(context.Background(), repo, commits); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -215,7 +215,7 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	stage("connect-journaled")
 	res, err := gitops.Clone(ctx, gitops.CloneOptions{ConnectOptions: copts, Dir: p.Mirror, Progress: o.Progress})
 	if err != nil {
-		m.deleteArtifacts(p.Name, "")
+		m.deleteArtifacts(p.Name, "", jira.Repository{})
 		m.clearIntent(p.Name)
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (m *Manager) Abort(s *Staged) error {
 	if s == nil || s.lock == nil {
 		return nil
 	}
-	err := m.deleteArtifacts(s.Plan.Name, "")
+	err := m.deleteArtifacts(s.Plan.Name, "", jira.Repository{})
 	m.clearIntent(s.Plan.Name)
 	s.lock.Unlock()
 	s.lock = nil
@@ -268,7 +268,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 	if c.Projects != nil {
 		var err error
 		if projects, err = jira.NormalizeProjects(c.Projects); err != nil {
-			m.deleteArtifacts(p.Name, "")
+			m.deleteArtifacts(p.Name, "", jira.Repository{})
 			m.clearIntent(p.Name)
 			return jira.Repository{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 		}
@@ -289,7 +289,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 	}
 	added, err := m.add(r, c.KeyRaw)
 	if err != nil {
-		m.deleteArtifacts(p.Name, "")
+		m.deleteArtifacts(p.Name, "", jira.Repository{})
 		m.clearIntent(p.Name)
 		return jira.Repository{}, err
 	}

@@ -37,7 +37,9 @@ func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Reposit
 			keep := repos[i]
 			r.Name, r.URL, r.Mirror, r.KeyFile, r.ID = keep.Name, keep.URL, keep.Mirror, keep.KeyFile, keep.ID
 			if r.ID == "" {
-				r.ID = newID()
+				// An entry from before IDs: its Jira links' globalIds were made
+				// from its name, so the name becomes its identity.
+				r.ID = keep.Name
 			}
 			repos[i], out = r, r
 			return repos, nil

@@ -84,7 +84,7 @@ func (m *Manager) recoverName(name string) (string, error) {
 	}
 	// Not in the list: nothing under this name is owned by anyone.
 	_ = r
-	if err := m.deleteArtifacts(name, ""); err != nil {
+	if err := m.deleteArtifacts(name, "", jira.Repository{}); err != nil {
 		return "", err
 	}
 	m.clearIntent(name)
@@ -98,7 +98,7 @@ func (m *Manager) recoverName(name string) (string, error) {
 // mirror (and mirror, when it is another directory under MirrorsDir), its
 // partial clones, the stored key, the index and the link state. Nothing
 // outside gitjira's own directories is touched.
-func (m *Manager) deleteArtifacts(name, mirror string) error {
+func (m *Manager) deleteArtifacts(name, mirror string, r jira.Repository) error {
 	var errs []error
 	rm := func(path string, all bool) {
 		var err error
@@ -128,6 +128,11 @@ func (m *Manager) deleteArtifacts(name, mirror string) error {
 	}
 	if err := jira.RemoveLinkState(m.Paths, name); err != nil {
 		errs = append(errs, err)
+	}
+	if r.ID != "" {
+		if err := jira.RemoveRepositoryLinkState(m.Paths, r); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	fsatomic.SyncDir(m.Paths.MirrorsDir())
 	if len(errs) > 0 {

@@ -88,7 +88,7 @@ func (m *Manager) removeLocked(name string) (jira.Repository, error) {
 	if within(m.Paths.MirrorsDir(), removed.Mirror) {
 		mirror = removed.Mirror
 	}
-	if err := m.deleteArtifacts(name, mirror); err != nil {
+	if err := m.deleteArtifacts(name, mirror, removed); err != nil {
 		// The journal stays: the next run deletes what is left.
 		return removed, fmt.Errorf("removed %s from the list, but %w; gitjira will retry on its next run", name, err)
 	}

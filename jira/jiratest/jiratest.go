@@ -1,9 +1,15 @@
-// Package jiratest is a fake Jira Data Center/Server site on 127.0.0.1 for
-// tests: an httptest server that answers the REST API v2 calls gitjira makes
-// (myself, serverInfo, project, issue remote links) with the response shapes
-// of the Jira Server platform REST API reference, and knobs to make it refuse
-// the token, ask for a CAPTCHA, fail, rate-limit, answer slowly or answer
-// like a web site that is not Jira. It records the requests it received.
+// Package jiratest is a fake Jira site on 127.0.0.1 for tests: an httptest
+// server that answers the REST API v2 calls gitjira makes (myself,
+// serverInfo, project, issue remote links: GET, POST, DELETE by globalId)
+// with the response shapes of the Jira Server and Cloud platform REST API
+// references, and knobs to make it a Data Center site with personal access
+// tokens, an older one with basic auth only, or Jira Cloud (basic auth with
+// e-mail and API token); to answer failed logins as 401, as the anonymous
+// view (200, X-AUSERNAME: anonymous) or as an empty 200 with
+// X-Seraph-LoginReason: AUTHENTICATED_FAILED; to ask for a CAPTCHA, disable
+// issue linking, deny the Link Issues permission in a project, hide issues,
+// fail, rate-limit, answer slowly or answer like a web site that is not
+// Jira. It records the requests it received.
 //
 // It does not import package jira, so jira's own tests can use it.
 package jiratest
@@ -26,6 +32,29 @@ import (
 // DefaultToken is the personal access token the server accepts unless
 // SetToken changes it.
 const DefaultToken = "jiratest-NzQ2MTU4OTk3NjQxOkZha2VQYXQ"
+
+// DefaultEmail and DefaultAPIToken are the Cloud account SetCloud adds.
+const (
+	DefaultEmail    = "alice@example.com"
+	DefaultAPIToken = "ATATT3xFfGF0jiratest-api-token"
+)
+
+// FailedAuth says how the server answers credentials it does not accept.
+type FailedAuth int
+
+const (
+	// FailedAuth401: 401 with Jira's JSON error (Data Center's usual answer).
+	FailedAuth401 FailedAuth = iota
+	// FailedAuthAnonymous: the request is served as anonymous: resources
+	// anonymous users may read answer 200 with X-AUSERNAME: anonymous and
+	// the anonymous view (AnonymousProjects); the others 401.
+	FailedAuthAnonymous
+	// FailedAuthEmpty: resources anonymous users may read answer 200 with
+	// X-Seraph-LoginReason: AUTHENTICATED_FAILED and an empty body (the
+	// project list) or the public answer (serverInfo); the others 401, as
+	// Jira Cloud does for an expired API token.
+	FailedAuthEmpty
+)
 
 // Project is a project of the fake site.
 type Project struct {
@@ -52,6 +81,7 @@ func (l RemoteLink) URL() string { s, _ := l.Object["url"].(string); return s }
 type Request struct {
 	Method string
 	Path   string // below the context path, e.g. /rest/api/2/project
+	Query  string // the raw query, e.g. globalId=gitjira%3A...
 	Header http.Header
 	Body   []byte
 }
@@ -69,7 +99,12 @@ type Server struct {
 
 	mu          sync.Mutex
 	token       string
-	user        [3]string // name, display name, email
+	basic       map[string]string // user (or e-mail) -> password (or API token)
+	failedAuth  FailedAuth
+	anonProjs   []Project
+	linkOff     bool
+	noLink      map[string]bool // projects without the Link Issues permission
+	user        [3]string       // name, display name, email
 	title       string
 	version     string
 	deployment  string
@@ -127,6 +162,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 			{ID: "10001", Key: "OPS", Name: "Operations", ProjectTypeKey: "business"},
 		},
 		issues:      map[string]bool{},
+		basic:       map[string]string{},
+		noLink:      map[string]bool{},
 		links:       map[string][]RemoteLink{},
 		nextLinkID:  10000,
 		closeSignal: make(chan struct{}),
@@ -166,6 +203,60 @@ func (s *Server) Close() {
 // SetToken sets the one token the server accepts.
 func (s *Server) SetToken(tok string) { s.mu.Lock(); s.token = tok; s.mu.Unlock() }
 
+// SetBasicAuth makes the server accept basic auth with this user (a Data
+// Center username, or a Cloud e-mail) and password (or API token), besides
+// the bearer token.
+func (s *Server) SetBasicAuth(user, password string) {
+	s.mu.Lock()
+	s.basic[user] = password
+	s.mu.Unlock()
+}
+
+// SetCloud makes the site Jira Cloud: serverInfo says deploymentType Cloud
+// and version 1001.0.0-SNAPSHOT, myself has an accountId and no name or key,
+// bearer tokens are refused with 401 (even on serverInfo), DefaultEmail with
+// DefaultAPIToken is accepted with basic auth, and other failed basic logins
+// get FailedAuthEmpty answers.
+func (s *Server) SetCloud() {
+	s.mu.Lock()
+	s.title, s.version, s.deployment = "Jira", "1001.0.0-SNAPSHOT", "Cloud"
+	s.basic[DefaultEmail] = DefaultAPIToken
+	s.failedAuth = FailedAuthEmpty
+	s.mu.Unlock()
+}
+
+// SetFailedAuth chooses how failed logins are answered.
+func (s *Server) SetFailedAuth(f FailedAuth) { s.mu.Lock(); s.failedAuth = f; s.mu.Unlock() }
+
+// SetAnonymousProjects sets the projects anonymous users may browse (the
+// list FailedAuthAnonymous answers with).
+func (s *Server) SetAnonymousProjects(ps ...Project) {
+	s.mu.Lock()
+	s.anonProjs = slices.Clone(ps)
+	s.mu.Unlock()
+}
+
+// SetLinkingDisabled turns issue linking off for the whole site: creating
+// or deleting a remote link answers 403 "Issue linking is currently disabled."
+func (s *Server) SetLinkingDisabled(v bool) { s.mu.Lock(); s.linkOff = v; s.mu.Unlock() }
+
+// SetLinkPermission grants or denies the Link Issues permission in a
+// project: without it, creating or deleting a remote link there answers 403.
+func (s *Server) SetLinkPermission(project string, allowed bool) {
+	s.mu.Lock()
+	s.noLink[project] = !allowed
+	s.mu.Unlock()
+}
+
+// AddIssues makes these issues exist (and visible).
+func (s *Server) AddIssues(keys ...string) {
+	s.mu.Lock()
+	for _, k := range keys {
+		s.issues[k] = true
+	}
+	s.mu.Unlock()
+}
+
 // SetUser sets the token's user.
 func (s *Server) SetUser(name, displayName, email string) {
 	s.mu.Lock()
@@ -178,6 +269,31 @@ func (s *Server) userJSON() map[string]any {
 	s.mu.Lock()
 	name, displayName, email := s.user[0], s.user[1], s.user[2]
 	s.mu.Unlock()
+	s.mu.Lock()
+	cloud := s.deployment == "Cloud"
+	s.mu.Unlock()
+	if cloud {
+		// Cloud's shape: an accountId, no name or key.
+		return map[string]any{
+			"self":         s.URL + "/rest/api/2/user?accountId=5b10a2844c20165700ede21g",
+			"accountId":    "5b10a2844c20165700ede21g",
+			"accountType":  "atlassian",
+			"emailAddress": email,
+			"avatarUrls": map[string]string{
+				"48x48": "https://avatar-management.example.com/48",
+				"24x24": "https://avatar-management.example.com/24",
+				"16x16": "https://avatar-management.example.com/16",
+				"32x32": "https://avatar-management.example.com/32",
+			},
+			"displayName":      displayName,
+			"active":           true,
+			"timeZone":         "Europe/Berlin",
+			"locale":           "en_US",
+			"groups":           map[string]any{"size": 1, "items": []any{}},
+			"applicationRoles": map[string]any{"size": 1, "items": []any{}},
+			"expand":           "groups,applicationRoles",
+		}
+	}
 	return map[string]any{
 		"self":         s.URL + "/rest/api/2/user?username=" + name,
 		"key":          "JIRAUSER10100",
@@ -300,7 +416,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
 	inContext := strings.HasPrefix(path, s.contextPath+"/") || s.contextPath == ""
 	path = strings.TrimPrefix(path, s.contextPath)
-	req := Request{Method: r.Method, Path: path, Header: r.Header.Clone(), Body: body}
+	req := Request{Method: r.Method, Path: path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body}
 
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
@@ -361,12 +477,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, http.StatusText(status))
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+token {
-		// What Jira DC answers for a wrong, expired or missing PAT on a
-		// resource that needs a user.
-		w.Header().Set("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")
-		w.Header().Set("WWW-Authenticate", `OAuth realm="`+s.URL+`"`)
-		writeError(w, http.StatusUnauthorized, "You are not authenticated. Authentication required to perform this operation.")
+	if r.Header.Get("Authorization") == "" && r.Method == http.MethodGet && path == "/rest/api/2/serverInfo" {
+		// serverInfo is open to anonymous callers on every Jira.
+		writeJSON(w, http.StatusOK, s.serverInfoJSON())
+		return
+	}
+	if !s.authenticated(r, token) {
+		s.failAuth(w, r, path)
 		return
 	}
 
@@ -374,69 +491,190 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case path == "/rest/api/2/myself" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.userJSON())
 	case path == "/rest/api/2/serverInfo" && r.Method == http.MethodGet:
-		s.mu.Lock()
-		title, version, dep := s.title, s.version, s.deployment
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{
-			"baseUrl":        s.URL,
-			"version":        version,
-			"versionNumbers": versionNumbers(version),
-			"deploymentType": dep,
-			"buildNumber":    9120002,
-			"buildDate":      "2023-12-21T00:00:00.000+0000",
-			"serverTime":     time.Now().UTC().Format("2006-01-02T15:04:05.000-0700"),
-			"scmInfo":        "0c0d5b5c5d5f2a3a9d0a8e4c6b1b1e0c1f9e8a7b",
-			"serverTitle":    title,
-		})
+		writeJSON(w, http.StatusOK, s.serverInfoJSON())
 	case path == "/rest/api/2/project" && r.Method == http.MethodGet:
 		s.mu.Lock()
 		ps := slices.Clone(s.projects)
 		s.mu.Unlock()
-		out := make([]map[string]any, 0, len(ps))
-		for _, p := range ps {
-			out = append(out, map[string]any{
-				"expand": "description,lead,url,projectKeys",
-				"self":   s.URL + "/rest/api/2/project/" + p.ID,
-				"id":     p.ID,
-				"key":    p.Key,
-				"name":   p.Name,
-				"avatarUrls": map[string]string{
-					"48x48": s.URL + "/secure/projectavatar?avatarId=10324",
-					"24x24": s.URL + "/secure/projectavatar?size=small&avatarId=10324",
-					"16x16": s.URL + "/secure/projectavatar?size=xsmall&avatarId=10324",
-					"32x32": s.URL + "/secure/projectavatar?size=medium&avatarId=10324",
-				},
-				"projectTypeKey": p.ProjectTypeKey,
-				"archived":       false,
-			})
-		}
-		writeJSON(w, http.StatusOK, out)
+		writeJSON(w, http.StatusOK, s.projectsJSON(ps))
 	case remoteLinkPath.MatchString(path):
 		key := remoteLinkPath.FindStringSubmatch(path)[1]
-		s.remoteLink(w, r.Method, key, body)
+		s.remoteLink(w, r, key, body)
 	default:
 		// Jira's REST dispatcher answers unknown resources with a JSON 404.
 		writeError(w, http.StatusNotFound, "null for uri: "+s.URL+path)
 	}
 }
 
-// remoteLink implements GET and POST /rest/api/2/issue/{key}/remotelink: POST
-// with a globalId that the issue already has updates that link (200),
-// otherwise it adds one (201); both answer {"id", "self"}.
-func (s *Server) remoteLink(w http.ResponseWriter, method, key string, body []byte) {
+func (s *Server) serverInfoJSON() map[string]any {
+	s.mu.Lock()
+	title, version, dep := s.title, s.version, s.deployment
+	s.mu.Unlock()
+	return map[string]any{
+		"baseUrl":        s.URL,
+		"version":        version,
+		"versionNumbers": versionNumbers(version),
+		"deploymentType": dep,
+		"buildNumber":    9120002,
+		"buildDate":      "2023-12-21T00:00:00.000+0000",
+		"serverTime":     time.Now().UTC().Format("2006-01-02T15:04:05.000-0700"),
+		"scmInfo":        "0c0d5b5c5d5f2a3a9d0a8e4c6b1b1e0c1f9e8a7b",
+		"serverTitle":    title,
+	}
+}
+
+// authenticated checks the Authorization header: the bearer token (only on
+// Data Center 8.14 and later: older versions and Cloud have no personal
+// access tokens) or basic auth with a configured user.
+func (s *Server) authenticated(r *http.Request, token string) bool {
+	s.mu.Lock()
+	cloud, version := s.deployment == "Cloud", versionNumbers(s.version)
+	s.mu.Unlock()
+	auth := r.Header.Get("Authorization")
+	if bearer, ok := strings.CutPrefix(auth, "Bearer "); ok {
+		pats := !cloud && (version[0] > 8 || version[0] == 8 && len(version) > 1 && version[1] >= 14)
+		return pats && bearer == token
+	}
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	want, known := s.basic[user]
+	s.mu.Unlock()
+	return known && pass == want
+}
+
+// failAuth answers a request whose credentials were not accepted, as the
+// FailedAuth mode says.
+func (s *Server) failAuth(w http.ResponseWriter, r *http.Request, path string) {
+	s.mu.Lock()
+	mode, anon, cloud := s.failedAuth, slices.Clone(s.anonProjs), s.deployment == "Cloud"
+	s.mu.Unlock()
+	public := r.Method == http.MethodGet && (path == "/rest/api/2/serverInfo" || path == "/rest/api/2/project")
+	if cloud && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		// Cloud does not take bearer tokens: an API token sent as one gets
+		// 401 even on serverInfo.
+		public = false
+	}
+	switch {
+	case mode == FailedAuthAnonymous && public:
+		w.Header().Set("X-AUSERNAME", "anonymous")
+		if path == "/rest/api/2/serverInfo" {
+			writeJSON(w, http.StatusOK, s.serverInfoJSON())
+			return
+		}
+		writeJSON(w, http.StatusOK, s.projectsJSON(anon))
+		return
+	case mode == FailedAuthEmpty && public:
+		w.Header().Set("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")
+		if path == "/rest/api/2/serverInfo" {
+			writeJSON(w, http.StatusOK, s.serverInfoJSON())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(http.StatusOK)
+		return
+	case cloud:
+		// Cloud's 401 is a plain-text line.
+		w.Header().Set("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")
+		w.Header().Set("WWW-Authenticate", `Basic realm="Jira", OAuth realm="https%3A%2F%2Fsite.atlassian.net"`)
+		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "Client must be authenticated to access this resource.")
+		return
+	}
+	if mode == FailedAuthAnonymous {
+		w.Header().Set("X-AUSERNAME", "anonymous")
+	}
+	// What Jira DC answers for a wrong, expired or missing PAT on a
+	// resource that needs a user.
+	w.Header().Set("X-Seraph-LoginReason", "AUTHENTICATED_FAILED")
+	w.Header().Set("WWW-Authenticate", `OAuth realm="`+s.URL+`"`)
+	writeError(w, http.StatusUnauthorized, "You are not authenticated. Authentication required to perform this operation.")
+}
+
+func (s *Server) projectsJSON(ps []Project) []map[string]any {
+	out := make([]map[string]any, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, map[string]any{
+			"expand": "description,lead,url,projectKeys",
+			"self":   s.URL + "/rest/api/2/project/" + p.ID,
+			"id":     p.ID,
+			"key":    p.Key,
+			"name":   p.Name,
+			"avatarUrls": map[string]string{
+				"48x48": s.URL + "/secure/projectavatar?avatarId=10324",
+				"24x24": s.URL + "/secure/projectavatar?size=small&avatarId=10324",
+				"16x16": s.URL + "/secure/projectavatar?size=xsmall&avatarId=10324",
+				"32x32": s.URL + "/secure/projectavatar?size=medium&avatarId=10324",
+			},
+			"projectTypeKey": p.ProjectTypeKey,
+			"archived":       false,
+		})
+	}
+	return out
+}
+
+// remoteLink implements /rest/api/2/issue/{key}/remotelink: GET lists the
+// issue's links (or, with ?globalId=, answers the one link); POST with a
+// globalId the issue already has updates that link (200), otherwise it adds
+// one (201), both answering {"id", "self"}; DELETE ?globalId= removes the
+// link (204). An issue that does not exist or is hidden answers 404, as Jira
+// does for both; with issue linking disabled or without the Link Issues
+// permission in the project, POST and DELETE answer 403.
+func (s *Server) remoteLink(w http.ResponseWriter, r *http.Request, key string, body []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.issues[key] && !s.anyIssue {
 		writeError(w, http.StatusNotFound, "Issue Does Not Exist")
 		return
 	}
-	switch method {
+	globalID := r.URL.Query().Get("globalId")
+	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+		project := key
+		if i := strings.LastIndexByte(key, '-'); i > 0 {
+			project = key[:i]
+		}
+		switch {
+		case s.linkOff:
+			writeError(w, http.StatusForbidden, "Issue linking is currently disabled.")
+			return
+		case s.noLink[project]:
+			writeError(w, http.StatusForbidden, "You do not have permission to link issues in this project.")
+			return
+		}
+	}
+	switch r.Method {
 	case http.MethodGet:
 		ls := s.links[key]
+		if globalID != "" {
+			for _, l := range ls {
+				if l.GlobalID == globalID {
+					writeJSON(w, http.StatusOK, l)
+					return
+				}
+			}
+			writeError(w, http.StatusNotFound, "No remote link with the given global ID was found for this issue.")
+			return
+		}
 		if ls == nil {
 			ls = []RemoteLink{}
 		}
 		writeJSON(w, http.StatusOK, ls)
+	case http.MethodDelete:
+		if globalID == "" {
+			writeError(w, http.StatusBadRequest, "A global ID must be given.")
+			return
+		}
+		for i, l := range s.links[key] {
+			if l.GlobalID == globalID {
+				s.links[key] = slices.Delete(s.links[key], i, i+1)
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		writeError(w, http.StatusNotFound, "No remote link with the given global ID was found for this issue.")
 	case http.MethodPost:
 		var in RemoteLink
 		if err := json.Unmarshal(body, &in); err != nil {
@@ -473,7 +711,7 @@ func (s *Server) remoteLink(w http.ResponseWriter, method, key string, body []by
 		s.links[key] = append(s.links[key], in)
 		writeJSON(w, http.StatusCreated, map[string]any{"id": in.ID, "self": in.Self})
 	default:
-		w.Header().Set("Allow", "GET, POST")
+		w.Header().Set("Allow", "GET, POST, DELETE")
 		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 	}
 }
