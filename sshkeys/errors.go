@@ -1,6 +1,7 @@
 package sshkeys
 
 import (
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,6 +117,25 @@ func notAKey(reason, hint string) error {
 
 func unsupportedFormat(f Format, reason, hint string) error {
 	return &FormatError{Format: f, Reason: reason, Hint: hint, Err: ErrUnsupported}
+}
+
+// damagedHint is the advice for a file whose content was changed or cut.
+const damagedHint = "copy it again from the source, from its first line to its last, or export the key again from the tool that made it"
+
+// derError describes an ASN.1 (DER) structure that could not be read. The
+// library's own words ("asn1: syntax error: data truncated", "indefinite
+// length found (not DER)", "tags don't match") mean nothing to a user, so
+// they are replaced by what they tell: the data ends early, or it is not
+// the structure the file claims to hold. what names the structure ("PKCS#8",
+// "RSA key", ...).
+func derError(f Format, what string, err error) error {
+	var se asn1.SyntaxError
+	if errors.As(err, &se) && strings.Contains(se.Msg, "truncated") {
+		return &FormatError{Format: f, Err: ErrCorrupt, Hint: damagedHint,
+			Reason: fmt.Sprintf("the key file is truncated or damaged (the %s structure ends early)", what)}
+	}
+	return &FormatError{Format: f, Err: ErrCorrupt, Hint: damagedHint,
+		Reason: fmt.Sprintf("the key file is damaged (the %s structure cannot be read)", what)}
 }
 
 // wrongPassphrase is ErrWrongPassphrase with advice; the passphrase itself is

@@ -103,7 +103,7 @@ func newKey(f Format, priv crypto.PrivateKey, comment string, encrypted bool) (*
 	}
 	signer, err := signerFor(priv)
 	if err != nil {
-		return nil, corruptf(f, "the key cannot sign (%v)", err)
+		return nil, corrupt(f, "the key cannot be used to sign (the file is damaged)")
 	}
 	k := &Key{Format: f, Comment: comment, Encrypted: encrypted, Signer: signer, Private: priv}
 	describePublic(k, signer.PublicKey())

@@ -274,10 +274,14 @@ func snapshot(t *testing.T, dir string) string {
 }
 
 func TestWriteFileExclusiveErrors(t *testing.T) {
+	t.Setenv("HOME", t.TempDir()) // dir below is outside home: nothing is created there
 	dir := t.TempDir()
 	err := WriteFileExclusive(filepath.Join(dir, "missing", "key"), []byte("x"), 0o600)
-	if err == nil || !strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "\n") {
+	if !errors.Is(err, ErrDirMissing) || !strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("missing directory: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing")); err == nil {
+		t.Error("created a directory outside home")
 	}
 	writeOld(t, filepath.Join(dir, "file"))
 	err = WriteFileExclusive(filepath.Join(dir, "file", "key"), []byte("x"), 0o600)
@@ -360,5 +364,131 @@ func BenchmarkGenerate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestWriteKeyPairCreatesDirInHome: on a fresh account (no ~/.ssh) the pair
+// is written and ~/.ssh created 0700, as ssh-keygen and `gh auth login` do.
+// Missing levels below home are created; nothing outside home, nor home
+// itself, ever is.
+func TestWriteKeyPairCreatesDirInHome(t *testing.T) {
+	root := t.TempDir()
+	home := filepath.Join(root, "home")
+	outside := filepath.Join(root, "outside")
+	for _, d := range []string{home, outside} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(home, "link-out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(home, filepath.Join(root, "home-link")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		home    string
+		path    string
+		created []string // directories that must now exist, 0700
+		absent  string   // a directory that must not have been created
+	}{
+		{name: "~/.ssh missing", home: home, path: filepath.Join(home, ".ssh", "id_ed25519"), created: []string{filepath.Join(home, ".ssh")}},
+		{name: "two levels below home", home: home, path: filepath.Join(home, "keys", "work", "id"),
+			created: []string{filepath.Join(home, "keys"), filepath.Join(home, "keys", "work")}},
+		{name: "home given through a symlink", home: filepath.Join(root, "home-link"), path: filepath.Join(root, "home-link", ".ssh2", "id"),
+			created: []string{filepath.Join(home, ".ssh2")}},
+		{name: "outside home", home: home, path: filepath.Join(root, "elsewhere", "id"), absent: filepath.Join(root, "elsewhere")},
+		{name: "home itself missing", home: filepath.Join(root, "nohome"), path: filepath.Join(root, "nohome", ".ssh", "id"), absent: filepath.Join(root, "nohome")},
+		{name: "a symlink in home leading out", home: home, path: filepath.Join(home, "link-out", "new", "id"), absent: filepath.Join(outside, "new")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HOME", tt.home)
+			checkErr := CheckNewFile(tt.path)
+			for _, d := range append(tt.created, tt.absent) {
+				if _, err := os.Lstat(d); d != "" && err == nil {
+					t.Fatalf("CheckNewFile created %s", d)
+				}
+			}
+			err := WriteKeyPair(tt.path, []byte("PRIVATE"), "ssh-ed25519 AAAA c")
+			if tt.absent != "" {
+				for _, e := range []error{checkErr, err} {
+					if !errors.Is(e, ErrDirMissing) || !strings.Contains(e.Error(), "inside your home directory") || strings.ContainsAny(e.Error(), "\r\n") {
+						t.Errorf("want a one-line ErrDirMissing, got %v", e)
+					}
+				}
+				if _, err := os.Lstat(tt.absent); err == nil {
+					t.Errorf("%s was created", tt.absent)
+				}
+				return
+			}
+			if checkErr != nil || err != nil {
+				t.Fatalf("CheckNewFile: %v; WriteKeyPair: %v", checkErr, err)
+			}
+			for _, d := range tt.created {
+				st, err := os.Stat(d)
+				if err != nil || st.Mode().Perm() != 0o700 {
+					t.Errorf("%s: %v, mode %v, want 0700", d, err, st.Mode().Perm())
+				}
+			}
+			for p, mode := range map[string]fs.FileMode{tt.path: 0o600, tt.path + ".pub": 0o644} {
+				if st, err := os.Stat(p); err != nil || st.Mode().Perm() != mode {
+					t.Errorf("%s: %v, want mode %v", p, err, mode)
+				}
+			}
+		})
+	}
+	// An existing directory keeps its mode: only what is created is made 0700.
+	t.Setenv("HOME", home)
+	shared := filepath.Join(home, "shared")
+	os.Mkdir(shared, 0o755)
+	os.Chmod(shared, 0o755)
+	if err := WriteKeyPair(filepath.Join(shared, "id"), []byte("PRIVATE"), "ssh-ed25519 AAAA c"); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(shared); st.Mode().Perm() != 0o755 {
+		t.Errorf("existing directory changed to %v", st.Mode().Perm())
+	}
+}
+
+// TestGenerateIntoFreshHome is the wizard's and `gitjira key generate`'s
+// first-time case: no ~/.ssh, a passphrase and a comment. The files read
+// back with that passphrase, carry the comment, and the key is encrypted.
+func TestGenerateIntoFreshHome(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	path := filepath.Join(home, ".ssh", "id_ed25519")
+	pass := []byte("a passphrase")
+	k, raw, err := Generate(GenerateOptions{Comment: "ann@laptop", Passphrase: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckNewFile(path); err != nil {
+		t.Fatalf("CheckNewFile before generating: %v", err)
+	}
+	if err := WriteKeyPair(path, raw, k.AuthorizedKey); err != nil {
+		t.Fatal(err)
+	}
+	onDisk, _ := os.ReadFile(path)
+	_, err = Parse(onDisk)
+	var pm *PassphraseMissingError
+	if !errors.As(err, &pm) || pm.Key.Fingerprint != k.Fingerprint {
+		t.Fatalf("without the passphrase: %v, want PassphraseMissingError for %s", err, k.Fingerprint)
+	}
+	back, err := ParseWithPassphrase(onDisk, pass)
+	if err != nil || back.Fingerprint != k.Fingerprint || back.Comment != "ann@laptop" || !back.Encrypted {
+		t.Fatalf("read back: %v %+v", err, back)
+	}
+	pub, _ := os.ReadFile(path + ".pub")
+	if !strings.HasSuffix(string(pub), " ann@laptop\n") || !strings.HasPrefix(string(pub), "ssh-ed25519 AAAA") {
+		t.Errorf(".pub = %q", pub)
+	}
+	if st, _ := os.Stat(filepath.Dir(path)); st.Mode().Perm() != 0o700 {
+		t.Errorf("~/.ssh mode %v", st.Mode().Perm())
+	}
+	// A second run never overwrites.
+	if err := WriteKeyPair(path, raw, k.AuthorizedKey); !errors.Is(err, ErrExists) {
+		t.Errorf("second write: %v", err)
 	}
 }

@@ -35,8 +35,10 @@ func Normalize(raw []byte) ([]byte, error) {
 	if strings.Contains(s, "-----BEGIN ") {
 		// A key copied out of JSON, YAML or an environment variable often
 		// has its line breaks as the two characters \n. Base64 and PEM
-		// headers never contain a backslash, so this cannot change a key.
-		s = strings.NewReplacer(`\r\n`, "\n", `\n`, "\n", `\r`, "\n").Replace(s)
+		// headers never contain a backslash, so this cannot change a key;
+		// any other backslash is dropped too (JSON's \/ and \" among them),
+		// or joining the tokens around it could make a new \n.
+		s = strings.NewReplacer(`\r\n`, "\n", `\n`, "\n", `\r`, "\n", `\`, "").Replace(s)
 		return normalizePEM(s), nil
 	}
 	// Anything else (an authorized_keys line, an RFC 4716 block, garbage):
@@ -84,7 +86,8 @@ func normalizePPK(lines []string) []byte {
 // one line, or with its line breaks turned into spaces, comes out the same as
 // the original file. Text outside the blocks (openssl's "Bag Attributes",
 // a shell prompt) is dropped. A block without its END line is written
-// without one, so the parser can say the key is truncated.
+// without one, so the parser can say the key is truncated; an END line with
+// another label is kept, so it can say they do not match.
 func normalizePEM(s string) []byte {
 	var out bytes.Buffer
 	for {
@@ -101,34 +104,33 @@ func normalizePEM(s string) []byte {
 		}
 		// A label never ends in '-' (RFC 7468), and one that did would not
 		// read back the same from "-----BEGIN label-----".
-		label := s[:j]
-		for l := ""; l != label; {
-			l = label
-			label = strings.Join(strings.Fields(strings.TrimRight(label, "-")), " ")
-		}
+		label := pemLabelText(s[:j])
 		s = s[j+len("-----"):]
 		end := "-----END " + label + "-----"
 		body := s
 		k := strings.Index(s, "-----END ")
-		complete := false
 		if k >= 0 {
 			body = s[:k]
 			rest := s[k:]
 			if strings.HasPrefix(rest, end) {
 				s = rest[len(end):]
-				complete = true
 			} else {
-				// An END line with a different label: consume it, the
-				// parser reports the mismatch as corruption.
+				// An END line with a different label: kept (normalized),
+				// so the parser reports the mismatch, and a second
+				// Normalize sees the same block boundaries.
 				s = rest[len("-----END "):]
+				end = ""
 				if m := strings.Index(s, "-----"); m >= 0 {
+					end = "-----END " + pemLabelText(s[:m]) + "-----"
 					s = s[m+len("-----"):]
 				}
 			}
+		} else {
+			end = "" // truncated: no END line, so the parser can say so
 		}
 		out.WriteString("-----BEGIN " + label + "-----\n")
 		writePEMBody(&out, body)
-		if complete {
+		if end != "" {
 			out.WriteString(end + "\n")
 		}
 		if k < 0 {
@@ -138,10 +140,26 @@ func normalizePEM(s string) []byte {
 	return out.Bytes()
 }
 
+// pemLabelText is a BEGIN/END label as written back: spaces collapsed, and
+// no trailing '-', since a label never ends in '-' (RFC 7468) and one that
+// did would not read back the same from "-----BEGIN label-----".
+func pemLabelText(label string) string {
+	for l := ""; l != label; {
+		l = label
+		label = strings.Join(strings.Fields(strings.TrimRight(label, "-")), " ")
+	}
+	return label
+}
+
 // writePEMBody writes headers ("Name: value", RFC 1421: Proc-Type, DEK-Info)
 // one per line, a blank line after them, then the base64 re-wrapped. Base64
-// never contains ':', so any token with one is a header; its value is what
+// never contains ':', so a token with one is a header; its value is what
 // follows the colon, or the next token when the colon ends the token.
+// Headers come before the base64: a token with a colon after the base64 has
+// started, or one that cannot be a header (no name, no value, a value with
+// another colon), is dropped. Keeping it would not make the key readable,
+// and Normalize could not give the same text back when run again (its
+// output must be a fixed point: FuzzNormalize checks that).
 func writePEMBody(out *bytes.Buffer, body string) {
 	tokens := strings.Fields(body)
 	var headers []string
@@ -154,9 +172,12 @@ func writePEMBody(out *bytes.Buffer, body string) {
 			continue
 		}
 		name, value := t[:c], t[c+1:]
-		if value == "" && i+1 < len(tokens) && !strings.Contains(tokens[i+1], ":") {
+		if value == "" && i+1 < len(tokens) && !strings.Contains(tokens[i+1], ":") && b64.Len() == 0 {
 			i++
 			value = tokens[i]
+		}
+		if name == "" || value == "" || strings.Contains(value, ":") || b64.Len() > 0 {
+			continue
 		}
 		headers = append(headers, name+": "+value)
 	}

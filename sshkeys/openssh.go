@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/dsa" //nolint:staticcheck // DSA keys are read so that we can say servers refuse them.
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sort"
 	"sync"
 
 	"golang.org/x/crypto/blowfish"
@@ -26,9 +28,9 @@ import (
 // The openssh-key-v1 container (OpenSSH PROTOCOL.key) is read here rather
 // than with x/crypto's ssh.ParseRawPrivateKeyWithPassphrase because we need
 // (1) the public key and fingerprint before any passphrase is asked, (2) every
-// cipher ssh-keygen -Z writes, including aes256-gcm@openssh.com and
-// chacha20-poly1305@openssh.com, and (3) a wrong passphrase told apart from a
-// corrupt file.
+// cipher ssh-keygen -Z writes (all of `ssh -Q cipher`: AES CTR, CBC and GCM,
+// chacha20-poly1305@openssh.com and 3des-cbc), and (3) a wrong passphrase
+// told apart from a corrupt file.
 
 const opensshMagic = "openssh-key-v1\x00"
 
@@ -48,12 +50,15 @@ type opensshCipher struct {
 }
 
 var opensshCiphers = map[string]opensshCipher{
-	"aes128-ctr":                    {16, 16, 16, 0, ctrOpen},
-	"aes192-ctr":                    {24, 16, 16, 0, ctrOpen},
-	"aes256-ctr":                    {32, 16, 16, 0, ctrOpen},
-	"aes128-cbc":                    {16, 16, 16, 0, cbcOpen},
-	"aes192-cbc":                    {24, 16, 16, 0, cbcOpen},
-	"aes256-cbc":                    {32, 16, 16, 0, cbcOpen},
+	"aes128-ctr": {16, 16, 16, 0, ctrOpen},
+	"aes192-ctr": {24, 16, 16, 0, ctrOpen},
+	"aes256-ctr": {32, 16, 16, 0, ctrOpen},
+	"aes128-cbc": {16, 16, 16, 0, cbcOpen(aes.NewCipher)},
+	"aes192-cbc": {24, 16, 16, 0, cbcOpen(aes.NewCipher)},
+	"aes256-cbc": {32, 16, 16, 0, cbcOpen(aes.NewCipher)},
+	// ssh-keygen -Z 3des-cbc still writes it (OpenSSH's cipher.c keeps
+	// 3des-cbc for key files and old peers); keys from that era exist.
+	"3des-cbc":                      {24, 8, 8, 0, cbcOpen(des.NewTripleDESCipher)},
 	"aes128-gcm@openssh.com":        {16, 12, 16, 16, gcmOpen},
 	"aes256-gcm@openssh.com":        {32, 12, 16, 16, gcmOpen},
 	"chacha20-poly1305@openssh.com": {64, 0, 8, 16, chachaPolyOpen},
@@ -69,17 +74,19 @@ func ctrOpen(key, iv, data []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
-func cbcOpen(key, iv, data []byte) ([]byte, bool, error) {
-	b, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, false, err
+func cbcOpen(newBlock func([]byte) (cipher.Block, error)) func(key, iv, data []byte) ([]byte, bool, error) {
+	return func(key, iv, data []byte) ([]byte, bool, error) {
+		b, err := newBlock(key)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(data)%b.BlockSize() != 0 {
+			return nil, false, errors.New("encrypted data is not a whole number of blocks")
+		}
+		out := make([]byte, len(data))
+		cipher.NewCBCDecrypter(b, iv).CryptBlocks(out, data)
+		return out, true, nil
 	}
-	if len(data)%b.BlockSize() != 0 {
-		return nil, false, errors.New("encrypted data is not a whole number of blocks")
-	}
-	out := make([]byte, len(data))
-	cipher.NewCBCDecrypter(b, iv).CryptBlocks(out, data)
-	return out, true, nil
 }
 
 // gcmOpen: OpenSSH uses the 12-byte IV from the KDF as the nonce and no
@@ -168,7 +175,7 @@ func parseOpenSSH(data, passphrase []byte) (*Key, error) {
 
 	if cipherName == "none" {
 		if kdfName != "none" {
-			return nil, corruptf(f, "the key is not encrypted but names the key derivation %q", kdfName)
+			return nil, corruptf(f, "the key is not encrypted but names the key derivation %q", printable(kdfName))
 		}
 		if len(priv)%8 != 0 {
 			return nil, corrupt(f, "the private section has a bad length")
@@ -178,10 +185,21 @@ func parseOpenSSH(data, passphrase []byte) (*Key, error) {
 
 	ci, ok := opensshCiphers[cipherName]
 	if !ok {
+		names := []string{"none"}
+		for n := range opensshCiphers {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		if near := nearName(cipherName, names...); near != "" {
+			return nil, corruptf(f, "the cipher name %q is damaged (it is one character away from %s)", printable(cipherName), near)
+		}
 		return nil, unsupportedFormat(f, fmt.Sprintf("the key is encrypted with the cipher %q, which gitjira does not know", printable(cipherName)),
 			"re-encrypt it with `ssh-keygen -p -f FILE` (aes256-ctr), then try again")
 	}
 	if kdfName != "bcrypt" {
+		if nearName(kdfName, "bcrypt", "none") != "" {
+			return nil, corruptf(f, "the key derivation name %q is damaged", printable(kdfName))
+		}
 		return nil, unsupportedFormat(f, fmt.Sprintf("the key uses the key derivation %q; OpenSSH keys use bcrypt", printable(kdfName)),
 			"re-encrypt it with `ssh-keygen -p -f FILE`, then try again")
 	}
@@ -208,11 +226,11 @@ func parseOpenSSH(data, passphrase []byte) (*Key, error) {
 	}
 	kiv, err := bcryptPBKDF(passphrase, salt, int(rounds), ci.keyLen+ci.ivLen)
 	if err != nil {
-		return nil, corruptf(f, "cannot derive the key: %v", err)
+		return nil, corrupt(f, "the key derivation parameters are damaged")
 	}
 	plain, ok, err := ci.open(kiv[:ci.keyLen], kiv[ci.keyLen:], append(priv[:len(priv):len(priv)], tag[:ci.tagLen]...))
 	if err != nil {
-		return nil, corruptf(f, "cannot decrypt: %v", err)
+		return nil, corrupt(f, "the encrypted section cannot be decrypted (the file is damaged)")
 	}
 	if !ok {
 		return nil, wrongPassphrase(f)
@@ -286,7 +304,9 @@ func opensshPrivate(f Format, b []byte, pub ssh.PublicKey, encrypted bool) (*Key
 		if r.err != nil {
 			return nil, truncated(f)
 		}
-		return nil, unsupportedType(typ)
+		// The public key's type was checked above: a private section of
+		// another type is damage, not an unsupported key.
+		return nil, corruptf(f, "the private section is of type %s where the public key is %s (the file is damaged)", printable(typ), pub.Type())
 	}
 	comment := r.str()
 	if r.err != nil {
@@ -319,6 +339,44 @@ func unsupportedType(typ string) error {
 	return &UnsupportedKeyError{Type: name}
 }
 
+// nearKeyType returns the key type gitjira reads that typ is one edit
+// (a changed, lost or added character) away from, or "". A flipped byte in
+// "ssh-rsa" is a damaged file, and saying "sshxrsa keys are not supported"
+// would send the user after the wrong problem. One edit, not two: P-224's
+// "ecdsa-sha2-nistp224" is two away from nistp256 and is a real key type.
+func nearKeyType(typ string) string {
+	return nearName(typ, ssh.KeyAlgoRSA, ssh.KeyAlgoDSA, ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521)
+}
+
+// nearName returns the name in names that s is one edit away from, or "".
+func nearName(s string, names ...string) string {
+	for _, n := range names {
+		if oneEdit(s, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// oneEdit reports whether a and b differ by exactly one substitution,
+// insertion or deletion.
+func oneEdit(a, b string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	if len(b)-len(a) > 1 || a == b {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	if len(a) == len(b) {
+		return a[i+1:] == b[i+1:]
+	}
+	return a[i:] == b[i+1:]
+}
+
 // maxRSABits bounds the RSA modulus we accept, as OpenSSH does (16384), so a
 // hostile file cannot make validation crawl.
 const maxRSABits = 16384
@@ -334,7 +392,7 @@ func rsaKey(f Format, n, e, d, p, q *big.Int) (*rsa.PrivateKey, error) {
 		Primes:    []*big.Int{p, q},
 	}
 	if err := k.Validate(); err != nil {
-		return nil, corruptf(f, "the RSA key is inconsistent (%v)", err)
+		return nil, corrupt(f, "the RSA key's numbers are not valid or do not fit together (the file is damaged)")
 	}
 	k.Precompute()
 	return k, nil
@@ -350,19 +408,17 @@ func ecdsaKey(f Format, curveName string, q []byte, d *big.Int) (*ecdsa.PrivateK
 	case "nistp521":
 		c = elliptic.P521()
 	default:
-		return nil, &UnsupportedKeyError{Type: "ECDSA " + printable(curveName)}
+		// Callers pass the curve of a public key already known to be one of
+		// the three, so another name here is a damaged private section.
+		return nil, corruptf(f, "the ECDSA curve name %s in the private section is damaged", printable(curveName))
 	}
-	size := (c.Params().BitSize + 7) / 8
-	if d.Sign() <= 0 || d.BitLen() > c.Params().BitSize {
-		return nil, corrupt(f, "the ECDSA private value is out of range")
-	}
-	k, err := ecdsa.ParseRawPrivateKey(c, d.FillBytes(make([]byte, size)))
+	k, err := ecdsaFromScalar(f, c, d)
 	if err != nil {
-		return nil, corruptf(f, "the ECDSA private value is invalid (%v)", err)
+		return nil, err
 	}
 	if q != nil {
 		if want, err := k.PublicKey.Bytes(); err != nil || !bytes.Equal(want, q) {
-			return nil, corrupt(f, "the ECDSA private and public halves do not match")
+			return nil, invalidScalar(f, c.Params().Name, "it does not give the public key stored with it")
 		}
 	}
 	return k, nil
@@ -383,26 +439,40 @@ func dsaKey(f Format, p, q, g, y, x *big.Int) (*dsa.PrivateKey, error) {
 	return &dsa.PrivateKey{PublicKey: dsa.PublicKey{Parameters: dsa.Parameters{P: p, Q: q, G: g}, Y: y}, X: x}, nil
 }
 
+// truncated answers data that ends inside a structure.
 func truncated(f Format) error {
-	return &FormatError{Format: f, Reason: "the key is truncated (data ends too early)", Err: ErrCorrupt,
-		Hint: "copy the whole key file again, from its first line to its last"}
+	what := "OpenSSH"
+	if f == FormatPPKv2 || f == FormatPPKv3 {
+		what = "PuTTY"
+	}
+	return &FormatError{Format: f, Reason: fmt.Sprintf("the key file is truncated or damaged (the %s structure ends early)", what), Err: ErrCorrupt,
+		Hint: damagedHint}
 }
 
 // publicBlobError classifies a public key blob x/crypto cannot read: a type
-// it does not know (Ed448, sk-...) is unsupported, anything else corrupt.
-func publicBlobError(f Format, blob []byte, err error) error {
+// it does not know (Ed448, sk-...) is unsupported, anything else damaged.
+// x/crypto's own message ("ssh: short read") is not shown.
+func publicBlobError(f Format, blob []byte, _ error) error {
 	r := &wire{b: blob}
 	typ := r.str()
 	if r.err == nil && typ != "" {
 		switch typ {
 		case ssh.KeyAlgoRSA, ssh.KeyAlgoDSA, ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521:
 		default:
+			if near := nearKeyType(typ); near != "" {
+				return corruptf(f, "the key type %s is damaged (it is one character away from %s)", printable(typ), near)
+			}
 			if isPrintable(typ) {
 				return unsupportedType(typ)
 			}
 		}
 	}
-	return corruptf(f, "the public key is damaged (%v)", err)
+	what := "OpenSSH"
+	if f == FormatPPKv2 || f == FormatPPKv3 {
+		what = "PuTTY"
+	}
+	return &FormatError{Format: f, Err: ErrCorrupt, Hint: damagedHint,
+		Reason: fmt.Sprintf("the key file is truncated or damaged (the public key in the %s structure cannot be read)", what)}
 }
 
 // printable shortens and cleans a name read from a file before it goes into a message.

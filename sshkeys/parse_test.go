@@ -74,6 +74,11 @@ var sameWrongPassphraseCheck = map[string]bool{
 	"openssh_ed25519_rounds100.key":         true,
 	"openssh_rsa2048_chacha20-poly1305.key": true,
 	"openssh_ecdsa384_aes256-gcm.key":       true,
+	"openssh_ecdsa256_aes192-ctr.key":       true, // as aes128-ctr
+	"openssh_ecdsa256_aes128-cbc.key":       true, // as aes256-cbc
+	"openssh_ecdsa256_aes192-cbc.key":       true,
+	"openssh_ecdsa256_aes128-gcm.key":       true, // as aes256-gcm
+	"openssh_rsa2048_3des-cbc.key":          true, // as openssh_ed25519_3des-cbc.key
 }
 
 // TestParseFixtures reads every key the real tools made and compares what

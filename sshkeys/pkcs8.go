@@ -19,9 +19,10 @@ import (
 )
 
 // PKCS#8 (RFC 5208/5958) private keys, plain ("PRIVATE KEY") and encrypted
-// ("ENCRYPTED PRIVATE KEY", PBES2 from RFC 8018 with PBKDF2 or scrypt from
-// RFC 7914). Go's x509 reads only the plain form; the encrypted envelope is
-// parsed here with encoding/asn1.
+// ("ENCRYPTED PRIVATE KEY": PBES2 from RFC 8018 with PBKDF2 or scrypt from
+// RFC 7914, and the older PKCS#12 and PBES1 schemes in pbe.go). Go's x509
+// reads only the plain form; the encrypted envelope is parsed here with
+// encoding/asn1.
 
 var (
 	oidRSA     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
@@ -71,7 +72,7 @@ func parsePKCS8(der []byte, encrypted bool) (*Key, error) {
 		if encrypted {
 			return nil, wrongPassphrase(f)
 		}
-		return nil, corruptf(f, "cannot read the key (%v)", trimLib(err))
+		return nil, derError(f, "PKCS#8", err)
 	}
 	alg := info.Algo.Algorithm
 	switch {
@@ -91,53 +92,53 @@ func parsePKCS8(der []byte, encrypted bool) (*Key, error) {
 			if encrypted {
 				return nil, wrongPassphrase(f)
 			}
-			return nil, corruptf(f, "cannot read the DSA key (%v)", trimLib(err))
+			return nil, err
 		}
 		return newKey(f, k, "", encrypted)
-	case alg.Equal(oidRSA), alg.Equal(oidEC), alg.Equal(oidEd25519):
-	default:
-		return nil, &UnsupportedKeyError{Type: "PKCS#8 key algorithm " + alg.String()}
-	}
-	priv, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		if alg.Equal(oidEC) && !encrypted {
-			if e := curveError(info); e != nil {
-				return nil, e
+	case alg.Equal(oidEC):
+		k, structural, err := parseECDER(f, info.PrivateKey, info.Algo.Parameters.FullBytes)
+		if err != nil {
+			if structural && encrypted {
+				return nil, wrongPassphrase(f)
 			}
+			return nil, err
 		}
-		if encrypted {
-			return nil, wrongPassphrase(f)
+		return newKey(f, k, "", encrypted)
+	case alg.Equal(oidRSA):
+		k, structural, err := parsePKCS1DER(f, info.PrivateKey)
+		if err != nil {
+			if structural && encrypted {
+				return nil, wrongPassphrase(f)
+			}
+			return nil, err
 		}
-		return nil, corruptf(f, "cannot read the key (%v)", trimLib(err))
+		return newKey(f, k, "", encrypted)
+	case alg.Equal(oidEd25519):
+		priv, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			if encrypted {
+				return nil, wrongPassphrase(f)
+			}
+			return nil, corrupt(f, "the Ed25519 private key has the wrong length (the file is damaged)")
+		}
+		return newKey(f, priv, "", encrypted)
 	}
-	return newKey(f, priv, "", encrypted)
-}
-
-// curveError names an EC curve Go does not sign with (secp256k1, brainpool...).
-func curveError(info pkcs8Info) error {
-	var curve asn1.ObjectIdentifier
-	if _, err := asn1.Unmarshal(info.Algo.Parameters.FullBytes, &curve); err != nil {
-		return nil
-	}
-	name := "curve " + curve.String()
-	if curve.Equal(asn1.ObjectIdentifier{1, 3, 132, 0, 10}) {
-		name = "secp256k1"
-	}
-	return &UnsupportedKeyError{Type: "ECDSA " + name}
+	return nil, &UnsupportedKeyError{Type: "PKCS#8 key algorithm " + alg.String()}
 }
 
 // parsePKCS8DSA: parameters SEQUENCE { p, q, g } and the key INTEGER x;
 // x509 does not read DSA private keys.
 func parsePKCS8DSA(info pkcs8Info) (any, error) {
+	const f = FormatPKCS8
 	var params struct{ P, Q, G *big.Int }
 	if _, err := asn1.Unmarshal(info.Algo.Parameters.FullBytes, &params); err != nil {
-		return nil, err
+		return nil, derError(f, "DSA parameters", err)
 	}
 	x := new(big.Int)
 	if _, err := asn1.Unmarshal(info.PrivateKey, &x); err != nil {
-		return nil, err
+		return nil, derError(f, "DSA key", err)
 	}
-	return dsaKey(FormatPKCS8, params.P, params.Q, params.G, nil, x)
+	return dsaKey(f, params.P, params.Q, params.G, nil, x)
 }
 
 type encryptedPKCS8 struct {
@@ -163,100 +164,200 @@ type scryptParams struct {
 	KeyLength int `asn1:"optional"`
 }
 
-// pkcs8Decrypter is the work left once the parameters have been checked:
-// derive the key from the passphrase and decrypt.
-type pkcs8Decrypter func(passphrase []byte) ([]byte, error)
+// pkcs8Decrypt is the work left once an encryption scheme's parameters
+// have been checked: derive the key from the passphrase and decrypt. It
+// returns every plaintext whose padding is right: none for a wrong
+// passphrase (almost always), one normally, and with the PKCS#12 schemes
+// one per way of encoding a non-ASCII passphrase (see pkcs12Passwords).
+type pkcs8Decrypt func(passphrase, data []byte) [][]byte
 
 // parseEncryptedPKCS8 checks every parameter before it asks for the
 // passphrase, so an unsupported file is reported as such, not as "needs a passphrase".
 func parseEncryptedPKCS8(der, passphrase []byte) (*Key, error) {
 	const f = FormatPKCS8
 	var ep encryptedPKCS8
-	if rest, err := asn1.Unmarshal(der, &ep); err != nil || len(rest) > 0 {
-		return nil, corrupt(f, "the encrypted key envelope is damaged")
-	}
-	if !ep.Algo.Algorithm.Equal(oidPBES2) {
-		return nil, unsupportedFormat(f, fmt.Sprintf("the key is encrypted with the old scheme %s, which gitjira does not read", ep.Algo.Algorithm),
-			"re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in FILE -out NEW`, then try again")
-	}
-	var p pbes2Params
-	if _, err := asn1.Unmarshal(ep.Algo.Parameters.FullBytes, &p); err != nil {
-		return nil, corrupt(f, "the PBES2 parameters are damaged")
-	}
-	newBlock, keyLen, iv, err := pkcs8Cipher(p.Enc)
+	rest, err := asn1.Unmarshal(der, &ep)
 	if err != nil {
-		return nil, err
+		return nil, derError(f, "encrypted PKCS#8", err)
 	}
-	if len(ep.Data) == 0 || len(ep.Data)%len(iv) != 0 {
-		return nil, corrupt(f, "the encrypted data has a bad length")
+	if len(rest) > 0 {
+		return nil, corrupt(f, "the key file is damaged (there is data after the encrypted PKCS#8 structure)")
 	}
-	derive, err := pkcs8KDF(p.KDF, keyLen)
+	var dec pkcs8Decrypt
+	if ep.Algo.Algorithm.Equal(oidPBES2) {
+		dec, err = pbes2(ep.Algo.Parameters.FullBytes, len(ep.Data))
+	} else {
+		var known bool
+		dec, known, err = legacyPBE(ep.Algo.Algorithm, ep.Algo.Parameters.FullBytes, len(ep.Data))
+		if !known {
+			err = unsupportedFormat(f, fmt.Sprintf("the key is encrypted with a scheme gitjira does not know (OID %s)", ep.Algo.Algorithm), convertPKCS8Hint)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(passphrase) == 0 {
 		return nil, &PassphraseMissingError{Key: &Key{Format: f, Encrypted: true}}
 	}
-	key, err := derive(passphrase)
-	if err != nil {
-		return nil, corruptf(f, "cannot derive the key (%v)", err)
+	for _, plain := range dec(passphrase, ep.Data) {
+		// RC4 has no padding to check: a wrong passphrase shows as data
+		// that is not a PrivateKeyInfo.
+		var info pkcs8Info
+		if rest, err := asn1.Unmarshal(plain, &info); err == nil && len(rest) == 0 {
+			return parsePKCS8(plain, true)
+		}
 	}
-	b, err := newBlock(key)
-	if err != nil {
-		return nil, corruptf(f, "cannot decrypt (%v)", err)
-	}
-	plain := make([]byte, len(ep.Data))
-	cipher.NewCBCDecrypter(b, iv).CryptBlocks(plain, ep.Data)
-	plain, ok := unpad(plain, b.BlockSize())
-	if !ok {
-		return nil, wrongPassphrase(f)
-	}
-	return parsePKCS8(plain, true)
+	return nil, wrongPassphrase(f)
 }
 
-func pkcs8Cipher(enc pkix.AlgorithmIdentifier) (func([]byte) (cipher.Block, error), int, []byte, error) {
+// pbes2 checks PBES2 parameters (RFC 8018 section 6.2).
+func pbes2(params []byte, dataLen int) (pkcs8Decrypt, error) {
 	const f = FormatPKCS8
-	var iv []byte
-	if _, err := asn1.Unmarshal(enc.Parameters.FullBytes, &iv); err != nil {
-		return nil, 0, nil, corrupt(f, "the cipher parameters are damaged")
+	var p pbes2Params
+	if _, err := asn1.Unmarshal(params, &p); err != nil {
+		return nil, corrupt(f, "the PBES2 parameters are damaged")
 	}
-	var (
-		newBlock func([]byte) (cipher.Block, error)
-		keyLen   int
-	)
+	c, err := pbes2Cipher(p.Enc)
+	if err != nil {
+		return nil, err
+	}
+	if dataLen == 0 || dataLen%len(c.iv) != 0 {
+		return nil, corrupt(f, "the encrypted data has a bad length (the file is truncated or damaged)")
+	}
+	derive, err := pkcs8KDF(p.KDF, c.keyLen, c.variableKey)
+	if err != nil {
+		return nil, err
+	}
+	return func(pass, data []byte) [][]byte {
+		key, err := derive(pass)
+		if err != nil {
+			return nil
+		}
+		defer clear(key)
+		b, err := c.newBlock(key)
+		if err != nil {
+			return nil
+		}
+		plain := make([]byte, len(data))
+		cipher.NewCBCDecrypter(b, c.iv).CryptBlocks(plain, data)
+		if plain, ok := unpad(plain, b.BlockSize()); ok {
+			return [][]byte{plain}
+		}
+		return nil
+	}, nil
+}
+
+// pbes2CipherInfo is a PBES2 encryption scheme with its checked parameters.
+type pbes2CipherInfo struct {
+	newBlock func([]byte) (cipher.Block, error)
+	keyLen   int
+	// variableKey: the key length comes from the KDF parameters (RC2), keyLen is the default.
+	variableKey bool
+	iv          []byte
+}
+
+var (
+	oidDESCBC = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 7}
+	oidRC2CBC = asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 2}
+)
+
+// pbes2OtherCiphers names PBES2 ciphers openssl can write that gitjira does not read.
+var pbes2OtherCiphers = map[string]string{
+	"1.3.6.1.4.1.3029.1.2":       "bf-cbc",
+	"1.2.840.113533.7.66.10":     "cast5-cbc",
+	"1.2.392.200011.61.1.1.1.2":  "camellia-128-cbc",
+	"1.2.392.200011.61.1.1.1.3":  "camellia-192-cbc",
+	"1.2.392.200011.61.1.1.1.4":  "camellia-256-cbc",
+	"1.2.410.200046.1.1.2":       "aria-128-cbc",
+	"1.2.410.200046.1.1.7":       "aria-192-cbc",
+	"1.2.410.200046.1.1.12":      "aria-256-cbc",
+	"1.2.156.10197.1.104.2":      "sm4-cbc",
+	"2.16.840.1.101.3.4.1.3":     "aes-128-ofb",
+	"2.16.840.1.101.3.4.1.4":     "aes-128-cfb",
+	"2.16.840.1.101.3.4.1.6":     "aes-128-gcm",
+	"2.16.840.1.101.3.4.1.46":    "aes-256-gcm",
+	"1.2.840.113549.1.9.16.3.18": "chacha20-poly1305",
+	"2.16.840.1.101.3.4.1.1":     "aes-128-ecb",
+	"1.2.840.113549.3.4":         "rc4",
+	"1.3.6.1.4.1.188.7.1.1.2":    "idea-cbc",
+}
+
+func pbes2Cipher(enc pkix.AlgorithmIdentifier) (pbes2CipherInfo, error) {
+	const f = FormatPKCS8
+	var c pbes2CipherInfo
+	alg := enc.Algorithm
+	ivLen := aes.BlockSize
 	switch {
-	case enc.Algorithm.Equal(oidAES128CBC):
-		newBlock, keyLen = aes.NewCipher, 16
-	case enc.Algorithm.Equal(oidAES192CBC):
-		newBlock, keyLen = aes.NewCipher, 24
-	case enc.Algorithm.Equal(oidAES256CBC):
-		newBlock, keyLen = aes.NewCipher, 32
-	case enc.Algorithm.Equal(oidDESEDE3CBC):
-		newBlock, keyLen = des.NewTripleDESCipher, 24
+	case alg.Equal(oidAES128CBC):
+		c.newBlock, c.keyLen = aes.NewCipher, 16
+	case alg.Equal(oidAES192CBC):
+		c.newBlock, c.keyLen = aes.NewCipher, 24
+	case alg.Equal(oidAES256CBC):
+		c.newBlock, c.keyLen = aes.NewCipher, 32
+	case alg.Equal(oidDESEDE3CBC):
+		c.newBlock, c.keyLen, ivLen = des.NewTripleDESCipher, 24, des.BlockSize
+	case alg.Equal(oidDESCBC):
+		c.newBlock, c.keyLen, ivLen = des.NewCipher, 8, des.BlockSize
+	case alg.Equal(oidRC2CBC):
+		// RC2-CBC-Parameter (RFC 8018 B.2.3): the effective key size is
+		// coded as a "version"; the key length comes from the KDF (openssl
+		// writes it; 16 bytes when it is absent).
+		var p struct {
+			Version int `asn1:"optional,default:-1"`
+			IV      []byte
+		}
+		if _, err := asn1.Unmarshal(enc.Parameters.FullBytes, &p); err != nil || len(p.IV) != rc2BlockSize {
+			return c, corrupt(f, "the RC2 cipher parameters are damaged")
+		}
+		bits := map[int]int{-1: 32, 160: 40, 120: 64, 58: 128}[p.Version]
+		if p.Version >= 256 && p.Version <= 1024 {
+			bits = p.Version
+		}
+		if bits == 0 {
+			return c, corruptf(f, "the RC2 cipher parameters are damaged (version %d)", p.Version)
+		}
+		c.newBlock = func(key []byte) (cipher.Block, error) { return newRC2(key, bits), nil }
+		c.keyLen, c.variableKey, c.iv = 16, true, p.IV
+		return c, nil
 	default:
-		return nil, 0, nil, unsupportedFormat(f, fmt.Sprintf("the key is encrypted with the cipher %s, which gitjira does not read", enc.Algorithm),
-			"re-encrypt it with `openssl pkcs8 -topk8 -v2 aes-256-cbc -in FILE -out NEW`, then try again")
+		name := pbes2OtherCiphers[alg.String()]
+		if name == "" {
+			name = "OID " + alg.String()
+		}
+		return c, unsupportedFormat(f, fmt.Sprintf("the key is encrypted with the cipher %s, which gitjira does not read", name), convertPKCS8Hint)
 	}
-	want := aes.BlockSize
-	if keyLen == 24 && enc.Algorithm.Equal(oidDESEDE3CBC) {
-		want = des.BlockSize
+	if _, err := asn1.Unmarshal(enc.Parameters.FullBytes, &c.iv); err != nil {
+		return c, corrupt(f, "the cipher parameters are damaged")
 	}
-	if len(iv) != want {
-		return nil, 0, nil, corrupt(f, "the cipher's IV has the wrong length")
+	if len(c.iv) != ivLen {
+		return c, corrupt(f, "the cipher's IV has the wrong length (the file is damaged)")
 	}
-	return newBlock, keyLen, iv, nil
+	return c, nil
 }
 
-func pkcs8KDF(kdf pkix.AlgorithmIdentifier, keyLen int) (pkcs8Decrypter, error) {
+// pkcs8KDF checks the key derivation's parameters and returns it. keyLen is
+// the key size of the cipher; when variable (RC2), a key length given by
+// the parameters is used instead.
+func pkcs8KDF(kdf pkix.AlgorithmIdentifier, keyLen int, variable bool) (func(pass []byte) ([]byte, error), error) {
 	const f = FormatPKCS8
+	fitKeyLength := func(n int, name string) error {
+		switch {
+		case n == 0 || n == keyLen:
+			return nil
+		case variable && n >= 1 && n <= 128:
+			keyLen = n
+			return nil
+		}
+		return corruptf(f, "the %s key length does not fit the cipher (the file is damaged)", name)
+	}
 	switch {
 	case kdf.Algorithm.Equal(oidPBKDF2):
 		var p pbkdf2Params
 		if _, err := asn1.Unmarshal(kdf.Parameters.FullBytes, &p); err != nil {
 			return nil, corrupt(f, "the PBKDF2 parameters are damaged")
 		}
-		if p.KeyLength != 0 && p.KeyLength != keyLen {
-			return nil, corrupt(f, "the PBKDF2 key length does not fit the cipher")
+		if err := fitKeyLength(p.KeyLength, "PBKDF2"); err != nil {
+			return nil, err
 		}
 		if p.Iterations < 1 || p.Iterations > maxPBKDF2Iterations {
 			return nil, unsupportedFormat(f, fmt.Sprintf("the key asks for %d PBKDF2 iterations (gitjira allows 1 to %d)", p.Iterations, maxPBKDF2Iterations),
@@ -286,8 +387,8 @@ func pkcs8KDF(kdf pkix.AlgorithmIdentifier, keyLen int) (pkcs8Decrypter, error) 
 		if _, err := asn1.Unmarshal(kdf.Parameters.FullBytes, &p); err != nil {
 			return nil, corrupt(f, "the scrypt parameters are damaged")
 		}
-		if p.KeyLength != 0 && p.KeyLength != keyLen {
-			return nil, corrupt(f, "the scrypt key length does not fit the cipher")
+		if err := fitKeyLength(p.KeyLength, "scrypt"); err != nil {
+			return nil, err
 		}
 		if p.N < 2 || p.N&(p.N-1) != 0 || p.R < 1 || p.P < 1 || p.P > 16 ||
 			p.R > maxScryptMemory/128 || p.N > maxScryptMemory/(128*p.R) {

@@ -283,7 +283,7 @@ func parsePPK(data, passphrase []byte) (*Key, error) {
 	if encrypted {
 		b, err := aes.NewCipher(cipherKey)
 		if err != nil {
-			return nil, corruptf(f, "cannot decrypt (%v)", err)
+			return nil, corrupt(f, "the encrypted private lines cannot be decrypted (the file is damaged)")
 		}
 		priv = make([]byte, len(p.private))
 		cipher.NewCBCDecrypter(b, iv).CryptBlocks(priv, p.private)

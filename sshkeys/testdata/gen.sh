@@ -242,6 +242,78 @@ done
 enc8 pkcs8_ed25519_openssl.key pkcs8_ed25519_pbes2_iter1.key ssh-ed25519 -v2 aes-128-cbc -v2prf hmacWithSHA256 -iter 1
 enc8 pkcs8_ecdsa256_openssl.key pkcs8_ecdsa256_scrypt_cheap.key ecdsa-sha2-nistp256 -scrypt -scrypt_N 1024 -scrypt_r 8 -scrypt_p 1
 
+# ---------- older encryptions and encodings other tools still write ----------
+# OpenSSH's 3des-cbc and the rest of `ssh -Q cipher` (ssh-keygen -Z takes any of them)
+for t in ed25519 rsa2048; do
+	cp openssh_$t.key openssh_${t}_3des-cbc.key
+	ssh-keygen -q -p -P '' -N "$PASS" -Z 3des-cbc -f openssh_${t}_3des-cbc.key >/dev/null
+done
+record openssh_ed25519_3des-cbc.key openssh yes ssh-ed25519
+record openssh_rsa2048_3des-cbc.key openssh yes ssh-rsa
+for c in aes192-ctr aes128-cbc aes192-cbc aes128-gcm@openssh.com; do
+	f=openssh_ecdsa256_${c%%@*}.key
+	cp openssh_ecdsa256.key "$f"
+	ssh-keygen -q -p -P '' -N "$PASS" -Z "$c" -f "$f" >/dev/null
+	record "$f" openssh yes ecdsa-sha2-nistp256
+done
+
+# PKCS#8 with the PKCS#12 schemes (RFC 7292 appendix C) and PBES1 (RFC 8018
+# section 6.1): `openssl pkcs8 -topk8 -v1 ...`. PBE-SHA1-3DES is what
+# `openssl pkcs8 -topk8` wrote by default before OpenSSL 1.1.0. OpenSSL 3
+# needs its legacy provider for RC2, RC4, single DES and PBKDF1; ssh-keygen
+# loads keys without it, so record_legacy has openssl decrypt those first.
+legacy=(-provider legacy -provider default)
+record_legacy() { # record_legacy FILE TYPE
+	ossl pkcs8 "${legacy[@]}" -in "$1" -passin file:"$tmp/pass" -out "$tmp/plain.key"
+	chmod 600 "$tmp/plain.key"
+	ssh-keygen -y -P '' -f "$tmp/plain.key" >"$tmp/pub"
+	echo "$1 pkcs8 yes $2 $(ssh-keygen -l -E sha256 -f "$tmp/pub" | awk '{print $1, $2}') ssh-keygen" >>"$out"
+}
+enc8 pkcs8_ecdsa256_openssl.key pkcs8_ecdsa256_pbe_sha1_3des.key ecdsa-sha2-nistp256 -v1 PBE-SHA1-3DES
+enc8 pkcs8_rsa2048_openssl.key pkcs8_rsa2048_pbe_sha1_3des.key ssh-rsa -v1 PBE-SHA1-3DES
+enc8 pkcs8_ed25519_openssl.key pkcs8_ed25519_pbe_sha1_3des.key ssh-ed25519 -v1 PBE-SHA1-3DES
+enc8 pkcs8_ecdsa256_openssl.key pkcs8_ecdsa256_pbe_sha1_2des.key ecdsa-sha2-nistp256 -v1 PBE-SHA1-2DES
+for v in PBE-SHA1-RC4-128 PBE-SHA1-RC4-40 PBE-SHA1-RC2-128 PBE-SHA1-RC2-40 PBE-MD5-DES PBE-SHA1-DES PBE-MD5-RC2-64 PBE-SHA1-RC2-64; do
+	f=pkcs8_ecdsa256_pbe_$(echo "${v#PBE-}" | tr 'A-Z-' 'a-z_').key
+	ossl pkcs8 -topk8 "${legacy[@]}" -v1 "$v" -in pkcs8_ecdsa256_openssl.key -passout file:"$tmp/pass" -out "$f"
+	record_legacy "$f" ecdsa-sha2-nistp256
+done
+ossl pkcs8 -topk8 "${legacy[@]}" -v1 PBE-SHA1-RC4-128 -in pkcs8_rsa2048_openssl.key -passout file:"$tmp/pass" -out pkcs8_rsa2048_pbe_sha1_rc4_128.key
+record_legacy pkcs8_rsa2048_pbe_sha1_rc4_128.key ssh-rsa
+# PBES2 with the old DES and RC2 ciphers
+for c in des-cbc rc2-cbc rc2-40-cbc; do
+	f=pkcs8_ecdsa256_pbes2_${c//-/_}.key
+	ossl pkcs8 -topk8 "${legacy[@]}" -v2 "$c" -in pkcs8_ecdsa256_openssl.key -passout file:"$tmp/pass" -out "$f"
+	record_legacy "$f" ecdsa-sha2-nistp256
+done
+# a PBES2 cipher gitjira does not read: refused by name, with the command that converts it
+ossl pkcs8 -topk8 -v2 camellia-256-cbc -in pkcs8_ecdsa256_openssl.key -passout file:"$tmp/pass" -out unsupported_pkcs8_pbes2_camellia256.pem
+# A non-ASCII passphrase: the PKCS#12 derivation takes it as UTF-16 (BMPString).
+# Not in fingerprints.txt (which assumes one passphrase); the test compares
+# it with pkcs8_ecdsa256_openssl.key.
+printf '%s' 'pässwörd ✓' >"$tmp/pass_utf8"
+ossl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in pkcs8_ecdsa256_openssl.key -passout file:"$tmp/pass_utf8" -out utf8pass_pkcs8_ecdsa256_pbe_sha1_3des.key
+
+# EC keys whose curve is written as explicit parameters (prime, a, b, base
+# point, order) instead of its name: `openssl ec -param_enc explicit`.
+ossl ec -in pkcs8_ecdsa256_openssl.key -param_enc explicit -out pem_ecdsa256_explicit.key
+record pem_ecdsa256_explicit.key pem-sec1 no ecdsa-sha2-nistp256
+ossl ec -in pkcs8_ecdsa384_sshkeygen.key -param_enc explicit -out pem_ecdsa384_explicit.key
+record pem_ecdsa384_explicit.key pem-sec1 no ecdsa-sha2-nistp384
+ossl ec -in pkcs8_ecdsa521_openssl.key -param_enc explicit -conv_form compressed -out pem_ecdsa521_explicit_compressed.key
+record pem_ecdsa521_explicit_compressed.key pem-sec1 no ecdsa-sha2-nistp521
+ossl ec -in pkcs8_ecdsa256_openssl.key -param_enc explicit -des3 -passout file:"$tmp/pass" -out pem_ecdsa256_explicit_des3.key
+record pem_ecdsa256_explicit_des3.key pem-sec1 yes ecdsa-sha2-nistp256
+ossl pkcs8 -topk8 -nocrypt -in pem_ecdsa256_explicit.key -out pkcs8_ecdsa256_explicit.key
+record pkcs8_ecdsa256_explicit.key pkcs8 no ecdsa-sha2-nistp256
+enc8 pem_ecdsa256_explicit.key pkcs8_ecdsa256_explicit_pbe_sha1_3des.key ecdsa-sha2-nistp256 -v1 PBE-SHA1-3DES
+ossl pkcs8 -topk8 -nocrypt -in pem_ecdsa521_explicit_compressed.key -out pkcs8_ecdsa521_explicit_compressed.key
+record pkcs8_ecdsa521_explicit_compressed.key pkcs8 no ecdsa-sha2-nistp521
+# curves Go's SSH stack cannot sign with, named and explicit: no fingerprint line
+ossl ecparam -name secp256k1 -genkey -noout -out unsupported_secp256k1.pem
+ossl ecparam -name secp256k1 -genkey -noout -param_enc explicit -out unsupported_secp256k1_explicit.pem
+ossl ecparam -name brainpoolP256r1 -genkey -noout -param_enc explicit | ossl pkcs8 -topk8 -nocrypt -out unsupported_brainpoolP256r1_explicit_pkcs8.pem
+
 # ---------- public material given where a private key belongs ----------
 cp openssh_ed25519.key.pub public_ed25519.pub
 cp openssh_rsa2048.key.pub public_rsa2048.pub
