@@ -9,8 +9,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/gitops/sshdtest"
 )
 
@@ -234,10 +239,10 @@ func TestE2EConnectNonInteractiveThenIssue(t *testing.T) {
 	}
 	checkIssue(commitsMentioning(t, srv, repo, "PROJ-7"))
 
-	// The same name again is refused before anything is cloned.
-	code, _, stderr = e.run("", "connect", "--yes", "--url", url, "--key", key)
-	if code != 1 || !strings.Contains(stderr, "--name") {
-		t.Fatalf("second connect with the same name: exit %d\n%s", code, stderr)
+	// The same repository again is refused before anything is cloned.
+	code, _, stderr = e.run("", "connect", "--yes", "--url", url, "--key", key, "--name", "other")
+	if code != 1 || !strings.Contains(stderr, `already connected as "app"`) {
+		t.Fatalf("second connect of the same repository: exit %d\n%s", code, stderr)
 	}
 }
 
@@ -292,6 +297,20 @@ func TestE2EConnectEncryptedKeyFromStdin(t *testing.T) {
 	if readFile(t, matches[0]) != readFile(t, key) {
 		t.Fatal("the stored key differs from the key given")
 	}
+
+	// repos fetch takes the stored key's passphrase from stdin too.
+	srv.AddCommits(repo, 5)
+	code, stdout, stderr = e.run("", "repos", "fetch", "--json")
+	if code != 1 || !strings.Contains(stdout, "--passphrase-stdin") {
+		t.Fatalf("fetch without the passphrase: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = e.run("correct horse\n", "repos", "fetch", "--json", "--passphrase-stdin", "--timeout", "30s")
+	if code != 0 || !strings.Contains(stdout, `"new_commits": 5`) {
+		t.Fatalf("fetch --passphrase-stdin: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "correct horse") {
+		t.Fatal("the passphrase was printed")
+	}
 }
 
 func TestE2EConnectUsage(t *testing.T) {
@@ -337,4 +356,184 @@ func TestE2EDemoWithoutTerminal(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(e.home, "repositories.json")); err == nil {
 		t.Fatal("demo wrote into the caller's GITJIRA_HOME")
 	}
+}
+
+// TestE2EHelpAndCompletion: help goes to stdout with exit 0, `gitjira help
+// CMD` is `gitjira CMD -h`, and the bash completion script loads in bash.
+func TestE2EHelpAndCompletion(t *testing.T) {
+	e := newE2EEnv(t)
+	for _, path := range [][]string{{"connect"}, {"repos"}, {"repos", "fetch"}, {"key", "inspect"}, {"jira", "login"}} {
+		code, out, stderr := e.run("", append(path, "-h")...)
+		if code != 0 || stderr != "" || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v -h: exit %d, stderr %q", path, code, stderr)
+		}
+		code, helpOut, stderr := e.run("", append([]string{"help"}, path...)...)
+		if code != 0 || stderr != "" || helpOut != out {
+			t.Errorf("help %v: exit %d, stderr %q, differs from -h:\n%s\n---\n%s", path, code, stderr, helpOut, out)
+		}
+	}
+	if _, out, _ := e.run("", "repos", "-h"); !strings.Contains(out, "fetch") || !strings.Contains(out, "remove") || !strings.Contains(out, "list") {
+		t.Errorf("repos -h does not list its subcommands:\n%s", out)
+	}
+	if _, out, _ := e.run("", "repos", "fetch", "-h"); strings.Contains(out, "-link gitjira") || !strings.Contains(out, "--passphrase-stdin") || !strings.Contains(out, "--timeout DURATION") {
+		t.Errorf("repos fetch -h:\n%s", out)
+	}
+
+	bin := gitjiraBinary(t)
+	cmd := exec.Command("bash", "-c", "source <(gitjira completion bash) && complete -p gitjira")
+	cmd.Env = append(e.env, "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "complete -o default -F __start_gitjira gitjira") {
+		t.Fatalf("the bash completion does not load: %v\n%s", err, out)
+	}
+	for _, shell := range []string{"zsh", "fish"} {
+		if code, out, stderr := e.run("", "completion", shell); code != 0 || !strings.Contains(out, "gitjira") || stderr != "" {
+			t.Errorf("completion %s: exit %d, stderr %q", shell, code, stderr)
+		}
+	}
+	if code, _, stderr := e.run("", "completion"); code != 2 || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("completion without a shell: exit %d, stderr %q", code, stderr)
+	}
+	// Without a terminal and without a command: the usage on stderr, exit 2.
+	if code, out, stderr := e.run(""); code != 2 || out != "" || !strings.Contains(stderr, "Usage:") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
+// TestE2ESignalsDuringClone: SIGINT, SIGTERM and SIGHUP in the middle of a
+// clone end `connect --yes` with exit 130 in well under the grace period,
+// without a partial mirror and without adding the repository.
+func TestE2ESignalsDuringClone(t *testing.T) {
+	bin := gitjiraBinary(t)
+	root := t.TempDir()
+	if err := gitserver.MakeSampleRepo(filepath.Join(root, "big.git"), 400); err != nil {
+		t.Fatal(err)
+	}
+	hostKey, err := gitserver.GenerateHostKey(gitserver.KeyEd25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := gitserver.Start(gitserver.Options{Root: root, HostKeys: []ssh.Signer{hostKey}, StallAfter: 16 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	key := sshKeygen(t, t.TempDir(), "id_ed25519", "ed25519", "")
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(readFile(t, key+".pub")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AuthorizeKey(pub)
+	fp := ssh.FingerprintSHA256(hostKey.PublicKey())
+
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			e := newE2EEnv(t)
+			cmd := exec.Command(bin, "connect", "--yes", "--url", srv.URL("big.git"), "--key", key, "--trust-host", fp)
+			cmd.Env = e.env
+			var stdout bytes.Buffer
+			stderr := &lockedBuffer{}
+			cmd.Stdout, cmd.Stderr = &stdout, stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for !strings.Contains(stderr.String(), "receiving") {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("the clone never reached the pack:\n%s", stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			mirrors := filepath.Join(e.home, "mirrors")
+			if names, _ := os.ReadDir(mirrors); len(names) == 0 {
+				t.Logf("nothing under %s yet at the signal", mirrors)
+			}
+			sent := time.Now()
+			cmd.Process.Signal(sig)
+			waited := make(chan error, 1)
+			go func() { waited <- cmd.Wait() }()
+			select {
+			case <-waited:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("gitjira did not exit within 20 s of %v:\n%s", sig, stderr.String())
+			}
+			took := time.Since(sent)
+			if code := cmd.ProcessState.ExitCode(); code != 130 {
+				t.Fatalf("exit %d after %v, want 130:\n%s", code, sig, stderr.String())
+			}
+			last := lastLine(stderr.String())
+			if !strings.HasPrefix(last, "gitjira: interrupted (") || strings.Contains(last, "without waiting") {
+				t.Errorf("last stderr line %q: want the interruption, after the clean-up", last)
+			}
+			if took > 4*time.Second {
+				t.Errorf("exit took %v after %v", took, sig)
+			}
+			if names, _ := os.ReadDir(mirrors); len(names) != 0 {
+				t.Errorf("a partial mirror was left in %s: %v", mirrors, names)
+			}
+			if code, out, _ := e.run("", "repos", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+				t.Errorf("an interrupted connect added a repository: %s", out)
+			}
+		})
+	}
+}
+
+// TestE2ESignalWhileReadingStdin: a command blocked where no context
+// reaches (reading a key from a stdin that never ends) still exits 130
+// after the grace period when interrupted.
+func TestE2ESignalWhileReadingStdin(t *testing.T) {
+	cmd := exec.Command(gitjiraBinary(t), "key", "inspect", "-")
+	cmd.Env = newE2EEnv(t).env
+	stdin, err := cmd.StdinPipe() // kept open: the read never ends by itself
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case <-waited:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("gitjira did not exit within 20 s of SIGINT")
+	}
+	if code, took := cmd.ProcessState.ExitCode(), time.Since(sent); code != 130 || took > 10*time.Second {
+		t.Fatalf("exit %d after %v:\n%s", code, took, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "gitjira: interrupted (interrupt signal received)") {
+		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// lockedBuffer is a buffer a test reads while the child process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
 }

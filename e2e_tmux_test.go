@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,6 +93,34 @@ func (s *tmuxSession) waitFor(texts ...string) string {
 	return ""
 }
 
+// waitForEither waits until the screen shows every text of a or every text
+// of b, and returns the screen and 0 for a, 1 for b.
+func (s *tmuxSession) waitForEither(a, b []string) (string, int) {
+	s.t.Helper()
+	has := func(scr string, texts []string) bool {
+		for _, want := range texts {
+			if !strings.Contains(scr, want) {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var scr string
+	for time.Now().Before(deadline) {
+		scr = s.screen()
+		if has(scr, a) {
+			return scr, 0
+		}
+		if has(scr, b) {
+			return scr, 1
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("the screen never showed %q nor %q; last screen:\n%s", a, b, scr)
+	return "", -1
+}
+
 // TestE2EWizardInTmux walks the whole Connect wizard in a real terminal
 // against a real OpenSSH sshd: location typed, a key found in ~/.ssh, an
 // encrypted key with one wrong passphrase, an unknown host trusted, the clone,
@@ -146,9 +176,15 @@ func TestE2EWizardInTmux(t *testing.T) {
 	s.typeText("PROJ, OPS")
 	s.keys("Enter")
 
-	scr = s.waitFor("Finish", "webapp", "Press enter")
+	// The wizard may show a Review step before Finish (nothing is saved
+	// until enter there); the projects show on the first of the two.
+	scr, which := s.waitForEither([]string{"Review", "webapp", "Press enter"}, []string{"Finish", "webapp", "Press enter"})
 	if !strings.Contains(scr, "OPS") || !strings.Contains(scr, "PROJ") {
-		t.Fatalf("finish screen lacks the projects:\n%s", scr)
+		t.Fatalf("review/finish screen lacks the projects:\n%s", scr)
+	}
+	if which == 0 {
+		s.keys("Enter")
+		s.waitFor("Finish", "webapp", "Press enter")
 	}
 	s.keys("Enter")
 	scr = s.waitFor("EXIT=0")
@@ -182,4 +218,69 @@ func TestE2EWizardInTmux(t *testing.T) {
 	if !strings.Contains(kh, fmt.Sprintf("[127.0.0.1]:%d", srv.Port())) {
 		t.Fatalf("known_hosts was not extended:\n%s", kh)
 	}
+}
+
+// TestE2EWizardCancelInTmux: quitting the wizard (ctrl+c), or a SIGTERM or
+// SIGHUP while it runs, exits 130 with one line saying nothing was added,
+// and leaves the terminal usable (the shell prints after it).
+func TestE2EWizardCancelInTmux(t *testing.T) {
+	for _, how := range []string{"ctrl+c", "SIGTERM", "SIGHUP"} {
+		t.Run(how, func(t *testing.T) {
+			e := newE2EEnv(t)
+			s := startTmux(t, 100, 32, e.env, gitjiraBinary(t))
+			s.waitFor("Step 1 of", "Repository location")
+			switch how {
+			case "ctrl+c":
+				s.keys("C-c")
+			case "SIGTERM", "SIGHUP":
+				shell, err := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_pid}")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				pid := childPID(t, shell)
+				sig := syscall.SIGTERM
+				if how == "SIGHUP" {
+					sig = syscall.SIGHUP
+				}
+				if err := syscall.Kill(pid, sig); err != nil {
+					t.Fatal(err)
+				}
+			}
+			scr := s.waitFor("EXIT=130")
+			if !strings.Contains(scr, "gitjira: cancelled; nothing was added") {
+				t.Fatalf("no cancel line:\n%s", scr)
+			}
+			if code, out, _ := e.run("", "repos", "list", "--json"); code != 0 || strings.TrimSpace(out) != "[]" {
+				t.Fatalf("a cancelled wizard added: %s", out)
+			}
+		})
+	}
+}
+
+// childPID is the process whose parent is ppid (the shell tmux started runs
+// one command at a time), found in /proc.
+func childPID(t *testing.T, ppid int) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir("/proc")
+		for _, en := range entries {
+			pid, err := strconv.Atoi(en.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile(filepath.Join("/proc", en.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+			rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+			if f := strings.Fields(rest); len(f) > 1 && f[1] == strconv.Itoa(ppid) {
+				return pid
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no child of process %d", ppid)
+	return 0
 }

@@ -17,6 +17,49 @@ import (
 	"github.com/gitjira/gitjira/sshkeys"
 )
 
+// The committed fixtures' passphrase is "correct horse" (sshkeys/testdata/gen.sh).
+const (
+	keyFixturePass    = "correct horse"
+	keyFixtureDir     = "sshkeys/testdata"
+	keyFixtureEd25519 = keyFixtureDir + "/openssh_ed25519.key"
+	keyFixtureEdEnc   = keyFixtureDir + "/openssh_ed25519_enc.key"
+	keyPassphraseEnv  = "GITJIRA_PASSPHRASE"
+)
+
+// keyJSON is the `key inspect --json` object as docs/CLI.md documents it:
+// the contract the binary is held to (not the command package's own type).
+type keyJSON struct {
+	Format         string   `json:"format"`
+	Type           string   `json:"type"`
+	Bits           int      `json:"bits"`
+	Encrypted      bool     `json:"encrypted"`
+	Fingerprint    string   `json:"fingerprint"`
+	PublicKey      string   `json:"public_key"`
+	Comment        string   `json:"comment"`
+	Decrypted      bool     `json:"decrypted"`
+	Warnings       []string `json:"warnings"`
+	PrivateKeyFile string   `json:"private_key_file"`
+	PublicKeyFile  string   `json:"public_key_file"`
+}
+
+// keyFixtureFP is the fingerprint the real tools printed for a fixture, from
+// sshkeys/testdata/fingerprints.txt (gen.sh remakes the fixtures and the list together).
+func keyFixtureFP(t *testing.T, fixture string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(keyFixtureDir, "fingerprints.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		// FILE FORMAT ENCRYPTED TYPE BITS FINGERPRINT TOOL
+		if f := strings.Fields(line); len(f) == 7 && f[0] == filepath.Base(fixture) {
+			return f[5]
+		}
+	}
+	t.Fatalf("%s is not in fingerprints.txt", fixture)
+	return ""
+}
+
 // TestKeyE2E drives the built gitjira binary: `key inspect --json` on every
 // committed fixture must report what the real tools printed for it
 // (sshkeys/testdata/fingerprints.txt), and generate -> convert -> inspect

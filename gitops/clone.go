@@ -4,34 +4,28 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
-	"time"
 
+	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/pktline"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/sideband"
 )
 
-// Clone and fetch speak git's pack protocol (v0, as git-upload-pack does over
-// SSH) with go-git's plumbing, rather than calling go-git's Clone: go-git
-// reports no client-side progress, ignores ctx while dialling, and indexes
-// packs slowly (see pack.go).
+// Clone and fetch speak git's pack protocol themselves (protocol.go) rather
+// than calling go-git's Clone: go-git reports no client-side progress,
+// ignores ctx while dialling, has no timeouts or limits, and indexes packs
+// slowly (see pack.go).
 
 // CloneOptions says what to clone and where.
 type CloneOptions struct {
 	ConnectOptions
 	// Dir is the path of the bare mirror to create. It must not exist; its
-	// parent directories are created when missing.
+	// missing parent directories are created (0700).
 	Dir string
 	// Progress receives progress events when not nil. Clone never blocks on
 	// it: an intermediate event the receiver is not ready for is replaced by
@@ -39,6 +33,12 @@ type CloneOptions struct {
 	// delivered, in order. Before returning, Clone waits until the queued
 	// events are delivered or ctx is done. Clone does not close the channel.
 	Progress chan<- Progress
+	// OnRemote, when set, is called with what the server advertised
+	// (default branch, counts, host key) once the ref list is read and
+	// before anything is downloaded; an error from it stops the clone and
+	// is returned as is. It lets a caller show or check the repository
+	// without a separate Check, which would list the refs a second time.
+	OnRemote func(*RemoteInfo) error
 }
 
 // CloneResult describes a finished clone.
@@ -51,15 +51,25 @@ type CloneResult struct {
 	Objects            int    // objects received
 	PackBytes          int64  // size of the received pack
 	HostKeyFingerprint string
+	// Warnings say which advertised refs were not mirrored and why (names
+	// git refuses); terminal-safe.
+	Warnings []string
+	// Remote is what the server advertised, as Check returns it.
+	Remote *RemoteInfo
 }
 
 // FetchResult describes a finished fetch.
 type FetchResult struct {
 	// Updated maps each changed ref to its old and new object ids; the old id
 	// is "" for a new ref, the new id is "" for a ref deleted on the server.
+	// Names are valid ref names (CheckRefName), sanitised with termtext.
 	Updated            map[string][2]string
 	Objects            int // objects received
 	HostKeyFingerprint string
+	// Haves is how many commits the negotiation told the server about.
+	Haves int
+	// Warnings say which advertised refs were not mirrored and why.
+	Warnings []string
 }
 
 // Sentinel errors of clone and fetch.
@@ -80,11 +90,16 @@ func (e *DirExistsError) Error() string {
 
 func (e *DirExistsError) Unwrap() error { return ErrDirExists }
 
+// partialSuffix names the sibling directory a clone is received into.
+const partialSuffix = ".partial-"
+
 // Clone creates a bare mirror of the remote repository at o.Dir: every ref
-// under refs/ as the server advertises it, and HEAD. The pack is received
-// into a sibling directory o.Dir+".partial-<random>" that is renamed to
-// o.Dir at the end, so on any failure or cancel exactly what Clone created is
-// removed and a directory that existed before is never touched.
+// under refs/ as the server advertises it (refs whose names git refuses are
+// skipped, see CloneResult.Warnings), and HEAD. The pack is received into a
+// sibling directory o.Dir+".partial-<random>" that is renamed to o.Dir at
+// the end, so on any failure or cancel exactly what Clone created is removed
+// and a directory that existed before is never touched. (A clone killed
+// outright leaves its .partial- directory: RemovePartialClones removes it.)
 func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 	if o.Dir == "" {
 		return nil, ErrNoDir
@@ -109,8 +124,9 @@ func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".partial-")
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+partialSuffix)
 	if err != nil {
+		removeCreatedParents(filepath.Dir(dir), createdTop)
 		return nil, err
 	}
 	defer func() {
@@ -124,19 +140,22 @@ func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 	}()
 
 	rep.send(Progress{Phase: PhaseConnecting})
-	sess, fp, closeAll, err := DialUploadPack(ctx, o.ConnectOptions)
+	up, err := openUploadPack(ctx, o.ConnectOptions)
 	if err != nil {
 		return nil, err
 	}
-	defer closeAll()
+	defer up.close()
 	rep.send(Progress{Phase: PhaseConnecting, Done: true})
-
-	r, err := cloneStream(ctx, tmp, sess.Stdin, sess.Stdout, rep, o.Endpoint.String())
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+	info := up.remoteInfo()
+	if o.OnRemote != nil {
+		if err := o.OnRemote(info); err != nil {
+			return nil, err
 		}
-		return nil, sess.Failure(err)
+	}
+
+	r, err := cloneInto(ctx, up, tmp, rep, o.Endpoint.String())
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -149,14 +168,45 @@ func Clone(ctx context.Context, o CloneOptions) (res *CloneResult, err error) {
 	if err := os.Rename(tmp, dir); err != nil {
 		return nil, err
 	}
+	_ = fsatomic.SyncDir(filepath.Dir(dir))
 	r.Dir = dir
-	r.HostKeyFingerprint = fp
+	r.HostKeyFingerprint = up.fp
+	r.Remote = info
+	r.Warnings = info.Warnings
 	rep.send(Progress{Phase: PhaseDone, Done: true})
 	return r, nil
 }
 
-// mkdirParents creates dir and its missing parents and returns the topmost
-// directory it created ("" when dir existed).
+// RemovePartialClones removes the "<dir>.partial-*" directories that clones
+// of dir killed outright (power loss, SIGKILL) left beside it. Call it only
+// when no clone of dir can be running, e.g. under the caller's lock for the
+// repository name.
+func RemovePartialClones(dir string) error {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(filepath.Dir(dir))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	var first error
+	prefix := filepath.Base(dir) + partialSuffix
+	for _, e := range entries {
+		if e.IsDir() && strings.HasPrefix(e.Name(), prefix) {
+			if err := os.RemoveAll(filepath.Join(filepath.Dir(dir), e.Name())); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// mkdirParents creates dir and its missing parents (0700) and returns the
+// topmost directory it created ("" when dir existed).
 func mkdirParents(dir string) (string, error) {
 	top := ""
 	for d := dir; ; d = filepath.Dir(d) {
@@ -173,7 +223,7 @@ func mkdirParents(dir string) (string, error) {
 	if top == "" {
 		return "", nil
 	}
-	return top, os.MkdirAll(dir, 0o755)
+	return top, os.MkdirAll(dir, fsatomic.DirMode)
 }
 
 // removeCreatedParents removes the directories from dir up to top that
@@ -190,268 +240,111 @@ func removeCreatedParents(dir, top string) {
 	}
 }
 
-// remoteState is what the server advertised.
-type remoteState struct {
-	adv  *packp.AdvRefs
-	refs map[string]plumbing.Hash // refs/* only, peeled entries excluded
-	head string                   // full ref name HEAD points to, "" when unknown
-}
+// wantBatch is how many request bytes are buffered before they are sent:
+// a million wants are streamed, not built in memory.
+const wantBatch = 64 << 10
 
-func readAdvertisement(br *bufio.Reader) (*remoteState, error) {
-	adv := packp.NewAdvRefs()
-	if err := adv.Decode(br); err != nil {
-		if errors.Is(err, packp.ErrEmptyAdvRefs) {
-			// git upload-pack (protocol v0) lists nothing at all, not even
-			// capabilities, for a repository without refs.
-			return &remoteState{adv: packp.NewAdvRefs(), refs: map[string]plumbing.Hash{}}, nil
-		}
-		if errors.Is(err, packp.ErrEmptyInput) {
-			return nil, fmt.Errorf("the server closed the connection without listing refs: %w", err)
-		}
-		return nil, fmt.Errorf("reading the server's refs: %w", err)
-	}
-	st := &remoteState{adv: adv, refs: map[string]plumbing.Hash{}}
-	for name, h := range adv.References {
-		// Mirror semantic: everything under refs/, like `git clone --mirror`.
-		// Peeled "^{}" entries are in adv.Peeled, not here.
-		if strings.HasPrefix(name, "refs/") && !strings.HasSuffix(name, "^{}") {
-			st.refs[name] = h
-		}
-	}
-	for _, v := range adv.Capabilities.Get(capability.SymRef) {
-		if from, to, ok := strings.Cut(v, ":"); ok && from == "HEAD" {
-			st.head = to
-		}
-	}
-	if st.head == "" && adv.Head != nil {
-		// No symref capability: pick the branch HEAD's commit is on, preferring main/master.
-		var names []string
-		for name, h := range st.refs {
-			if h == *adv.Head && strings.HasPrefix(name, "refs/heads/") {
-				names = append(names, name)
+// writeWants sends the want lines and the flush-pkt after them, streaming
+// when there are many.
+func (up *uploadPack) writeWants(buf *bytes.Buffer, wants []plumbing.Hash) (request, error) {
+	req := up.wantLines(buf, wants[:1])
+	buf.Truncate(buf.Len() - 4) // the flush-pkt, written after the rest
+	for _, h := range wants[1:] {
+		pktf(buf, "want %s\n", h)
+		if buf.Len() >= wantBatch {
+			if err := up.send(buf); err != nil {
+				return req, err
 			}
 		}
-		sort.Slice(names, func(i, j int) bool {
-			return branchRank(names[i]) < branchRank(names[j]) || (branchRank(names[i]) == branchRank(names[j]) && names[i] < names[j])
-		})
-		if len(names) > 0 {
-			st.head = names[0]
-		}
 	}
-	return st, nil
+	buf.WriteString("0000")
+	return req, nil
 }
 
-func branchRank(name string) int {
-	switch name {
-	case "refs/heads/main":
-		return 0
-	case "refs/heads/master":
-		return 1
+// distinctHashes returns the sorted, distinct object ids of the refs at
+// the positions keep says yes to (all when keep is nil).
+func distinctHashes(refs *RefList, keep func(i int) bool) []plumbing.Hash {
+	var hs []plumbing.Hash
+	for i := range refs.Len() {
+		if keep == nil || keep(i) {
+			hs = append(hs, refs.hash(i))
+		}
 	}
-	return 2
+	slices.SortFunc(hs, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(hs)
 }
 
-// agent is sent in the request so server logs show who fetched.
-const agent = "gitjira/1"
-
-// sendRequest writes the upload-pack request: wants, capabilities, haves,
-// done. With no wants it only ends the conversation (a flush-pkt). It
-// returns which sideband, if any, the response uses.
-func sendRequest(w io.WriteCloser, st *remoteState, wants, haves []plumbing.Hash) (sideband.Type, error) {
-	var buf bytes.Buffer
-	band := sideband.Type(0)
-	if len(wants) == 0 {
-		pktline.NewEncoder(&buf).Flush()
-	} else {
-		req := packp.NewUploadPackRequest()
-		req.Wants = wants
-		caps := st.adv.Capabilities
-		if caps.Supports(capability.OFSDelta) {
-			req.Capabilities.Set(capability.OFSDelta)
-		}
-		if caps.Supports(capability.Sideband64k) {
-			req.Capabilities.Set(capability.Sideband64k)
-			band = sideband.Sideband64k
-		} else if caps.Supports(capability.Sideband) {
-			req.Capabilities.Set(capability.Sideband)
-			band = sideband.Sideband
-		}
-		if caps.Supports(capability.Agent) {
-			req.Capabilities.Set(capability.Agent, agent)
-		}
-		// Not requested: thin-pack (a mirror has no bases outside the pack on
-		// clone, and we index without completing thin packs), no-progress
-		// (we show the server's phases), multi_ack (all haves go in one round).
-		if err := req.UploadRequest.Encode(&buf); err != nil {
-			return 0, err
-		}
-		e := pktline.NewEncoder(&buf)
-		plumbing.HashesSort(haves)
-		for i, h := range haves {
-			if i > 0 && h == haves[i-1] {
-				continue
-			}
-			e.Encodef("have %s\n", h)
-		}
-		e.Encodef("done\n")
-	}
-	if _, err := w.Write(buf.Bytes()); err != nil {
-		return 0, fmt.Errorf("sending the request: %w", err)
-	}
-	// Closing stdin tells upload-pack the request is complete.
-	w.Close()
-	return band, nil
-}
-
-// receiveResponse reads the ACK/NAK lines and the pack, demultiplexing the
-// sideband: channel 2 feeds server phase progress, channel 3 is a fatal
-// server message.
-func receiveResponse(ctx context.Context, br *bufio.Reader, band sideband.Type, repoDir string, rep *reporter) (*indexedPack, error) {
-	var resp packp.ServerResponse
-	if err := resp.Decode(br, false); err != nil {
-		return nil, fmt.Errorf("reading the server's response: %w", err)
-	}
-	var packStream io.Reader = br
-	if band != 0 {
-		packStream = &sidebandReader{r: br, max: bandMax(band), progress: &progressLines{emit: func(line string) {
-			if p, ok := ParseProgressLine(line); ok {
-				rep.send(p)
-			}
-		}}}
-	}
-	return receivePack(ctx, packStream, repoDir, rep)
-}
-
-func bandMax(t sideband.Type) int {
-	if t == sideband.Sideband64k {
-		return sideband.MaxPackedSize64k
-	}
-	return sideband.MaxPackedSize
-}
-
-// sidebandReader demultiplexes the sideband: channel 1 is returned by Read,
-// channel 2 goes to progress, channel 3 is the server's fatal message. Unlike
-// go-git's sideband.Demuxer, whose Read waits until the whole buffer is
-// filled, Read returns as soon as one packet's data is there, so progress
-// follows the network.
-type sidebandReader struct {
-	r        io.Reader
-	max      int
-	progress io.Writer
-	buf      []byte
-	pending  []byte
-	err      error
-}
-
-func (s *sidebandReader) Read(b []byte) (int, error) {
-	for len(s.pending) == 0 {
-		if s.err != nil {
-			return 0, s.err
-		}
-		s.err = s.next()
-	}
-	n := copy(b, s.pending)
-	s.pending = s.pending[n:]
-	return n, nil
-}
-
-// next reads one pkt-line; a flush-pkt ends the pack data (io.EOF).
-func (s *sidebandReader) next() error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(s.r, hdr[:]); err != nil {
-		return unexpectedEOF(err)
-	}
-	var n int
-	for _, c := range hdr {
-		var v byte
-		switch {
-		case c >= '0' && c <= '9':
-			v = c - '0'
-		case c >= 'a' && c <= 'f':
-			v = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			v = c - 'A' + 10
-		default:
-			return fmt.Errorf("%w: bad pkt-line length %q", errPackFormat, hdr[:])
-		}
-		n = n<<4 | int(v)
-	}
-	if n == 0 {
-		return io.EOF
-	}
-	if n <= 4 || n-4 > s.max {
-		return fmt.Errorf("%w: bad sideband packet length %d", errPackFormat, n)
-	}
-	if cap(s.buf) < n-4 {
-		s.buf = make([]byte, s.max)
-	}
-	data := s.buf[:n-4]
-	if _, err := io.ReadFull(s.r, data); err != nil {
-		return unexpectedEOF(err)
-	}
-	switch data[0] {
-	case 1:
-		s.pending = data[1:]
-	case 2:
-		s.progress.Write(data[1:])
-	case 3:
-		return fmt.Errorf("%w: %s", errRemoteSide, strings.TrimSpace(string(data[1:])))
-	default:
-		return fmt.Errorf("%w: unknown sideband channel %d", errPackFormat, data[0])
-	}
-	return nil
-}
-
-// cloneStream runs the protocol on an open upload-pack stream and writes a
-// bare repository into dir (which exists and is empty).
-func cloneStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader, rep *reporter, url string) (*CloneResult, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	st, err := readAdvertisement(br)
-	if err != nil {
-		return nil, err
-	}
-	wantSet := map[plumbing.Hash]bool{}
-	var wants []plumbing.Hash
-	for _, h := range st.refs {
-		if !wantSet[h] {
-			wantSet[h] = true
-			wants = append(wants, h)
-		}
-	}
+// cloneInto asks for every advertised ref and writes a bare repository
+// into dir (which exists and is empty).
+func cloneInto(ctx context.Context, up *uploadPack, dir string, rep *reporter, url string) (*CloneResult, error) {
+	adv := up.adv
+	wants := distinctHashes(adv.refs, nil)
 	if err := initBare(dir, url); err != nil {
 		return nil, err
 	}
-	band, err := sendRequest(w, st, wants, nil)
-	if err != nil {
-		return nil, err
-	}
 	pack := &indexedPack{}
-	if len(wants) > 0 {
-		if pack, err = receiveResponse(ctx, br, band, dir, rep); err != nil {
-			return nil, err
+	if len(wants) == 0 {
+		up.sayGoodbye()
+	} else {
+		var buf bytes.Buffer
+		req, err := up.writeWants(&buf, wants)
+		if err != nil {
+			return nil, up.fail(ctx, err)
 		}
+		up.dog.setPhase(waitNegotiation)
+		if err := up.negotiate(ctx, &buf, req, newNegotiator(nil)); err != nil {
+			return nil, up.fail(ctx, err)
+		}
+		up.sess.Stdin.Close() // the request is complete
+		if pack, err = up.receive(ctx, req, dir, rep); err != nil {
+			return nil, up.fail(ctx, err)
+		}
+		up.dog.stop() // all data is in; indexing is our own time
 		if err := checkTips(pack, wants, nil); err != nil {
 			return nil, err
 		}
 	}
-	rep.send(Progress{Phase: PhaseUpdatingRef, Total: int64(len(st.refs))})
-	head := st.head
+	refs := adv.refs
+	rep.send(Progress{Phase: PhaseUpdatingRef, Total: int64(refs.Len())})
+	head := adv.headBranch()
 	if head == "" {
 		head = "refs/heads/main"
 	}
-	if err := writeRefs(dir, st.refs, st.adv.Peeled, len(st.adv.Peeled) > 0 || st.adv.Capabilities.Supports(capability.Sideband64k)); err != nil {
+	if err := writeRefs(dir, refs, peeledIn(adv, pack.Has)); err != nil {
 		return nil, err
 	}
 	if err := writeHEAD(dir, head); err != nil {
 		return nil, err
 	}
-	rep.send(Progress{Phase: PhaseUpdatingRef, Current: int64(len(st.refs)), Total: int64(len(st.refs)), Done: true})
-	res := &CloneResult{Refs: len(st.refs), Commits: pack.Commits, Objects: pack.Objects, PackBytes: pack.Bytes}
-	if h, ok := st.refs[head]; ok {
-		res.DefaultBranch = strings.TrimPrefix(head, "refs/heads/")
-		res.Head = h.String()
+	if err := privateDirs(dir); err != nil {
+		return nil, err
+	}
+	rep.send(Progress{Phase: PhaseUpdatingRef, Current: int64(refs.Len()), Total: int64(refs.Len()), Done: true})
+	res := &CloneResult{Refs: refs.Len(), Commits: pack.Commits, Objects: pack.Objects, PackBytes: pack.Bytes}
+	if i, ok := refs.find(head); ok {
+		res.DefaultBranch = termtext.OneLine(trimHeads(head))
+		res.Head = refs.ID(i)
 	}
 	return res, nil
+}
+
+// peeledIn decides whether the advertised peeled values ("^{}": what each
+// annotated tag points at) go into packed-refs: only when the mirror has
+// every object they name. git trusts a "fully-peeled" packed-refs, so a
+// server must not be able to plant values there that git would show
+// instead of the tag's real target; without them git peels tags itself.
+// It returns nil for "write none".
+func peeledIn(adv *advertisement, has func(plumbing.Hash) bool) *RefList {
+	refs := adv.refs
+	if len(refs.peeled) == 0 && !adv.caps.has("side-band-64k") {
+		return nil // not git's upload-pack: its list may not be complete
+	}
+	for _, p := range refs.peeled {
+		if !has(p.hash) {
+			return nil
+		}
+	}
+	return refs
 }
 
 // checkTips makes sure every wanted ref tip arrived (or, for a fetch, was
@@ -467,11 +360,26 @@ func checkTips(pack *indexedPack, wants []plumbing.Hash, local func(plumbing.Has
 	return nil
 }
 
+// privateDirs makes every directory under root 0700, whichever code made
+// it: a mirror's file names (refs, repository layout) are nobody else's
+// business. A mirror has a handful of directories.
+func privateDirs(root string) error {
+	return filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		if fi, err := d.Info(); err == nil && fi.Mode().Perm() != fsatomic.DirMode {
+			return os.Chmod(p, fsatomic.DirMode)
+		}
+		return nil
+	})
+}
+
 // initBare lays out an empty bare repository as `git init --bare` does,
-// with the mirror's remote in its config.
+// with the mirror's remote in its config. Directories are 0700.
 func initBare(dir, url string) error {
 	for _, d := range []string{"objects/pack", "objects/info", "refs/heads", "refs/tags", "info"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, d), fsatomic.DirMode); err != nil {
 			return err
 		}
 	}
@@ -488,31 +396,17 @@ func initBare(dir, url string) error {
 	return writeHEAD(dir, "refs/heads/main")
 }
 
+// writeHEAD points HEAD at target (a name checkHeadTarget accepted, or
+// refs/heads/main).
 func writeHEAD(dir, target string) error {
-	return writeFileAtomic(filepath.Join(dir, "HEAD"), []byte("ref: "+target+"\n"))
+	return fsatomic.WriteFile(filepath.Join(dir, "HEAD"), []byte("ref: "+target+"\n"), 0o644)
 }
 
-// writeRefs writes all refs to packed-refs (sorted, with peeled values when
-// the server gave them), through packed-refs.lock as git does, and removes
-// loose ref files that would shadow the packed values.
-func writeRefs(dir string, refs map[string]plumbing.Hash, peeled map[string]plumbing.Hash, fullyPeeled bool) error {
-	names := make([]string, 0, len(refs))
-	for n := range refs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	if fullyPeeled {
-		b.WriteString("# pack-refs with: peeled fully-peeled sorted \n")
-	} else {
-		b.WriteString("# pack-refs with: sorted \n")
-	}
-	for _, n := range names {
-		fmt.Fprintf(&b, "%s %s\n", refs[n], n)
-		if p, ok := peeled[n]; ok && fullyPeeled {
-			fmt.Fprintf(&b, "^%s\n", p)
-		}
-	}
+// writeRefs writes all refs to packed-refs (sorted, with peeled values
+// when peeled is not nil), through packed-refs.lock as git does, and
+// removes loose ref files that would shadow the packed values. The file is
+// streamed: a million refs are not built in memory first.
+func writeRefs(dir string, refs *RefList, peeled *RefList) error {
 	lock := filepath.Join(dir, "packed-refs.lock")
 	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
@@ -521,10 +415,39 @@ func writeRefs(dir string, refs map[string]plumbing.Hash, peeled map[string]plum
 		}
 		return err
 	}
-	if _, err := f.WriteString(b.String()); err != nil {
+	fail := func(err error) error {
 		f.Close()
 		os.Remove(lock)
 		return err
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	if peeled != nil {
+		w.WriteString("# pack-refs with: peeled fully-peeled sorted \n")
+	} else {
+		w.WriteString("# pack-refs with: sorted \n")
+	}
+	var hex [40]byte
+	for i := range refs.Len() {
+		h := refs.hash(i)
+		encodeHex(hex[:], h)
+		w.Write(hex[:])
+		w.WriteByte(' ')
+		w.Write(refs.name(i))
+		w.WriteByte('\n')
+		if peeled != nil {
+			if p, ok := refs.peeledAt(i); ok {
+				encodeHex(hex[:], p)
+				w.WriteByte('^')
+				w.Write(hex[:])
+				w.WriteByte('\n')
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
 	}
 	if err := f.Close(); err != nil {
 		os.Remove(lock)
@@ -534,7 +457,18 @@ func writeRefs(dir string, refs map[string]plumbing.Hash, peeled map[string]plum
 		os.Remove(lock)
 		return err
 	}
+	if err := fsatomic.SyncDir(dir); err != nil {
+		return err
+	}
 	return removeLooseRefs(dir)
+}
+
+func encodeHex(dst []byte, h plumbing.Hash) {
+	const digits = "0123456789abcdef"
+	for i, b := range h {
+		dst[2*i] = digits[b>>4]
+		dst[2*i+1] = digits[b&15]
+	}
 }
 
 // removeLooseRefs deletes loose ref files (packed-refs now has every ref)
@@ -566,24 +500,4 @@ func removeLooseRefs(dir string) error {
 		os.Remove(dirs[i]) // only succeeds when empty
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp-" + randomHex(4)
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return fmt.Sprint(time.Now().UnixNano())
-	}
-	return hex.EncodeToString(b)
 }

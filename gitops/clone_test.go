@@ -202,12 +202,24 @@ func TestCloneFromGitServer(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "mirrors", "demo.git") // parent does not exist yet
 			ch := make(chan Progress)
 			stop := collect(ch)
-			res, err := Clone(context.Background(), CloneOptions{ConnectOptions: h.opts, Dir: dir, Progress: ch})
+			var seen *RemoteInfo
+			onRemote := func(info *RemoteInfo) error {
+				if _, err := os.Stat(dir); err == nil {
+					t.Error("OnRemote called after the mirror was made")
+				}
+				seen = info
+				return nil
+			}
+			res, err := Clone(context.Background(), CloneOptions{ConnectOptions: h.opts, Dir: dir, Progress: ch, OnRemote: onRemote})
 			events := stop()
 			if err != nil {
 				t.Fatal(err)
 			}
 			assertSameRepo(t, h.repo, dir)
+			if seen == nil || res.Remote != seen || seen.DefaultBranch != "main" || seen.Refs.Len() != res.Refs ||
+				seen.HostKeyFingerprint != res.HostKeyFingerprint || seen.Head != res.Head {
+				t.Fatalf("remote info %+v (result %+v)", seen, res)
+			}
 			if res.Commits != h.commits || res.DefaultBranch != "main" || res.Dir != dir {
 				t.Fatalf("result %+v, want %d commits on main in %s", res, h.commits, dir)
 			}
@@ -333,6 +345,18 @@ func TestCloneErrors(t *testing.T) {
 		var nf *RepoNotFoundError
 		if !errors.As(err, &nf) {
 			t.Fatalf("err = %v (%T), want *RepoNotFoundError", err, err)
+		}
+		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+			t.Fatalf("left behind: %v", entries)
+		}
+	})
+	t.Run("OnRemote refuses", func(t *testing.T) {
+		parent := t.TempDir()
+		stopErr := errors.New("not this one")
+		_, err := Clone(context.Background(), CloneOptions{ConnectOptions: h.opts, Dir: filepath.Join(parent, "x.git"),
+			OnRemote: func(*RemoteInfo) error { return stopErr }})
+		if err != stopErr {
+			t.Fatalf("err = %v", err)
 		}
 		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 			t.Fatalf("left behind: %v", entries)

@@ -11,11 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	"golang.org/x/crypto/ssh"
 )
 
-// DefaultTimeout bounds TCP dial + SSH handshake + authentication.
-const DefaultTimeout = 20 * time.Second
+// DefaultTimeout is ConnectOptions.Timeout when none is given: what a cron
+// job would want, long enough for a slow server to start sending a big
+// pack, short enough that a hung server is noticed.
+const DefaultTimeout = 60 * time.Second
 
 // clientVersion is sent in the SSH identification string; server logs show it.
 const clientVersion = "SSH-2.0-gitjira"
@@ -29,7 +32,12 @@ type ConnectOptions struct {
 	// SHA256 fingerprint, and then records it in KnownHostsFile. It never
 	// overrides a changed key.
 	TrustFingerprint string
-	Timeout          time.Duration // dial+handshake+auth; default 20s
+	// Timeout bounds TCP dial, SSH handshake and authentication together,
+	// and then any period in which the server sends no ref or pack data
+	// (progress messages do not count); DefaultTimeout when zero. A server
+	// that goes silent gives a *TimeoutError (or a *NetError of kind
+	// NetTimeout before the SSH connection is up).
+	Timeout time.Duration
 }
 
 // Validate checks the options and fills the defaults (known_hosts file,
@@ -224,6 +232,7 @@ type UploadPackSession struct {
 	session *ssh.Session
 	stderr  *capBuffer
 	stop    func() bool
+	dog     *watchdog // nil for sessions opened with OpenUploadPack
 
 	waitOnce sync.Once
 	waitErr  error
@@ -234,19 +243,34 @@ type UploadPackSession struct {
 // session alone does not unblock a read when the server never answers the
 // channel close (OpenSSH waits for the command to exit). closeAll releases
 // the session and the connection.
+//
+// The connection is also closed when the server makes the client wait
+// longer than o.Timeout: to open the session, or (for the protocol code of
+// this package) for ref or pack data. Writes to Stdin that block that long
+// count too.
 func DialUploadPack(ctx context.Context, o ConnectOptions) (sess *UploadPackSession, hostKeyFingerprint string, closeAll func(), err error) {
 	client, fp, err := Dial(ctx, o)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	stopClose := context.AfterFunc(ctx, func() { client.Close() })
+	dog := newWatchdog(o.timeoutOrDefault(), o.Endpoint.Addr(), func() { client.Close() })
+	dog.begin()
 	sess, err = OpenUploadPack(ctx, client, o.Endpoint.Path)
+	dog.end()
 	if err != nil {
+		dog.stop()
 		stopClose()
 		client.Close()
+		if te := dog.err(); te != nil && ctx.Err() == nil {
+			return nil, "", nil, te
+		}
 		return nil, "", nil, err
 	}
+	sess.dog = dog
+	sess.Stdin = &waitWriter{w: sess.Stdin, dog: dog}
 	return sess, fp, func() {
+		dog.stop()
 		sess.Close()
 		stopClose()
 		client.Close()
@@ -262,7 +286,9 @@ func OpenUploadPack(ctx context.Context, client *ssh.Client, path string) (*Uplo
 	}
 	sess, err := client.NewSession()
 	if err != nil {
-		return nil, fmt.Errorf("opening an SSH session: %w", classify(err, client.RemoteAddr().String(), ""))
+		// A refused channel carries the server's own text: keep it out of
+		// the terminal raw.
+		return nil, fmt.Errorf("opening an SSH session: %w", peerText(classify(err, client.RemoteAddr().String(), "")))
 	}
 	s := &UploadPackSession{
 		Path:    path,
@@ -281,7 +307,7 @@ func OpenUploadPack(ctx context.Context, client *ssh.Client, path string) (*Uplo
 	sess.Stderr = s.stderr
 	if err := sess.Start(s.Command); err != nil {
 		sess.Close()
-		return nil, fmt.Errorf("starting %s: %w", s.Command, err)
+		return nil, fmt.Errorf("starting %s: %w", s.Command, peerText(err))
 	}
 	s.stop = context.AfterFunc(ctx, func() { sess.Close() })
 	return s, nil
@@ -343,7 +369,7 @@ func (s *UploadPackSession) classifyExit(err error) error {
 	var exit *ssh.ExitError
 	if errors.As(err, &exit) {
 		detail := fmt.Sprintf("exit status %d", exit.ExitStatus())
-		if line := oneLine(s.Stderr()); line != "" {
+		if line := firstMeaningfulLine(s.Stderr()); line != "" {
 			detail = line
 		}
 		if exit.ExitStatus() == 127 {
@@ -399,17 +425,11 @@ func (s *UploadPackSession) classifyStderr() error {
 	return nil
 }
 
-// firstMeaningfulLine returns the first non-blank stderr line, trimmed.
+// firstMeaningfulLine returns the first non-blank stderr line, trimmed,
+// made terminal-safe (a server's escape sequences must not reach the
+// user's terminal or the repository list) and at most 200 characters.
 func firstMeaningfulLine(s string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			if len(l) > 200 {
-				l = l[:200] + "..."
-			}
-			return l
-		}
-	}
-	return ""
+	return termtext.Field(s, 200)
 }
 
 // shellQuote quotes a path for the remote shell the way git's sq_quote does:
@@ -430,6 +450,20 @@ func shellQuote(s string) string {
 	b.WriteByte('\'')
 	return b.String()
 }
+
+// peerText wraps an error whose text may come from the server so that its
+// message is one sanitised line; errors.As and errors.Is still see it.
+func peerText(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &sanitizedError{err: err}
+}
+
+type sanitizedError struct{ err error }
+
+func (e *sanitizedError) Error() string { return termtext.OneLine(e.err.Error()) }
+func (e *sanitizedError) Unwrap() error { return e.err }
 
 // capBuffer keeps the first max bytes written to it; safe for concurrent use.
 type capBuffer struct {

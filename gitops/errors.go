@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -143,8 +144,8 @@ type RepoNotFoundError struct {
 
 func (e *RepoNotFoundError) Error() string {
 	msg := fmt.Sprintf("repository %q not found on the server, or this key may not read it: check the path in the URL and the key's access on the git host", e.Path)
-	if e.Detail != "" {
-		msg += " (server said: " + e.Detail + ")"
+	if d := termtext.OneLine(e.Detail); d != "" {
+		msg += " (server said: " + d + ")"
 	}
 	return msg
 }
@@ -157,7 +158,8 @@ type RemoteCommandError struct {
 }
 
 func (e *RemoteCommandError) Error() string {
-	return fmt.Sprintf("the server could not run %s (%s): check that this host serves git over SSH and that git is installed there", e.Command, e.Detail)
+	return fmt.Sprintf("the server could not run %s (%s): check that this host serves git over SSH and that git is installed there",
+		termtext.OneLine(e.Command), termtext.OneLine(e.Detail))
 }
 
 // Kinds of network failure in NetError.Kind.
@@ -209,7 +211,7 @@ func (e *NetError) Error() string {
 	case NetProtocol:
 		detail := ""
 		if e.Err != nil {
-			detail = " (" + oneLine(e.Err.Error()) + ")"
+			detail = " (" + termtext.OneLine(e.Err.Error()) + ")"
 		}
 		return fmt.Sprintf("%s did not complete an SSH handshake%s: check that the port in the URL is the git host's SSH port", e.Addr, detail)
 	}
@@ -217,15 +219,6 @@ func (e *NetError) Error() string {
 }
 
 func (e *NetError) Unwrap() error { return e.Err }
-
-// oneLine keeps the first line of s, trimmed, so that messages stay on one line.
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = strings.TrimSpace(s[:i])
-	}
-	return s
-}
 
 // Classify turns a raw error from dialling or talking SSH into one of the
 // typed errors of this package (*NetError, *AuthError, *HostKeyError, ...).
@@ -243,15 +236,20 @@ func classify(err error, addr, stage string) error {
 		return nil
 	}
 	var (
-		urlErr  *URLError
-		authErr *AuthError
-		hkErr   *HostKeyError
-		rnfErr  *RepoNotFoundError
-		netErr  *NetError
-		rcErr   *RemoteCommandError
+		urlErr   *URLError
+		authErr  *AuthError
+		hkErr    *HostKeyError
+		rnfErr   *RepoNotFoundError
+		netErr   *NetError
+		rcErr    *RemoteCommandError
+		toErr    *TimeoutError
+		limitErr *LimitError
+		protoErr *ProtocolError
+		busyErr  *MirrorBusyError
 	)
 	if errors.As(err, &urlErr) || errors.As(err, &authErr) || errors.As(err, &hkErr) ||
-		errors.As(err, &rnfErr) || errors.As(err, &netErr) || errors.As(err, &rcErr) {
+		errors.As(err, &rnfErr) || errors.As(err, &netErr) || errors.As(err, &rcErr) ||
+		errors.As(err, &toErr) || errors.As(err, &limitErr) || errors.As(err, &protoErr) || errors.As(err, &busyErr) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {

@@ -2,30 +2,31 @@ package gitops
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
-	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Fetch updates the bare mirror at dir from the remote: new objects are
 // received into a new pack, then every ref under refs/ is set to the
 // server's value (forced updates included) and refs the server no longer has
 // are deleted, as `git fetch --prune` on a mirror does. HEAD follows the
-// server's HEAD. The local ref tips are sent as haves, so only missing
-// objects are transferred.
+// server's HEAD. The negotiation is git's (negotiate.go): only missing
+// objects are transferred, and the server is told about a few dozen local
+// commits, not every ref.
 //
-// Refs change only after the pack is safely indexed: a failed or cancelled
-// fetch leaves the mirror as it was. progress works as in CloneOptions.
+// Fetch holds the mirror's lock (TryLockMirror) throughout, and first
+// removes what a killed earlier fetch left in the mirror. Refs change only
+// after the pack is safely indexed: a failed or cancelled fetch leaves the
+// mirror as it was. progress works as in CloneOptions.
 func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Progress) (res *FetchResult, err error) {
 	if !isBareRepo(dir) {
 		return nil, fmt.Errorf("%s: %w: fetch needs a mirror made by clone", dir, ErrNotMirror)
@@ -33,47 +34,35 @@ func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Pr
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	unlock, err := lockMirror(dir)
+	lock, err := TryLockMirror(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer lock.Unlock()
+	cleanMirror(dir)
 	rep := newReporter(ctx, progress)
 	defer rep.close()
 
-	rep.send(Progress{Phase: PhaseConnecting})
-	sess, fp, closeAll, err := DialUploadPack(ctx, o)
+	local, err := readLocalRefs(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer closeAll()
+	rep.send(Progress{Phase: PhaseConnecting})
+	up, err := openUploadPack(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer up.close()
 	rep.send(Progress{Phase: PhaseConnecting, Done: true})
 
-	res, err = fetchStream(ctx, dir, sess.Stdin, sess.Stdout, rep)
+	res, err = fetchInto(ctx, up, dir, local, rep)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, sess.Failure(err)
-	}
-	res.HostKeyFingerprint = fp
-	rep.send(Progress{Phase: PhaseDone, Done: true})
-	return res, nil
-}
-
-// lockMirror keeps two fetches (or a fetch and a remove) from interleaving.
-func lockMirror(dir string) (func(), error) {
-	p := filepath.Join(dir, "gitjira-fetch.lock")
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return nil, fmt.Errorf("%s exists: another fetch of this mirror is running; retry later, or remove the file if none is", p)
-		}
 		return nil, err
 	}
-	fmt.Fprintf(f, "%d\n", os.Getpid())
-	f.Close()
-	return func() { os.Remove(p) }, nil
+	res.HostKeyFingerprint = up.fp
+	res.Warnings = up.adv.warnings
+	rep.send(Progress{Phase: PhaseDone, Done: true})
+	return res, nil
 }
 
 func isBareRepo(dir string) bool {
@@ -85,56 +74,72 @@ func isBareRepo(dir string) bool {
 	return true
 }
 
-// fetchStream runs the fetch protocol on an open upload-pack stream.
-func fetchStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader, rep *reporter) (*FetchResult, error) {
-	local, err := readLocalRefs(dir)
-	if err != nil {
-		return nil, err
-	}
-	br := bufio.NewReaderSize(r, 64<<10)
-	st, err := readAdvertisement(br)
-	if err != nil {
-		return nil, err
-	}
+// fetchInto runs the fetch on an open conversation.
+func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, rep *reporter) (*FetchResult, error) {
+	remote := up.adv.refs
 	res := &FetchResult{Updated: map[string][2]string{}}
-	for name, h := range st.refs {
-		if old, ok := local[name]; !ok {
-			res.Updated[name] = [2]string{"", h.String()}
-		} else if old != h {
-			res.Updated[name] = [2]string{old.String(), h.String()}
+	var changed []plumbing.Hash // object ids of new or moved refs
+	mergeRefs(local, remote, func(li, ri int) {
+		switch {
+		case li < 0:
+			res.Updated[termtext.Sanitize(remote.Name(ri))] = [2]string{"", remote.ID(ri)}
+			changed = append(changed, remote.hash(ri))
+		case ri < 0:
+			res.Updated[termtext.Sanitize(local.Name(li))] = [2]string{local.ID(li), ""}
+		case local.hash(li) != remote.hash(ri):
+			res.Updated[termtext.Sanitize(remote.Name(ri))] = [2]string{local.ID(li), remote.ID(ri)}
+			changed = append(changed, remote.hash(ri))
 		}
+	})
+
+	// The mirror is locked: nothing else changes its objects meanwhile.
+	objects, err := openMirrorObjects(dir)
+	if err != nil {
+		return nil, err
 	}
-	for name, h := range local {
-		if _, ok := st.refs[name]; !ok {
-			res.Updated[name] = [2]string{h.String(), ""}
-		}
-	}
-	objects := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(1<<20))
-	seen := map[plumbing.Hash]bool{}
-	var wants, haves []plumbing.Hash
-	for name := range res.Updated {
-		h, ok := st.refs[name]
-		if !ok || seen[h] {
-			continue
-		}
-		seen[h] = true
-		if objects.HasEncodedObject(h) != nil { // missing locally
+	defer objects.close()
+	have := objects.has
+
+	var wants []plumbing.Hash
+	slices.SortFunc(changed, func(a, b plumbing.Hash) int { return bytes.Compare(a[:], b[:]) })
+	for _, h := range slices.Compact(changed) {
+		if !have(h) {
 			wants = append(wants, h)
 		}
 	}
-	for _, h := range local {
-		haves = append(haves, h)
-	}
-	band, err := sendRequest(w, st, wants, haves)
-	if err != nil {
-		return nil, err
-	}
-	if len(wants) > 0 {
-		pack, err := receiveResponse(ctx, br, band, dir, rep)
+	pack := &indexedPack{}
+	if len(wants) == 0 {
+		up.sayGoodbye()
+	} else {
+		var buf bytes.Buffer
+		req, err := up.writeWants(&buf, wants)
 		if err != nil {
+			return nil, up.fail(ctx, err)
+		}
+		neg := newNegotiator(objects)
+		if req.multiAck != 0 {
+			// git's mark_complete_and_common_ref: advertised refs we have
+			// are common; they are said once, their ancestors never.
+			for _, h := range distinctHashes(remote, nil) {
+				neg.knownCommon(neg.tip(h)) // nil (ignored) when we lack it
+			}
+		}
+		for _, h := range distinctHashes(local, nil) {
+			neg.addTip(neg.tip(h))
+		}
+		if err := up.negotiate(ctx, &buf, req, neg); err != nil {
+			return nil, up.fail(ctx, err)
+		}
+		res.Haves = neg.sent
+		up.sess.Stdin.Close()
+		if pack, err = up.receive(ctx, req, dir, rep); err != nil {
+			return nil, up.fail(ctx, err)
+		}
+		up.dog.stop()
+		if err := checkTips(pack, wants, nil); err != nil {
 			return nil, err
 		}
-		if err := checkTips(pack, wants, nil); err != nil {
+		if err := privateDirs(filepath.Join(dir, "objects")); err != nil {
 			return nil, err
 		}
 		res.Objects = pack.Objects
@@ -144,13 +149,14 @@ func fetchStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader,
 	}
 	rep.send(Progress{Phase: PhaseUpdatingRef, Total: int64(len(res.Updated))})
 	if len(res.Updated) > 0 {
-		if err := writeRefs(dir, st.refs, st.adv.Peeled, len(st.adv.Peeled) > 0 || st.adv.Capabilities.Supports(capability.Sideband64k)); err != nil {
+		peeled := peeledIn(up.adv, func(h plumbing.Hash) bool { return pack.Has(h) || have(h) })
+		if err := writeRefs(dir, remote, peeled); err != nil {
 			return nil, err
 		}
 	}
-	if st.head != "" {
-		if cur, _ := os.ReadFile(filepath.Join(dir, "HEAD")); strings.TrimSpace(string(cur)) != "ref: "+st.head {
-			if err := writeHEAD(dir, st.head); err != nil {
+	if head := up.adv.headBranch(); head != "" {
+		if cur, _ := os.ReadFile(filepath.Join(dir, "HEAD")); strings.TrimSpace(string(cur)) != "ref: "+head {
+			if err := writeHEAD(dir, head); err != nil {
 				return nil, err
 			}
 		}
@@ -159,25 +165,44 @@ func fetchStream(ctx context.Context, dir string, w io.WriteCloser, r io.Reader,
 	return res, nil
 }
 
+// mergeRefs walks two sorted lists together and calls f for each name
+// with its positions (-1 where a list lacks it).
+func mergeRefs(a, b *RefList, f func(ai, bi int)) {
+	i, j := 0, 0
+	for i < a.Len() || j < b.Len() {
+		switch {
+		case j >= b.Len():
+			f(i, -1)
+			i++
+		case i >= a.Len():
+			f(-1, j)
+			j++
+		default:
+			switch c := bytes.Compare(a.name(i), b.name(j)); {
+			case c < 0:
+				f(i, -1)
+				i++
+			case c > 0:
+				f(-1, j)
+				j++
+			default:
+				f(i, j)
+				i++
+				j++
+			}
+		}
+	}
+}
+
 // readLocalRefs returns the mirror's refs under refs/: packed-refs, then
-// loose ref files, which take precedence (as in git). Symbolic refs are skipped.
-func readLocalRefs(dir string) (map[string]plumbing.Hash, error) {
-	refs := map[string]plumbing.Hash{}
-	data, err := os.ReadFile(filepath.Join(dir, "packed-refs"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" || line[0] == '#' || line[0] == '^' {
-			continue
-		}
-		h, name, ok := strings.Cut(line, " ")
-		if ok && plumbing.IsHash(h) && strings.HasPrefix(name, "refs/") {
-			refs[name] = plumbing.NewHash(h)
-		}
-	}
+// loose ref files, which take precedence (as in git). Symbolic refs and
+// names CheckRefName refuses (an older gitjira may have written some) are
+// skipped, so the next packed-refs drops them.
+func readLocalRefs(dir string) (*RefList, error) {
+	refs := newRefList()
+	loose := map[string]plumbing.Hash{}
 	root := filepath.Join(dir, "refs")
-	err = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -186,13 +211,44 @@ func readLocalRefs(dir string) (map[string]plumbing.Hash, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if h := strings.TrimSpace(string(b)); plumbing.IsHash(h) {
-			refs[filepath.ToSlash(rel)] = plumbing.NewHash(h)
+		name := filepath.ToSlash(rel)
+		if h := strings.TrimSpace(string(b)); plumbing.IsHash(h) && CheckRefName(name) == nil {
+			loose[name] = plumbing.NewHash(h)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
+	f, err := os.Open(filepath.Join(dir, "packed-refs"))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if f != nil {
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), maxRefNameLen+64)
+		for sc.Scan() {
+			line := sc.Bytes()
+			if len(line) < 42 || line[0] == '#' || line[0] == '^' || line[40] != ' ' {
+				continue
+			}
+			h, name := string(line[:40]), line[41:]
+			if !plumbing.IsHash(h) || CheckRefName(string(name)) != nil {
+				continue
+			}
+			if _, ok := loose[string(name)]; ok {
+				continue
+			}
+			refs.add(name, plumbing.NewHash(h))
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
+		}
+	}
+	for name, h := range loose {
+		refs.add([]byte(name), h)
+	}
+	refs.finish(0)
 	return refs, nil
 }

@@ -149,6 +149,13 @@ func TestFetchCancelMidReceiveKeepsMirror(t *testing.T) {
 	gitIn(t, work, "push", "--quiet", "origin", "main")
 	h.srv.SetStallAfter(1024)
 
+	// Fetch leaves its lock file (a flock lock file is never deleted, only
+	// unlocked): have it there before the snapshot.
+	l, err := TryLockMirror(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Unlock()
 	before := snapshot(t, dir)
 	cancelWhileReceiving(t, 20*time.Second, func(ctx context.Context, ch chan<- Progress) error {
 		_, err := Fetch(ctx, dir, h.opts, ch)

@@ -8,9 +8,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	skknownhosts "github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -95,7 +97,7 @@ func loadKnownHosts(file string) (*knownHostsDB, error) {
 	}
 	db, err := skknownhosts.NewDB(file)
 	if err != nil {
-		return nil, fmt.Errorf("known_hosts file %s: %s: fix or move the file", file, oneLine(strings.TrimPrefix(err.Error(), "knownhosts: ")))
+		return nil, fmt.Errorf("known_hosts file %s: %s: fix or move the file", file, termtext.OneLine(strings.TrimPrefix(err.Error(), "knownhosts: ")))
 	}
 	return &knownHostsDB{db: db, callback: db.HostKeyCallback()}, nil
 }
@@ -128,28 +130,62 @@ func newHostKeyCheck(file string, ep *Endpoint, trust string) (*hostKeyCheck, er
 	return &hostKeyCheck{file: file, ep: ep, trust: trust, db: db}, nil
 }
 
-// algorithms returns the host-key algorithms to offer: those of the keys
-// recorded for the host, so that a server with several host keys shows the
-// one we know. Without this, x/crypto negotiates its own preferred type
-// (ed25519 first) and a host known only by its RSA key looks like a changed
-// key (go-git issue 1551). Nil (the library default) for an unknown host.
+// openSSHHostKeyOrder is OpenSSH's default HostKeyAlgorithms order for
+// plain keys (ssh_config(5), certificates left out): the key `ssh` shows
+// for a host with several is the first of these it has, so gitjira shows
+// and records the same one. ssh-rsa (SHA-1 signatures) comes last, for
+// servers too old for rsa-sha2; the fingerprint is the RSA key's either way.
+var openSSHHostKeyOrder = []string{
+	ssh.KeyAlgoED25519,
+	ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+	ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA,
+}
+
+// algorithms returns the host-key algorithms to offer. For an unknown host,
+// OpenSSH's order (ed25519 first), so the fingerprint shown is the one
+// `ssh` shows; x/crypto's own default prefers ECDSA. For a known host, the
+// algorithms of the keys recorded for it, in OpenSSH's order: a server with
+// several host keys then shows the one we know. Without this, a host known
+// only by its RSA key would look like a changed key (go-git issue 1551).
 func (c *hostKeyCheck) algorithms() []string {
 	if c.db == nil {
-		return nil
+		return slices.Clone(openSSHHostKeyOrder)
 	}
 	algos := c.db.db.HostKeyAlgorithms(c.ep.Addr())
+	if len(algos) == 0 {
+		return slices.Clone(openSSHHostKeyOrder)
+	}
 	plain := false
 	for _, k := range c.db.db.HostKeys(c.ep.Addr()) {
 		plain = plain || !k.Cert
 	}
-	if len(algos) > 0 && !plain {
+	if !plain {
 		// Only @cert-authority lines match: a server without a certificate
 		// must still be able to show its plain key, to be reported as
 		// unknown (as OpenSSH does) rather than fail negotiation.
-		algos = append(algos, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
-			ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoED25519)
+		algos = append(algos, openSSHHostKeyOrder...)
 	}
-	return algos
+	return orderHostKeyAlgos(algos)
+}
+
+// orderHostKeyAlgos sorts algorithms in OpenSSH's order (certificate
+// algorithms first, as OpenSSH prefers them, in the order given), without
+// repeats.
+func orderHostKeyAlgos(algos []string) []string {
+	rank := func(a string) int {
+		if i := slices.Index(openSSHHostKeyOrder, a); i >= 0 {
+			return i
+		}
+		return -1 // certificates and anything else: first
+	}
+	var out []string
+	for _, a := range algos {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b string) int { return rank(a) - rank(b) })
+	return out
 }
 
 // knownFingerprints lists the fingerprints recorded for the host.

@@ -181,8 +181,11 @@ func TestHostKeyCheck(t *testing.T) {
 		if !errors.As(err, &hk) || !hk.Unknown() || hk.Host != "[h]:2222" || hk.KeyType != "ssh-ed25519" || hk.OfferedFingerprint != Fingerprint(ed) {
 			t.Fatalf("err %v %+v", err, hk)
 		}
-		if c.algorithms() != nil {
-			t.Fatalf("algorithms for an unknown host: %v", c.algorithms())
+		// OpenSSH's order, so the key shown is the one `ssh` shows (issue 11).
+		want := []string{ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+			ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+		if got := c.algorithms(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("algorithms for an unknown host: %v, want %v", got, want)
 		}
 	})
 	t.Run("other port is another host", func(t *testing.T) {
@@ -237,10 +240,10 @@ func TestHostKeyCheck(t *testing.T) {
 			t.Fatalf("after trust: %v", err)
 		}
 	})
-	t.Run("algorithms follow the recorded types", func(t *testing.T) {
+	t.Run("algorithms follow the recorded types, in OpenSSH's order", func(t *testing.T) {
 		f := writeKnownHosts(t, line("[h]:2222", ec), line("[h]:2222", ed), line("h", rs))
 		c, _ := newHostKeyCheck(f, mustEndpoint(t, "ssh://h:2222/r"), "")
-		if got := c.algorithms(); !reflect.DeepEqual(got, []string{ssh.KeyAlgoECDSA256, ssh.KeyAlgoED25519}) {
+		if got := c.algorithms(); !reflect.DeepEqual(got, []string{ssh.KeyAlgoED25519, ssh.KeyAlgoECDSA256}) {
 			t.Fatalf("algorithms %v", got)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -117,8 +118,8 @@ func TestSSHDCheckEachKeyType(t *testing.T) {
 				t.Errorf("info = branch %q, %d branches, %d tags; want main, 1, 2", info.DefaultBranch, info.Branches, info.Tags)
 			}
 			head := strings.TrimSpace(f.srv.Git(f.repo, "rev-parse", "main"))
-			if info.Refs["refs/heads/main"] != head || info.Refs["HEAD"] != head {
-				t.Errorf("refs = %v, want main and HEAD at %s", info.Refs, head)
+			if id, _ := info.Refs.Get("refs/heads/main"); id != head || info.Head != head {
+				t.Errorf("main at %s, HEAD at %s, want both at %s", id, info.Head, head)
 			}
 			if !isOneOf(info.HostKeyFingerprint, f.srv.HostKeyFingerprints()) {
 				t.Errorf("host key fingerprint %s is not one of the server's %v", info.HostKeyFingerprint, f.srv.HostKeyFingerprints())
@@ -442,8 +443,8 @@ func TestSSHDRefsAndEmptyRepository(t *testing.T) {
 	if info.DefaultBranch != "dev" || info.Branches != 3 || info.Tags != 3 {
 		t.Fatalf("got branch %q, %d branches, %d tags; want dev, 3, 3", info.DefaultBranch, info.Branches, info.Tags)
 	}
-	if len(info.Refs) != 7 { // HEAD, 3 branches, 3 tags
-		t.Fatalf("refs %v", info.Refs)
+	if info.Refs.Len() != 6 || info.Head == "" { // 3 branches, 3 tags; and HEAD
+		t.Fatalf("%d refs, HEAD %q", info.Refs.Len(), info.Head)
 	}
 
 	empty := f.srv.NewBareRepo("empty", 0)
@@ -596,12 +597,12 @@ func TestOpenUploadPackProtocol(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		adv, err := gitops.ReadAdvertisement(sess)
+		info, err := gitops.ReadAdvertisement(sess)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(adv.References) != 3 || !adv.Capabilities.Supports("side-band-64k") {
-			t.Fatalf("advertisement: %d refs, caps %s", len(adv.References), adv.Capabilities)
+		if info.Refs.Len() != 3 || !slices.Contains(info.Capabilities, "side-band-64k") {
+			t.Fatalf("advertisement: %d refs, caps %s", info.Refs.Len(), info.Capabilities)
 		}
 		if _, err := sess.Stdin.Write([]byte("0000")); err != nil {
 			t.Fatal(err)

@@ -12,9 +12,11 @@ import (
 	"testing"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/internal/packfile"
+	"github.com/gitjira/gitjira/jira"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	gogitpack "github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
@@ -96,7 +98,7 @@ func TestReceivePackRefDeltas(t *testing.T) {
 	iter, _ := r.Storer.IterEncodedObjects(plumbing.AnyObject)
 	iter.ForEach(func(o plumbing.EncodedObject) error { hashes = append(hashes, o.Hash()); return nil })
 	var buf bytes.Buffer
-	if _, err := packfile.NewEncoder(&buf, r.Storer, true).Encode(hashes, 10); err != nil {
+	if _, err := gogitpack.NewEncoder(&buf, r.Storer, true).Encode(hashes, 10); err != nil {
 		t.Fatal(err)
 	}
 	dir := newEmptyRepo(t)
@@ -251,5 +253,60 @@ func TestCheckTips(t *testing.T) {
 	}
 	if err := checkTips(p, []plumbing.Hash{b}, func(h plumbing.Hash) bool { return h == b }); err != nil {
 		t.Fatalf("tip present locally: %v", err)
+	}
+}
+
+// A fetch writes its new pack with a types file, as a clone does, and the
+// commit index takes the new commits from it.
+func TestFetchedPackIsIndexedLikeCloned(t *testing.T) {
+	needGit(t)
+	h := newTestHost(t, gitserver.Options{Backend: gitserver.BackendGit})
+	dir := filepath.Join(t.TempDir(), "demo.git")
+	if _, err := Clone(context.Background(), CloneOptions{ConnectOptions: h.opts, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	ix := jira.OpenIndex(jira.Paths{Config: home, Data: home})
+	repo := jira.Repository{Name: "demo", Mirror: dir, Projects: []string{"ALL"}}
+	if _, err := ix.Update(repo); err != nil {
+		t.Fatal(err)
+	}
+	work := filepath.Join(t.TempDir(), "work")
+	gitIn(t, ".", "clone", "--quiet", h.repo, work)
+	for _, msg := range []string{"DEMO-201: first new", "DEMO-202: second new"} {
+		if err := os.WriteFile(filepath.Join(work, "new.txt"), []byte(msg+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitIn(t, work, "add", "new.txt")
+		gitIn(t, work, "commit", "--quiet", "-m", msg)
+	}
+	gitIn(t, work, "push", "--quiet", "origin", "main")
+	if _, err := Fetch(context.Background(), dir, h.opts, nil); err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	if len(packs) != 2 {
+		t.Fatalf("packs after the fetch: %v", packs)
+	}
+	for _, path := range packs {
+		p, err := packfile.OpenPack(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.HasTypes() {
+			t.Fatalf("%s has no types file", path)
+		}
+		p.Close()
+	}
+	res, err := ix.Update(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range res.Added {
+		keys = append(keys, c.Keys...)
+	}
+	if res.New != 2 || strings.Join(keys, ",") != "DEMO-201,DEMO-202" || res.Commits != gitInt(t, dir, "rev-list", "--all", "--count") {
+		t.Fatalf("after the fetch: %+v", res)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gitjira/gitjira/internal/termtext"
 )
 
 // Phase names one step of a clone or fetch, in the order they happen.
@@ -79,11 +81,13 @@ var serverPhases = map[string]Phase{
 //	Compressing objects: 100% (20/20), done.
 //	Receiving objects:  50% (1/2), 1.00 KiB | 2.00 MiB/s
 //
-// An optional "remote: " prefix and surrounding white space are ignored. It
+// An optional "remote: " prefix and surrounding white space are ignored;
+// escape sequences and control characters are removed (termtext.Sanitize). It
 // returns false for lines that are not object-count progress of a known
 // phase. When a phase without a total is done, Total is set to Current.
 func ParseProgressLine(line string) (Progress, bool) {
-	s := strings.TrimSpace(line)
+	// Message is shown to the user: no escape sequences from the server.
+	s := strings.TrimSpace(termtext.Sanitize(line))
 	s = strings.TrimPrefix(s, "remote: ")
 	colon := strings.IndexByte(s, ':')
 	if colon <= 0 {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	sshconfig "github.com/kevinburke/ssh_config"
 )
 
@@ -68,7 +69,7 @@ func decodeSSHConfig(data []byte, path string) (cfg *sshconfig.Config, err error
 	}()
 	cfg, err = sshconfig.DecodeBytes(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if err != nil {
-		return nil, fmt.Errorf("SSH config %s: %s: fix the file or pass the full ssh:// URL", path, oneLine(err.Error()))
+		return nil, fmt.Errorf("SSH config %s: %s: fix the file or pass the full ssh:// URL", path, termtext.OneLine(err.Error()))
 	}
 	return cfg, nil
 }
@@ -96,7 +97,7 @@ func configGetAll(cfg *sshconfig.Config, alias, key string) (v []string, err err
 func applySSHConfig(ep *Endpoint, cfg *sshconfig.Config, path string) error {
 	alias := ep.Host
 	bad := func(key string, err error) error {
-		return fmt.Errorf("SSH config %s: %s for host %q: %s; fix the file or pass the full ssh:// URL", path, key, alias, oneLine(err.Error()))
+		return fmt.Errorf("SSH config %s: %s for host %q: %s; fix the file or pass the full ssh:// URL", path, key, alias, termtext.OneLine(err.Error()))
 	}
 	hostName, err := configGet(cfg, alias, "HostName")
 	if err != nil {

@@ -1,6 +1,8 @@
 package jira
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/packfile"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -125,6 +128,33 @@ func (h *history) mirror(t testing.TB) string {
 	return dir
 }
 
+// withTypesFile writes the types file gitjira's indexer writes beside a
+// pack into a mirror made by git (from a scan of its entry headers).
+func withTypesFile(t testing.TB, dir string) string {
+	packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack"))
+	for _, path := range packs {
+		p, err := packfile.OpenPack(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		types, err := p.Types()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := packfile.EncodeTypes(p.Index.PackID, len(types), func(i int) packfile.Type { return types[i] })
+		p.Close()
+		os.MkdirAll(filepath.Dir(packfile.TypesPath(path)), 0o755)
+		if err := os.WriteFile(packfile.TypesPath(path), data, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ = packfile.OpenPack(path); p == nil || !p.HasTypes() {
+			t.Fatal("the types file is not used")
+		}
+		p.Close()
+	}
+	return dir
+}
+
 func revListAll(t testing.TB, dir string) []string {
 	out := runGit(t, dir, nil, "rev-list", "--all")
 	l := strings.Fields(out)
@@ -169,6 +199,7 @@ func TestIndexEqualsRevListAll(t *testing.T) {
 		{"packed mirror, parallel decode", func() string { return h.mirror(t) }, true},
 		{"loose objects", func() string { return h.repo.dir }, false},
 		{"loose objects, parallel decode", func() string { return h.repo.dir }, true},
+		{"packed mirror with a types file, parallel decode", func() string { return withTypesFile(t, h.mirror(t)) }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			defer func(old int) { predecodeMin = old }(predecodeMin)
@@ -363,27 +394,9 @@ func TestIndexMissingMirror(t *testing.T) {
 	}
 }
 
-func TestApplyDeltaRejectsBadInput(t *testing.T) {
-	base := []byte("hello world")
-	for _, d := range [][]byte{
-		nil, {0x0b}, {0x0c, 0x05, 0x91, 0x00, 0x05}, // wrong source size
-		{0x0b, 0x05, 0x91, 0x09, 0x05}, // copy past the end of base
-		{0x0b, 0x05, 0x00},             // reserved instruction 0
-		{0x0b, 0x05, 0x06, 'a'},        // insert past the delta's end
-		{0x0b, 0x03, 0x91, 0x00, 0x05}, // result larger than declared
-	} {
-		if _, err := applyDelta(base, d); err == nil {
-			t.Errorf("applyDelta(%x) accepted bad input", d)
-		}
-	}
-	out, err := applyDelta(base, []byte{0x0b, 0x08, 0x91, 0x06, 0x05, 0x03, '!', '!', '!'})
-	if err != nil || string(out) != "world!!!" {
-		t.Fatalf("applyDelta = %q, %v", out, err)
-	}
-}
-
 // TestPackReaderReadsEverything checks that on a packed mirror every commit
-// and tag is read by the pack reader itself, go-git's storage never needed.
+// and tag is read from the packs, and that every object reads back as git
+// shows it.
 func TestPackReaderReadsEverything(t *testing.T) {
 	h := makeHistory(t)
 	dir := h.mirror(t)
@@ -392,6 +405,9 @@ func TestPackReaderReadsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	if len(db.packs) != 1 || db.packs[0].HasTypes() {
+		t.Fatalf("%d packs; a mirror made by git has no types file", len(db.packs))
+	}
 	tips, err := db.refTips()
 	if err != nil {
 		t.Fatal(err)
@@ -400,10 +416,11 @@ func TestPackReaderReadsEverything(t *testing.T) {
 	if err := db.walk(tips, map[plumbing.Hash]struct{}{}, func(plumbing.Hash, *commitMeta) { n++ }); err != nil {
 		t.Fatal(err)
 	}
-	if n != 9 || db.gogit != nil {
-		t.Fatalf("walked %d commits (want 9); go-git fallback used: %v", n, db.gogit != nil)
+	if n != 9 {
+		t.Fatalf("walked %d commits (want 9)", n)
 	}
-	// The parallel pre-decoding finds and decodes all 9 commits of the pack.
+	// The parallel pre-decoding finds (by scanning entry headers, without a
+	// types file) and decodes all 9 commits of the pack.
 	pre := db.predecode()
 	if len(pre) != 9 {
 		t.Fatalf("predecode decoded %d commits, want 9", len(pre))
@@ -421,14 +438,13 @@ func TestPackReaderReadsEverything(t *testing.T) {
 		if want := runGit(t, dir, nil, "cat-file", "-p", f[0]); f[1] != "tree" && strings.TrimSpace(string(data)) != want {
 			t.Fatalf("object %s (%s) differs from git cat-file", f[0], f[1])
 		}
-		if objTypeName(typ) != f[1] || strconv.Itoa(len(data)) != f[2] {
-			t.Fatalf("object %s: type %d size %d, git says %s %s", f[0], typ, len(data), f[1], f[2])
+		if typ.String() != f[1] || strconv.Itoa(len(data)) != f[2] {
+			t.Fatalf("object %s: type %s size %d, git says %s %s", f[0], typ, len(data), f[1], f[2])
+		}
+		if ot, err := db.ObjectType(plumbing.NewHash(f[0])); err != nil || ot != typ {
+			t.Fatalf("ObjectType(%s) = %s, %v; want %s", f[0], ot, err, typ)
 		}
 	}
-}
-
-func objTypeName(t objType) string {
-	return map[objType]string{objCommit: "commit", objTree: "tree", objBlob: "blob", objTag: "tag"}[t]
 }
 
 // bigRepo is the benchmark repository made by scripts/make-bigrepo.sh.
@@ -539,36 +555,7 @@ func BenchmarkGitLogAll(b *testing.B) {
 	b.ReportMetric(float64(keys), "keys")
 }
 
-// The pack reader parses what a remote sent (the mirror's packs); these fuzz
-// targets check it never panics or over-allocates on any input.
-
-func FuzzApplyDelta(f *testing.F) {
-	f.Add([]byte("hello world"), []byte{0x0b, 0x08, 0x91, 0x06, 0x05, 0x03, '!', '!', '!'})
-	f.Add([]byte(""), []byte{0x00, 0x02, 0x02, 'h', 'i'})
-	f.Add([]byte("abc"), []byte{0x03, 0xff, 0xff, 0xff, 0xff, 0x0f, 0xff})
-	f.Fuzz(func(t *testing.T, base, delta []byte) {
-		out, err := applyDelta(base, delta)
-		if err == nil {
-			// The declared result size is the second varint.
-			pos := 0
-			for pos < len(delta) && delta[pos]&0x80 != 0 {
-				pos++
-			}
-			pos++
-			var size uint64
-			for shift := 0; pos < len(delta); shift += 7 {
-				size |= uint64(delta[pos]&0x7f) << shift
-				if delta[pos]&0x80 == 0 {
-					break
-				}
-				pos++
-			}
-			if uint64(len(out)) != size {
-				t.Fatalf("result has %d bytes, delta declared %d", len(out), size)
-			}
-		}
-	})
-}
+// The commit parser reads what a remote sent (the mirror's commits).
 
 func FuzzParseCommit(f *testing.F) {
 	f.Add([]byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n" +
@@ -584,22 +571,6 @@ func FuzzParseCommit(f *testing.F) {
 		_ = c.subject()
 		if len(c.parents)*47 > len(data) {
 			t.Fatalf("%d parents from %d bytes", len(c.parents), len(data))
-		}
-	})
-}
-
-// FuzzPackObject reads the first object of a pack whose bytes after the
-// 12-byte header are the fuzz input.
-func FuzzPackObject(f *testing.F) {
-	f.Add([]byte{0x3b, 0x78, 0x9c, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57, 0x28, 0xcf, 0x2f, 0xca, 0x49, 0x01, 0x00, 0x1a, 0x0b, 0x04, 0x5d}) // blob "hello world"
-	f.Add([]byte{0x6b, 0x05, 0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})                                                             // OFS_DELTA pointing before the pack
-	f.Add([]byte{0xf0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f})                                                             // huge size
-	f.Fuzz(func(t *testing.T, body []byte) {
-		p := &packFile{path: "fuzz.pack", data: append([]byte("PACK\x00\x00\x00\x02\x00\x00\x00\x01"), body...)}
-		db := &objectDB{}
-		typ, data, err := db.newInflater(1<<20, true).readAt(p, 12, 0)
-		if err == nil && (typ < objCommit || typ > objTag || data == nil) {
-			t.Fatalf("type %d, %d bytes, no error", typ, len(data))
 		}
 	})
 }
@@ -675,4 +646,98 @@ func BenchmarkLookup(b *testing.B) {
 		n = len(refs)
 	}
 	b.ReportMetric(float64(n), "commits")
+}
+
+func TestCondenseCommit(t *testing.T) {
+	long := strings.Repeat("x", 100<<10)
+	in := "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n" +
+		"parent 1111111111111111111111111111111111111111\n" +
+		"parent 2222222222222222222222222222222222222222\n" +
+		"author Ada <a@example.com> 1700000000 +0100\n" +
+		"committer Cy <c@example.com> 1700000000 +0100\n" +
+		"gpgsig -----BEGIN PGP SIGNATURE-----\n " + long + "\n -----END PGP SIGNATURE-----\n" +
+		"x-long " + long + "\n" +
+		"\nPROJ-1 subject\n\n" + strings.Repeat("body line\n", 20000) + "LATE-2\n"
+	out, err := condenseCommit(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c commitInfo
+	if err := parseCommit(out, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.parents) != 2 || c.author != "Ada" || c.when != 1700000000 || c.tzMin != 60 {
+		t.Fatalf("parsed %+v", c)
+	}
+	if strings.Contains(string(out), "gpgsig") || strings.Contains(string(out), "x-long") || strings.Contains(string(out), long[:100]) {
+		t.Fatal("skipped headers were kept")
+	}
+	if len(c.message) != maxMessageScan || !strings.HasPrefix(c.message, "PROJ-1 subject") {
+		t.Fatalf("message of %d bytes", len(c.message))
+	}
+	if keys := IssueKeys(c.message); len(keys) != 1 || keys[0] != "PROJ-1" {
+		t.Fatalf("keys %v", keys)
+	}
+	// A commit that is all headers, cut short.
+	if out, err := condenseCommit(strings.NewReader("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a> 1 +0000")); err != nil || !strings.HasSuffix(string(out), "+0000") {
+		t.Fatalf("%q %v", out, err)
+	}
+}
+
+// Commits with messages longer than what is scanned for keys are indexed
+// from the first 64 KiB of the message, whether they are read whole (up to
+// packfile.BigObjectThreshold) or streamed, packed or loose.
+func TestIndexBigCommits(t *testing.T) {
+	g := newGitRepo(t)
+	body := strings.Repeat("a line of a long message\n", 4000) // 100 KB
+	small := g.commit("PROJ-1 first")
+	big := g.commit("PROJ-2 long message\n\n" + body + "LATE-3 after the scanned part\n")
+	last := g.commit("PROJ-4 last")
+	mirror := h2mirror(t, g.dir)
+	for _, threshold := range []int64{packfile.BigObjectThreshold, 1 << 10} {
+		for _, dir := range []string{g.dir, mirror} {
+			t.Run(fmt.Sprintf("threshold %d %s", threshold, filepath.Base(dir)), func(t *testing.T) {
+				defer func(v int64) { packfile.BigObjectThreshold = v }(packfile.BigObjectThreshold)
+				packfile.BigObjectThreshold = threshold
+				ix := OpenIndex(testPaths(t))
+				res, err := ix.Update(Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, c := range res.Added {
+					got = append(got, c.SHA[:7]+":"+strings.Join(c.Keys, ","))
+				}
+				want := []string{small[:7] + ":PROJ-1", big[:7] + ":PROJ-2", last[:7] + ":PROJ-4"}
+				if !slices.Equal(got, want) {
+					t.Fatalf("indexed %v, want %v", got, want)
+				}
+			})
+		}
+	}
+}
+
+func h2mirror(t testing.TB, src string) string {
+	dir := filepath.Join(t.TempDir(), "mirror.git")
+	runGit(t, "/", nil, "clone", "-q", "--mirror", "--no-local", src, dir)
+	return dir
+}
+
+// FuzzCondenseCommit reads any bytes as a big commit: no panic, and what it
+// keeps is never more than the headers and the scanned part of the message.
+func FuzzCondenseCommit(f *testing.F) {
+	f.Add([]byte("tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a> 1 +0000\n\nmsg"))
+	f.Add([]byte("gpgsig x\n y\n\n"))
+	f.Add([]byte("\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, err := condenseCommit(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if len(out) > len(data)+64 {
+			t.Fatalf("%d bytes kept from %d", len(out), len(data))
+		}
+		var c commitInfo
+		parseCommit(out, &c)
+	})
 }

@@ -41,22 +41,22 @@ type Plan struct {
 // jira.ErrNameTaken or are an *AlreadyConnectedError.
 func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	if strings.TrimSpace(req.URL) == "" {
-		return nil, fmt.Errorf("%w: the repository location is empty: give it with --url (e.g. git@host:group/repo.git)", ErrInvalid)
+		return nil, invalid(errors.New("the repository location is empty: give it with --url (e.g. git@host:group/repo.git)"))
 	}
 	ep, err := gitops.ParseURLWithConfig(req.URL, m.sshConfig())
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, invalid(err)
 	}
 	projects, err := jira.NormalizeProjects(req.Projects)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, invalid(err)
 	}
 	name := req.Name
 	if name == "" {
 		name = ep.RepoName()
 	}
 	if err := jira.ValidName(name); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return nil, invalid(err)
 	}
 	p := &Plan{Name: name, Endpoint: ep, URL: ep.String(), Projects: projects, Mirror: m.Paths.MirrorDir(name)}
 	if strings.TrimSpace(req.URL) != p.URL {
@@ -245,6 +245,10 @@ type CommitRequest struct {
 	// original moves. No passphrase is ever stored.
 	KeyRaw         []byte
 	KeyFingerprint string
+	// KeyInAgent says the key is held by ssh-agent and cannot be copied: no
+	// key file is stored, and syncs find the key in the agent by its
+	// fingerprint (KeyRaw must then be empty).
+	KeyInAgent bool
 	// Projects overrides the plan's projects when not nil.
 	Projects []string
 	// WebURL and CommitURLTemplate make Jira links clickable (optional).
@@ -270,7 +274,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 		if projects, err = jira.NormalizeProjects(c.Projects); err != nil {
 			m.deleteArtifacts(p.Name, "", jira.Repository{})
 			m.clearIntent(p.Name)
-			return jira.Repository{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+			return jira.Repository{}, invalid(err)
 		}
 	}
 	r := jira.Repository{
@@ -287,7 +291,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 		CommitURLTemplate:  c.CommitURLTemplate,
 		Link:               c.Link,
 	}
-	added, err := m.add(r, c.KeyRaw)
+	added, err := m.add(r, c.KeyRaw, c.KeyInAgent)
 	if err != nil {
 		m.deleteArtifacts(p.Name, "", jira.Repository{})
 		m.clearIntent(p.Name)
@@ -302,17 +306,22 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 // in that order: the list entry is the commit point, and until it is written
 // the journal makes the key and index leftovers that Recover removes. The
 // caller holds the name lock.
-func (m *Manager) add(r jira.Repository, keyRaw []byte) (jira.Repository, error) {
-	if len(keyRaw) == 0 {
+func (m *Manager) add(r jira.Repository, keyRaw []byte, inAgent bool) (jira.Repository, error) {
+	switch {
+	case inAgent && r.KeyFingerprint == "":
+		return jira.Repository{}, errors.New("a key held by ssh-agent needs its fingerprint")
+	case !inAgent && len(keyRaw) == 0:
 		return jira.Repository{}, errors.New("no private key given: give one with --key")
 	}
 	now := m.now().UTC().Truncate(time.Second)
 	r.Added, r.LastFetched, r.Enabled = now, now, true
-	keyPath, err := jira.StoreKey(m.Paths, r.Name, keyRaw)
-	if err != nil {
-		return jira.Repository{}, err
+	if !inAgent {
+		keyPath, err := jira.StoreKey(m.Paths, r.Name, keyRaw)
+		if err != nil {
+			return jira.Repository{}, err
+		}
+		r.KeyFile = keyPath
 	}
-	r.KeyFile = keyPath
 	stage("connect-key-stored")
 	ix := jira.OpenIndex(m.Paths)
 	// A leftover index of an earlier repository of that name must not be reused.

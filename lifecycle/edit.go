@@ -31,7 +31,7 @@ func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Reposit
 			}
 			projects, err := jira.NormalizeProjects(r.Projects)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+				return nil, invalid(err)
 			}
 			r.Projects = projects
 			keep := repos[i]

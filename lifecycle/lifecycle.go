@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
@@ -161,11 +162,11 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// stageEnv names the environment variable that makes an operation stop for
-// a while at each named stage, after printing "gitjira-stage: NAME" on
-// stderr: the crash tests kill the real binary exactly there (mid-index,
-// between the list write and the file deletions). Unset, it costs one
-// Getenv per stage.
+// stageEnv names the environment variable, "STAGE:DURATION", that makes an
+// operation stop for DURATION at the stage called STAGE, after printing
+// "gitjira-stage: STAGE" on stderr: the crash tests kill the real binary
+// exactly there (mid-index, between the list write and the file deletions).
+// Unset, it costs one Getenv per stage.
 const stageEnv = "GITJIRA_TEST_STAGE_PAUSE"
 
 // stage marks a point where a crash must leave a state the next run repairs.
@@ -174,10 +175,24 @@ func stage(name string) {
 	if v == "" {
 		return
 	}
-	d, err := time.ParseDuration(v)
+	at, dur, ok := strings.Cut(v, ":")
+	if !ok || at != name {
+		return
+	}
+	d, err := time.ParseDuration(dur)
 	if err != nil {
 		return
 	}
 	fmt.Fprintf(os.Stderr, "gitjira-stage: %s\n", name)
 	time.Sleep(d)
 }
+
+// invalidError is input refused before any work; it reads as the message
+// that says what is wrong and matches ErrInvalid.
+type invalidError struct{ err error }
+
+func (e *invalidError) Error() string        { return e.err.Error() }
+func (e *invalidError) Unwrap() error        { return e.err }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(err error) error { return &invalidError{err: err} }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/jira"
 )
@@ -116,9 +117,8 @@ func (m *Manager) deleteArtifacts(name, mirror string, r jira.Repository) error 
 		mirrors = append(mirrors, mirror)
 	}
 	for _, d := range mirrors {
-		partials, _ := filepath.Glob(d + ".partial-*")
-		for _, p := range partials {
-			rm(p, true)
+		if err := gitops.RemovePartialClones(d); err != nil {
+			errs = append(errs, err)
 		}
 		rm(d, true)
 	}

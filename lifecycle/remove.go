@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
+	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/jira"
 )
@@ -26,7 +26,7 @@ type RemoveOptions struct {
 // its intent first: a run killed half-way is finished by the next run.
 func (m *Manager) Remove(ctx context.Context, name string, o RemoveOptions) (jira.Repository, error) {
 	if err := jira.ValidName(name); err != nil {
-		return jira.Repository{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+		return jira.Repository{}, invalid(err)
 	}
 	m.Recover()
 	r, err := m.list().Get(name)
@@ -99,13 +99,14 @@ func (m *Manager) removeLocked(name string) (jira.Repository, error) {
 	return removed, nil
 }
 
-// lockMirror takes the mirror's fetch lock (the one gitops.Fetch holds).
+// lockMirror takes the mirror's fetch lock (gitops.LockMirror), waiting at
+// most wait for a fetch of another process to finish.
 func lockMirror(ctx context.Context, mirror string, wait time.Duration) (*fsatomic.Lock, error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	l, err := fsatomic.Acquire(ctx, filepath.Join(mirror, "gitjira-fetch.lock"))
-	if err != nil && ctx.Err() != nil {
-		return nil, fmt.Errorf("%w: another gitjira process is fetching %s; try again when it has finished", ErrBusy, mirror)
+	l, err := gitops.LockMirror(ctx, mirror)
+	if errors.Is(err, gitops.ErrMirrorBusy) {
+		return nil, fmt.Errorf("%w: %w", ErrBusy, err)
 	}
 	return l, err
 }

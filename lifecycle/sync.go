@@ -46,6 +46,9 @@ type SyncResult struct {
 	Links      *jira.LinkReport
 	LinkErr    error // linking failed (the fetch is still recorded as done)
 	Duration   time.Duration
+	// Warnings are what the fetch skipped and why (refs with bad names),
+	// sanitised, one line each.
+	Warnings []string
 }
 
 // OK reports whether the repository was fetched, indexed and (when asked) linked.
@@ -180,6 +183,7 @@ func (m *Manager) syncOne(ctx context.Context, r jira.Repository, signer ssh.Sig
 		res.Err = fmt.Errorf("fetch: %w", err)
 		return ""
 	}
+	res.Warnings = fr.Warnings
 	stage("sync-fetched")
 	ur, err := jira.OpenIndex(m.Paths).Update(r)
 	if err != nil {

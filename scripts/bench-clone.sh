@@ -14,6 +14,8 @@
 #   small: 1,000 commits, 50 files
 #   large: 50,000 commits, 400 files, tags every 500 commits (annotated every
 #          2,500), release branches, feature branches
+# The clone alone, on synthetic repositories; scripts/bench-real.sh measures
+# the whole connect (clone + commit index) on real repositories.
 # Needs: go, git, sshd and ssh (Debian: openssh-server, openssh-client), and
 # GNU time (/usr/bin/time, Debian package `time`). `make deps` installs them.
 set -euo pipefail
@@ -30,16 +32,10 @@ while getopts "r:s:k" opt; do
 	esac
 done
 
-die() { echo "bench-clone: $*" >&2; exit 1; }
-for tool in go git ssh ssh-keygen; do
-	command -v "$tool" >/dev/null || die "$tool not found: run \`make deps\`"
-done
-SSHD=$(command -v sshd || true)
-[ -z "$SSHD" ] && [ -x /usr/sbin/sshd ] && SSHD=/usr/sbin/sshd
-[ -n "$SSHD" ] || die "sshd not found: run \`make deps\` (apt-get install openssh-server)"
-[ -x /usr/bin/time ] || die "/usr/bin/time not found: run \`make deps\` (apt-get install time)"
-
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+bench_need go
 CACHE=${BENCH_CACHE:-/tmp/gitjira-bench}
 mkdir -p "$CACHE"
 BIN=$CACHE/benchclone
@@ -73,65 +69,12 @@ done
 
 # A private sshd on a free loopback port, as the current user.
 WORK=$(mktemp -d /tmp/gitjira-bench-run.XXXXXX)
-SSHD_PID=
 cleanup() {
-	if [ -n "$SSHD_PID" ]; then kill "$SSHD_PID" 2>/dev/null || true; wait "$SSHD_PID" 2>/dev/null || true; fi
+	bench_stop_sshd
 	if [ "$KEEP" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
-cp "$WORK/client_key.pub" "$WORK/authorized_keys"
-chmod 600 "$WORK/authorized_keys"
-mkdir -p "$WORK/home"
-[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-	echo $((20000 + RANDOM % 20000)))
-USER_NAME=$(id -un)
-GIT_DIR_BIN=$(dirname "$(command -v git)")
-cat >"$WORK/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $WORK/host_key
-PidFile none
-UsePAM no
-StrictModes no
-AuthorizedKeysFile $WORK/authorized_keys
-AuthenticationMethods publickey
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-$( [ "$(id -u)" = 0 ] && echo "PermitRootLogin yes" )
-AllowUsers $USER_NAME
-UseDNS no
-PrintMotd no
-PermitTTY no
-LogLevel ERROR
-# No profile scripts: HOME without dotfiles, git on PATH.
-SetEnv HOME=$WORK/home PATH=$GIT_DIR_BIN:/usr/local/bin:/usr/bin:/bin
-EOF
-"$SSHD" -t -f "$WORK/sshd_config" || die "sshd rejected the config"
-"$SSHD" -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &
-SSHD_PID=$!
-for _ in $(seq 100); do
-	if ssh-keyscan -p "$PORT" 127.0.0.1 >/dev/null 2>&1; then break; fi
-	sleep 0.1
-done
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$WORK/host_key.pub")" >"$WORK/known_hosts"
-export GIT_SSH_COMMAND="ssh -F /dev/null -i $WORK/client_key -o IdentitiesOnly=yes -o UserKnownHostsFile=$WORK/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
-
-# measure OUT CMD...: runs CMD under /usr/bin/time -v; prints "seconds kib".
-measure() {
-	local out=$1; shift
-	/usr/bin/time -v -o "$out.time" "$@" >"$out.log" 2>&1 || { cat "$out.log" "$out.time" >&2; die "failed: $*"; }
-	local wall rss
-	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$out.time")
-	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out.time")
-	# h:mm:ss or m:ss.ss -> seconds
-	wall=$(echo "$wall" | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
-	echo "$wall $rss"
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+bench_start_sshd "$WORK"
 
 printf '\n%-6s %-22s %10s %12s   (median of %d; peak RSS = largest process, for git that is index-pack)\n' \
 	repo tool "wall s" "peak MiB" "$RUNS"
@@ -148,7 +91,7 @@ for r in "${REPOS[@]}"; do
 			if [ $tool = git ]; then
 				read -r wall rss < <(measure "$WORK/$r-$tool-$i" git clone --quiet --mirror "$url" "$dst")
 			else
-				read -r wall rss < <(measure "$WORK/$r-$tool-$i" "$BIN" clone -url "$url" -key "$WORK/client_key" -known-hosts "$WORK/known_hosts" -dir "$dst")
+				read -r wall rss < <(measure "$WORK/$r-$tool-$i" "$BIN" clone -url "$url" -key "$CLIENT_KEY" -known-hosts "$KNOWN_HOSTS" -dir "$dst")
 			fi
 			got=$(git -C "$dst" rev-list --all --count)
 			[ "$got" = "$commits" ] || die "$tool clone of $r has $got commits, want $commits"

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -16,24 +13,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 )
-
-// remoteCheckedMsg is the result of the connection check before the clone.
-type remoteCheckedMsg struct {
-	run  int
-	info *gitops.RemoteInfo
-	err  error
-}
 
 // cloneStartedMsg says the clone runs; its events arrive on events.
 type cloneStartedMsg struct {
 	run    int
-	name   string
-	dir    string
 	start  time.Time
 	events <-chan tea.Msg
-	err    error // the clone could not start (no free name, list unreadable)
 }
 
 // cloneProgressMsg is one progress event of the running clone.
@@ -42,11 +29,11 @@ type cloneProgressMsg struct {
 	p   gitops.Progress
 }
 
-// cloneDoneMsg is the end of the clone.
+// cloneDoneMsg is the end of the clone: a staged mirror, or why not.
 type cloneDoneMsg struct {
-	run int
-	res *gitops.CloneResult
-	err error
+	run    int
+	staged *lifecycle.Staged
+	err    error
 }
 
 // cloneTickMsg refreshes the elapsed time.
@@ -55,83 +42,24 @@ type cloneTickMsg struct {
 	t   time.Time
 }
 
-// mirrorRemovedMsg says a mirror of an earlier endpoint was removed.
-type mirrorRemovedMsg struct {
+// abortedMsg says a staged clone was aborted (mirror deleted, name released).
+type abortedMsg struct {
 	run int
 	err error
 }
 
-func checkRemote(ctx context.Context, run int, o gitops.ConnectOptions) tea.Cmd {
+// startClone runs lifecycle.Manager.Clone in a goroutine. Its progress
+// reaches the program through events, read by waitForClone (the bubbletea
+// "realtime" pattern); the last message on it is cloneDoneMsg.
+func startClone(ctx context.Context, run int, mgr *lifecycle.Manager, p *lifecycle.Plan, o lifecycle.CloneOptions) tea.Cmd {
 	return func() tea.Msg {
-		info, err := gitops.Check(ctx, o)
-		return remoteCheckedMsg{run: run, info: info, err: err}
-	}
-}
-
-// freeName picks the repository name: the endpoint's repository name, made
-// valid, with -2, -3... appended while the list or the mirrors dir has it.
-func freeName(p jira.Paths, base string) (string, error) {
-	base = sanitizeName(base)
-	repos, err := jira.OpenRepositoryList(p).Load()
-	if err != nil {
-		return "", err
-	}
-	taken := map[string]bool{}
-	for _, r := range repos {
-		taken[r.Name] = true
-	}
-	for i := 1; i < 10000; i++ {
-		name := base
-		if i > 1 {
-			name = fmt.Sprintf("%s-%d", base, i)
-		}
-		if taken[name] {
-			continue
-		}
-		if _, err := os.Lstat(p.MirrorDir(name)); errors.Is(err, fs.ErrNotExist) {
-			return name, nil
-		}
-	}
-	return "", fmt.Errorf("no free repository name like %q: remove unused repositories with gitjira repos remove", base)
-}
-
-// sanitizeName turns a repository path element into a valid list name.
-func sanitizeName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
-			b.WriteRune(r)
-		default:
-			b.WriteRune('-')
-		}
-	}
-	n := strings.TrimLeft(b.String(), ".-")
-	if len(n) > 90 {
-		n = n[:90]
-	}
-	if n == "" || jira.ValidName(n) != nil {
-		n = "repository"
-	}
-	return n
-}
-
-// startClone picks the name and starts gitops.Clone in a goroutine. Its
-// progress reaches the program through events, read by waitForClone (the
-// bubbletea "realtime" pattern); the last message on it is cloneDoneMsg.
-func startClone(ctx context.Context, run int, p jira.Paths, o gitops.ConnectOptions) tea.Cmd {
-	return func() tea.Msg {
-		name, err := freeName(p, o.Endpoint.RepoName())
-		if err != nil {
-			return cloneStartedMsg{run: run, err: err}
-		}
-		dir := p.MirrorDir(name)
 		events := make(chan tea.Msg, 1)
 		prog := make(chan gitops.Progress, 16)
+		o.Progress = prog
 		result := make(chan cloneDoneMsg, 1)
 		go func() {
-			res, err := gitops.Clone(ctx, gitops.CloneOptions{ConnectOptions: o, Dir: dir, Progress: prog})
-			result <- cloneDoneMsg{run: run, res: res, err: err}
+			st, err := mgr.Clone(ctx, p, o)
+			result <- cloneDoneMsg{run: run, staged: st, err: err}
 		}()
 		go func() {
 			// Clone never blocks on prog; the program reads events as fast as
@@ -156,7 +84,7 @@ func startClone(ctx context.Context, run int, p jira.Paths, o gitops.ConnectOpti
 				}
 			}
 		}()
-		return cloneStartedMsg{run: run, name: name, dir: dir, start: time.Now(), events: events}
+		return cloneStartedMsg{run: run, start: time.Now(), events: events}
 	}
 }
 
@@ -175,45 +103,43 @@ func cloneTick(run int) tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return cloneTickMsg{run: run, t: t} })
 }
 
-// removeMirror removes a mirror this wizard made for an endpoint the user
-// has since changed (only that directory, which the wizard created).
-func removeMirror(run int, dir string) tea.Cmd {
+// abortClone deletes a staged clone and releases its name.
+func abortClone(run int, mgr *lifecycle.Manager, s *lifecycle.Staged) tea.Cmd {
 	return func() tea.Msg {
-		return mirrorRemovedMsg{run: run, err: os.RemoveAll(dir)}
+		return abortedMsg{run: run, err: mgr.Abort(s)}
 	}
 }
 
-// RemoveMirror is the command the wizard runs on quit to remove a mirror
-// cloned in this session that was never added to the list.
-func RemoveMirror(dir string) tea.Cmd { return removeMirror(-1, dir) }
+// AbortStaged is the command the wizard runs on quit: the clone staged in
+// this session, never added to the list, is deleted (lifecycle.Manager.Abort).
+func AbortStaged(env *Env, s *lifecycle.Staged) tea.Cmd { return abortClone(-1, env.manager(), s) }
 
 type clonePhase int
 
 const (
 	cloneIdle clonePhase = iota
-	cloneRemoving
-	cloneChecking
+	cloneAborting
 	cloneRunning
 	cloneFailed
 	cloneDone
 )
 
-// Clone checks the connection, then clones the repository into a bare
-// mirror with a progress bar per phase. esc asks before cancelling.
+// Clone clones the planned repository into a staged mirror (lifecycle:
+// under the name's lock, with an intent journal) with a progress bar per
+// phase. esc asks before cancelling; esc after the clone deletes it.
 type Clone struct {
-	env     *Env
-	draft   *Draft
-	width   int
-	spin    spinner.Model
-	bar     progress.Model
-	phase   clonePhase
-	run     int // counts the attempts; messages of older attempts are ignored
-	cancel  context.CancelFunc
-	confirm bool // "cancel the clone?" is asked
-	events  <-chan tea.Msg
+	env            *Env
+	draft          *Draft
+	width          int
+	spin           spinner.Model
+	bar            progress.Model
+	phase          clonePhase
+	run            int // counts the attempts; messages of older attempts are ignored
+	cancel         context.CancelFunc
+	confirm        bool // "cancel the clone?" is asked
+	events         <-chan tea.Msg
+	backAfterAbort bool // esc after the clone: go back once it is deleted
 
-	remote    *gitops.RemoteInfo
-	dir       string
 	start     time.Time
 	elapsed   time.Duration
 	cur       gitops.Progress   // the current phase's latest event
@@ -235,9 +161,7 @@ func (m Clone) ID() ID { return StepClone }
 func (m Clone) Skip() bool { return false }
 
 // Busy implements Step: a running clone must be cancelled and cleaned up.
-func (m Clone) Busy() bool {
-	return m.phase == cloneRunning || m.phase == cloneChecking || m.phase == cloneRemoving
-}
+func (m Clone) Busy() bool { return m.phase == cloneRunning || m.phase == cloneAborting }
 
 // Cloning reports whether the clone itself runs (quitting needs a confirmation).
 func (m Clone) Cloning() bool { return m.phase == cloneRunning }
@@ -245,8 +169,8 @@ func (m Clone) Cloning() bool { return m.phase == cloneRunning }
 // Typing implements Step.
 func (m Clone) Typing() bool { return false }
 
-// Cancel cancels the running clone; the step reports cloneDone when
-// gitops.Clone has removed what it created.
+// Cancel cancels the running clone; lifecycle removes what it created and
+// the step reports the end as cancelled.
 func (m Clone) Cancel() Clone {
 	if m.cancel != nil {
 		m.cancel()
@@ -256,39 +180,39 @@ func (m Clone) Cancel() Clone {
 	return m
 }
 
-// Enter implements Step: clone, unless this endpoint is cloned already.
+// Enter implements Step: clone, unless this plan and key are cloned already.
 func (m Clone) Enter() (Step, tea.Cmd) {
 	m.confirm = false
-	ep := m.draft.EndpointString()
-	if m.draft.Clone != nil && m.draft.CloneFor == ep {
+	m.backAfterAbort = false
+	if m.draft.Staged != nil && m.draft.StagedFor == m.draft.stageKey() {
 		m.phase = cloneDone
 		return m, nil
 	}
-	if old := m.draft.Clone; old != nil {
-		// The location changed after a clone: remove the old mirror first.
+	if old := m.draft.Staged; old != nil {
+		// The location, name or key changed after a clone: delete it first.
 		m.run++
-		m.phase = cloneRemoving
-		m.draft.Clone, m.draft.CloneFor, m.draft.Name = nil, "", ""
-		return m, tea.Batch(removeMirror(m.run, old.Dir), m.spin.Tick)
+		m.phase = cloneAborting
+		m.draft.Staged, m.draft.StagedFor = nil, ""
+		return m, tea.Batch(abortClone(m.run, m.env.manager(), old), m.spin.Tick)
 	}
-	return m.startCheck()
+	return m.startClone()
 }
 
-func (m Clone) startCheck() (Step, tea.Cmd) {
+func (m Clone) startClone() (Step, tea.Cmd) {
 	m.run++
-	m.phase = cloneChecking
-	m.err, m.cancelled, m.remote = nil, false, nil
-	m.finished, m.cur, m.elapsed, m.dir = nil, gitops.Progress{}, 0, ""
+	m.err, m.cancelled = nil, false
+	m.finished, m.cur, m.elapsed = nil, gitops.Progress{}, 0
+	if m.draft.Plan == nil || m.draft.Key == nil || m.draft.Key.Signer == nil {
+		m.phase = cloneFailed
+		m.err = errors.New("the location or the key is missing: go back and choose them")
+		return m, nil
+	}
+	m.phase = cloneRunning
+	m.start = time.Now()
 	ctx, cancel := context.WithCancel(m.env.ctx())
 	m.cancel = cancel
-	if known := m.draft.Remote; known != nil {
-		// The host-key step has just listed the refs with this endpoint and
-		// key (the draft forgets them when either changes): connecting once
-		// more only to check again would cost a whole SSH handshake.
-		run := m.run
-		return m, func() tea.Msg { return remoteCheckedMsg{run: run, info: known} }
-	}
-	return m, tea.Batch(checkRemote(ctx, m.run, m.draft.connectOptions(m.env)), m.spin.Tick)
+	o := lifecycle.CloneOptions{Signer: m.draft.Key.Signer, TrustFingerprint: m.draft.TrustFingerprint}
+	return m, tea.Batch(startClone(ctx, m.run, m.env.manager(), m.draft.Plan, o), cloneTick(m.run), m.spin.Tick)
 }
 
 // Update implements Step.
@@ -298,47 +222,33 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.width = msg.Width
 		m.bar.Width = max(10, min(50, msg.Width-30))
 		return m, nil
-	case mirrorRemovedMsg:
-		if msg.run != m.run || m.phase != cloneRemoving {
+	case abortedMsg:
+		if msg.run != m.run || m.phase != cloneAborting {
 			return m, nil
 		}
 		if msg.err != nil {
-			m.phase, m.err = cloneFailed, fmt.Errorf("could not remove the earlier mirror: %w", msg.err)
+			m.phase, m.err = cloneFailed, fmt.Errorf("could not delete the earlier clone: %w", msg.err)
 			return m, nil
 		}
-		return m.startCheck()
-	case remoteCheckedMsg:
-		if msg.run != m.run || m.phase != cloneChecking {
-			return m, nil
-		}
-		if msg.err != nil {
-			return m.fail(msg.err)
-		}
-		m.remote = msg.info
-		m.draft.Remote = msg.info
 		if m.cancelled {
-			return m.fail(context.Canceled)
+			m.phase = cloneFailed
+			return m, nil
 		}
-		m.cancel() // the check's context is done with
-		ctx, cancel := context.WithCancel(m.env.ctx())
-		m.cancel = cancel
-		return m, startClone(ctx, m.run, m.env.Paths, m.draft.connectOptions(m.env))
+		if m.backAfterAbort {
+			m.phase = cloneIdle
+			return m, back(StepClone)
+		}
+		return m.startClone()
 	case cloneStartedMsg:
 		if msg.run != m.run {
 			return m, nil
 		}
-		if msg.err != nil {
-			return m.fail(msg.err)
-		}
-		m.phase = cloneRunning
 		m.events = msg.events
-		m.dir = msg.dir
-		m.draft.Name = msg.name
 		m.start = msg.start
 		if m.cancelled { // cancelled while starting: the clone sees a done ctx
 			m.cancel()
 		}
-		return m, tea.Batch(waitForClone(m.events), cloneTick(m.run), m.spin.Tick)
+		return m, waitForClone(m.events)
 	case cloneProgressMsg:
 		if msg.run != m.run {
 			return m, nil
@@ -366,11 +276,26 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 			return m.fail(msg.err)
 		}
 		m.phase = cloneDone
-		m.draft.AuthErr, m.draft.HostKeyErr = nil, nil // whatever was refused before works now
-		m.draft.Clone = msg.res
-		m.draft.CloneFor = m.draft.EndpointString()
-		if msg.res.HostKeyFingerprint != "" {
-			m.draft.HostKeyFingerprint = msg.res.HostKeyFingerprint
+		if m.cancelled {
+			// Cancelled too late: the clone finished. Keep nothing.
+			m.phase = cloneAborting
+			m.run++
+			return m, abortClone(m.run, m.env.manager(), msg.staged)
+		}
+		d := m.draft
+		d.AuthErr = nil // whatever was refused before works now
+		if hk := d.HostKeyErr; hk != nil && !(hk.Unknown() && d.TrustFingerprint == hk.OfferedFingerprint) {
+			d.HostKeyErr = nil
+		} // else it says which host key the clone recorded, for the review
+		d.HostChecked = true
+		d.Staged, d.StagedFor = msg.staged, d.stageKey()
+		if r := msg.staged.Result; r != nil {
+			if r.HostKeyFingerprint != "" {
+				d.HostKeyFingerprint = r.HostKeyFingerprint
+			}
+			if r.Remote != nil {
+				d.Remote = r.Remote
+			}
 		}
 		return m, done(StepClone)
 	case cloneTickMsg:
@@ -387,29 +312,17 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 	return m, nil
 }
 
-// fail maps an error to the step that fixes it, or shows it with retry/back.
+// fail sends an error to the step that fixes it, or shows it with retry/back.
 func (m Clone) fail(err error) (Step, tea.Cmd) {
-	if m.cancel != nil {
-		m.cancel()
-	}
 	m.phase = cloneFailed
-	var ae *gitops.AuthError
-	var hk *gitops.HostKeyError
-	switch {
-	case m.cancelled || errors.Is(err, context.Canceled):
+	if m.cancelled || errors.Is(err, context.Canceled) {
 		m.cancelled = true
 		m.err = nil
-	case errors.As(err, &ae):
-		m.draft.AuthErr = ae
-		m.err = err
-		return m, gotoStep(StepKey, err)
-	case errors.As(err, &hk):
-		m.draft.HostKeyErr = hk
-		m.draft.HostChecked = false
-		m.err = err
-		return m, gotoStep(StepHostKey, err)
-	default:
-		m.err = err
+		return m, nil
+	}
+	m.err = err
+	if to, ok := route(m.draft, err); ok {
+		return m, gotoStep(to, err)
 	}
 	return m, nil
 }
@@ -426,14 +339,14 @@ func (m Clone) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 		return m, nil
 	}
 	switch m.phase {
-	case cloneChecking, cloneRunning:
+	case cloneRunning:
 		if key.Matches(msg, k.Back) && !m.cancelled {
 			m.confirm = true
 		}
-	case cloneFailed:
+	case cloneFailed, cloneIdle:
 		switch {
 		case key.Matches(msg, k.Retry):
-			return m.startCheck()
+			return m.startClone()
 		case key.Matches(msg, k.Back):
 			return m, back(StepClone)
 		}
@@ -442,6 +355,15 @@ func (m Clone) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 		case key.Matches(msg, k.Next):
 			return m, done(StepClone)
 		case key.Matches(msg, k.Back):
+			// Going back before the repository is added: delete the clone,
+			// so nothing is left if the user changes their mind.
+			if s := m.draft.Staged; s != nil {
+				m.run++
+				m.phase = cloneAborting
+				m.backAfterAbort = true
+				m.draft.Staged, m.draft.StagedFor = nil, ""
+				return m, tea.Batch(abortClone(m.run, m.env.manager(), s), m.spin.Tick)
+			}
 			return m, back(StepClone)
 		}
 	}
@@ -467,71 +389,75 @@ func phaseName(p gitops.Phase) string {
 }
 
 // View implements Step.
-func (m Clone) View() string {
+func (m Clone) View() Screen {
 	st := m.env.Styles
-	var b strings.Builder
+	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
 	addr := m.draft.EndpointString()
-	switch {
-	case m.phase == cloneRemoving:
-		b.WriteString(m.spin.View() + " Removing the mirror of the previous location…\n")
-	case m.phase == cloneChecking:
-		b.WriteString(wrap(st.Text, m.width, m.spin.View()+" Checking the connection to "+addr+"…"))
-		b.WriteString("\n")
-	case m.remote != nil:
-		line := fmt.Sprintf("✓ Connected: %d branches, %d tags", m.remote.Branches, m.remote.Tags)
-		if m.remote.DefaultBranch != "" {
-			line += ", default branch " + m.remote.DefaultBranch
-		}
-		b.WriteString(wrap(st.Success, m.width, line))
-		b.WriteString("\n")
+	mirror := ""
+	if m.draft.Plan != nil {
+		mirror = m.env.Display(m.draft.Plan.Mirror)
 	}
-	if m.phase == cloneRunning || (m.phase == cloneFailed && m.dir != "") || m.phase == cloneDone {
+	switch m.phase {
+	case cloneAborting:
+		top.add(m.spin.View() + " Deleting the earlier clone…")
+	case cloneDone:
+		top.text(st.Success, "✓ Cloned "+addr)
+	default:
+		top.text(st.Text, "Cloning "+addr+" into "+mirror)
+	}
+	if note := m.draft.KeyNote(); note != "" {
+		body.text(st.Success, "✓ "+note)
+	}
+	if r := m.draft.Remote; r != nil {
+		line := fmt.Sprintf("✓ Connected: %s, %s", plural(r.Branches, "branch", "branches"), plural(r.Tags, "tag", "tags"))
+		if r.DefaultBranch != "" {
+			line += ", default branch " + r.DefaultBranch
+		}
+		body.text(st.Success, line)
+	}
+	if m.phase == cloneRunning || m.phase == cloneFailed || m.phase == cloneDone {
 		for _, p := range m.finished {
-			if p.Phase == gitops.PhaseConnecting && m.remote != nil {
+			if p.Phase == gitops.PhaseConnecting && m.draft.Remote != nil {
 				continue // "✓ Connected" above says it
 			}
-			b.WriteString(st.Success.Render("✓ ") + m.phaseLine(p, true))
-			b.WriteString("\n")
+			body.add(st.Success.Render("✓ ") + m.phaseLine(p, true))
 		}
 		if m.phase == cloneRunning {
 			switch {
 			case m.cur.Phase == "" || m.cur.Done:
-				b.WriteString(m.spin.View() + " Waiting for the server…\n")
+				body.add(m.spin.View() + " Waiting for the server…")
 			case m.cur.Total > 0 && (m.cur.Phase == gitops.PhaseReceiving || m.cur.Phase == gitops.PhaseResolving):
-				b.WriteString("  " + m.phaseLine(m.cur, false) + "\n")
-				b.WriteString("  " + m.bar.ViewAs(m.cur.Fraction()) + fmt.Sprintf(" %3.0f%%", 100*m.cur.Fraction()) + "\n")
+				body.add("  " + m.phaseLine(m.cur, false))
+				body.add("  " + m.bar.ViewAs(m.cur.Fraction()) + fmt.Sprintf(" %3.0f%%", 100*m.cur.Fraction()))
 			default:
 				// the server counts: no total yet
-				b.WriteString(m.spin.View() + " " + m.phaseLine(m.cur, false) + "\n")
+				body.add(m.spin.View() + " " + m.phaseLine(m.cur, false))
 			}
-			b.WriteString(st.Hint.Render(fmt.Sprintf("Elapsed %s", m.elapsed)) + "\n")
+			bottom.text(st.Hint, fmt.Sprintf("Elapsed %s", m.elapsed))
 		}
 	}
 	switch m.phase {
 	case cloneDone:
-		if c := m.draft.Clone; c != nil {
-			line := fmt.Sprintf("✓ Cloned %s: %d commits", m.draft.Name, c.Commits)
-			if c.DefaultBranch != "" {
-				line += ", default branch " + c.DefaultBranch
+		if s := m.draft.Staged; s != nil && s.Result != nil {
+			line := fmt.Sprintf("✓ %s into %s", plural(s.Result.Commits, "commit", "commits"), mirror)
+			if s.Result.DefaultBranch != "" {
+				line += ", default branch " + s.Result.DefaultBranch
 			}
-			b.WriteString(wrap(st.Success, m.width, line))
-			b.WriteString("\n")
+			body.text(st.Success, line)
 		}
+		bottom.text(st.Hint, "Press enter to continue, or esc to delete the clone and go back.")
 	case cloneFailed:
-		b.WriteString("\n")
 		if m.cancelled {
-			b.WriteString(wrap(st.Text, m.width, "Clone cancelled; nothing was left behind."))
+			bottom.text(st.Text, "Clone cancelled; nothing was left behind.")
 		} else if m.err != nil {
-			b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
+			bottom.text(st.Error, "✗ "+errText(m.err))
 		}
-		b.WriteString("\n\n")
-		b.WriteString(wrap(st.Hint, m.width, "Press r to try again, or esc to go back."))
+		bottom.text(st.Hint, "Press r to try again, or esc to go back.")
 	}
 	if m.confirm {
-		b.WriteString("\n")
-		b.WriteString(wrap(st.Value, m.width, "Cancel the clone? (y/n)"))
+		bottom.text(st.Value, "Cancel the clone? (y/n)")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
 }
 
 func (m Clone) phaseLine(p gitops.Progress, finished bool) string {
@@ -570,12 +496,12 @@ func (m Clone) Help() help.KeyMap {
 	switch {
 	case m.confirm:
 		return newHelp(withHelp(k.Yes, "cancel the clone"), withHelp(k.No, "keep cloning"))
-	case m.phase == cloneChecking || m.phase == cloneRunning:
+	case m.phase == cloneRunning:
 		return newHelp(withHelp(k.Back, "cancel"))
 	case m.phase == cloneFailed:
 		return newHelp(k.Retry, k.Back)
 	case m.phase == cloneDone:
-		return newHelp(k.Next, k.Back)
+		return newHelp(k.Next, withHelp(k.Back, "delete the clone, back"))
 	}
 	return newHelp(k.Back)
 }

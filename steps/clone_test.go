@@ -2,12 +2,15 @@ package steps
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
@@ -16,15 +19,19 @@ import (
 
 func cloneStep(s Step) Clone { return s.(Clone) }
 
-func mirrorsLeft(t *testing.T, env *Env) []string {
+// dataLeft lists what is under the data dir's mirrors, keys and index dirs
+// (the journal and lock dirs are lifecycle's own and may stay, empty).
+func dataLeft(t *testing.T, env *Env) []string {
 	t.Helper()
-	entries, err := os.ReadDir(env.Paths.MirrorsDir())
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
+	for _, dir := range []string{env.Paths.MirrorsDir(), env.Paths.KeysDir(), env.Paths.IndexDir(), filepath.Join(env.Paths.Data, "journal")} {
+		entries, err := os.ReadDir(dir)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			names = append(names, filepath.Join(filepath.Base(dir), e.Name()))
+		}
 	}
 	return names
 }
@@ -32,14 +39,14 @@ func mirrorsLeft(t *testing.T, env *Env) []string {
 func TestCloneSuccess(t *testing.T) {
 	env, draft := testEnv(t)
 	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
-	connectedDraft(t, draft, srv, "id_ed25519")
+	connectedDraft(t, env, draft, srv, "id_ed25519")
 	trustTestHost(t, env, draft, "host_ed25519")
 
 	d := newDriver(t, NewClone(env, draft)).enter()
 	if !d.s.Busy() {
-		t.Fatal("not busy while checking")
+		t.Fatal("not busy while cloning")
 	}
-	d.viewHas("Checking the connection to")
+	d.viewHas("Cloning "+draft.EndpointString()+" into", "demo.git")
 	var sawProgress bool
 	d.until("clone done", func(s Step) bool {
 		c := cloneStep(s)
@@ -55,56 +62,77 @@ func TestCloneSuccess(t *testing.T) {
 		t.Error("no progress event reached the step")
 	}
 	want := gitserver.SampleCommits(sampleCommits)
-	c := draft.Clone
-	if c == nil || c.Commits != want || c.DefaultBranch != "main" || draft.Name != "demo" {
-		t.Fatalf("clone = %+v, name %q; want %d commits on main", c, draft.Name, want)
+	s := draft.Staged
+	if s == nil || s.Result.Commits != want || s.Result.DefaultBranch != "main" || s.Plan.Name != "demo" {
+		t.Fatalf("staged = %+v; want %d commits on main", s, want)
 	}
-	if c.Dir != env.Paths.MirrorDir("demo") {
-		t.Errorf("mirror at %s", c.Dir)
+	if s.Result.Dir != env.Paths.MirrorDir("demo") {
+		t.Errorf("mirror at %s", s.Result.Dir)
 	}
-	if _, err := os.Stat(filepath.Join(c.Dir, "HEAD")); err != nil {
+	if _, err := os.Stat(filepath.Join(s.Result.Dir, "HEAD")); err != nil {
 		t.Errorf("mirror: %v", err)
 	}
-	d.viewHas("✓ Connected", "default branch main", "✓ Receiving objects", "✓ Cloned demo:")
+	d.viewHas("✓ Connected: 2 branches, 2 tags, default branch main", "✓ Receiving objects",
+		"✓ "+plural(want, "commit", "commits")+" into")
 	d.viewFits(80)
+	if list, _ := jira.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
+		t.Fatal("the clone added to the list")
+	}
 
 	// coming back to the step (esc from permissions) shows the result, no new clone
 	d.enter()
 	if d.s.Busy() || cloneStep(d.s).phase != cloneDone {
 		t.Fatal("re-entering cloned again")
 	}
-	d.key(tea.KeyEnter)
-	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepClone}) {
+	// esc there deletes the clone (lifecycle Abort) and goes back
+	d.key(tea.KeyEsc)
+	if nav := d.waitNav("back"); nav != (BackMsg{From: StepClone}) {
 		t.Fatalf("got %#v", nav)
+	}
+	if draft.Staged != nil || len(dataLeft(t, env)) != 0 {
+		t.Fatalf("after going back: staged %v, left %v", draft.Staged, dataLeft(t, env))
+	}
+	// the name is free again: the same plan clones again
+	d.enter()
+	d.until("done again", func(s Step) bool { return cloneStep(s).phase == cloneDone })
+	if draft.Staged == nil {
+		t.Fatal("no second clone")
 	}
 }
 
-func TestCloneNameTakenGetsSuffix(t *testing.T) {
+// TestCloneRecordsTrustedHost: the host key the user trusted on the host
+// key step is recorded by the clone (TrustFingerprint), and only that key.
+func TestCloneRecordsTrustedHost(t *testing.T) {
 	env, draft := testEnv(t)
 	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
-	connectedDraft(t, draft, srv, "id_ed25519")
-	trustTestHost(t, env, draft, "host_ed25519")
-	// a mirror directory "demo.git" exists, and "demo-2" is in the list
-	if err := os.MkdirAll(env.Paths.MirrorDir("demo"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	err := jira.OpenRepositoryList(env.Paths).Update(func(r []jira.Repository) ([]jira.Repository, error) {
-		return append(r, jira.Repository{Name: "demo-2", URL: "ssh://x/y", Projects: []string{"ALL"}, Mirror: "/nowhere"}), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	connectedDraft(t, env, draft, srv, "id_ed25519")
+	draft.TrustFingerprint = pubFingerprint(t, "host_ed25519")
+	draft.HostChecked = true
 	d := newDriver(t, NewClone(env, draft)).enter()
-	d.until("done", func(s Step) bool { return cloneStep(s).phase == cloneDone || cloneStep(s).phase == cloneFailed })
-	if draft.Name != "demo-3" || draft.Clone == nil {
-		t.Fatalf("name %q, err %v", draft.Name, cloneStep(d.s).err)
+	d.until("clone done", func(s Step) bool { return cloneStep(s).phase == cloneDone })
+	if kh := knownHostsText(t, env); !strings.Contains(kh, hostKeyLine(t, "host_ed25519")) {
+		t.Fatalf("known_hosts = %q", kh)
+	}
+}
+
+func TestCloneNameTakenGoesToLocation(t *testing.T) {
+	env, draft := testEnv(t)
+	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
+	connectedDraft(t, env, draft, srv, "id_ed25519")
+	trustTestHost(t, env, draft, "host_ed25519")
+	// another gitjira added "demo" after the location step planned it
+	addListed(t, env, "demo", "ssh://git@elsewhere/demo.git")
+	d := newDriver(t, NewClone(env, draft)).enter()
+	g, ok := d.waitNav("goto").(GotoMsg)
+	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, jira.ErrNameTaken) {
+		t.Fatalf("got %#v, location error %v", g, draft.LocationErr)
 	}
 }
 
 func TestCloneAuthRefusedGoesToKeyStep(t *testing.T) {
 	env, draft := testEnv(t)
 	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
-	connectedDraft(t, draft, srv, "stranger_ed25519")
+	connectedDraft(t, env, draft, srv, "stranger_ed25519")
 	trustTestHost(t, env, draft, "host_ed25519")
 	d := newDriver(t, NewClone(env, draft)).enter()
 	nav := d.waitNav("goto")
@@ -117,18 +145,35 @@ func TestCloneAuthRefusedGoesToKeyStep(t *testing.T) {
 		t.Fatalf("reason %v, draft %v", g.Reason, draft.AuthErr)
 	}
 	if draft.AuthErr.Fingerprint != pubFingerprint(t, "stranger_ed25519") ||
-		draft.AuthErr.AuthorizedKey != hostKeyLine(t, "stranger_ed25519") && !strings.HasPrefix(draft.AuthErr.AuthorizedKey, hostKeyLine(t, "stranger_ed25519")) {
+		!strings.HasPrefix(draft.AuthErr.AuthorizedKey, hostKeyLine(t, "stranger_ed25519")) {
 		t.Errorf("auth error: %+v", draft.AuthErr)
 	}
-	if left := mirrorsLeft(t, env); len(left) != 0 {
-		t.Errorf("left in mirrors dir: %v", left)
+	if left := dataLeft(t, env); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+func TestCloneNotFoundGoesToLocation(t *testing.T) {
+	env, draft := testEnv(t)
+	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
+	trustTestHost2(t, env, srv, "host_ed25519")
+	planDraft(t, env, draft, srv.URL("/nothing-here.git"), "")
+	connectedKey(t, draft, "id_ed25519")
+	d := newDriver(t, NewClone(env, draft)).enter()
+	g, ok := d.waitNav("goto").(GotoMsg)
+	var nf *gitops.RepoNotFoundError
+	if !ok || g.To != StepLocation || !errors.As(draft.LocationErr, &nf) {
+		t.Fatalf("got %#v, location error %v", g, draft.LocationErr)
+	}
+	if left := dataLeft(t, env); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
 
 func TestCloneHostKeyChangedGoesToHostKeyStep(t *testing.T) {
 	env, draft := testEnv(t)
 	srv := testServer(t, "host2_ed25519", 0, "id_ed25519")
-	connectedDraft(t, draft, srv, "id_ed25519")
+	connectedDraft(t, env, draft, srv, "id_ed25519")
 	trustTestHost(t, env, draft, "host_ed25519")
 	draft.HostChecked = true // checked before the key changed
 	d := newDriver(t, NewClone(env, draft)).enter()
@@ -145,28 +190,25 @@ func TestCloneCancelLeavesNothing(t *testing.T) {
 	env, draft := testEnv(t)
 	// the server stops sending after 2 KiB of pack: the clone hangs in "receiving"
 	srv := testServer(t, "host_ed25519", 2048, "id_ed25519")
-	connectedDraft(t, draft, srv, "id_ed25519")
+	connectedDraft(t, env, draft, srv, "id_ed25519")
 	trustTestHost(t, env, draft, "host_ed25519")
 	d := newDriver(t, NewClone(env, draft)).enter()
-	d.until("cloning", func(s Step) bool { return cloneStep(s).phase == cloneRunning })
+	d.until("receiving", func(s Step) bool { return cloneStep(s).cur.Phase == gitops.PhaseReceiving })
 
 	d.key(tea.KeyEsc)
 	d.viewHas("Cancel the clone? (y/n)")
-	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("n")})
+	d.send(runes("n"))
 	d.viewLacks("Cancel the clone?")
 	if !d.s.Busy() {
 		t.Fatal("n stopped the clone")
 	}
-	d.key(tea.KeyEsc).send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("y")})
-	d.until("cancelled", func(s Step) bool { return !s.Busy() })
-	if !cloneStep(d.s).cancelled || len(d.nav) != 0 {
-		t.Fatalf("cancel: %+v nav %v", cloneStep(d.s).err, d.nav)
+	d.key(tea.KeyEsc).send(runes("y"))
+	d.until("cancelled", func(s Step) bool { return cloneStep(s).phase == cloneFailed })
+	d.viewHas("Clone cancelled; nothing was left behind.")
+	if left := dataLeft(t, env); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
-	d.viewHas("Clone cancelled", "Press r to try again")
-	if left := mirrorsLeft(t, env); len(left) != 0 {
-		t.Errorf("left in mirrors dir after cancel: %v", left)
-	}
-	if draft.Clone != nil {
+	if draft.Staged != nil {
 		t.Error("draft has a clone")
 	}
 	d.key(tea.KeyEsc)
@@ -177,77 +219,63 @@ func TestCloneCancelLeavesNothing(t *testing.T) {
 
 func TestCloneOtherErrorRetry(t *testing.T) {
 	env, draft := testEnv(t)
-	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
-	connectedDraft(t, draft, srv, "id_ed25519")
-	trustTestHost(t, env, draft, "host_ed25519")
-	e, _ := gitops.ParseURL(srv.URL("/nothing-here.git"))
-	draft.SetEndpoint(srv.URL("/nothing-here.git"), e)
 	d := newDriver(t, NewClone(env, draft)).enter()
-	d.until("failed", func(s Step) bool { return cloneStep(s).phase == cloneFailed })
-	var nf *gitops.RepoNotFoundError
-	if !errors.As(cloneStep(d.s).err, &nf) {
-		t.Fatalf("error %T %v", cloneStep(d.s).err, cloneStep(d.s).err)
-	}
-	d.viewHas("✗", "not found", "Press r to try again")
-	d.viewFits(80)
-	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
-	if cloneStep(d.s).phase != cloneChecking {
+	// no plan: nothing to clone, said on the step
+	d.viewHas("✗ the location or the key is missing", "Press r to try again")
+	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
+	connectedDraft(t, env, draft, srv, "id_ed25519")
+	trustTestHost(t, env, draft, "host_ed25519")
+	d.send(runes("r"))
+	if cloneStep(d.s).phase != cloneRunning {
 		t.Fatal("r did not retry")
 	}
-	d.until("failed again", func(s Step) bool { return cloneStep(s).phase == cloneFailed })
+	d.until("done", func(s Step) bool { return cloneStep(s).phase == cloneDone })
 }
 
-func TestCloneLocationChangedRemovesOldMirror(t *testing.T) {
+func TestCloneLocationChangedAbortsOldClone(t *testing.T) {
 	env, draft := testEnv(t)
 	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
-	connectedDraft(t, draft, srv, "id_ed25519")
+	connectedDraft(t, env, draft, srv, "id_ed25519")
 	trustTestHost(t, env, draft, "host_ed25519")
 	d := newDriver(t, NewClone(env, draft)).enter()
 	d.until("done", func(s Step) bool { return cloneStep(s).phase == cloneDone })
 	d.waitNav("done")
-	first := draft.Clone.Dir
 
-	// the user goes back and types the same repository with another spelling
-	e2, err := gitops.ParseURL(strings.Replace(srv.URL("/demo.git"), "ssh://git@", "ssh://other@", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	draft.SetEndpoint("other", e2)
+	// the user goes back (from a later step, by goto) and renames it
+	planDraft(t, env, draft, srv.URL("/demo.git"), "renamed")
 	d.enter()
-	d.until("done again", func(s Step) bool { return cloneStep(s).phase == cloneDone && draft.Clone != nil })
-	if _, err := os.Stat(first); draft.Clone.Dir != first && err == nil {
-		t.Errorf("old mirror %s left behind", first)
+	d.until("done again", func(s Step) bool { return cloneStep(s).phase == cloneDone && draft.Staged != nil })
+	if _, err := os.Stat(env.Paths.MirrorDir("demo")); err == nil {
+		t.Error("the first clone was left behind")
 	}
-	if left := mirrorsLeft(t, env); len(left) != 1 {
-		t.Errorf("mirrors: %v", left)
+	if left := strings.Join(dataLeft(t, env), " "); left != "mirrors/renamed.git journal/renamed.json" {
+		t.Errorf("left: %v", left)
 	}
 }
 
-// After the host-key step has listed the refs (a known host), the clone step
-// clones straight away instead of connecting once more to check.
-func TestCloneReusesTheHostKeyStepsCheck(t *testing.T) {
-	for _, known := range []bool{false, true} {
-		env, draft := testEnv(t)
-		srv := testServer(t, "host_ed25519", 0, "id_ed25519")
-		connectedDraft(t, draft, srv, "id_ed25519")
-		trustTestHost(t, env, draft, "host_ed25519")
-		if known {
-			info, err := gitops.Check(env.ctx(), draft.connectOptions(env))
-			if err != nil {
-				t.Fatal(err)
-			}
-			draft.Remote = info
+func TestPlural(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 branches"}, {1, "1 branch"}, {2, "2 branches"}} {
+		if got := plural(tc.n, "branch", "branches"); got != tc.want {
+			t.Errorf("plural(%d) = %q", tc.n, got)
 		}
-		before := srv.Execs()
-		d := newDriver(t, NewClone(env, draft)).enter()
-		d.until("clone done", func(s Step) bool { return cloneStep(s).phase == cloneDone })
-		want := int64(2) // check, then clone
-		if known {
-			want = 1
-		}
-		if got := srv.Execs() - before; got != want {
-			t.Errorf("remote already checked %v: %d upload-pack runs, want %d", known, got, want)
-		}
-		d.viewHas("✓ Connected", "default branch main")
+	}
+}
+
+// TestCursorVisibleWithoutColour: NO_COLOR (the ASCII profile) must not hide
+// the text fields' cursor: it is drawn in reverse video, which is no colour.
+func TestCursorVisibleWithoutColour(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.Ascii)
+	in := newInput(NewStyles(r), "> ")
+	in.Focus()
+	v := in.View()
+	if !strings.Contains(v, "\x1b[7m") {
+		t.Fatalf("no visible cursor: %q", v)
+	}
+	if strings.Contains(v, "\x1b[3") || strings.Contains(v, "\x1b[9") {
+		t.Errorf("colour under NO_COLOR: %q", v)
 	}
 }

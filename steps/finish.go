@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -10,81 +11,195 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 )
 
-// repoAddedMsg is the result of adding the repository to the list.
+// repoAddedMsg is the result of lifecycle.Manager.Commit.
 type repoAddedMsg struct {
 	repo jira.Repository
 	err  error
 }
 
-// addRepository stores the key, indexes the mirror and appends the
-// repository to the list (all in jira.AddRepository, under the list's lock).
-func addRepository(p jira.Paths, r jira.Repository, keyRaw []byte) tea.Cmd {
+// commitRepository indexes the staged mirror, stores the key and adds the
+// repository to the list (lifecycle.Manager.Commit).
+func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.CommitRequest) tea.Cmd {
 	return func() tea.Msg {
-		added, err := jira.AddRepository(p, r, keyRaw)
-		return repoAddedMsg{repo: added, err: err}
+		r, err := mgr.Commit(s, c)
+		return repoAddedMsg{repo: r, err: err}
 	}
-}
-
-// Repository is the entry the draft makes for the repositories list (the
-// counts are filled by jira.AddRepository when it indexes the mirror).
-func (d *Draft) Repository() jira.Repository {
-	r := jira.Repository{
-		Name:               d.Name,
-		URL:                d.EndpointString(),
-		Projects:           d.Projects,
-		HostKeyFingerprint: d.HostKeyFingerprint,
-		Enabled:            true,
-	}
-	if len(r.Projects) == 0 {
-		r.Projects = []string{jira.AllProjectsValue}
-	}
-	if d.Key != nil {
-		r.KeyFingerprint = d.Key.Fingerprint
-	}
-	if c := d.Clone; c != nil {
-		r.Mirror = c.Dir
-		r.DefaultBranch = c.DefaultBranch
-		r.Commits = c.Commits
-		if c.HostKeyFingerprint != "" {
-			r.HostKeyFingerprint = c.HostKeyFingerprint
-		}
-	}
-	return r
 }
 
 // SummaryRows are the label/value pairs describing a repository, in the
-// order the finish step (and the wizard's caller, on the normal screen) shows them.
-func SummaryRows(r jira.Repository, issueKeysKnown bool) [][2]string {
+// order the finish step (and the wizard's caller, on the normal screen)
+// shows them. withMirror is false when the mirror is not kept (the demo).
+func SummaryRows(r jira.Repository, withMirror bool) [][2]string {
 	projects := "All projects"
 	if !r.AllProjects() {
 		projects = strings.Join(r.Projects, ", ")
-	}
-	issueKeys := "…"
-	if issueKeysKnown {
-		issueKeys = fmt.Sprint(r.IssueKeys)
 	}
 	branch := r.DefaultBranch
 	if branch == "" {
 		branch = "(empty repository)"
 	}
-	return [][2]string{
+	rows := [][2]string{
 		{"Name", r.Name},
 		{"URL", r.URL},
 		{"Host key", r.HostKeyFingerprint},
 		{"Key", r.KeyFingerprint},
 		{"Branch", branch},
 		{"Commits", fmt.Sprint(r.Commits)},
-		{"Issue keys", issueKeys},
+		{"Issue keys", fmt.Sprint(r.IssueKeys)},
 		{"Projects", projects},
-		{"Mirror", r.Mirror},
 	}
+	if withMirror {
+		rows = append(rows, [2]string{"Mirror", r.Mirror})
+	}
+	return rows
 }
 
-// Finish adds the repository to the list as soon as it is entered (the
-// permissions step was the last question), then shows the summary with what
-// the indexing found; enter ends the wizard. A failure offers retry and back.
+// DefaultNextSteps is what the finish screen advises after connecting name.
+func DefaultNextSteps(name string) string {
+	return "Find the commits that mention an issue:\n" +
+		"gitjira issue KEY-123\n" +
+		"Fetch the new commits of " + name + " (and index them):\n" +
+		"gitjira repos fetch " + name
+}
+
+// Review shows what will be written where before anything is saved: the
+// list entry, the stored copy of the key, the index, the mirror kept, and
+// the known_hosts line the clone added. enter saves; esc goes back.
+type Review struct {
+	env   *Env
+	draft *Draft
+	width int
+}
+
+// NewReview makes the review step.
+func NewReview(env *Env, d *Draft) Review { return Review{env: env, draft: d} }
+
+// ID implements Step.
+func (m Review) ID() ID { return StepReview }
+
+// Skip implements Step.
+func (m Review) Skip() bool { return false }
+
+// Busy implements Step.
+func (m Review) Busy() bool { return false }
+
+// Typing implements Step.
+func (m Review) Typing() bool { return false }
+
+// Enter implements Step.
+func (m Review) Enter() (Step, tea.Cmd) { return m, nil }
+
+// Update implements Step.
+func (m Review) Update(msg tea.Msg) (Step, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width = msg.Width
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, m.env.Keys.Next):
+			return m, done(StepReview)
+		case key.Matches(msg, m.env.Keys.Back):
+			return m, back(StepReview)
+		}
+	}
+	return m, nil
+}
+
+// View implements Step.
+func (m Review) View() Screen {
+	st := m.env.Styles
+	d := m.draft
+	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top.text(st.Text, "Review: nothing is saved until you press enter.")
+	field := func(label, value string) {
+		body.text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
+	}
+	name := d.Name
+	url := d.EndpointString()
+	if d.Plan != nil {
+		url = d.Plan.URL
+	}
+	field("Name", name)
+	field("Location", url)
+	if d.Plan != nil && d.Plan.Alias != "" {
+		field("Typed as", d.Plan.Alias)
+	}
+	projects := "All projects"
+	if len(d.Projects) > 0 && d.Projects[0] != jira.AllProjectsValue {
+		projects = strings.Join(d.Projects, ", ")
+	}
+	field("Projects", projects)
+	if d.Key != nil {
+		field("Key", keySummary(m.env, d))
+	}
+	if note := d.KeyNote(); note != "" {
+		body.text(st.Success, "✓ "+note)
+	}
+
+	p := m.env.Paths
+	body.blank()
+	body.text(st.Header, "Will be written")
+	field("List entry", m.env.Display(p.ReposFile()))
+	switch {
+	case d.FromAgent:
+		body.text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
+	case d.Key != nil && d.Key.Encrypted:
+		field("Key copy", m.env.Display(filepath.Join(p.KeysDir(), name+".key"))+" (mode 0600, still encrypted; the passphrase is not stored)")
+	default:
+		field("Key copy", m.env.Display(filepath.Join(p.KeysDir(), name+".key"))+" (mode 0600)")
+	}
+	field("Index", m.env.Display(filepath.Join(p.IndexDir(), name+".idx")))
+	if d.Plan != nil {
+		kept := " (cloned, kept)"
+		if d.Staged != nil && d.Staged.Result != nil {
+			kept = " (cloned: " + plural(d.Staged.Result.Commits, "commit", "commits") + ", kept)"
+		}
+		field("Mirror", m.env.Display(d.Plan.Mirror)+kept)
+	}
+	if d.TrustFingerprint != "" && d.HostKeyErr != nil {
+		field("Known host", fmt.Sprintf("%s %s, added to %s when you trusted it", d.HostKeyErr.Host, d.HostKeyErr.KeyType, m.env.Display(d.HostKeyErr.KnownHostsFile)))
+	}
+	if m.env.Temporary {
+		body.text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
+	}
+	bottom.text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
+}
+
+// keySummary is "~/.ssh/id_work (ed25519, encrypted)", "pasted (rsa 2048)"...
+func keySummary(env *Env, d *Draft) string {
+	src := env.Display(d.KeySource)
+	if d.KeySource == PastedSource {
+		src = "pasted"
+	}
+	var tags []string
+	if l := keyTypeLabel(d.Key); l != "" && l != "key" {
+		tags = append(tags, l)
+	}
+	if d.Key.Encrypted {
+		tags = append(tags, "encrypted")
+	}
+	if d.Generated {
+		tags = append(tags, "generated")
+	}
+	if len(tags) > 0 {
+		src += " (" + strings.Join(tags, ", ") + ")"
+	}
+	return src
+}
+
+// Help implements Step.
+func (m Review) Help() help.KeyMap {
+	k := m.env.Keys
+	return newHelp(withHelp(k.Next, "save"), k.Back)
+}
+
+// Finish saves the repository (lifecycle.Manager.Commit) as soon as it is
+// entered (the review was the last question), then shows the summary with
+// what the indexing found and the next steps; enter ends the wizard.
 type Finish struct {
 	env    *Env
 	draft  *Draft
@@ -116,13 +231,21 @@ func (m Finish) Enter() (Step, tea.Cmd) {
 	if m.draft.Repo != nil || m.adding {
 		return m, nil
 	}
-	return m.add()
-}
-
-func (m Finish) add() (Step, tea.Cmd) {
-	m.adding = true
 	m.err = nil
-	return m, tea.Batch(addRepository(m.env.Paths, m.draft.Repository(), m.draft.KeyRaw), m.spin.Tick)
+	d := m.draft
+	if d.Staged == nil {
+		m.err = fmt.Errorf("nothing is cloned to add")
+		return m, nil
+	}
+	// A key held by ssh-agent cannot be copied: none is stored, and syncs
+	// find it in the agent by its fingerprint.
+	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent}
+	if d.Key != nil {
+		req.KeyFingerprint = d.Key.Fingerprint
+	}
+	m.adding = true
+	s := d.Staged
+	return m, tea.Batch(commitRepository(m.env.manager(), s, req), m.spin.Tick)
 }
 
 // Update implements Step.
@@ -136,7 +259,12 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 			return m, nil
 		}
 		m.adding = false
+		// Commit consumed the staged clone either way: added, or deleted.
+		m.draft.Staged, m.draft.StagedFor = nil, ""
 		if msg.err != nil {
+			if to, ok := route(m.draft, msg.err); ok {
+				return m, gotoStep(to, msg.err)
+			}
 			m.err = msg.err
 			return m, nil
 		}
@@ -154,45 +282,55 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 				return m, done(StepFinish)
 			}
 		case m.err != nil && key.Matches(msg, k.Retry):
-			return m.add()
-		case m.err != nil && key.Matches(msg, k.Back):
-			return m, back(StepFinish)
+			// The failed commit deleted the clone: clone again, then review.
+			return m, gotoStep(StepClone, nil)
 		}
 	}
 	return m, nil
 }
 
 // View implements Step.
-func (m Finish) View() string {
+func (m Finish) View() Screen {
 	st := m.env.Styles
-	var b strings.Builder
-	r, known := m.draft.Repository(), false
-	if m.draft.Repo != nil {
-		r, known = *m.draft.Repo, true
-	}
-	// What to do next comes first: on a short terminal the summary's last
-	// rows are the ones cut, never the instruction.
+	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	scr := Screen{Focus: -1}
 	switch {
 	case m.adding:
-		b.WriteString(m.spin.View() + " Adding: storing the key and indexing the commits…")
+		top.add(m.spin.View() + " Saving: storing the key, indexing the commits, adding the list entry…")
 	case m.err != nil:
-		b.WriteString(wrap(st.Error, m.width, "✗ Not added: "+m.err.Error()))
-		b.WriteString("\n")
-		b.WriteString(wrap(st.Hint, m.width, "Press r to try again, or esc to go back."))
-	case known:
-		b.WriteString(wrap(st.Success, m.width, "✓ Added to gitjira's repositories list."))
-		b.WriteString("\n")
-		b.WriteString(wrap(st.Text, m.width, "Press enter to exit."))
-	}
-	b.WriteString("\n\n")
-	for _, row := range SummaryRows(r, known) {
-		if row[0] == "Mirror" {
-			row[1] = m.env.Display(row[1])
+		top.text(st.Error, "✗ Not added.")
+		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Hint, "Nothing was saved and the clone was deleted. Press r to clone again, or ctrl+c to quit.")
+	case m.draft.Repo != nil:
+		r := *m.draft.Repo
+		top.text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
+		// What to do next comes first: on a short terminal the summary's
+		// last rows are the ones that scroll.
+		next := m.env.NextSteps
+		if next == "" {
+			next = DefaultNextSteps(r.Name)
 		}
-		b.WriteString(wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1])))
-		b.WriteString("\n")
+		for _, line := range strings.Split(next, "\n") {
+			if strings.HasPrefix(line, "gitjira ") {
+				body.code(st.Code, line)
+				if scr.Copy == "" {
+					scr.Copy, scr.CopyWhat = line, "command"
+				}
+			} else {
+				body.text(st.Text, line)
+			}
+		}
+		body.blank()
+		for _, row := range SummaryRows(r, !m.env.Temporary) {
+			if row[0] == "Mirror" {
+				row[1] = m.env.Display(row[1])
+			}
+			body.text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
+		}
+		bottom.text(st.Text, "Press enter to exit.")
 	}
-	return strings.TrimRight(b.String(), "\n")
+	scr.Top, scr.Body, scr.Bottom = top.String(), body.String(), bottom.String()
+	return scr
 }
 
 // Help implements Step.
@@ -200,9 +338,9 @@ func (m Finish) Help() help.KeyMap {
 	k := m.env.Keys
 	switch {
 	case m.err != nil:
-		return newHelp(k.Retry, k.Back)
+		return newHelp(withHelp(k.Retry, "clone again"))
 	case m.draft.Repo != nil:
-		return newHelp(withHelp(k.Next, "exit"))
+		return newHelp(withHelp(k.Next, "exit"), withHelp(k.Copy, "copy a command"))
 	}
 	return newHelp()
 }

@@ -2,64 +2,69 @@ package steps
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 )
 
-// clonedDraft is a draft as the clone step leaves it, with a real bare
-// repository (the sample) in the mirrors dir.
-func clonedDraft(t *testing.T, env *Env, d *Draft) {
+// stagedDraft is a draft as the clone step leaves it: the sample repository
+// cloned by lifecycle.Manager.Clone from the test server, not listed yet.
+func stagedDraft(t *testing.T, env *Env, d *Draft, userKey string) {
 	t.Helper()
-	dir := env.Paths.MirrorDir("demo")
-	if err := gitserver.MakeSampleRepo(dir, sampleCommits); err != nil {
-		t.Fatal(err)
-	}
-	e, err := gitops.ParseURL("ssh://git@127.0.0.1:2222/demo.git")
+	srv := testServer(t, "host_ed25519", 0, userKey)
+	connectedDraft(t, env, d, srv, userKey)
+	trustTestHost(t, env, d, "host_ed25519")
+	s, err := env.manager().Clone(env.ctx(), d.Plan, lifecycle.CloneOptions{Signer: d.Key.Signer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.SetEndpoint("ssh://git@127.0.0.1:2222/demo.git", e)
-	raw := readTestKey(t, "id_ed25519")
-	k, err := parseKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.SetKey("/keys/id_ed25519", raw, k, false)
+	t.Cleanup(func() { env.manager().Abort(s) })
+	d.Staged, d.StagedFor = s, d.stageKey()
 	d.HostChecked = true
-	d.HostKeyFingerprint = pubFingerprint(t, "host_ed25519")
-	d.Name = "demo"
-	d.Clone = &gitops.CloneResult{Dir: dir, DefaultBranch: "main", Commits: gitserver.SampleCommits(sampleCommits)}
-	d.CloneFor = e.String()
+	d.HostKeyFingerprint = s.Result.HostKeyFingerprint
 	d.Projects = []string{"ALL"}
 }
 
 func TestFinishAdds(t *testing.T) {
 	env, draft := testEnv(t)
-	clonedDraft(t, env, draft)
+	stagedDraft(t, env, draft, "id_ed25519")
+	url := draft.Plan.URL
 	d := newDriver(t, NewFinish(env, draft)).enter()
 	if !d.s.Busy() {
 		t.Error("not adding on entry")
 	}
-	d.viewHas("Adding: storing the key and indexing the commits", "Issue keys …")
+	d.viewHas("Saving: storing the key, indexing the commits")
 	d.until("added", func(s Step) bool { return !s.Busy() })
 	r := draft.Repo
 	if r == nil || r.Name != "demo" || r.IssueKeys == 0 || r.KeyFingerprint != pubFingerprint(t, "id_ed25519") || !r.AllProjects() {
 		t.Fatalf("repo %+v (%v)", r, d.s.(Finish).err)
 	}
-	d.viewHas("✓ Added to gitjira's repositories list.", "Name demo", "URL ssh://git@127.0.0.1:2222/demo.git",
+	d.viewHas("✓ Added demo to gitjira's repositories list.", "Name demo", "URL "+url,
 		"Host key "+pubFingerprint(t, "host_ed25519"), "Key "+pubFingerprint(t, "id_ed25519"),
 		"Branch main", "Commits "+strconv.Itoa(gitserver.SampleCommits(sampleCommits)),
-		"Issue keys "+strconv.Itoa(r.IssueKeys), "Projects All projects", "Press enter to exit.")
+		"Issue keys "+strconv.Itoa(r.IssueKeys), "Projects All projects", "Mirror",
+		"gitjira issue KEY-123", "gitjira repos fetch demo", "Press enter to exit.")
+	if scr := d.s.View(); scr.Copy != "gitjira issue KEY-123" {
+		t.Errorf("copy %q", scr.Copy)
+	}
 	d.viewFits(80)
 	list, err := jira.OpenRepositoryList(env.Paths).Load()
 	if err != nil || len(list) != 1 || list[0].Name != "demo" || list[0].KeyFile == "" {
 		t.Fatalf("list %+v %v", list, err)
+	}
+	if fi, err := os.Stat(list[0].KeyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("stored key: %v %v", fi, err)
+	}
+	if draft.Staged != nil {
+		t.Error("the staged clone is still held")
 	}
 	// esc cannot take it back; enter ends the wizard
 	d.key(tea.KeyEsc).settle()
@@ -77,22 +82,44 @@ func TestFinishAdds(t *testing.T) {
 	}
 }
 
-func TestFinishErrorRetryBack(t *testing.T) {
+// TestFinishTemporaryNextSteps: the demo's screen does not point at the
+// mirror it deletes, and says what it was given to say.
+func TestFinishTemporaryNextSteps(t *testing.T) {
 	env, draft := testEnv(t)
-	clonedDraft(t, env, draft)
+	env.Temporary = true
+	env.NextSteps = "Connect your own repository:\ngitjira connect\nSee the commits of an issue:\ngitjira issue DEMO-12"
+	stagedDraft(t, env, draft, "id_ed25519")
+	d := newDriver(t, NewFinish(env, draft)).enter()
+	d.until("added", func(s Step) bool { return !s.Busy() })
+	d.viewHas("Connect your own repository:", "gitjira connect", "gitjira issue DEMO-12")
+	d.viewLacks("Mirror", "gitjira repos fetch")
+}
+
+func TestFinishNameTakenGoesToLocation(t *testing.T) {
+	env, draft := testEnv(t)
+	stagedDraft(t, env, draft, "id_ed25519")
 	// the name was taken meanwhile (another gitjira added it)
-	err := jira.OpenRepositoryList(env.Paths).Update(func(r []jira.Repository) ([]jira.Repository, error) {
-		return append(r, jira.Repository{Name: "demo", URL: "ssh://x/y", Projects: []string{"ALL"}, Mirror: "/elsewhere"}), nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	addListed(t, env, "demo", "ssh://x/y")
+	d := newDriver(t, NewFinish(env, draft)).enter()
+	g, ok := d.waitNav("goto").(GotoMsg)
+	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, jira.ErrNameTaken) {
+		t.Fatalf("got %#v, location error %v", g, draft.LocationErr)
 	}
+	if draft.Repo != nil || draft.Staged != nil {
+		t.Fatal("added, or the consumed clone still held")
+	}
+	if _, err := os.Stat(env.Paths.MirrorDir("demo")); err == nil {
+		t.Error("the failed commit left the mirror")
+	}
+}
+
+func TestFinishOtherErrorClonesAgain(t *testing.T) {
+	env, draft := testEnv(t)
+	stagedDraft(t, env, draft, "id_ed25519")
+	draft.KeyRaw = nil // lifecycle refuses to add without a key to store
 	d := newDriver(t, NewFinish(env, draft)).enter()
 	d.until("error", func(s Step) bool { return s.(Finish).err != nil })
-	if !errors.Is(d.s.(Finish).err, jira.ErrNameTaken) {
-		t.Errorf("error %v", d.s.(Finish).err)
-	}
-	d.viewHas("✗ Not added:", "Press r to try again")
+	d.viewHas("✗ Not added.", "Press r to clone again")
 	if draft.Repo != nil || len(d.nav) != 0 {
 		t.Fatal("moved on after a failure")
 	}
@@ -100,13 +127,72 @@ func TestFinishErrorRetryBack(t *testing.T) {
 	if len(d.nav) != 0 {
 		t.Fatal("enter after a failure moved on")
 	}
-	d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
-	if !d.s.Busy() {
-		t.Fatal("r did not retry")
+	d.send(runes("r"))
+	if g, ok := d.waitNav("goto").(GotoMsg); !ok || g.To != StepClone {
+		t.Fatalf("got %#v", g)
 	}
-	d.until("error again", func(s Step) bool { return !s.Busy() })
-	d.key(tea.KeyEsc)
-	if nav := d.waitNav("back"); nav != (BackMsg{From: StepFinish}) {
+}
+
+func TestReviewSaysWhatGoesWhere(t *testing.T) {
+	env, draft := testEnv(t)
+	stagedDraft(t, env, draft, "id_ed25519")
+	draft.TrustFingerprint = pubFingerprint(t, "host_ed25519")
+	draft.HostKeyErr = hostKeyErrFor(t, env, draft)
+	d := newDriver(t, NewReview(env, draft)).enter()
+	d.viewHas("nothing is saved until you press enter",
+		"Name demo", "Location "+draft.Plan.URL, "Projects All projects", "Key /keys/id_ed25519 (ed25519)",
+		"List entry "+env.Paths.ReposFile(),
+		"Key copy "+filepath.Join(env.Paths.KeysDir(), "demo.key")+" (mode 0600)",
+		"Index "+filepath.Join(env.Paths.IndexDir(), "demo.idx"),
+		"Mirror "+env.Paths.MirrorDir("demo")+" (cloned: "+plural(gitserver.SampleCommits(sampleCommits), "commit", "commits")+", kept)",
+		"Known host "+draft.HostKeyErr.Host+" ssh-ed25519, added to "+env.KnownHostsFile+" when you trusted it",
+		"Press enter to save")
+	d.viewFits(80)
+	d.key(tea.KeyEnter)
+	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepReview}) {
 		t.Fatalf("got %#v", nav)
+	}
+	// nothing was saved by the review itself
+	if list, _ := jira.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
+		t.Fatal("the review saved")
+	}
+	if _, err := os.Stat(filepath.Join(env.Paths.KeysDir(), "demo.key")); err == nil {
+		t.Fatal("the review stored the key")
+	}
+	d.key(tea.KeyEsc)
+	if nav := d.waitNav("back"); nav != (BackMsg{From: StepReview}) {
+		t.Fatalf("got %#v", nav)
+	}
+}
+
+func TestReviewAgentKey(t *testing.T) {
+	env, draft := testEnv(t)
+	stagedDraft(t, env, draft, "id_ed25519")
+	k := *draft.Key
+	draft.SetKey(AgentSource+": me@laptop", nil, &k, false)
+	d := newDriver(t, NewReview(env, draft)).enter()
+	d.viewHas("No copy of the key: ssh-agent holds it", "needs the agent running with this key loaded")
+	if strings.Contains(d.view(), "demo.key") {
+		t.Error("the review promises a stored key for an agent key")
+	}
+}
+
+// TestFinishAgentKey: a key held by ssh-agent is not copied; the
+// repository is added with its fingerprint and no key file.
+func TestFinishAgentKey(t *testing.T) {
+	env, draft := testEnv(t)
+	stagedDraft(t, env, draft, "id_ed25519")
+	k := *draft.Key
+	draft.SetKey(AgentSource+": me", nil, &k, false)
+	d := newDriver(t, NewFinish(env, draft)).enter()
+	d.until("result", func(s Step) bool { return !s.Busy() })
+	if draft.Repo == nil {
+		t.Fatalf("not added: %s", d.view())
+	}
+	if draft.Repo.KeyFile != "" || draft.Repo.KeyFingerprint != k.Fingerprint {
+		t.Fatalf("agent key entry: file %q fingerprint %q", draft.Repo.KeyFile, draft.Repo.KeyFingerprint)
+	}
+	if keys, _ := os.ReadDir(env.Paths.KeysDir()); len(keys) != 0 {
+		t.Fatalf("a key file was stored: %v", keys)
 	}
 }

@@ -73,7 +73,7 @@ func testEnv(t *testing.T) (*Env, *Draft) {
 	return env, &Draft{}
 }
 
-var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]`)
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07`)
 
 // plain is a view without ANSI sequences.
 func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
@@ -172,13 +172,13 @@ func (d *driver) until(what string, cond func(s Step) bool) *driver {
 				if cond(d.s) {
 					return d
 				}
-				d.t.Fatalf("waiting for %s: got %#v; view:\n%s", what, msg, plain(d.s.View()))
+				d.t.Fatalf("waiting for %s: got %#v; view:\n%s", what, msg, d.view())
 			}
 			if !ignored(msg) {
 				d.send(msg)
 			}
 		case <-deadline:
-			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, plain(d.s.View()))
+			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
 		}
 	}
 	return d
@@ -201,7 +201,7 @@ func (d *driver) waitNav(what string) tea.Msg {
 				d.send(msg)
 			}
 		case <-deadline:
-			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, plain(d.s.View()))
+			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
 		}
 	}
 	return d.nav[n]
@@ -227,12 +227,19 @@ func (d *driver) settle() *driver {
 	}
 }
 
-func (d *driver) view() string { return plain(d.s.View()) }
+// view is the step's screen as plain text, each copyable line whole on one line.
+func (d *driver) view() string { return plain(d.s.View().String()) }
+
+// rows are the screen's rows as the wizard's viewport gets them.
+func (d *driver) rows() []string {
+	s := d.s.View()
+	return strings.Split(plain(StripMarks(s.Top+"\n"+s.Body+"\n"+s.Bottom)), "\n")
+}
 
 // viewHas fails unless the flattened view contains every want.
 func (d *driver) viewHas(wants ...string) {
 	d.t.Helper()
-	v := flat(d.s.View())
+	v := flat(d.view())
 	for _, w := range wants {
 		if !strings.Contains(v, strings.Join(strings.Fields(w), " ")) {
 			d.t.Errorf("view lacks %q; view:\n%s", w, d.view())
@@ -242,7 +249,7 @@ func (d *driver) viewHas(wants ...string) {
 
 func (d *driver) viewLacks(wants ...string) {
 	d.t.Helper()
-	v := flat(d.s.View())
+	v := flat(d.view())
 	for _, w := range wants {
 		if strings.Contains(v, w) {
 			d.t.Errorf("view has %q; view:\n%s", w, d.view())
@@ -250,10 +257,11 @@ func (d *driver) viewLacks(wants ...string) {
 	}
 }
 
-// viewHasLine is viewHas for text that must not be wrapped (checked on the plain view).
+// viewFits checks that every row of the screen fits the width (copyable
+// lines included: they are given to the viewport in rows).
 func (d *driver) viewFits(width int) {
 	d.t.Helper()
-	for _, l := range strings.Split(d.view(), "\n") {
+	for _, l := range d.rows() {
 		if lipgloss.Width(l) > width {
 			d.t.Errorf("line wider than %d: %q", width, l)
 		}

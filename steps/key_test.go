@@ -2,6 +2,7 @@ package steps
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/sshkeys"
@@ -51,7 +53,7 @@ func TestKeyFileListAndChoose(t *testing.T) {
 	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
 
 	var names []string
-	for _, c := range keyStep(d.s).cands {
+	for _, c := range keyStep(d.s).cands() {
 		names = append(names, filepath.Base(c.Path))
 	}
 	if got, want := strings.Join(names, " "), "id_ed25519 id_work legacy_rsa"; got != want {
@@ -145,7 +147,7 @@ func TestKeyIdentityFilesFirst(t *testing.T) {
 		IdentityFiles: []string{idf, filepath.Join(other, "missing_key")}}
 	d := newDriver(t, NewKey(env, draft, "")).enter()
 	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-	c := keyStep(d.s).cands
+	c := keyStep(d.s).cands()
 	if len(c) != 5 || c[0].Path != idf || !c[0].FromConfig || c[1].Err == nil {
 		t.Fatalf("candidates: %+v", c)
 	}
@@ -158,9 +160,10 @@ func TestKeyIdentityFilesFirst(t *testing.T) {
 func TestKeyPaste(t *testing.T) {
 	env, draft := testEnv(t)
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.key(tea.KeyTab)
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.key(tea.KeyShiftTab).key(tea.KeyShiftTab)
 	if keyStep(d.s).Mode() != ModePaste || !d.s.Typing() {
-		t.Fatal("tab did not switch to paste")
+		t.Fatal("shift+tab did not switch to paste")
 	}
 	// a terminal pastes with CRLF and the user's indentation
 	raw := strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n  ")
@@ -179,7 +182,7 @@ func TestKeyPaste(t *testing.T) {
 func TestKeyPasteRefusesPublicAndGarbage(t *testing.T) {
 	env, draft := testEnv(t)
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.key(tea.KeyTab)
+	d.key(tea.KeyShiftTab).key(tea.KeyShiftTab)
 	d.paste(string(readTestKey(t, "id_ed25519.pub")))
 	d.until("parsed", func(s Step) bool { k := keyStep(s); return k.pastedSeq == k.pasteSeq && k.pasteErr != nil })
 	var pk *sshkeys.PublicKeyGivenError
@@ -225,12 +228,14 @@ func TestKeyGenerate(t *testing.T) {
 	if !strings.HasSuffix(g.key.AuthorizedKey, " gitjira:app") {
 		t.Errorf("comment: %q", g.key.AuthorizedKey)
 	}
-	// the public key is shown in full (broken to the width, never cut)
-	v := strings.ReplaceAll(d.view(), "\n", "")
-	if !strings.Contains(v, g.key.AuthorizedKey) {
-		t.Errorf("public key not shown in full:\n%s", d.view())
+	// the public key is one copyable line, whole, and the copy key copies it
+	if !hasLine(d.view(), g.key.AuthorizedKey) {
+		t.Errorf("public key not on a line of its own:\n%s", d.view())
 	}
-	d.viewHas("Add this public key to the git host's SSH keys page", "Press enter once it is added")
+	if scr := d.s.View(); scr.Copy != g.key.AuthorizedKey || scr.CopyWhat != "public key" {
+		t.Errorf("copy %q", scr.Copy)
+	}
+	d.viewHas("Add this public key to the git host's SSH keys page", "Press enter once it is added", "cat "+want+".pub")
 	d.viewFits(80)
 	d.key(tea.KeyEnter)
 	d.waitNav("done")
@@ -245,7 +250,7 @@ func TestKeyGenerateRSAPEM(t *testing.T) {
 	}
 	env, draft := testEnv(t)
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.key(tea.KeyTab).key(tea.KeyTab).key(tea.KeyDown)
+	d.key(tea.KeyShiftTab).key(tea.KeyRight)
 	want := filepath.Join(env.SSHDir, "gitjira_rsa")
 	d.until("rsa path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
 	d.key(tea.KeyEnter)
@@ -271,14 +276,21 @@ func TestKeyAuthRefusedBanner(t *testing.T) {
 	d := newDriver(t, NewKey(env, draft, "")).enter()
 	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
 	d.viewHas("The server refused key "+pubFingerprint(t, "id_ed25519")+" for user git", "Add this public key")
-	if !strings.Contains(strings.ReplaceAll(d.view(), "\n", ""), line) {
-		t.Errorf("public key line not shown:\n%s", d.view())
+	if !hasLine(d.view(), line) {
+		t.Errorf("public key line not shown whole:\n%s", d.view())
+	}
+	scr := d.s.View()
+	if !strings.Contains(plain(scr.Bottom), "The server refused key") || scr.Copy != line {
+		t.Errorf("the refusal is not in the always-visible part, or not copyable: %q", scr.Bottom)
 	}
 	// the key in use is preselected, so enter tries it again
-	if c := keyStep(d.s).cursor; filepath.Base(keyStep(d.s).cands[c].Path) != "id_ed25519" {
+	if c := keyStep(d.s).cursor; filepath.Base(keyStep(d.s).cands()[c].Path) != "id_ed25519" {
 		t.Errorf("cursor on %d", c)
 	}
 	d.viewFits(80)
+	// choosing another key clears the stale refusal
+	d.key(tea.KeyDown)
+	d.viewLacks("The server refused", "Add this public key")
 }
 
 func TestKeyHintPreselects(t *testing.T) {
@@ -295,8 +307,8 @@ func TestKeyHintPreselects(t *testing.T) {
 	other := copyKey(t, "id_ed25519", t.TempDir(), "elsewhere")
 	d = newDriver(t, NewKey(env, &Draft{}, other)).enter()
 	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-	if k := keyStep(d.s); k.cursor != len(k.cands) || k.path.Value() != other || !d.s.Typing() {
-		t.Fatalf("cursor %d of %d, path %q", k.cursor, len(k.cands), k.path.Value())
+	if k := keyStep(d.s); k.cursor != len(k.cands()) || k.path.Value() != other || !d.s.Typing() {
+		t.Fatalf("cursor %d of %d, path %q", k.cursor, len(k.cands()), k.path.Value())
 	}
 	d.key(tea.KeyEnter)
 	d.waitNav("done")
@@ -311,7 +323,10 @@ func TestKeyPathCompletion(t *testing.T) {
 	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
 	d.typeText(dir + "/dep")
 	d.until("suggestions", func(s Step) bool { k := keyStep(s); return len(k.path.AvailableSuggestions()) > 0 })
-	d.key(tea.KeyRight)
+	d.key(tea.KeyTab) // completes, it does not switch to the paste mode
+	if keyStep(d.s).Mode() != ModeFile {
+		t.Fatal("tab in the path field switched modes")
+	}
 	if v := keyStep(d.s).path.Value(); v != filepath.Join(dir, "deploy_key") {
 		t.Fatalf("completed to %q", v)
 	}
@@ -320,4 +335,221 @@ func TestKeyPathCompletion(t *testing.T) {
 	if draft.KeySource != filepath.Join(dir, "deploy_key") {
 		t.Errorf("source %q", draft.KeySource)
 	}
+}
+
+// hasLine reports whether view has want as one line (trimmed).
+func hasLine(view, want string) bool {
+	for _, l := range strings.Split(view, "\n") {
+		if strings.TrimSpace(l) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestKeyGenerateIntoMissingSSHDir: a fresh account has no ~/.ssh; the
+// wizard creates it 0700, asks the passphrase twice and takes a comment.
+func TestKeyGenerateIntoMissingSSHDir(t *testing.T) {
+	env, draft := testEnv(t)
+	env.SSHDir = filepath.Join(t.TempDir(), "home", ".ssh")
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.viewHas("No private keys found")
+	d.key(tea.KeyShiftTab)
+	want := filepath.Join(env.SSHDir, "gitjira_ed25519")
+	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.key(tea.KeyDown).key(tea.KeyDown) // type, path, passphrase
+	if !d.s.Typing() {
+		t.Fatal("passphrase field not focused")
+	}
+	d.typeText("s3cret pass")
+	if strings.Contains(d.view(), "s3cret") {
+		t.Fatal("passphrase shown")
+	}
+	d.key(tea.KeyEnter) // asks for it again, writes nothing yet
+	if keyStep(d.s).genField != genFieldPass2 || d.s.Busy() {
+		t.Fatalf("field %d busy %v", keyStep(d.s).genField, d.s.Busy())
+	}
+	d.typeText("s3cret pass")
+	d.key(tea.KeyDown)
+	for range len("gitjira") {
+		d.key(tea.KeyBackspace)
+	}
+	d.typeText("me@laptop")
+	d.key(tea.KeyEnter)
+	d.until("generated", func(s Step) bool { return keyStep(s).generated != nil || keyStep(s).err != nil })
+	g := keyStep(d.s).generated
+	if g == nil {
+		t.Fatalf("generation failed: %v", keyStep(d.s).err)
+	}
+	fi, err := os.Stat(env.SSHDir)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("ssh dir: %v %v", fi, err)
+	}
+	raw, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm *sshkeys.PassphraseMissingError
+	if _, err := sshkeys.Parse(raw); !errors.As(err, &pm) {
+		t.Fatalf("the key is not encrypted: %v", err)
+	}
+	if _, err := sshkeys.ParseWithPassphrase(raw, []byte("s3cret pass")); err != nil {
+		t.Fatalf("the passphrase does not open it: %v", err)
+	}
+	if !strings.HasSuffix(g.key.AuthorizedKey, " me@laptop") {
+		t.Errorf("comment: %q", g.key.AuthorizedKey)
+	}
+	if keyStep(d.s).genPass.Value() != "" || keyStep(d.s).genPass2.Value() != "" {
+		t.Error("the passphrase stays in the fields")
+	}
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	// decrypted already: no passphrase step for the key just made
+	if draft.Key.Signer == nil || !NewPassphrase(env, draft).Skip() {
+		t.Fatal("the generated key must be usable without asking its passphrase again")
+	}
+}
+
+func TestKeyGenerateRefusals(t *testing.T) {
+	env, draft := testEnv(t)
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.key(tea.KeyShiftTab)
+	want := filepath.Join(env.SSHDir, "gitjira_ed25519")
+	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	// two different passphrases
+	d.key(tea.KeyDown).key(tea.KeyDown).typeText("one").key(tea.KeyDown).typeText("two").key(tea.KeyEnter)
+	d.viewHas("the two passphrases differ")
+	if keyStep(d.s).genField != genFieldPass || keyStep(d.s).genPass.Value() != "" {
+		t.Error("not back on an empty passphrase field")
+	}
+	// a file that exists is never overwritten
+	copyKey(t, "id_ed25519", env.SSHDir, "taken")
+	d.key(tea.KeyUp)
+	for range len(want) {
+		d.key(tea.KeyBackspace)
+	}
+	d.typeText(filepath.Join(env.SSHDir, "taken")).key(tea.KeyEnter)
+	d.until("refusal", func(s Step) bool { return keyStep(s).err != nil })
+	d.viewHas("already exists: choose another file name")
+	d.viewLacks("-o path")
+	// a directory that does not exist (other than the ssh dir) is not made
+	for range len(filepath.Join(env.SSHDir, "taken")) {
+		d.key(tea.KeyBackspace)
+	}
+	d.typeText(filepath.Join(t.TempDir(), "no", "such", "k")).key(tea.KeyEnter)
+	d.until("refusal", func(s Step) bool {
+		e := keyStep(s).err
+		return e != nil && strings.Contains(e.Error(), "does not exist")
+	})
+	d.viewLacks("-o path")
+}
+
+// TestKeyAuthorizeHook: the demo's hook is called with the chosen key before
+// the wizard goes on, and its message is kept for the next screens.
+func TestKeyAuthorizeHook(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	var got []string
+	env.AuthorizeKey = func(pk ssh.PublicKey) (string, error) {
+		got = append(got, ssh.FingerprintSHA256(pk))
+		return "the demo server now accepts this key", nil
+	}
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if len(got) != 1 || got[0] != pubFingerprint(t, "id_ed25519") || draft.KeyNote() != "the demo server now accepts this key" {
+		t.Fatalf("hook calls %v, note %q", got, draft.KeyNote())
+	}
+	// a generated key: the message is on the public key screen
+	d.enter()
+	d.key(tea.KeyShiftTab)
+	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() != "" })
+	d.key(tea.KeyEnter)
+	d.until("authorized", func(s Step) bool {
+		g := keyStep(s).generated
+		return g != nil && draft.notes[g.key.Fingerprint] != ""
+	})
+	d.viewHas("✓ the demo server now accepts this key", "Press enter to continue")
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if len(got) != 2 {
+		t.Errorf("hook called %d times", len(got))
+	}
+}
+
+// TestKeyAgent: keys held by a running ssh-agent are listed with the files;
+// one chosen signs through the agent and has no bytes to store.
+func TestKeyAgent(t *testing.T) {
+	env, draft := testEnv(t)
+	sshDirWithKeys(t, env)
+	env.AgentSocket = startAgent(t, "stranger_ed25519")
+	d := newDriver(t, NewKey(env, draft, "")).enter()
+	d.until("agent keys", func(s Step) bool { return len(keyStep(s).agent) == 1 && keyStep(s).scanned })
+	d.viewHas("stranger", "ssh-agent")
+	c := keyStep(d.s).cands()
+	if len(c) != 4 || !c[0].Agent {
+		t.Fatalf("candidates %+v", c)
+	}
+	// the cursor stays on the first file, which was selected before the agent answered
+	d.key(tea.KeyUp)
+	d.viewHas("Held by ssh-agent", pubFingerprint(t, "stranger_ed25519"))
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if !draft.FromAgent || len(draft.KeyRaw) != 0 || draft.Key.Fingerprint != pubFingerprint(t, "stranger_ed25519") ||
+		!strings.HasPrefix(draft.KeySource, AgentSource) {
+		t.Fatalf("draft: %q %+v", draft.KeySource, draft.Key)
+	}
+	sig, err := draft.Key.Signer.Sign(nil, []byte("data"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := draft.Key.PublicKey.Verify([]byte("data"), sig); err != nil {
+		t.Fatalf("agent signature: %v", err)
+	}
+	if !NewPassphrase(env, draft).Skip() {
+		t.Error("an agent key asks for a passphrase")
+	}
+}
+
+// startAgent serves an in-memory ssh-agent holding the named test keys on
+// a unix socket (as ssh-agent does), for the test's duration.
+func startAgent(t *testing.T, names ...string) string {
+	t.Helper()
+	ring := agent.NewKeyring()
+	for _, n := range names {
+		k, err := ssh.ParseRawPrivateKey(readTestKey(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		comment := strings.TrimSuffix(n, "_ed25519")
+		if err := ring.Add(agent.AddedKey{PrivateKey: k, Comment: comment}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "agent") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				agent.ServeAgent(ring, c)
+			}()
+		}
+	}()
+	return sock
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/sshkeys"
 )
 
@@ -24,6 +26,7 @@ type keyCandidate struct {
 	Key        *sshkeys.Key // what is known; for an encrypted key maybe only Format
 	Err        error        // an IdentityFile entry that cannot be used
 	FromConfig bool         // named by IdentityFile in ~/.ssh/config
+	Agent      bool         // held by ssh-agent (Path is "")
 }
 
 type keysScannedMsg struct {
@@ -271,22 +274,77 @@ func suggestKeyPath(typ, dir, base string) tea.Cmd {
 	}
 }
 
-// generateKey makes a key pair and writes it (private 0600, never over an
-// existing file; .pub beside it).
-func generateKey(opts sshkeys.GenerateOptions, path string) tea.Cmd {
+// keyAuthorizedMsg is the answer of Env.AuthorizeKey for a key.
+type keyAuthorizedMsg struct {
+	fingerprint string
+	note        string
+	err         error
+}
+
+// authorizeKey calls the caller's hook (the demo's server accepting the key).
+func authorizeKey(fn func(ssh.PublicKey) (string, error), k *sshkeys.Key) tea.Cmd {
+	pub, fp := k.PublicKey, k.Fingerprint
 	return func() tea.Msg {
+		note, err := fn(pub)
+		return keyAuthorizedMsg{fingerprint: fp, note: termtext.Sanitize(note), err: err}
+	}
+}
+
+// generateKey makes a key pair and writes it (private 0600, never over an
+// existing file; .pub beside it). The ssh directory is created (0700) when
+// it is missing, as ssh-keygen does on a fresh account; other missing
+// directories are not. The passphrase copy is wiped once used.
+func generateKey(opts sshkeys.GenerateOptions, path, sshDir string) tea.Cmd {
+	return func() tea.Msg {
+		defer clear(opts.Passphrase)
+		p := expandHome(path)
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if filepath.Clean(dir) != filepath.Clean(expandHome(sshDir)) {
+				return keyGeneratedMsg{path: path, err: fmt.Errorf("directory %s does not exist: choose a file in an existing directory", filepath.Dir(path))}
+			}
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return keyGeneratedMsg{path: path, err: fmt.Errorf("cannot create %s: %v", filepath.Dir(path), shortErr(err))}
+			}
+			if err := os.Chmod(dir, 0o700); err != nil { // whatever the umask
+				return keyGeneratedMsg{path: path, err: fmt.Errorf("cannot make %s private: %v", filepath.Dir(path), shortErr(err))}
+			}
+		}
+		for _, f := range []string{p, p + ".pub"} {
+			if err := sshkeys.CheckNewFile(f); err != nil {
+				return keyGeneratedMsg{path: path, err: newFileError(f, path, err)}
+			}
+		}
 		k, priv, err := sshkeys.Generate(opts)
 		if err != nil {
 			return keyGeneratedMsg{path: path, err: err}
 		}
-		if err := sshkeys.WriteKeyPair(expandHome(path), priv, k.AuthorizedKey); err != nil {
-			if errors.Is(err, sshkeys.ErrExists) {
-				err = fmt.Errorf("%s already exists: choose another file name (existing keys are never overwritten)", path)
-			}
-			return keyGeneratedMsg{path: path, err: err}
+		if err := sshkeys.WriteKeyPair(p, priv, k.AuthorizedKey); err != nil {
+			return keyGeneratedMsg{path: path, err: newFileError(p, path, err)}
 		}
 		return keyGeneratedMsg{path: path, raw: priv, key: k}
 	}
+}
+
+// newFileError words a refusal to create a key file for the wizard (the
+// sshkeys messages name the command line's -o flag).
+func newFileError(file, shown string, err error) error {
+	if errors.Is(err, sshkeys.ErrExists) {
+		name := shown
+		if strings.HasSuffix(file, ".pub") {
+			name += ".pub"
+		}
+		return fmt.Errorf("%s already exists: choose another file name (existing keys are never overwritten)", name)
+	}
+	return fmt.Errorf("cannot write %s: %s", shown, strings.ReplaceAll(err.Error(), "choose another -o path", "choose another file"))
+}
+
+func shortErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // keyTypeLabel is "ed25519", "rsa 4096", "ecdsa 256"...

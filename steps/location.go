@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -9,24 +11,58 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 )
 
-// urlParsedMsg is the result of parsing the location text.
-type urlParsedMsg struct {
-	text     string
-	endpoint *gitops.Endpoint
-	err      error
-	submit   bool // the user pressed enter: move on if it parsed
+// locationInspectedMsg is what is known about the location text as typed:
+// its parsed form, the repository already connected from there, a free name.
+type locationInspectedMsg struct {
+	text        string
+	endpoint    *gitops.Endpoint
+	err         error
+	connectedAs string
+	suggested   string
+}
+
+// locationPlannedMsg is lifecycle.Manager.Plan's answer for the form.
+type locationPlannedMsg struct {
+	text, name string
+	auto       bool // the name was the suggestion, made for text
+	plan       *lifecycle.Plan
+	err        error
 }
 
 // aliasesMsg lists the Host aliases of ~/.ssh/config.
 type aliasesMsg struct{ hosts []string }
 
-// parseLocation parses text with ~/.ssh/config (which it reads, hence a command).
-func parseLocation(text, sshConfig string, submit bool) tea.Cmd {
+// inspectLocation parses text with ~/.ssh/config and asks the lifecycle
+// layer whether it is connected already and which name is free (it reads
+// files, hence a command).
+func inspectLocation(mgr *lifecycle.Manager, text, sshConfig string) tea.Cmd {
 	return func() tea.Msg {
-		e, err := gitops.ParseURLWithConfig(strings.TrimSpace(text), sshConfig)
-		return urlParsedMsg{text: text, endpoint: e, err: err, submit: submit}
+		t := strings.TrimSpace(text)
+		e, err := gitops.ParseURLWithConfig(t, sshConfig)
+		msg := locationInspectedMsg{text: text, endpoint: e, err: err}
+		if err == nil {
+			msg.connectedAs = mgr.ConnectedAs(t)
+			msg.suggested = mgr.SuggestName(t)
+		}
+		return msg
+	}
+}
+
+// planLocation validates the form with lifecycle.Manager.Plan (no network,
+// nothing created). auto: the user did not type a name, so the suggestion
+// for text is used (the one in the field may be for text typed earlier).
+func planLocation(mgr *lifecycle.Manager, text, name string, auto bool) tea.Cmd {
+	return func() tea.Msg {
+		t := strings.TrimSpace(text)
+		if auto {
+			name = mgr.SuggestName(t)
+		}
+		p, err := mgr.Plan(lifecycle.ConnectRequest{URL: t, Name: name})
+		return locationPlannedMsg{text: text, name: name, auto: auto, plan: p, err: err}
 	}
 }
 
@@ -37,23 +73,38 @@ func loadAliases(sshConfig string) tea.Cmd {
 	}
 }
 
-// Location asks where the repository is and validates it as it is typed.
+// The location step's fields.
+const (
+	fieldURL = iota
+	fieldName
+)
+
+// Location asks where the repository is and the name to list it under,
+// validates both as they are typed and, on enter, with the lifecycle layer.
 type Location struct {
 	env     *Env
 	draft   *Draft
 	input   textinput.Model
+	name    textinput.Model
+	field   int
 	aliases []string
 	width   int
 
-	parsed    *gitops.Endpoint // result for parsedFor
-	err       error            // error for parsedFor
-	parsedFor string
+	// what inspectLocation said about inspectedFor
+	inspectedFor string
+	parsed       *gitops.Endpoint
+	parseErr     error
+	connectedAs  string
+	nameEdited   bool
+
+	planning bool
+	err      error // the last enter's refusal
+	errField int
 }
 
 // NewLocation makes the location step; prefill is put in the field (e.g. by the demo).
 func NewLocation(env *Env, d *Draft, prefill string) Location {
-	in := textinput.New()
-	in.Prompt = "› "
+	in := newInput(env.Styles, "› ")
 	in.Placeholder = "git@host:org/repo.git"
 	in.CharLimit = 2048
 	in.ShowSuggestions = true
@@ -61,7 +112,10 @@ func NewLocation(env *Env, d *Draft, prefill string) Location {
 	in.SetValue(prefill)
 	in.CursorEnd()
 	in.Focus()
-	return Location{env: env, draft: d, input: in}
+	n := newInput(env.Styles, "Name: ")
+	n.Placeholder = "the name in gitjira's list"
+	n.CharLimit = 100
+	return Location{env: env, draft: d, input: in, name: n}
 }
 
 // ID implements Step.
@@ -76,16 +130,51 @@ func (m Location) Busy() bool { return false }
 // Typing implements Step.
 func (m Location) Typing() bool { return true }
 
-// Value is the text in the field.
+// Value is the text in the location field.
 func (m Location) Value() string { return m.input.Value() }
+
+// NameValue is the text in the name field.
+func (m Location) NameValue() string { return m.name.Value() }
 
 // Enter implements Step.
 func (m Location) Enter() (Step, tea.Cmd) {
-	cmds := []tea.Cmd{m.input.Focus(), loadAliases(m.env.SSHConfigFile)}
-	if v := m.input.Value(); strings.TrimSpace(v) != "" && v != m.parsedFor {
-		cmds = append(cmds, parseLocation(v, m.env.SSHConfigFile, false))
+	m.planning = false
+	if m.draft.LocationErr != nil {
+		m.err = nil // the routed error is the one to show
+		m.field = fieldURL
+		if isNameError(m.draft.LocationErr) {
+			m.field = fieldName
+		}
+	}
+	m = m.focus()
+	cmds := []tea.Cmd{loadAliases(m.env.SSHConfigFile)}
+	if m.field == fieldURL {
+		cmds = append(cmds, m.input.Focus())
+	} else {
+		cmds = append(cmds, m.name.Focus())
+	}
+	if v := m.input.Value(); strings.TrimSpace(v) != "" {
+		// again, even for the same text: the list may have changed
+		cmds = append(cmds, inspectLocation(m.env.manager(), v, m.env.SSHConfigFile))
 	}
 	return m, tea.Batch(cmds...)
+}
+
+func (m Location) focus() Location {
+	m.input.Blur()
+	m.name.Blur()
+	if m.field == fieldURL {
+		m.input.Focus()
+	} else {
+		m.name.Focus()
+	}
+	return m
+}
+
+// isNameError reports errors that the name field fixes.
+func isNameError(err error) bool {
+	var de *gitops.DirExistsError
+	return errors.Is(err, jira.ErrNameTaken) || errors.Is(err, lifecycle.ErrBusy) || errors.As(err, &de)
 }
 
 // Update implements Step.
@@ -94,6 +183,7 @@ func (m Location) Update(msg tea.Msg) (Step, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
 		m.input.Width = max(10, msg.Width-len(m.input.Prompt)-1)
+		m.name.Width = max(10, msg.Width-len(m.name.Prompt)-3)
 		return m, nil
 	case aliasesMsg:
 		m.aliases = msg.hosts
@@ -103,44 +193,123 @@ func (m Location) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		m.input.SetSuggestions(sugg)
 		return m, nil
-	case urlParsedMsg:
+	case locationInspectedMsg:
 		if msg.text != m.input.Value() {
 			return m, nil // stale: the user typed on
 		}
-		m.parsedFor, m.parsed, m.err = msg.text, msg.endpoint, msg.err
-		if msg.submit && msg.err == nil && msg.endpoint != nil {
-			m.draft.SetEndpoint(msg.text, msg.endpoint)
-			return m, done(StepLocation)
+		m.inspectedFor, m.parsed, m.parseErr, m.connectedAs = msg.text, msg.endpoint, msg.err, msg.connectedAs
+		if !m.nameEdited && msg.suggested != "" && m.name.Value() != msg.suggested {
+			m.name.SetValue(msg.suggested)
+			m.name.CursorEnd()
 		}
 		return m, nil
-	case tea.KeyMsg:
-		switch {
-		case key.Matches(msg, m.env.Keys.Next):
-			v := m.input.Value()
-			if strings.TrimSpace(v) == "" {
-				m.parsedFor, m.parsed = v, nil
-				m.err = errEmptyLocation
-				return m, nil
-			}
-			return m, parseLocation(v, m.env.SSHConfigFile, true)
-		case key.Matches(msg, m.env.Keys.Back):
-			return m, nil // first step: nothing before it
+	case locationPlannedMsg:
+		if !m.planning || msg.text != m.input.Value() || (!msg.auto && msg.name != m.nameValue()) {
+			return m, nil
 		}
-		before := m.input.Value()
-		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(msg)
-		if v := m.input.Value(); v != before {
-			if strings.TrimSpace(v) == "" {
-				m.parsedFor, m.parsed, m.err = v, nil, nil
-				return m, cmd
+		m.planning = false
+		if msg.auto {
+			m.name.SetValue(msg.name)
+			m.name.CursorEnd()
+		}
+		if msg.err != nil {
+			m.err, m.errField = msg.err, m.fieldOf(msg.err)
+			var ace *lifecycle.AlreadyConnectedError
+			if errors.As(msg.err, &ace) {
+				m.connectedAs = ace.Name
 			}
-			return m, tea.Batch(cmd, parseLocation(v, m.env.SSHConfigFile, false))
+			m.field = m.errField
+			return m.focus(), nil
+		}
+		m.err = nil
+		m.draft.SetPlan(msg.text, msg.plan)
+		return m, done(StepLocation)
+	case tea.KeyMsg:
+		return m.updateKey(msg)
+	}
+	var c1, c2 tea.Cmd
+	m.input, c1 = m.input.Update(msg)
+	m.name, c2 = m.name.Update(msg)
+	return m, tea.Batch(c1, c2)
+}
+
+// fieldOf says which field an error of Plan is about.
+func (m Location) fieldOf(err error) int {
+	if isNameError(err) {
+		return fieldName
+	}
+	if m.parsed != nil && errors.Is(err, lifecycle.ErrInvalid) && jira.ValidName(m.nameValue()) != nil {
+		return fieldName
+	}
+	return fieldURL
+}
+
+// nameValue is the name to plan with: the field, or the suggestion when it
+// was emptied.
+func (m Location) nameValue() string { return strings.TrimSpace(m.name.Value()) }
+
+func (m Location) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
+	k := m.env.Keys
+	switch {
+	case key.Matches(msg, k.Next):
+		if m.planning {
+			return m, nil
+		}
+		v := m.input.Value()
+		if strings.TrimSpace(v) == "" {
+			m.err, m.errField, m.field = errEmptyLocation, fieldURL, fieldURL
+			return m.focus(), nil
+		}
+		m.planning = true
+		m.draft.LocationErr = nil
+		auto := !m.nameEdited || m.nameValue() == ""
+		return m, planLocation(m.env.manager(), v, m.nameValue(), auto)
+	case key.Matches(msg, k.Back):
+		return m, nil // first step: nothing before it
+	case key.Matches(msg, k.Down), key.Matches(msg, k.NextMode) && !(m.field == fieldURL && m.canComplete()):
+		m.field = fieldName
+		return m.focus(), nil
+	case key.Matches(msg, k.Up), key.Matches(msg, k.PrevMode):
+		m.field = fieldURL
+		return m.focus(), nil
+	}
+	if m.field == fieldName {
+		before := m.name.Value()
+		var cmd tea.Cmd
+		m.name, cmd = m.name.Update(msg)
+		if m.name.Value() != before {
+			m.nameEdited = true
+			m.clearStale()
 		}
 		return m, cmd
 	}
+	before := m.input.Value()
 	var cmd tea.Cmd
+	if key.Matches(msg, k.NextMode) {
+		msg = tea.KeyMsg{Type: tea.KeyRight} // tab completes the alias
+	}
 	m.input, cmd = m.input.Update(msg)
+	if v := m.input.Value(); v != before {
+		m.clearStale()
+		if strings.TrimSpace(v) == "" {
+			m.inspectedFor, m.parsed, m.parseErr, m.connectedAs = v, nil, nil, ""
+			return m, cmd
+		}
+		return m, tea.Batch(cmd, inspectLocation(m.env.manager(), v, m.env.SSHConfigFile))
+	}
 	return m, cmd
+}
+
+// canComplete reports whether the location field has an alias to complete.
+func (m Location) canComplete() bool {
+	s := m.input.CurrentSuggestion()
+	return s != "" && s != m.input.Value()
+}
+
+// clearStale forgets the messages about the text as it was.
+func (m *Location) clearStale() {
+	m.err = nil
+	m.draft.LocationErr = nil
 }
 
 type locationError string
@@ -150,54 +319,83 @@ func (e locationError) Error() string { return string(e) }
 const errEmptyLocation = locationError("type the repository's SSH location, e.g. git@host:org/repo.git")
 
 // View implements Step.
-func (m Location) View() string {
+func (m Location) View() Screen {
 	st := m.env.Styles
-	var b strings.Builder
-	b.WriteString(wrap(st.Text, m.width, "Where is the repository? Type its SSH location."))
-	b.WriteString("\n\n")
-	b.WriteString(m.input.View())
-	b.WriteString("\n")
-	switch {
-	case m.parsedFor != m.input.Value():
-		b.WriteString("\n")
-	case m.err != nil:
-		b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
-		b.WriteString("\n")
-	case m.parsed != nil:
-		line := "✓ " + m.parsed.String()
-		if m.parsed.Alias != "" {
-			line += " (from ~/.ssh/config Host " + m.parsed.Alias + ")"
-		}
-		b.WriteString(wrap(st.Success, m.width, line))
-		b.WriteString("\n")
-	default:
-		b.WriteString("\n")
+	top := newLines(m.width)
+	top.text(st.Text, "Where is the repository? Type its SSH location, and the name gitjira will list it under.")
+
+	body := newLines(m.width)
+	if m.field == fieldURL {
+		body.focusNext()
 	}
-	b.WriteString("\n")
-	b.WriteString(wrap(st.Hint, m.width, "Accepted forms:"))
-	b.WriteString("\n")
+	body.add(m.input.View())
+	if m.field == fieldName {
+		body.focusNext()
+	}
+	body.add("  " + m.name.View())
+	body.blank()
+	body.text(st.Hint, "Accepted forms:")
 	for _, f := range []string{
 		"  ssh://[user@]host[:port]/path/repo.git",
 		"  [user@]host:path/repo.git   (scp-like)",
 		"  git+ssh://[user@]host[:port]/path",
 	} {
-		b.WriteString(wrap(st.Hint, m.width, f))
-		b.WriteString("\n")
+		body.text(st.Hint, f)
 	}
 	if len(m.aliases) > 0 {
-		b.WriteString("\n")
-		b.WriteString(wrap(st.Hint, m.width, "Hosts in ~/.ssh/config (type alias:path, → completes): "+strings.Join(m.aliases, ", ")))
-		b.WriteString("\n")
+		body.blank()
+		body.text(st.Hint, "Hosts in ~/.ssh/config (type alias:path, tab or → completes): "+strings.Join(m.aliases, ", "))
 	}
-	return strings.TrimRight(b.String(), "\n")
+
+	bottom := newLines(m.width)
+	scr := Screen{Top: top.String(), Body: body.String(), Focus: body.focus}
+	switch {
+	case m.parsedFor() && m.parseErr != nil && m.err == nil && m.draft.LocationErr == nil:
+		bottom.text(st.Error, "✗ "+errText(m.parseErr))
+	case m.parsedFor() && m.parsed != nil:
+		line := "✓ " + m.parsed.String()
+		if m.parsed.Alias != "" {
+			line += " (from ~/.ssh/config Host " + m.parsed.Alias + ")"
+		}
+		bottom.text(st.Success, line)
+	}
+	switch {
+	case m.planning:
+		bottom.text(st.Hint, "Checking…")
+	case m.connectedAs != "" && m.parsedFor():
+		cmd := "gitjira repos fetch " + m.connectedAs
+		bottom.text(st.Error, fmt.Sprintf("✗ This location is already connected as %q. To get its new commits, quit (ctrl+c) and run:", m.connectedAs))
+		bottom.code(st.Code, cmd)
+		bottom.text(st.Text, "or type another location.")
+		scr.Copy, scr.CopyWhat = cmd, "command"
+	case m.draft.LocationErr != nil:
+		bottom.text(st.Error, "✗ "+errText(m.draft.LocationErr))
+		what := "location"
+		if isNameError(m.draft.LocationErr) {
+			what = "name"
+		}
+		bottom.text(st.Hint, "Correct the "+what+" and press enter to try again.")
+	case m.err != nil:
+		bottom.text(st.Error, "✗ "+errText(m.err))
+	}
+	scr.Bottom = bottom.String()
+	return scr
+}
+
+// parsedFor reports whether the inspection is for the text in the field.
+func (m Location) parsedFor() bool {
+	return m.inspectedFor == m.input.Value() && strings.TrimSpace(m.input.Value()) != ""
 }
 
 // Help implements Step.
 func (m Location) Help() help.KeyMap {
 	k := m.env.Keys
-	h := newHelp(withHelp(k.Next, "continue"))
-	if len(m.aliases) > 0 {
-		h.short = append(h.short, k.Complete)
+	h := newHelp(withHelp(k.Next, "continue"), withHelp(upDown(k, ""), "location/name"))
+	if m.field == fieldURL && len(m.aliases) > 0 {
+		h.short = append(h.short, withHelp(k.TabComplete, "complete"))
+	}
+	if m.connectedAs != "" && m.parsedFor() {
+		h.short = append(h.short, key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the command")))
 	}
 	return h
 }

@@ -1,24 +1,44 @@
 package steps
 
 import (
+	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 )
+
+func locStep(s Step) Location { return s.(Location) }
+
+func inspected(s Step) bool { l := locStep(s); return l.inspectedFor == l.Value() }
+
+// addListed puts a repository in the list, as an earlier connect would have.
+func addListed(t *testing.T, env *Env, name, url string) {
+	t.Helper()
+	err := jira.OpenRepositoryList(env.Paths).Update(func(r []jira.Repository) ([]jira.Repository, error) {
+		return append(r, jira.Repository{Name: name, URL: url, Projects: []string{"ALL"}, Mirror: env.Paths.MirrorDir(name)}), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
 
 func TestLocationValidatesAsTyped(t *testing.T) {
 	env, draft := testEnv(t)
 	d := newDriver(t, NewLocation(env, draft, "")).enter()
-	loc := func(s Step) Location { return s.(Location) }
 
 	d.typeText("git@example.com:org/repo.git")
-	d.until("the parse of the full text", func(s Step) bool { return loc(s).parsedFor == loc(s).Value() })
-	if err := loc(d.s).err; err != nil {
+	d.until("the inspection of the full text", inspected)
+	if err := locStep(d.s).parseErr; err != nil {
 		t.Fatalf("valid location refused: %v", err)
 	}
-	d.viewHas("✓ git@example.com:org/repo.git")
-	if draft.Endpoint != nil {
+	d.viewHas("✓ git@example.com:org/repo.git", "Name: repo")
+	if draft.Endpoint != nil || draft.Plan != nil {
 		t.Fatal("the draft changed before enter")
 	}
 
@@ -29,6 +49,9 @@ func TestLocationValidatesAsTyped(t *testing.T) {
 	}
 	if draft.Endpoint == nil || draft.Endpoint.Host != "example.com" || draft.Endpoint.User != "git" {
 		t.Fatalf("draft endpoint = %+v", draft.Endpoint)
+	}
+	if draft.Plan == nil || draft.Name != "repo" || draft.Plan.Mirror != env.Paths.MirrorDir("repo") {
+		t.Fatalf("plan %+v, name %q", draft.Plan, draft.Name)
 	}
 	if draft.Location != "git@example.com:org/repo.git" {
 		t.Errorf("draft location = %q", draft.Location)
@@ -47,7 +70,7 @@ func TestLocationRefusesInline(t *testing.T) {
 			env, draft := testEnv(t)
 			d := newDriver(t, NewLocation(env, draft, "")).enter()
 			d.typeText(tc.text)
-			d.until("parse", func(s Step) bool { l := s.(Location); return l.parsedFor == l.Value() })
+			d.until("inspection", inspected)
 			d.viewHas(tc.want...)
 			d.key(tea.KeyEnter).settle()
 			if len(d.nav) != 0 || draft.Endpoint != nil {
@@ -80,17 +103,18 @@ func TestLocationSSHConfigAlias(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newDriver(t, NewLocation(env, draft, "")).enter()
-	d.until("aliases", func(s Step) bool { return len(s.(Location).aliases) > 0 })
+	d.until("aliases", func(s Step) bool { return len(locStep(s).aliases) > 0 })
 	d.viewHas("Hosts in ~/.ssh/config", "gitbox")
 	d.viewLacks("*.example.com")
 
-	// "gi" + → completes the alias
+	// "gi" + tab completes the alias (→ too)
 	d.typeText("gi")
-	d.send(tea.KeyMsg{Type: tea.KeyRight})
-	if v := d.s.(Location).Value(); v != "gitbox:" {
+	d.key(tea.KeyTab)
+	if v := locStep(d.s).Value(); v != "gitbox:" {
 		t.Fatalf("completion gave %q, want gitbox:", v)
 	}
 	d.typeText("team/app.git")
+	d.until("inspection", inspected)
 	d.key(tea.KeyEnter)
 	d.waitNav("done")
 	e := draft.Endpoint
@@ -100,16 +124,140 @@ func TestLocationSSHConfigAlias(t *testing.T) {
 	if len(e.IdentityFiles) != 1 || e.IdentityFiles[0] != env.SSHDir+"/box_key" {
 		t.Errorf("identity files = %v", e.IdentityFiles)
 	}
+	// stored resolved, the alias kept for display
+	if draft.Plan.URL != "ssh://deploy@127.0.0.1:2222/~/team/app.git" || draft.Plan.Alias != "gitbox:team/app.git" {
+		t.Errorf("plan url %q alias %q", draft.Plan.URL, draft.Plan.Alias)
+	}
 }
 
 func TestLocationPrefillAndStale(t *testing.T) {
 	env, draft := testEnv(t)
 	d := newDriver(t, NewLocation(env, draft, "ssh://git@127.0.0.1:2222/demo.git")).enter()
-	d.until("prefill parsed", func(s Step) bool { return s.(Location).parsed != nil })
-	d.viewHas("✓ ssh://git@127.0.0.1:2222/demo.git")
+	d.until("prefill inspected", func(s Step) bool { return locStep(s).parsed != nil })
+	d.viewHas("✓ ssh://git@127.0.0.1:2222/demo.git", "Name: demo")
 	// a stale result (for text no longer in the field) is ignored
-	d.send(urlParsedMsg{text: "old", err: errEmptyLocation})
-	if d.s.(Location).err != nil {
-		t.Fatal("a stale parse result was shown")
+	d.send(locationInspectedMsg{text: "old", err: errEmptyLocation})
+	if locStep(d.s).parseErr != nil {
+		t.Fatal("a stale result was shown")
+	}
+}
+
+// TestLocationAlreadyConnected: the same location (here typed as an alias
+// of the listed one) is offered as already connected, with the way on.
+func TestLocationAlreadyConnected(t *testing.T) {
+	env, draft := testEnv(t)
+	addListed(t, env, "big", "ssh://git@127.0.0.1:2222/big.git")
+	cfg := "Host box\n  HostName 127.0.0.1\n  Port 2222\n  User git\n"
+	if err := os.WriteFile(env.SSHConfigFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, NewLocation(env, draft, "")).enter()
+	d.typeText("box:/big.git")
+	d.until("inspection", inspected)
+	d.viewHas(`already connected as "big"`, "gitjira repos fetch big", "or type another location")
+	if scr := d.s.View(); scr.Copy != "gitjira repos fetch big" || scr.CopyWhat != "command" {
+		t.Errorf("copy %q (%s)", scr.Copy, scr.CopyWhat)
+	}
+	d.viewFits(80)
+	d.key(tea.KeyEnter).settle()
+	if len(d.nav) != 0 || draft.Plan != nil {
+		t.Fatalf("an already connected location went on: %v", d.nav)
+	}
+	var ace *lifecycle.AlreadyConnectedError
+	if !errors.As(locStep(d.s).err, &ace) || ace.Name != "big" {
+		t.Errorf("enter: %v", locStep(d.s).err)
+	}
+	// another location clears it
+	for range len("big.git") {
+		d.key(tea.KeyBackspace)
+	}
+	d.typeText("other.git")
+	d.until("inspection", inspected)
+	d.viewLacks("already connected")
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if draft.Name != "other" {
+		t.Errorf("name %q", draft.Name)
+	}
+}
+
+func TestLocationNameField(t *testing.T) {
+	env, draft := testEnv(t)
+	addListed(t, env, "demo", "ssh://git@elsewhere/demo.git")
+	d := newDriver(t, NewLocation(env, draft, "")).enter()
+	d.typeText("ssh://git@127.0.0.1:2222/demo.git")
+	d.until("inspection", inspected)
+	// "demo" is taken: the suggestion is free
+	if v := locStep(d.s).NameValue(); v != "demo-2" {
+		t.Fatalf("suggested name %q, want demo-2", v)
+	}
+	// a name that is not a plain file name is refused on the name field
+	d.key(tea.KeyDown)
+	if locStep(d.s).field != fieldName {
+		t.Fatal("down did not reach the name field")
+	}
+	for range len("demo-2") {
+		d.key(tea.KeyBackspace)
+	}
+	d.typeText("../x")
+	d.key(tea.KeyEnter)
+	d.until("refusal", func(s Step) bool { return locStep(s).err != nil })
+	if !errors.Is(locStep(d.s).err, lifecycle.ErrInvalid) || locStep(d.s).field != fieldName {
+		t.Fatalf("err %v on field %d", locStep(d.s).err, locStep(d.s).field)
+	}
+	d.viewHas("✗")
+	// the taken name is refused too, and says so
+	for range len("../x") {
+		d.key(tea.KeyBackspace)
+	}
+	d.typeText("demo")
+	d.key(tea.KeyEnter)
+	d.until("refusal", func(s Step) bool { return locStep(s).err != nil })
+	if !errors.Is(locStep(d.s).err, jira.ErrNameTaken) {
+		t.Fatalf("err %v", locStep(d.s).err)
+	}
+	d.viewHas("already in the list")
+	// typing clears the stale message
+	d.typeText("-mine")
+	if locStep(d.s).err != nil {
+		t.Error("stale error kept after typing")
+	}
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	if draft.Name != "demo-mine" {
+		t.Errorf("name %q", draft.Name)
+	}
+	// the URL stays as typed and the name is not re-suggested on return
+	d.enter()
+	d.until("inspection", inspected)
+	if l := locStep(d.s); l.Value() != "ssh://git@127.0.0.1:2222/demo.git" || l.NameValue() != "demo-mine" {
+		t.Errorf("kept %q %q", l.Value(), l.NameValue())
+	}
+}
+
+// TestLocationShowsRoutedError: a later step sent a failure here (repository
+// not found); it is shown with the values kept, and cleared by typing.
+func TestLocationShowsRoutedError(t *testing.T) {
+	env, draft := testEnv(t)
+	d := newDriver(t, NewLocation(env, draft, "ssh://git@127.0.0.1:2222/missing.git")).enter()
+	d.until("inspection", inspected)
+	d.key(tea.KeyEnter)
+	d.waitNav("done")
+	draft.LocationErr = &gitops.RepoNotFoundError{Path: "/missing.git", Detail: "\x1b[31mno such repo\x1b[0m"}
+	d.enter()
+	d.until("inspection", inspected)
+	v := d.view()
+	if !strings.Contains(v, `repository "/missing.git" not found`) || !strings.Contains(v, "Correct the location") {
+		t.Fatalf("routed error not shown:\n%s", v)
+	}
+	if strings.Contains(d.s.View().Bottom, "\x1b[31m") {
+		t.Error("the server's escape sequence reached the screen")
+	}
+	if locStep(d.s).Value() != "ssh://git@127.0.0.1:2222/missing.git" {
+		t.Error("the location was not kept")
+	}
+	d.key(tea.KeyBackspace)
+	if draft.LocationErr != nil || strings.Contains(d.view(), "not found") {
+		t.Error("the stale error stayed after typing")
 	}
 }

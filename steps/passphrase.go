@@ -43,12 +43,14 @@ type Passphrase struct {
 	attempts   int    // wrong passphrases for keyFor
 	keyFor     string // the key source attempts count for
 	err        error
+	// authorizing: waiting for Env.AuthorizeKey, for a key whose public
+	// half was only known once decrypted
+	authorizing bool
 }
 
 // NewPassphrase makes the passphrase step.
 func NewPassphrase(env *Env, d *Draft) Passphrase {
-	in := textinput.New()
-	in.Prompt = "Passphrase: "
+	in := newInput(env.Styles, "Passphrase: ")
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
 	in.CharLimit = 1024
@@ -67,6 +69,23 @@ func (m Passphrase) Skip() bool {
 // Busy implements Step.
 func (m Passphrase) Busy() bool { return m.decrypting }
 
+// describeKey says which key: "the key ~/.ssh/id_work (ed25519)", "the pasted key".
+func describeKey(env *Env, d *Draft) string {
+	desc := "the key " + env.Display(d.KeySource)
+	switch {
+	case d.KeySource == PastedSource:
+		desc = "the pasted key"
+	case d.FromAgent:
+		desc = "the ssh-agent key"
+	}
+	if k := d.Key; k != nil {
+		if l := keyTypeLabel(k); l != "key" && l != "" {
+			desc += " (" + l + ")"
+		}
+	}
+	return desc
+}
+
 // Typing implements Step.
 func (m Passphrase) Typing() bool { return !m.decrypting }
 
@@ -81,6 +100,7 @@ func (m Passphrase) Enter() (Step, tea.Cmd) {
 		m.err = nil
 	}
 	m.input.Reset()
+	m.authorizing = false
 	return m, m.input.Focus()
 }
 
@@ -108,11 +128,26 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		m.err = nil
 		m.draft.SetKey(m.draft.KeySource, m.draft.KeyRaw, msg.key, m.draft.Generated)
+		if m.env.AuthorizeKey != nil && msg.key.PublicKey != nil && !m.draft.noted(msg.key) {
+			m.authorizing = true
+			return m, authorizeKey(m.env.AuthorizeKey, msg.key)
+		}
+		return m, done(StepPassphrase)
+	case keyAuthorizedMsg:
+		if !m.authorizing || m.draft.Key == nil || msg.fingerprint != m.draft.Key.Fingerprint {
+			return m, nil
+		}
+		m.authorizing = false
+		if msg.err != nil {
+			m.err = fmt.Errorf("could not authorize the key: %w", msg.err)
+			return m, nil
+		}
+		m.draft.setNote(msg.fingerprint, msg.note)
 		return m, done(StepPassphrase)
 	case spinner.TickMsg:
 		return m, spin(&m.spin, m.decrypting, msg)
 	case tea.KeyMsg:
-		if m.decrypting {
+		if m.decrypting || m.authorizing {
 			return m, nil
 		}
 		switch {
@@ -137,26 +172,24 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 }
 
 // View implements Step.
-func (m Passphrase) View() string {
+func (m Passphrase) View() Screen {
 	st := m.env.Styles
-	var b strings.Builder
-	desc := "The key " + m.env.Display(m.draft.KeySource)
-	if k := m.draft.Key; k != nil {
-		if l := keyTypeLabel(k); l != "key" {
-			desc += " (" + l + ")"
-		}
-	}
-	b.WriteString(wrap(st.Text, m.width, desc+" is encrypted. Type its passphrase to unlock it for this connection; it is never stored."))
-	b.WriteString("\n\n")
-	b.WriteString(m.input.View())
-	b.WriteString("\n\n")
+	top := newLines(m.width)
+	desc := describeKey(m.env, m.draft)
+	top.text(st.Text, strings.ToUpper(desc[:1])+desc[1:]+" is encrypted. Type its passphrase to unlock it for this connection; it is never stored.")
+	body := newLines(m.width)
+	body.focusNext()
+	body.add(m.input.View())
+	bottom := newLines(m.width)
 	switch {
 	case m.decrypting:
-		b.WriteString(m.spin.View() + " Decrypting…")
+		bottom.add(m.spin.View() + " Decrypting…")
+	case m.authorizing:
+		bottom.text(st.Hint, "Authorizing the key…")
 	case m.err != nil:
-		b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
+		bottom.text(st.Error, "✗ "+errText(m.err))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
 }
 
 // Help implements Step.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
 )
 
 // encryptedDraft is a draft holding the encrypted test key, as the key step leaves it.
@@ -125,5 +126,56 @@ func TestPassphraseAttemptsResetForAnotherKey(t *testing.T) {
 	d.enter()
 	if n := d.s.(Passphrase).Attempts(); n != 0 {
 		t.Errorf("attempts %d for another key", n)
+	}
+}
+
+// TestPassphraseNotAskedAgain: once decrypted, the same key chosen again
+// (after going back to the key step) keeps its decrypted form.
+func TestPassphraseNotAskedAgain(t *testing.T) {
+	env, draft := testEnv(t)
+	encryptedDraft(t, draft)
+	d := newDriver(t, NewPassphrase(env, draft)).enter()
+	d.typeText(testPassphrase).key(tea.KeyEnter)
+	d.waitNav("done")
+	// the key step reads the file again and records it
+	raw := readTestKey(t, "enc_ed25519")
+	k, err := parseKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft.SetKey("/keys/enc_ed25519", raw, k, false)
+	if draft.Key.Signer == nil || !d.s.Skip() {
+		t.Fatal("the passphrase would be asked again for the same key")
+	}
+	// a fresh draft (another wizard) knows nothing
+	fresh := &Draft{}
+	encryptedDraft(t, fresh)
+	if NewPassphrase(env, fresh).Skip() {
+		t.Error("a fresh draft skips the passphrase")
+	}
+}
+
+func TestPassphraseWording(t *testing.T) {
+	env, draft := testEnv(t)
+	raw := readTestKey(t, "enc_ed25519")
+	k, _ := parseKey(raw)
+	draft.SetKey(PastedSource, raw, k, false)
+	d := newDriver(t, NewPassphrase(env, draft)).enter()
+	d.viewHas("The pasted key (ed25519) is encrypted.")
+	d.viewLacks("The key pasted key")
+}
+
+// TestPassphraseAuthorizeHook: a key whose public half is known only once
+// decrypted is authorized (the demo's hook) after the passphrase.
+func TestPassphraseAuthorizeHook(t *testing.T) {
+	env, draft := testEnv(t)
+	calls := 0
+	env.AuthorizeKey = func(ssh.PublicKey) (string, error) { calls++; return "accepted", nil }
+	encryptedDraft(t, draft)
+	d := newDriver(t, NewPassphrase(env, draft)).enter()
+	d.typeText(testPassphrase).key(tea.KeyEnter)
+	d.waitNav("done")
+	if calls != 1 || draft.KeyNote() != "accepted" {
+		t.Fatalf("calls %d note %q", calls, draft.KeyNote())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 )
 
@@ -49,7 +50,6 @@ type Permissions struct {
 	loadErr  error
 	selected map[string]bool
 	filter   textinput.Model
-	offset   int
 
 	keys textinput.Model // typed keys, when there is no project list
 	err  error
@@ -57,12 +57,10 @@ type Permissions struct {
 
 // NewPermissions makes the permissions step.
 func NewPermissions(env *Env, d *Draft) Permissions {
-	f := textinput.New()
-	f.Prompt = "Filter: "
+	f := newInput(env.Styles, "Filter: ")
 	f.Placeholder = "type to filter, space to select"
 	f.CharLimit = 100
-	k := textinput.New()
-	k.Prompt = "Project keys: "
+	k := newInput(env.Styles, "Project keys: ")
 	k.Placeholder = "PROJ, OPS"
 	k.CharLimit = 2000
 	return Permissions{env: env, draft: d, filter: f, keys: k, selected: map[string]bool{},
@@ -202,7 +200,6 @@ func (m Permissions) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 		if len(m.visible()) > 0 {
 			m.cursor = 2
 		}
-		m.offset = 0
 	}
 	return m, cmd
 }
@@ -256,54 +253,53 @@ func (m Permissions) submit() (Step, tea.Cmd) {
 }
 
 // View implements Step.
-func (m Permissions) View() string {
+func (m Permissions) View() Screen {
 	st := m.env.Styles
-	var b strings.Builder
-	b.WriteString(wrap(st.Text, m.width, "Which Jira projects may show this repository's commits?"))
-	b.WriteString("\n\n")
+	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top.text(st.Text, "Which Jira projects may show this repository's commits?")
 	radio := func(row int, on bool, label string) {
 		mark := "( )"
 		if on {
 			mark = "(•)"
 		}
 		if m.cursor == row {
-			b.WriteString(st.Cursor.Render("› ") + st.Selected.Render(mark+" "+label))
+			body.focusNext()
+			body.add(st.Cursor.Render("› ") + st.Selected.Render(mark+" "+label))
 		} else {
-			b.WriteString("  " + mark + " " + label)
+			body.add("  " + mark + " " + label)
 		}
-		b.WriteString("\n")
 	}
 	radio(0, !m.restrict, "All projects (default)")
 	radio(1, m.restrict, "Restrict to projects")
 	if m.restrict {
-		b.WriteString("\n")
+		body.blank()
 		switch {
 		case m.loading:
-			b.WriteString("    " + m.spin.View() + " Loading the Jira projects…\n")
+			body.add("    " + m.spin.View() + " Loading the Jira projects…")
 		case m.typed():
 			if m.loadErr != nil {
-				b.WriteString(wrap(st.Hint, m.width, "    Could not list the Jira projects ("+m.loadErr.Error()+"); type the keys instead."))
-				b.WriteString("\n")
+				body.text(st.Hint, "    Could not list the Jira projects ("+errText(m.loadErr)+"); type the keys instead.")
 			} else {
-				b.WriteString(wrap(st.Hint, m.width, "    No Jira site is configured (gitjira jira login): type the project keys, separated by commas."))
-				b.WriteString("\n")
+				body.text(st.Hint, "    No Jira site is configured (gitjira jira login): type the project keys, separated by commas.")
 			}
-			b.WriteString("    " + m.keys.View() + "\n")
+			body.focusNext()
+			body.add("    " + m.keys.View())
 		default:
-			b.WriteString("    " + m.filter.View() + "\n")
-			b.WriteString(m.listView())
+			if m.cursor == 1 {
+				body.focusNext()
+			}
+			body.add("    " + m.filter.View())
+			m.listView(body)
 		}
 	}
 	if n := m.selectedCount(); m.restrict && !m.typed() && n > 0 {
 		keys, _ := m.chosenKeys()
-		b.WriteString(wrap(st.Hint, m.width, fmt.Sprintf("    %d selected: %s", n, strings.Join(keys, ", "))))
-		b.WriteString("\n")
+		bottom.text(st.Hint, fmt.Sprintf("%d selected: %s", n, strings.Join(keys, ", ")))
 	}
 	if m.err != nil {
-		b.WriteString("\n")
-		b.WriteString(wrap(st.Error, m.width, "✗ "+m.err.Error()))
+		bottom.text(st.Error, "✗ "+errText(m.err))
 	}
-	return strings.TrimRight(b.String(), "\n")
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
 }
 
 func (m Permissions) selectedCount() int {
@@ -316,46 +312,31 @@ func (m Permissions) selectedCount() int {
 	return n
 }
 
-func (m Permissions) listView() string {
+// listView adds the filtered projects; the wizard's viewport scrolls them.
+func (m Permissions) listView(b *lines) {
 	st := m.env.Styles
 	vis := m.visible()
 	if len(vis) == 0 {
-		return st.Hint.Render("    no project matches") + "\n"
-	}
-	rows := len(vis)
-	if m.height > 0 {
-		rows = max(3, min(rows, m.height-9))
+		b.add(st.Hint.Render("    no project matches"))
+		return
 	}
 	sel := m.cursor - 2
-	off := 0
-	if sel >= rows {
-		off = sel - rows + 1
-	}
-	var b strings.Builder
-	if off > 0 {
-		b.WriteString(st.Hint.Render(fmt.Sprintf("    ↑ %d more", off)) + "\n")
-	}
-	for i := off; i < len(vis) && i < off+rows; i++ {
-		p := vis[i]
+	for i, p := range vis {
 		mark := "[ ]"
 		if m.selected[p.Key] {
 			mark = "[x]"
 		}
-		line := fmt.Sprintf("%s %-10s %s", mark, p.Key, p.Name)
+		line := fmt.Sprintf("%s %-10s %s", mark, termtext.OneLine(p.Key), termtext.OneLine(p.Name))
 		if m.width > 0 {
 			line = truncate(line, max(10, m.width-6))
 		}
 		if i == sel {
-			b.WriteString("  " + st.Cursor.Render("› ") + st.Selected.Render(line))
+			b.focusNext()
+			b.add("  " + st.Cursor.Render("› ") + st.Selected.Render(line))
 		} else {
-			b.WriteString("    " + line)
+			b.add("    " + line)
 		}
-		b.WriteString("\n")
 	}
-	if rest := len(vis) - off - rows; rest > 0 {
-		b.WriteString(st.Hint.Render(fmt.Sprintf("    ↓ %d more", rest)) + "\n")
-	}
-	return b.String()
 }
 
 // Help implements Step.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/lifecycle"
 )
 
 // sampleCommits is the size of the test repository's main branch.
@@ -44,20 +45,26 @@ func testServer(t *testing.T, hostKey string, stallAfter int64, authorized ...st
 }
 
 // connectedDraft fills the draft as the first steps would: the server's
-// /demo.git and the decrypted user key.
-func connectedDraft(t *testing.T, d *Draft, s *gitserver.Server, userKey string) {
+// /demo.git planned by the lifecycle layer, and the decrypted user key.
+func connectedDraft(t *testing.T, env *Env, d *Draft, s *gitserver.Server, userKey string) {
 	t.Helper()
-	e, err := gitops.ParseURL(s.URL("/demo.git"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.SetEndpoint(s.URL("/demo.git"), e)
+	planDraft(t, env, d, s.URL("/demo.git"), "")
 	raw := readTestKey(t, userKey)
 	k, err := parseKey(raw)
 	if err != nil || k.Signer == nil {
 		t.Fatalf("user key: %v", err)
 	}
 	d.SetKey("/keys/"+userKey, raw, k, false)
+}
+
+// planDraft plans url (and name) with the lifecycle layer, as the location step does.
+func planDraft(t *testing.T, env *Env, d *Draft, url, name string) {
+	t.Helper()
+	p, err := env.manager().Plan(lifecycle.ConnectRequest{URL: url, Name: name})
+	if err != nil {
+		t.Fatalf("plan %s: %v", url, err)
+	}
+	d.SetPlan(url, p)
 }
 
 // trustTestHost records the server's host key as known.
@@ -83,4 +90,26 @@ func knownHostsText(t *testing.T, env *Env) string {
 func hostKeyLine(t *testing.T, name string) string {
 	f := strings.Fields(string(readTestKey(t, name+".pub")))
 	return f[0] + " " + f[1]
+}
+
+// trustTestHost2 records the server's host key as known, for any path on it.
+func trustTestHost2(t *testing.T, env *Env, s *gitserver.Server, hostKey string) {
+	t.Helper()
+	e, err := gitops.ParseURL(s.URL("/demo.git"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trustTestHost(t, env, &Draft{Endpoint: e}, hostKey)
+}
+
+// hostKeyErrFor is the unknown-host error the check gives for the draft's
+// endpoint served with the host_ed25519 key.
+func hostKeyErrFor(t *testing.T, env *Env, d *Draft) *gitops.HostKeyError {
+	t.Helper()
+	pk, _, _, _, err := ssh.ParseAuthorizedKey(readTestKey(t, "host_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &gitops.HostKeyError{Host: d.Endpoint.KnownHostsName(), KeyType: pk.Type(), Offered: pk,
+		OfferedFingerprint: ssh.FingerprintSHA256(pk), KnownHostsFile: env.KnownHostsFile}
 }

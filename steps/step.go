@@ -1,20 +1,26 @@
 // Package steps holds one Bubble Tea model per step of the Connect wizard
-// (location, key, passphrase, host key, clone, permissions, finish). Each
-// step collects input, calls sshkeys/gitops/jira inside a tea.Cmd and reports
-// to the wizard with DoneMsg, BackMsg or GotoMsg; only the wizard quits.
+// (location, key, passphrase, host key, clone, permissions, review, finish).
+// A step renders and collects input; the work is one call into the
+// lifecycle layer (Plan, Clone, Commit, Abort) or a domain package (sshkeys,
+// a connection check) inside a tea.Cmd, whose typed result the step shows or
+// routes, with GotoMsg, to the step that fixes it. Steps report to the
+// wizard with DoneMsg, BackMsg or GotoMsg; only the wizard quits.
 package steps
 
 import (
 	"context"
+	"crypto/sha256"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 )
 
@@ -29,6 +35,7 @@ const (
 	StepHostKey
 	StepClone
 	StepPermissions
+	StepReview
 	StepFinish
 	// Count is the number of steps.
 	Count
@@ -41,6 +48,7 @@ var titles = [Count]string{
 	StepHostKey:     "Host key",
 	StepClone:       "Clone",
 	StepPermissions: "Permissions",
+	StepReview:      "Review",
 	StepFinish:      "Finish",
 }
 
@@ -82,8 +90,9 @@ type Step interface {
 	// active; other messages (command results, ticks, sizes) reach every step,
 	// so each step ignores what is not its own.
 	Update(msg tea.Msg) (Step, tea.Cmd)
-	// View renders the step's body, wrapped to the width it was given.
-	View() string
+	// View renders the step in the parts the wizard lays out, wrapped to the
+	// width it was given.
+	View() Screen
 	// Help lists the step's key bindings for the help line.
 	Help() help.KeyMap
 	// Skip reports whether the wizard passes over this step, given the draft
@@ -104,19 +113,34 @@ type ProjectLister interface {
 }
 
 // Env is what every step shares and does not change: where files are, the
-// Jira project source, the styles and keys, and the wizard's context, which is
-// cancelled when the user quits.
+// lifecycle manager, the Jira project source, the styles and keys, and the
+// wizard's context, which is cancelled when the user quits.
 type Env struct {
-	Ctx            context.Context
+	Ctx context.Context
+	// Manager runs the connect: Plan, Clone, Commit, Abort.
+	Manager        *lifecycle.Manager
 	Paths          jira.Paths
 	KnownHostsFile string
 	SSHConfigFile  string
-	SSHDir         string
-	Projects       ProjectLister // nil: project keys are typed
-	Timeout        time.Duration // connection timeout for gitops; 0 = gitops' default
-	Home           string        // the user's home directory: paths under it are shown as ~/...
-	Styles         Styles
-	Keys           KeyMap
+	// SSHDir is searched for private keys and receives generated ones; it is
+	// created (0700) when a key is generated into it and it is missing.
+	SSHDir   string
+	Projects ProjectLister // nil: project keys are typed
+	Timeout  time.Duration // connection timeout for gitops; 0 = gitops' default
+	Home     string        // the user's home directory: paths under it are shown as ~/...
+	// AgentSocket is the ssh-agent socket whose keys are offered ("": none).
+	AgentSocket string
+	// AuthorizeKey, when set, is called with the public key the user chose
+	// or generated, before the wizard goes on; its message is shown (the
+	// demo: "the demo server now accepts this key").
+	AuthorizeKey func(ssh.PublicKey) (string, error)
+	// NextSteps is shown on the finish screen ("": the default advice).
+	NextSteps string
+	// Temporary says the repository's files are removed when the program
+	// ends (the demo): screens do not point at them as if they stayed.
+	Temporary bool
+	Styles    Styles
+	Keys      KeyMap
 }
 
 // Display shows a path the short way people write it: ~/.ssh/id_ed25519.
@@ -141,39 +165,63 @@ func (e *Env) ctx() context.Context {
 	return e.Ctx
 }
 
+func (e *Env) manager() *lifecycle.Manager {
+	if e.Manager != nil {
+		return e.Manager
+	}
+	return &lifecycle.Manager{Paths: e.Paths, KnownHostsFile: e.KnownHostsFile, SSHConfigFile: e.SSHConfigFile, Timeout: e.Timeout}
+}
+
 // Draft is the repository being connected, filled in step by step and shared
 // by all steps (they hold the same pointer). Setters reset what depends on
 // the value they change.
 type Draft struct {
-	// Location is the text the user typed; Endpoint its parsed form.
+	// Location is the text the user typed; Endpoint its parsed form; Name the
+	// list name; Plan what lifecycle.Manager.Plan validated for them.
 	Location string
 	Endpoint *gitops.Endpoint
+	Name     string
+	Plan     *lifecycle.Plan
+	// LocationErr is a failure the location step fixes (repository not
+	// found, connection refused, name taken), sent there from a later step.
+	LocationErr error
 
-	// KeySource is the key's file path, or "pasted key".
+	// KeySource is the key's file path, PastedSource or an AgentSource.
 	KeySource string
-	// KeyRaw is the key as read or pasted (normalised); it is what gets stored.
+	// KeyRaw is the key as read or pasted (normalised); it is what gets
+	// stored. Empty for a key held by ssh-agent, which cannot be copied.
 	KeyRaw []byte
 	// Key is the parsed key; Signer is nil until an encrypted key is decrypted.
 	Key *sshkeys.Key
 	// Generated is true when the key was made by the wizard.
 	Generated bool
+	// FromAgent is true when the key is held by ssh-agent.
+	FromAgent bool
+	// notes are what Env.AuthorizeKey said, by key fingerprint.
+	notes map[string]string
 	// AuthErr is the last refusal by the server; the key step shows the public
 	// key to add while it is set.
 	AuthErr *gitops.AuthError
+	// unlocked are decrypted keys by the hash of their file, so choosing the
+	// same key again (after going back) does not ask its passphrase again.
+	unlocked map[[32]byte]*sshkeys.Key
 
 	// HostKeyErr is the host key waiting for the user's decision (unknown or changed).
 	HostKeyErr *gitops.HostKeyError
-	// HostChecked is true once the host's key is known (or trusted) for Endpoint.
+	// HostChecked is true once the host's key is known, or trusted, for Endpoint.
 	HostChecked bool
+	// TrustFingerprint is the unknown host key the user said to trust; the
+	// clone records it in known_hosts (gitops.ConnectOptions.TrustFingerprint).
+	TrustFingerprint string
 	// HostKeyFingerprint is the SHA256 fingerprint of the host key accepted for Endpoint.
 	HostKeyFingerprint string
+	// Remote is what the connection check learnt about the repository.
+	Remote *gitops.RemoteInfo
 
-	// Name is the repository's name in the list; Clone the mirror made for it,
-	// and CloneFor the endpoint (String form) it was cloned from.
-	Name     string
-	Clone    *gitops.CloneResult
-	CloneFor string
-	Remote   *gitops.RemoteInfo
+	// Staged is the cloned mirror, not in the list yet; StagedFor says for
+	// which plan and key it was cloned.
+	Staged    *lifecycle.Staged
+	StagedFor string
 
 	// Projects is the permission: ["ALL"] or project keys.
 	Projects []string
@@ -185,10 +233,17 @@ type Draft struct {
 // PastedSource is the KeySource of a key pasted into the wizard.
 const PastedSource = "pasted key"
 
-// SetEndpoint records a parsed location; a different endpoint forgets what
-// was learnt about the previous host.
-func (d *Draft) SetEndpoint(text string, e *gitops.Endpoint) {
+// AgentSource is the prefix of the KeySource of a key held by ssh-agent.
+const AgentSource = "ssh-agent"
+
+// SetPlan records a validated location and name; a different endpoint
+// forgets what was learnt about the previous host.
+func (d *Draft) SetPlan(text string, p *lifecycle.Plan) {
 	d.Location = text
+	d.Plan = p
+	d.Name = p.Name
+	d.LocationErr = nil
+	e := p.Endpoint
 	if d.Endpoint != nil && e != nil && d.Endpoint.String() == e.String() {
 		d.Endpoint = e
 		return
@@ -196,6 +251,7 @@ func (d *Draft) SetEndpoint(text string, e *gitops.Endpoint) {
 	d.Endpoint = e
 	d.HostKeyErr = nil
 	d.HostChecked = false
+	d.TrustFingerprint = ""
 	d.HostKeyFingerprint = ""
 	d.Remote = nil
 	d.AuthErr = nil
@@ -206,11 +262,45 @@ func (d *Draft) SetKey(source string, raw []byte, k *sshkeys.Key, generated bool
 	if d.Key == nil || k == nil || d.Key.Fingerprint == "" || d.Key.Fingerprint != k.Fingerprint {
 		d.AuthErr = nil
 	}
+	if k != nil && k.Encrypted && k.Signer == nil {
+		if u := d.unlocked[sha256.Sum256(raw)]; u != nil {
+			k = u // decrypted earlier in this session
+		}
+	}
+	if k != nil && k.Encrypted && k.Signer != nil && len(raw) > 0 {
+		if d.unlocked == nil {
+			d.unlocked = map[[32]byte]*sshkeys.Key{}
+		}
+		d.unlocked[sha256.Sum256(raw)] = k
+	}
 	d.KeySource = source
 	d.KeyRaw = raw
 	d.Key = k
 	d.Generated = generated
+	d.FromAgent = strings.HasPrefix(source, AgentSource)
 	d.Remote = nil
+}
+
+// KeyNote is what Env.AuthorizeKey said about the chosen key ("" when
+// there is no hook or it said nothing).
+func (d *Draft) KeyNote() string {
+	if d.Key == nil {
+		return ""
+	}
+	return d.notes[d.Key.Fingerprint]
+}
+
+// noted reports whether Env.AuthorizeKey was called for the key.
+func (d *Draft) noted(k *sshkeys.Key) bool {
+	_, ok := d.notes[k.Fingerprint]
+	return ok
+}
+
+func (d *Draft) setNote(fingerprint, note string) {
+	if d.notes == nil {
+		d.notes = map[string]string{}
+	}
+	d.notes[fingerprint] = note
 }
 
 // EndpointString is the canonical form of the endpoint, "" when there is none.
@@ -219,6 +309,19 @@ func (d *Draft) EndpointString() string {
 		return ""
 	}
 	return d.Endpoint.String()
+}
+
+// stageKey identifies what a staged clone was made for: the plan (name and
+// location) and the key. A clone for another is aborted and made again.
+func (d *Draft) stageKey() string {
+	if d.Plan == nil {
+		return ""
+	}
+	fp := ""
+	if d.Key != nil {
+		fp = d.Key.Fingerprint
+	}
+	return d.Plan.Name + "\x00" + d.Plan.URL + "\x00" + fp
 }
 
 // connectOptions are the gitops options for the draft's endpoint and key.

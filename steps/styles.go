@@ -1,8 +1,11 @@
 package steps
 
 import (
-	"strings"
+	"fmt"
+	"io"
 
+	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 )
@@ -26,6 +29,11 @@ type Styles struct {
 	Cursor   lipgloss.Style // the selected row's marker
 	Selected lipgloss.Style // the selected row
 	Code     lipgloss.Style // public keys, commands
+	// InputCursor is the text fields' cursor block. NO_COLOR turns colours
+	// off, not reverse video: under the ASCII profile (which drops every
+	// attribute) it comes from a renderer that keeps attributes, so the
+	// cursor stays visible without any colour.
+	InputCursor lipgloss.Style
 }
 
 // NewStyles makes the styles with renderer r (nil: lipgloss' default renderer).
@@ -37,22 +45,29 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 	muted := lipgloss.AdaptiveColor{Light: "#666666", Dark: "#999999"}
 	red := lipgloss.AdaptiveColor{Light: "#C0392B", Dark: "#FF5F56"}
 	green := lipgloss.AdaptiveColor{Light: "#1E7B34", Dark: "#5FD787"}
+	cursor := r.NewStyle()
+	if r.ColorProfile() == termenv.Ascii {
+		plain := lipgloss.NewRenderer(io.Discard)
+		plain.SetColorProfile(termenv.ANSI)
+		cursor = plain.NewStyle()
+	}
 	return Styles{
-		renderer: r,
-		App:      r.NewStyle().Bold(true).Foreground(accent),
-		Banner:   r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#FFD75F"}),
-		Header:   r.NewStyle().Bold(true),
-		Context:  r.NewStyle().Foreground(muted),
-		Text:     r.NewStyle(),
-		Hint:     r.NewStyle().Foreground(muted),
-		Label:    r.NewStyle().Foreground(muted),
-		Value:    r.NewStyle().Bold(true),
-		Error:    r.NewStyle().Foreground(red),
-		Warning:  r.NewStyle().Bold(true).Foreground(red),
-		Success:  r.NewStyle().Foreground(green),
-		Cursor:   r.NewStyle().Foreground(accent).Bold(true),
-		Selected: r.NewStyle().Foreground(accent),
-		Code:     r.NewStyle().Foreground(accent),
+		InputCursor: cursor,
+		renderer:    r,
+		App:         r.NewStyle().Bold(true).Foreground(accent),
+		Banner:      r.NewStyle().Bold(true).Foreground(lipgloss.AdaptiveColor{Light: "#9A6700", Dark: "#FFD75F"}),
+		Header:      r.NewStyle().Bold(true),
+		Context:     r.NewStyle().Foreground(muted),
+		Text:        r.NewStyle(),
+		Hint:        r.NewStyle().Foreground(muted),
+		Label:       r.NewStyle().Foreground(muted),
+		Value:       r.NewStyle().Bold(true),
+		Error:       r.NewStyle().Foreground(red),
+		Warning:     r.NewStyle().Bold(true).Foreground(red),
+		Success:     r.NewStyle().Foreground(green),
+		Cursor:      r.NewStyle().Foreground(accent).Bold(true),
+		Selected:    r.NewStyle().Foreground(accent),
+		Code:        r.NewStyle().Foreground(accent),
 	}
 }
 
@@ -75,20 +90,29 @@ func wrap(st lipgloss.Style, width int, text string) string {
 	return st.Render(text)
 }
 
-// breakLong hard-breaks s into lines of at most width cells, for text that
-// must be copied exactly (public keys): no spaces are added or removed.
-func breakLong(s string, width int) string {
-	if width <= 0 || len(s) <= width {
-		return s
+// newInput is a text field in the wizard's styles.
+func newInput(st Styles, prompt string) textinput.Model {
+	in := textinput.New()
+	in.Prompt = prompt
+	in.PromptStyle = st.Text
+	in.TextStyle = st.Text
+	in.PlaceholderStyle = st.Hint
+	in.CompletionStyle = st.Hint
+	in.Cursor.Style = st.InputCursor
+	return in
+}
+
+// styleArea gives a text area the wizard's cursor.
+func styleArea(st Styles, a *textarea.Model) {
+	a.Cursor.Style = st.InputCursor
+}
+
+// plural is "1 branch", "2 branches".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	var b strings.Builder
-	for len(s) > width {
-		b.WriteString(s[:width])
-		b.WriteByte('\n')
-		s = s[width:]
-	}
-	b.WriteString(s)
-	return b.String()
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // truncate cuts s to at most width runes, ending with "…" when it was cut.

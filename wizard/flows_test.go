@@ -1,7 +1,9 @@
 package wizard
 
 import (
+	"encoding/base64"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,35 +11,41 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/sshkeys"
 )
 
-// These tests run the whole wizard as a program (teatest, 80x24, ASCII
-// profile) against the in-process SSH git server, one path each.
+// These tests run the whole wizard as a program (80x24 unless said, ASCII
+// profile, the wizard's own program options) against the in-process SSH git
+// server, through the lifecycle layer, one path each.
 
 // typeLocation types the server's URL on the first screen and moves on.
 func (s *session) typeLocation(url string) {
-	s.waitFor("Step 1 of 7 · Repository location")
+	s.waitFor("Step 1 of 8 · Repository location")
 	s.typeText(url)
 	s.waitFor("✓ ")
 	s.key(tea.KeyEnter)
-	s.waitFor("Step 2 of 7 · Private key")
+	s.waitFor("Step 2 of 8 · Private key")
 }
 
-// afterKey goes from the host key question (when asked) to the end, with
-// all projects, and returns the added repository.
+// trustCloneFinish goes from the host key question (when asked) to the end,
+// with all projects, through the review, and returns the final model.
 func (s *session) trustCloneFinish(trust bool) Model {
 	s.t.Helper()
 	if trust {
 		s.waitFor("Trust this host and record its key? (y/n)")
 		s.runes("y")
 	}
-	s.waitFor("Step 6 of 7 · Permissions")
+	s.waitFor("Step 6 of 8 · Permissions")
 	s.key(tea.KeyEnter)
-	s.waitFor("Step 7 of 7 · Finish")
+	s.waitFor("Step 7 of 8 · Review")
+	s.waitFor("nothing is saved until you press enter")
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 8 of 8 · Finish")
 	s.waitFor("Press enter to exit.")
 	s.key(tea.KeyEnter)
 	return s.final()
@@ -55,11 +63,14 @@ func (w *world) checkAdded(m Model, keyName string, projects []string) *jira.Rep
 		w.t.Errorf("repository %+v", r)
 	}
 	list := w.repos()
-	if len(list) != 1 || list[0].Name != "demo" || list[0].Mirror != w.cfg.Paths.MirrorDir("demo") {
+	if len(list) != 1 || list[0].Name != "demo" || list[0].Mirror != w.cfg.Paths.MirrorDir("demo") || list[0].URL != w.url() {
 		w.t.Fatalf("repositories list %+v", list)
 	}
 	if _, err := os.Stat(filepath.Join(list[0].Mirror, "HEAD")); err != nil {
 		w.t.Errorf("mirror: %v", err)
+	}
+	if left := w.journal(); len(left) != 0 {
+		w.t.Errorf("intent journal left: %v", left)
 	}
 	return r
 }
@@ -71,10 +82,10 @@ func TestFlowPlainKeyUnknownHostTrusted(t *testing.T) {
 	s.waitFor(fingerprint(t, "id_ed25519")[:30])
 	s.key(tea.KeyEnter)
 	// no passphrase step for a plain key: straight to the host key
-	s.waitFor("Step 4 of 7 · Host key")
+	s.waitFor("Step 4 of 8 · Host key")
 	s.waitFor(fingerprint(t, "host_ed25519"))
 	m := s.trustCloneFinish(true)
-	if strings.Contains(s.screenText(), "Step 3 of 7") {
+	if strings.Contains(s.screenText(), "Step 3 of 8") {
 		t.Error("the passphrase step was shown for a plain key")
 	}
 	r := w.checkAdded(m, "id_ed25519", []string{"ALL"})
@@ -85,7 +96,7 @@ func TestFlowPlainKeyUnknownHostTrusted(t *testing.T) {
 		t.Errorf("known_hosts: %q", w.knownHosts())
 	}
 	sum := Summary(r)
-	for _, want := range []string{"Added demo", "Issue keys", r.URL, r.KeyFingerprint} {
+	for _, want := range []string{"Added demo", "Issue keys", r.URL, r.KeyFingerprint, "gitjira repos fetch demo"} {
 		if !strings.Contains(sum, want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
@@ -99,7 +110,7 @@ func TestFlowEncryptedKeyWrongThenRight(t *testing.T) {
 	s.typeLocation(w.url())
 	s.waitFor("encrypted")
 	s.key(tea.KeyEnter)
-	s.waitFor("Step 3 of 7 · Passphrase")
+	s.waitFor("Step 3 of 8 · Passphrase")
 	s.typeText("not the passphrase")
 	s.key(tea.KeyEnter)
 	s.waitFor("wrong passphrase (attempt 1)")
@@ -124,13 +135,36 @@ func TestFlowEncryptedKeyWrongThenRight(t *testing.T) {
 	}
 }
 
+// TestFlowBackKeepsDecryptedKey: after the passphrase, going back to the key
+// step and choosing the same key does not ask the passphrase again.
+func TestFlowBackKeepsDecryptedKey(t *testing.T) {
+	w := newWorld(t, worldOpts{authorized: []string{"enc_ed25519"}, keys: map[string]string{"id_work": "enc_ed25519"}})
+	s := startSession(t, w.cfg)
+	s.typeLocation(w.url())
+	s.waitFor("encrypted")
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 3 of 8 · Passphrase")
+	s.typeText(testPassphrase)
+	s.key(tea.KeyEnter)
+	s.waitFor("Trust this host and record its key? (y/n)")
+	s.key(tea.KeyEsc) // back over the passphrase step (done) to the key step
+	s.waitFor("Step 2 of 8 · Private key")
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 4 of 8 · Host key")
+	if strings.Count(s.screenText(), "Step 3 of 8") != 1 {
+		t.Fatal("the passphrase was asked again for the same key")
+	}
+	w.checkAdded(s.trustCloneFinish(true), "enc_ed25519", []string{"ALL"})
+}
+
 func TestFlowPastedKey(t *testing.T) {
 	w := newWorld(t, worldOpts{})
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
 	s.waitFor("No private keys found")
-	s.key(tea.KeyTab)
+	s.key(tea.KeyShiftTab) // tab completes in the path field
+	s.key(tea.KeyShiftTab)
 	s.waitFor("[Paste a key]")
 	s.paste(strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n"))
 	s.waitFor("Press enter to use it.")
@@ -139,35 +173,85 @@ func TestFlowPastedKey(t *testing.T) {
 	w.checkAdded(m, "id_ed25519", []string{"ALL"})
 }
 
-func TestFlowGeneratedKey(t *testing.T) {
-	w := newWorld(t, worldOpts{})
+// TestFlowGenerateInFreshHome is the first-time onboarding on an account
+// without ~/.ssh, as in the demo: the wizard generates a key with a
+// passphrase into a ~/.ssh it creates, the git host (the AuthorizeKey hook,
+// as the demo wires it) accepts it, and the stored key is the generated one.
+func TestFlowGenerateInFreshHome(t *testing.T) {
+	w := newWorld(t, worldOpts{noSSHDir: true})
+	w.cfg.AuthorizeKey = func(pk ssh.PublicKey) (string, error) {
+		w.srv.AuthorizeKey(pk)
+		return "The demo server now accepts this key, as a git host's Add SSH key page would.", nil
+	}
+	w.cfg.NextSteps = "Connect a real repository:\ngitjira connect\nThe commits of an issue:\ngitjira issue DEMO-12"
+	w.cfg.Temporary = true
+	clip := &safeBuffer{}
+	w.cfg.Clipboard = clip
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
+	s.waitFor("No private keys found")
 	s.key(tea.KeyShiftTab)
 	s.waitFor("[Generate a new key]")
 	s.waitFor("gitjira_ed25519")
+	s.key(tea.KeyDown)
+	s.key(tea.KeyDown)
+	s.typeText("onboarding pass")
 	s.key(tea.KeyEnter)
-	s.waitFor("Press enter once it is added.")
+	s.typeText("onboarding pass")
+	s.key(tea.KeyEnter)
+	s.waitFor("The demo server now accepts this key")
 
-	// the user adds the public key on the git host
 	path := filepath.Join(w.cfg.SSHDir, "gitjira_ed25519")
 	pub, err := os.ReadFile(path + ".pub")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk := parseAuthorized(t, pub)
-	w.srv.AuthorizeKey(pk)
+	line := strings.TrimSpace(string(pub))
+	// the whole public key reached the terminal on one line (not cut, not broken)
+	if !strings.Contains(s.screenText(), line) {
+		t.Errorf("the public key is not whole on the screen")
+	}
+	// c copies it with OSC 52
+	s.runes("c")
+	s.waitFor("Sent the public key to the clipboard (OSC 52)")
+	if want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(line)) + "\a"; !strings.Contains(clip.String(), want) {
+		t.Errorf("clipboard got %q, want %q", clip.String(), want)
+	}
+
 	s.key(tea.KeyEnter)
 	m := s.trustCloneFinish(true)
 	r, err := m.Result()
 	if err != nil {
 		t.Fatal(err)
 	}
+	pk := parseAuthorized(t, pub)
 	if r.KeyFingerprint != fingerprintOf(pk) {
 		t.Errorf("key %s, generated %s", r.KeyFingerprint, fingerprintOf(pk))
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("generated key file: %v %v", fi, err)
+	stored, err := os.ReadFile(r.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, err := sshkeys.ParseWithPassphrase(stored, []byte("onboarding pass")); err != nil || k.Fingerprint != r.KeyFingerprint {
+		t.Errorf("stored key: %v", err)
+	}
+	for p, mode := range map[string]os.FileMode{w.cfg.SSHDir: 0o700, path: 0o600} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("%s: %v %v", p, fi, err)
+		}
+	}
+	screen := s.screenText()
+	for _, want := range []string{"gitjira issue DEMO-12", "gitjira connect"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("finish screen lacks %q", want)
+		}
+	}
+	if strings.Contains(screen, "onboarding pass") {
+		t.Error("the passphrase was shown")
+	}
+	sum := w.cfg.Summary(r)
+	if strings.Contains(sum, "Mirror") || !strings.Contains(sum, "gitjira issue DEMO-12") {
+		t.Errorf("demo summary:\n%s", sum)
 	}
 }
 
@@ -184,13 +268,13 @@ func TestFlowChangedHostRefused(t *testing.T) {
 	s.key(tea.KeyEnter) // no way forward
 	s.runes("y")
 	s.key(tea.KeyEsc)
-	s.waitFor("Step 2 of 7 · Private key")
+	s.waitFor("Step 2 of 8 · Private key")
 	s.key(tea.KeyCtrlC)
 	m := s.final()
 	if _, err := m.Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatalf("result: %v", err)
 	}
-	if strings.Contains(s.screenText(), "Step 5 of 7") {
+	if strings.Contains(s.screenText(), "Step 5 of 8") {
 		t.Error("went on to the clone with a changed host key")
 	}
 	if w.knownHosts() != before {
@@ -201,6 +285,25 @@ func TestFlowChangedHostRefused(t *testing.T) {
 	}
 }
 
+// TestFlowUnknownHostDeclined: "n" says what happened and what to do, and
+// nothing is recorded; "y" afterwards goes on.
+func TestFlowUnknownHostDeclined(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	s := startSession(t, w.cfg)
+	s.typeLocation(w.url())
+	s.waitFor(fingerprint(t, "id_ed25519")[:30])
+	s.key(tea.KeyEnter)
+	s.waitFor("Trust this host and record its key? (y/n)")
+	s.runes("n")
+	s.waitFor("Not trusted: nothing was recorded")
+	s.waitFor("Ask the host's admin")
+	if w.knownHosts() != "" {
+		t.Fatal("a declined host was recorded")
+	}
+	s.runes("y")
+	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
+}
+
 func TestFlowAuthRefusedBackToKey(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"a_stranger": "stranger_ed25519", "id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
@@ -208,8 +311,8 @@ func TestFlowAuthRefusedBackToKey(t *testing.T) {
 	s.typeLocation(w.url())
 	s.waitFor(fingerprint(t, "stranger_ed25519")[:30]) // listed first (a_stranger < id_ed25519)
 	s.key(tea.KeyEnter)
+	s.waitFor("Add this public key") // back on the key step
 	s.waitFor("The server refused key " + fingerprint(t, "stranger_ed25519"))
-	s.waitFor("Add this public key")
 	if len(w.mirrors()) != 0 {
 		t.Errorf("mirror left after a refusal: %v", w.mirrors())
 	}
@@ -220,6 +323,104 @@ func TestFlowAuthRefusedBackToKey(t *testing.T) {
 	w.checkAdded(m, "id_ed25519", []string{"ALL"})
 }
 
+// TestFlowNotFoundBackToLocation: a wrong path is reported on the location
+// step, with the location kept to correct.
+func TestFlowNotFoundBackToLocation(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	w.trustHost("host_ed25519")
+	s := startSession(t, w.cfg)
+	s.typeLocation(w.srv.URL("/missing.git"))
+	s.waitFor(fingerprint(t, "id_ed25519")[:30])
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 1 of 8 · Repository location")
+	s.waitFor(`repository "/missing.git" not found`)
+	s.waitFor("Correct the location and press enter")
+	for range len("missing.git") {
+		s.key(tea.KeyBackspace)
+	}
+	s.typeText("demo.git")
+	s.waitFor("Name: demo")
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 2 of 8 · Private key")
+	s.waitFor(fingerprint(t, "id_ed25519")[:30]) // the key is still selected
+	s.key(tea.KeyEnter)
+	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
+}
+
+// TestFlowRefusedPortBackToLocation: nothing listens on the port: said on
+// the location step, not on the host key step.
+func TestFlowRefusedPortBackToLocation(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s := startSession(t, w.cfg)
+	s.typeLocation("ssh://git@" + addr + "/demo.git")
+	s.waitFor(fingerprint(t, "id_ed25519")[:30])
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 1 of 8 · Repository location")
+	s.waitFor("connection to " + addr + " refused")
+	s.key(tea.KeyCtrlC)
+	if _, err := s.final().Result(); !errors.Is(err, ErrCancelled) {
+		t.Fatal(err)
+	}
+}
+
+// TestFlowAlreadyConnected: the same location connected twice is offered as
+// already connected, with the command to fetch it.
+func TestFlowAlreadyConnected(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	w.trustHost("host_ed25519")
+	s := startSession(t, w.cfg)
+	s.typeLocation(w.url())
+	s.key(tea.KeyEnter)
+	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
+
+	s = startSession(t, w.cfg)
+	s.waitFor("Step 1 of 8")
+	s.typeText(w.url())
+	s.waitFor(`already connected as "demo"`)
+	s.waitFor("gitjira repos fetch demo")
+	s.key(tea.KeyEnter)
+	s.key(tea.KeyCtrlC)
+	s.final()
+	if strings.Contains(s.screenText(), "Step 2 of 8") {
+		t.Error("went on with an already connected location")
+	}
+	if len(w.repos()) != 1 {
+		t.Errorf("list %+v", w.repos())
+	}
+}
+
+// TestFlowAgentKey: a key held by ssh-agent is offered, signs the clone,
+// and the review says the repository needs the agent later.
+func TestFlowAgentKey(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	w.trustHost("host_ed25519")
+	w.cfg.AgentSocket = startAgent(t, "id_ed25519")
+	s := startSession(t, w.cfg)
+	s.typeLocation(w.url())
+	s.waitFor("ssh-agent")
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 6 of 8 · Permissions")
+	s.key(tea.KeyEnter)
+	s.waitFor("Step 7 of 8 · Review")
+	s.waitFor("No copy of the key: ssh-agent holds it")
+	if len(w.mirrors()) != 1 {
+		t.Fatalf("the agent's key did not clone: %v", w.mirrors())
+	}
+	s.key(tea.KeyCtrlC)
+	if _, err := s.final().Result(); !errors.Is(err, ErrCancelled) {
+		t.Fatal(err)
+	}
+	if len(w.mirrors()) != 0 || len(w.repos()) != 0 || len(w.journal()) != 0 {
+		t.Errorf("left: %v %v %v", w.mirrors(), w.repos(), w.journal())
+	}
+}
+
 func TestFlowCancelDuringClone(t *testing.T) {
 	// the server stalls after 2 KiB of pack, so the clone is surely running
 	w := newWorld(t, worldOpts{stallAfter: 2048, keys: map[string]string{"id_ed25519": "id_ed25519"}})
@@ -228,7 +429,7 @@ func TestFlowCancelDuringClone(t *testing.T) {
 	s.typeLocation(w.url())
 	s.waitFor(fingerprint(t, "id_ed25519")[:30])
 	s.key(tea.KeyEnter)
-	s.waitFor("Step 5 of 7 · Clone")
+	s.waitFor("Step 5 of 8 · Clone")
 	s.waitFor("Elapsed")
 	s.key(tea.KeyCtrlC)
 	s.waitFor("Cancel the clone and quit? (y/n)")
@@ -258,7 +459,7 @@ func TestFlowRestrictToTwoProjects(t *testing.T) {
 	s.typeLocation(w.url())
 	s.waitFor(fingerprint(t, "id_ed25519")[:30])
 	s.key(tea.KeyEnter)
-	s.waitFor("Step 6 of 7 · Permissions")
+	s.waitFor("Step 6 of 8 · Permissions")
 	s.key(tea.KeyDown)
 	s.waitFor("[ ] PROJ")
 	s.key(tea.KeyDown)
@@ -268,7 +469,9 @@ func TestFlowRestrictToTwoProjects(t *testing.T) {
 	s.key(tea.KeySpace)
 	s.waitFor("2 selected: OPS, PROJ")
 	s.key(tea.KeyEnter)
-	s.waitFor("Press enter to exit.") // the projects are checked in the list below
+	s.waitFor("Projects    OPS, PROJ")
+	s.key(tea.KeyEnter)
+	s.waitFor("Press enter to exit.")
 	s.key(tea.KeyEnter)
 	m := s.final()
 	r := w.checkAdded(m, "id_ed25519", []string{"OPS", "PROJ"})
@@ -284,15 +487,44 @@ func TestFlowRestrictTypedKeys(t *testing.T) {
 	s.typeLocation(w.url())
 	s.waitFor(fingerprint(t, "id_ed25519")[:30])
 	s.key(tea.KeyEnter)
-	s.waitFor("Step 6 of 7 · Permissions")
+	s.waitFor("Step 6 of 8 · Permissions")
 	s.key(tea.KeyDown)
 	s.waitFor("Project keys:")
 	s.typeText("demo, ops")
 	s.key(tea.KeyEnter)
-	s.waitFor("Press enter to exit.") // the projects are checked in the list below
+	s.waitFor("Projects    DEMO, OPS")
+	s.key(tea.KeyEnter)
+	s.waitFor("Press enter to exit.")
 	s.key(tea.KeyEnter)
 	r := w.checkAdded(s.final(), "id_ed25519", []string{"DEMO", "OPS"})
 	if r.IssueKeys == 0 {
 		t.Error("DEMO issue keys not indexed")
 	}
+}
+
+// TestFlowSmallTerminal runs at 50x20: the host key question and the whole
+// generated public key are on screen.
+func TestFlowSmallTerminal(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	w.cfg.AuthorizeKey = func(pk ssh.PublicKey) (string, error) { w.srv.AuthorizeKey(pk); return "accepted", nil }
+	s := startSessionSize(t, w.cfg, 50, 20)
+	s.typeLocation(w.url())
+	s.key(tea.KeyShiftTab)
+	s.waitFor("[Generate a new key]")
+	s.waitFor("gitjira_ed25519")
+	s.key(tea.KeyEnter)
+	s.waitFor("Press enter to continue")
+	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.screenText(), strings.TrimSpace(string(pub))) {
+		t.Error("the public key is not whole on a 50-column screen")
+	}
+	s.key(tea.KeyEnter)
+	s.waitFor("Trust this host and record its key? (y/n)")
+	s.runes("y")
+	s.waitFor("Step 6 of 8")
+	s.key(tea.KeyCtrlC)
+	s.final()
 }

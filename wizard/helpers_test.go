@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,9 +17,9 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
@@ -85,6 +85,7 @@ type worldOpts struct {
 	authorized []string // user keys the server accepts (default id_ed25519)
 	stallAfter int64
 	keys       map[string]string // ~/.ssh/<as> = fixed key <name>
+	noSSHDir   bool              // a fresh account: no ~/.ssh at all
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -98,7 +99,11 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	root := t.TempDir()
 	home := filepath.Join(root, "home")
 	sshDir := filepath.Join(home, ".ssh")
-	if err := os.MkdirAll(sshDir, 0o700); err != nil {
+	dir := sshDir
+	if o.noSSHDir {
+		dir = home
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("HOME", home)
@@ -133,8 +138,59 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		SSHConfigFile:  filepath.Join(sshDir, "config"),
 		SSHDir:         sshDir,
 		Timeout:        10 * time.Second,
+		AgentSocket:    "none",
 	}
 	return w
+}
+
+// journal lists lifecycle's intent journal entries (unfinished connects).
+func (w *world) journal() []string {
+	entries, _ := os.ReadDir(filepath.Join(w.cfg.Paths.Data, "journal"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// startAgent serves an in-memory ssh-agent holding the named test keys on
+// a unix socket (as ssh-agent does), for the test's duration.
+func startAgent(t testing.TB, names ...string) string {
+	t.Helper()
+	ring := agent.NewKeyring()
+	for _, n := range names {
+		k, err := ssh.ParseRawPrivateKey(readTestKey(t, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ring.Add(agent.AddedKey{PrivateKey: k, Comment: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "agent") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "s")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				agent.ServeAgent(ring, c)
+			}()
+		}
+	}()
+	return sock
 }
 
 func (w *world) url() string { return w.srv.URL("/demo.git") }
@@ -191,44 +247,62 @@ var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07|\x1b[
 
 func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
 
-// ---- teatest: the whole program ----
+// ---- the whole program ----
 
-// session is a teatest program with its screen output collected as it comes.
+// session runs the wizard as a real Bubble Tea program (as teatest does, but
+// with the wizard's own program options, which teatest cannot take: the
+// renderer must not cut the long copyable lines), its screen output
+// collected as it comes.
 type session struct {
-	t   testing.TB
-	tm  *teatest.TestModel
-	mu  sync.Mutex
-	out bytes.Buffer
-	pos int // WaitFor searches after the last match
+	t    testing.TB
+	p    *tea.Program
+	out  *safeBuffer
+	pos  int // waitFor searches after the last match
+	done chan tea.Model
 }
 
-func startSession(t testing.TB, cfg Config) *session {
+// safeBuffer is a bytes.Buffer written by the program and read by the test.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func startSession(t testing.TB, cfg Config) *session { return startSessionSize(t, cfg, 80, 24) }
+
+func startSessionSize(t testing.TB, cfg Config, width, height int) *session {
 	t.Helper()
-	s := &session{t: t, tm: teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(80, 24))}
+	s := &session{t: t, out: &safeBuffer{}, done: make(chan tea.Model, 1)}
+	opts := append([]tea.ProgramOption{tea.WithInput(&bytes.Buffer{}), tea.WithOutput(s.out), tea.WithoutSignals()}, ProgramOptions()...)
+	s.p = tea.NewProgram(New(cfg), opts...)
 	go func() {
-		buf := make([]byte, 4096)
-		r := s.tm.Output()
-		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				s.mu.Lock()
-				s.out.Write(buf[:n])
-				s.mu.Unlock()
-			}
-			if errors.Is(err, io.EOF) || n == 0 {
-				time.Sleep(5 * time.Millisecond)
-			}
+		m, err := s.p.Run()
+		if err != nil {
+			t.Errorf("program: %v", err)
 		}
+		s.done <- m
 	}()
+	t.Cleanup(func() { s.p.Kill() })
+	s.p.Send(tea.WindowSizeMsg{Width: width, Height: height})
 	return s
 }
 
 // screenText is everything drawn so far, without escape sequences.
-func (s *session) screenText() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return plain(s.out.String())
-}
+func (s *session) screenText() string { return plain(s.out.String()) }
+
+// raw is everything drawn so far, escape sequences included.
+func (s *session) raw() string { return s.out.String() }
 
 // waitFor waits until text is drawn (after the previous match).
 func (s *session) waitFor(text string) {
@@ -246,22 +320,31 @@ func (s *session) waitFor(text string) {
 	s.t.Fatalf("screen never showed %q; last output:\n%s", text, all[max(0, len(all)-3000):])
 }
 
-func (s *session) typeText(text string) { s.tm.Type(text) }
-func (s *session) key(k tea.KeyType)    { s.tm.Send(tea.KeyMsg{Type: k}) }
-func (s *session) runes(r string)       { s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r)}) }
+func (s *session) typeText(text string) {
+	for _, r := range text {
+		s.p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+func (s *session) key(k tea.KeyType) { s.p.Send(tea.KeyMsg{Type: k}) }
+func (s *session) runes(r string)    { s.p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r)}) }
 func (s *session) paste(text string) {
-	s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
+	s.p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
 }
 
 // final waits for the program to end and returns the root model.
 func (s *session) final() Model {
 	s.t.Helper()
-	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(60*time.Second))
-	fm, ok := m.(Model)
-	if !ok {
-		s.t.Fatalf("final model %T", m)
+	select {
+	case m := <-s.done:
+		fm, ok := m.(Model)
+		if !ok {
+			s.t.Fatalf("final model %T", m)
+		}
+		return fm
+	case <-time.After(60 * time.Second):
+		s.t.Fatalf("the program did not end; last output:\n%s", s.screenText())
 	}
-	return fm
+	return Model{}
 }
 
 // ---- a direct driver of the root model, for goldens and navigation tests ----

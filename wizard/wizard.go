@@ -1,6 +1,7 @@
 // Package wizard is the Connect wizard: a Bubble Tea program that walks from
 // a repository location to a repository added to gitjira's list, one step
-// (package steps) at a time, with the same domain calls as `gitjira connect`.
+// (package steps) at a time, over the same lifecycle layer as `gitjira
+// connect` (Plan, Clone, Commit, Abort).
 package wizard
 
 import (
@@ -11,16 +12,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
+	osc52 "github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
 )
 
@@ -50,6 +55,24 @@ type Config struct {
 	Projects ProjectLister
 	// Timeout bounds dial, handshake and authentication (0: gitops' default).
 	Timeout time.Duration
+
+	// AgentSocket is the ssh-agent whose keys are offered beside the files:
+	// "" means $SSH_AUTH_SOCK, "none" offers none.
+	AgentSocket string
+	// AuthorizeKey, when set, is called with the public key the user chose
+	// or generated before the wizard connects with it; its message is shown.
+	// The demo authorizes the key on its embedded server, as a git host's
+	// "Add SSH key" page would.
+	AuthorizeKey func(ssh.PublicKey) (message string, err error)
+	// NextSteps replaces the finish screen's advice (and Config.Summary's).
+	// Lines that start with "gitjira " are shown as commands to copy.
+	NextSteps string
+	// Temporary says the repository's files are deleted when the program
+	// ends (the demo): the screens and the summary do not point at them.
+	Temporary bool
+	// Clipboard receives the OSC 52 sequence of the copy key; Run uses the
+	// program's output. nil (with New) disables copying.
+	Clipboard io.Writer
 }
 
 // withDefaults fills the empty fields.
@@ -66,6 +89,12 @@ func (c Config) withDefaults() Config {
 	if c.SSHDir == "" && c.home() != "" {
 		c.SSHDir = filepath.Join(c.home(), ".ssh")
 	}
+	switch c.AgentSocket {
+	case "":
+		c.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
+	case "none":
+		c.AgentSocket = ""
+	}
 	return c
 }
 
@@ -74,18 +103,35 @@ func (c Config) home() string {
 	return home
 }
 
+// Manager is the lifecycle manager the wizard connects with.
+func (c Config) Manager() *lifecycle.Manager {
+	c = c.withDefaults()
+	return &lifecycle.Manager{Paths: c.Paths, KnownHostsFile: c.KnownHostsFile, SSHConfigFile: c.SSHConfigFile, Timeout: c.Timeout}
+}
+
 // Model is the wizard's root model: it owns the steps, switches between
-// them on their DoneMsg/BackMsg/GotoMsg, and handles quit and help.
+// them on their DoneMsg/BackMsg/GotoMsg, lays the active step out (its
+// question and message always visible, its body in the scroll area), and
+// handles quit, help, scrolling and copying.
 type Model struct {
-	env    *steps.Env
-	draft  *steps.Draft
-	cancel context.CancelFunc
-	steps  []steps.Step
-	cur    steps.ID
-	banner string
+	env       *steps.Env
+	draft     *steps.Draft
+	cancel    context.CancelFunc
+	steps     []steps.Step
+	cur       steps.ID
+	banner    string
+	clipboard io.Writer
 
 	width, height int
-	help          help.Model
+	// raw is set when the renderer does not know the width (Run hides it,
+	// see hideSize): long copyable lines then reach the terminal whole and
+	// it wraps them itself.
+	raw    bool
+	help   help.Model
+	scroll steps.Scroll
+	screen steps.Screen // the active step's, as laid out last
+	rows   []string     // the frame, one terminal row each
+	copied string       // what the copy key did, shown until the next key
 
 	confirmQuit bool // "cancel the clone and quit?" is asked
 	quitting    bool // waiting for the busy step to finish before quitting
@@ -100,6 +146,7 @@ func New(cfg Config) Model {
 	ctx, cancel := context.WithCancel(context.Background())
 	env := &steps.Env{
 		Ctx:            ctx,
+		Manager:        cfg.Manager(),
 		Paths:          cfg.Paths,
 		KnownHostsFile: cfg.KnownHostsFile,
 		SSHConfigFile:  cfg.SSHConfigFile,
@@ -107,6 +154,10 @@ func New(cfg Config) Model {
 		Projects:       cfg.Projects,
 		Timeout:        cfg.Timeout,
 		Home:           cfg.home(),
+		AgentSocket:    cfg.AgentSocket,
+		AuthorizeKey:   cfg.AuthorizeKey,
+		NextSteps:      cfg.NextSteps,
+		Temporary:      cfg.Temporary,
 		Styles:         steps.NewStyles(nil),
 		Keys:           steps.DefaultKeyMap(),
 	}
@@ -121,11 +172,13 @@ func New(cfg Config) Model {
 	h.Styles.FullSeparator = st.Hint
 	h.Styles.Ellipsis = st.Hint
 	return Model{
-		env:    env,
-		draft:  d,
-		cancel: cancel,
-		banner: cfg.Banner,
-		help:   h,
+		env:       env,
+		draft:     d,
+		cancel:    cancel,
+		banner:    cfg.Banner,
+		clipboard: cfg.Clipboard,
+		help:      h,
+		scroll:    steps.NewScroll(env.Keys),
 		steps: []steps.Step{
 			steps.NewLocation(env, d, cfg.URL),
 			steps.NewKey(env, d, cfg.KeyPath),
@@ -133,6 +186,7 @@ func New(cfg Config) Model {
 			steps.NewHostKey(env, d),
 			steps.NewClone(env, d),
 			steps.NewPermissions(env, d),
+			steps.NewReview(env, d),
 			steps.NewFinish(env, d),
 		},
 	}
@@ -140,7 +194,7 @@ func New(cfg Config) Model {
 
 // Run runs the wizard on in/out in the alternate screen and returns the
 // repository it added, or ErrCancelled when the user quit. The caller prints
-// the summary (Summary) on the normal screen.
+// the summary (Config.Summary) on the normal screen.
 func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 	// One renderer for out, used by our styles and the bubbles' defaults:
 	// it knows whether out is a terminal and honours NO_COLOR.
@@ -150,8 +204,12 @@ func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 	// it during the first render, racing with Bubble Tea for the input.
 	r.HasDarkBackground()
 
+	if cfg.Clipboard == nil {
+		cfg.Clipboard = &lockedWriter{w: out}
+	}
 	m := New(cfg)
-	final, err := tea.NewProgram(m, tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()).Run()
+	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()}, ProgramOptions()...)
+	final, err := tea.NewProgram(m, opts...).Run()
 	m.cancel()
 	if err != nil {
 		return nil, fmt.Errorf("the wizard stopped: %w", err)
@@ -161,6 +219,41 @@ func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 		return nil, ErrCancelled
 	}
 	return fm.Result()
+}
+
+// ProgramOptions are the options the wizard's program needs besides input,
+// output and the alternate screen (tests that run the program use them).
+func ProgramOptions() []tea.ProgramOption {
+	return []tea.ProgramOption{tea.WithFilter(hideSize)}
+}
+
+// rawSizeMsg is the terminal size, hidden from Bubble Tea's renderer.
+type rawSizeMsg struct{ tea.WindowSizeMsg }
+
+// hideSize keeps the terminal size from Bubble Tea v1's renderer, which
+// otherwise cuts every line at the width: a public key or a command must
+// reach the terminal whole, so that the terminal soft-wraps it and a mouse
+// selection copies it as one line. The wizard then does what the renderer
+// did with the width itself: every line fits (or is a copyable line whose
+// rows it counts), starts at its row, and erases the rest of it (see frame).
+func hideSize(_ tea.Model, msg tea.Msg) tea.Msg {
+	if ws, ok := msg.(tea.WindowSizeMsg); ok {
+		return rawSizeMsg{ws}
+	}
+	return msg
+}
+
+// lockedWriter serialises writes to the program's output made outside the
+// renderer (the OSC 52 sequence), one Write each.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // newRenderer is the renderer for the program's output: termenv decides the
@@ -202,12 +295,15 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	var cmd tea.Cmd
 	switch msg := msg.(type) {
+	case rawSizeMsg:
+		m.raw = true
+		cmd = tea.Batch(m.resize(msg.WindowSizeMsg), tea.ClearScreen) // the terminal may have reflowed
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		m.help.Width = msg.Width
-		cmd = m.broadcast(tea.WindowSizeMsg{Width: msg.Width, Height: m.bodyHeight()})
+		cmd = m.resize(msg)
 	case tea.KeyMsg:
 		cmd = m.updateKey(msg)
+	case copiedMsg:
+		m.copied = msg.text
 	case steps.DoneMsg, steps.BackMsg, steps.GotoMsg:
 		if m.quitting || m.quit {
 			break // on the way out: no step is entered, nothing new starts
@@ -217,9 +313,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.broadcast(msg)
 	}
 	if m.quitting && !m.quit && !m.active().Busy() {
-		return m, tea.Batch(cmd, m.quitCmd())
+		cmd = tea.Batch(cmd, m.quitCmd())
 	}
+	m.layout()
 	return m, cmd
+}
+
+func (m *Model) resize(ws tea.WindowSizeMsg) tea.Cmd {
+	m.width, m.height = ws.Width, ws.Height
+	m.help.Width = ws.Width
+	return m.broadcast(tea.WindowSizeMsg{Width: ws.Width, Height: max(5, ws.Height-8)})
 }
 
 // navigate handles the steps' DoneMsg, BackMsg and GotoMsg.
@@ -248,6 +351,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	if m.quit {
 		return nil
 	}
+	m.copied = ""
 	if m.confirmQuit {
 		switch {
 		case key.Matches(msg, k.Yes), key.Matches(msg, k.Quit):
@@ -263,7 +367,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case m.quitting:
 			return nil
-		case m.cur == steps.StepClone && m.active().Busy():
+		case m.cloning():
 			m.confirmQuit = true
 			return nil
 		case m.active().Busy():
@@ -276,24 +380,59 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	if key.Matches(msg, k.Help) && !m.active().Typing() {
+	typing := m.active().Typing()
+	if key.Matches(msg, k.Help) && !typing {
 		m.help.ShowAll = !m.help.ShowAll
-		return m.broadcast(tea.WindowSizeMsg{Width: m.width, Height: m.bodyHeight()})
+		return nil
+	}
+	if key.Matches(msg, k.Copy) && (!typing || msg.Type == tea.KeyCtrlY) && m.screen.Copy != "" {
+		return copyToClipboard(m.clipboard, m.screen.Copy, m.screen.CopyWhat)
+	}
+	if m.scroll.Update(msg) {
+		return nil
 	}
 	s, cmd := m.active().Update(msg)
 	m.steps[m.cur] = s
 	return cmd
 }
 
+// cloning reports whether the clone itself runs (quitting asks first).
+func (m Model) cloning() bool {
+	c, ok := m.active().(steps.Clone)
+	return ok && c.Cloning()
+}
+
+// copiedMsg says what the copy key did.
+type copiedMsg struct{ text string }
+
+// copyToClipboard sends text to the terminal's clipboard with OSC 52 (it
+// works over SSH and in tmux with set-clipboard on), and says so with the
+// way to copy by hand when the terminal ignores it.
+func copyToClipboard(w io.Writer, text, what string) tea.Cmd {
+	if what == "" {
+		what = "text"
+	}
+	return func() tea.Msg {
+		if w == nil {
+			return copiedMsg{text: "This terminal cannot be sent the " + what + ": select it with the mouse (it is on one line) to copy it."}
+		}
+		if _, err := osc52.New(text).WriteTo(w); err != nil {
+			return copiedMsg{text: "Could not send the " + what + " to the clipboard: select it with the mouse to copy it."}
+		}
+		return copiedMsg{text: "Sent the " + what + " to the clipboard (OSC 52). Nothing to paste? Select it with the mouse: it is on one line."}
+	}
+}
+
 // quitCmd ends the program; a mirror cloned in this session that was not
-// added to the list is removed first, so quitting leaves nothing behind.
+// added to the list is deleted first (lifecycle.Manager.Abort), so quitting
+// leaves nothing behind.
 func (m *Model) quitCmd() tea.Cmd {
 	m.quit = true
 	m.cancel()
-	if !m.finished && m.draft.Clone != nil && m.draft.Repo == nil {
-		dir := m.draft.Clone.Dir
-		m.draft.Clone = nil
-		return tea.Sequence(steps.RemoveMirror(dir), tea.Quit)
+	if !m.finished && m.draft.Staged != nil && m.draft.Repo == nil {
+		s := m.draft.Staged
+		m.draft.Staged = nil
+		return tea.Sequence(steps.AbortStaged(m.env, s), tea.Quit)
 	}
 	return tea.Quit
 }
@@ -315,11 +454,8 @@ func (m *Model) move(dir int) tea.Cmd {
 	id := m.cur
 	for {
 		id += steps.ID(dir)
-		if id < 0 {
+		if id < 0 || id >= steps.Count {
 			return nil // esc on the first step: nothing before it
-		}
-		if id >= steps.Count {
-			return nil
 		}
 		if !m.steps[id].Skip() {
 			return m.enter(id)
@@ -333,23 +469,11 @@ func (m *Model) enter(id steps.ID) tea.Cmd {
 	}
 	m.cur = id
 	m.help.ShowAll = false
+	m.copied = ""
+	m.scroll.Top()
 	s, cmd := m.steps[id].Enter()
 	m.steps[id] = s
 	return cmd
-}
-
-// headerLines and footerLines are the rows the frame around the step takes.
-const (
-	headerLines = 6 // title, step, repository, key, blank (+ banner when narrow)
-	footerLines = 2 // blank, help
-)
-
-func (m Model) bodyHeight() int {
-	h := m.height - headerLines - footerLines
-	if m.help.ShowAll {
-		h -= 4
-	}
-	return max(3, h)
 }
 
 // View implements tea.Model.
@@ -357,20 +481,143 @@ func (m Model) View() string {
 	if m.quit {
 		return ""
 	}
+	rows := m.rows
+	if rows == nil {
+		m.layout()
+		rows = m.rows
+	}
+	if m.raw {
+		return frame(rows, m.width)
+	}
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = steps.StripMarks(r)
+	}
+	return strings.Join(out, "\n")
+}
+
+// layout renders the frame: the header, the step's question, its body in
+// the scroll area, its message, the help. The body gives up rows first, so
+// the question, the current error and the keys are always on screen.
+func (m *Model) layout() {
+	st := m.env.Styles
+	w, h := m.width, m.height
+	scr := m.active().View()
+	m.screen = scr
+
+	head := m.header(h > 0 && h < 22)
+	top := splitRows(scr.Top)
+	bottom := splitRows(scr.Bottom)
+	if m.copied != "" {
+		bottom = append(bottom, splitRows(wrapText(st.Success, w, "✓ "+m.copied))...)
+	}
+	switch {
+	case m.confirmQuit:
+		bottom = append(bottom, st.Value.Render("Cancel the clone and quit? (y/n)"))
+	case m.quitting:
+		bottom = append(bottom, st.Hint.Render("Quitting: cleaning up…"))
+	}
+	body := scr.Body
+	helpRows := splitRows(m.helpView())
+
+	// Fixed rows, and the blank lines that separate the parts, which go
+	// first when the terminal is short.
+	sepHead, sepHelp := 1, 1
+	sepTop := b2i(len(top) > 0 && body != "")
+	sepBottom := b2i(len(bottom) > 0 && (body != "" || len(top) > 0))
+	fixed := func() int {
+		return len(head) + sepHead + len(top) + sepTop + len(bottom) + sepBottom + sepHelp + len(helpRows)
+	}
+	bodyRows := len(splitRows(body))
+	if h > 0 {
+		need := min(bodyRows, 3)
+		for _, drop := range []*int{&sepTop, &sepBottom, &sepHelp, &sepHead} {
+			if h-fixed() >= need {
+				break
+			}
+			*drop = 0
+		}
+		for h-fixed() < need && len(head) > 2 {
+			head = head[:len(head)-1] // the context lines under the step title
+		}
+	}
+	room := bodyRows
+	if h > 0 {
+		room = max(0, h-fixed())
+	}
+	m.scroll.SetSize(w, room)
+	m.scroll.SetContent(body, scr.Focus)
+	var bodyView []string
+	if room > 0 {
+		bodyView = m.scroll.Rows(st)
+	}
+
+	rows := append([]string{}, head...)
+	rows = appendBlank(rows, sepHead)
+	rows = append(rows, top...)
+	rows = appendBlank(rows, sepTop*b2i(len(bodyView) > 0))
+	rows = append(rows, bodyView...)
+	rows = appendBlank(rows, sepBottom)
+	rows = append(rows, bottom...)
+	rows = appendBlank(rows, sepHelp)
+	rows = append(rows, helpRows...)
+	if h > 0 && len(rows) > h {
+		// Only when even the question, the message and the keys do not fit:
+		// keep the header's first line and the end (message and keys).
+		rows = append(rows[:1], rows[len(rows)-h+1:]...)
+	}
+	m.rows = rows
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func appendBlank(rows []string, n int) []string {
+	for range n {
+		rows = append(rows, "")
+	}
+	return rows
+}
+
+// splitRows splits rendered text into rows ("" has none).
+func splitRows(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func wrapText(st lipgloss.Style, width int, s string) string {
+	if width > 0 {
+		st = st.Width(width)
+	}
+	return st.Render(s)
+}
+
+// header is the title, the step and what is chosen so far; compact puts
+// the banner on the title's line (short terminals).
+func (m Model) header(compact bool) []string {
 	st := m.env.Styles
 	w := m.width
 	var head []string
 	title := st.App.Render("gitjira") + st.Hint.Render(" · connect a repository")
 	if m.banner != "" {
-		if w <= 0 || lipgloss.Width(title)+3+lipgloss.Width(m.banner) <= w {
+		switch {
+		case w <= 0 || lipgloss.Width(title)+3+lipgloss.Width(m.banner) <= w:
 			title += "   " + st.Banner.Render(m.banner)
-		} else {
+		case compact:
+			title = st.App.Render("gitjira") + "  " + st.Banner.Render(truncate(m.banner, w-9))
+		default:
 			head = append(head, title)
 			title = st.Banner.Render(truncate(m.banner, w))
 		}
 	}
 	head = append(head, title)
-	head = append(head, st.Header.Render(fmt.Sprintf("Step %d of %d · %s", int(m.cur)+1, int(steps.Count), m.cur.Title())))
+	head = append(head, st.Header.Render(truncate(fmt.Sprintf("Step %d of %d · %s", int(m.cur)+1, int(steps.Count), m.cur.Title()), w)))
 	if m.cur > steps.StepLocation && m.draft.Endpoint != nil {
 		head = append(head, st.Context.Render(truncate("Repository "+m.draft.EndpointString(), w)))
 	}
@@ -381,40 +628,64 @@ func (m Model) View() string {
 		}
 		head = append(head, st.Context.Render(truncate(desc, w)))
 	}
+	return head
+}
 
-	body := m.active().View()
+func (m Model) helpView() string {
 	switch {
 	case m.confirmQuit:
-		body += "\n\n" + st.Value.Render("Cancel the clone and quit? (y/n)")
-	case m.quitting:
-		body += "\n\n" + st.Hint.Render("Quitting: cleaning up…")
-	}
-
-	var helpView string
-	switch {
-	case m.confirmQuit:
-		helpView = m.shortHelp(confirmKeys{m.env.Keys}.ShortHelp())
+		return m.shortHelp(confirmKeys{m.env.Keys}.ShortHelp())
 	case m.help.ShowAll:
-		helpView = m.help.FullHelpView(m.helpKeys().FullHelp())
-	default:
-		helpView = m.shortHelp(m.helpKeys().ShortHelp())
+		return m.help.FullHelpView(m.helpKeys().FullHelp())
 	}
+	return m.shortHelp(m.helpKeys().ShortHelp())
+}
 
-	// Fit the screen: the body gives up its last rows first, so the header
-	// and the help line are always visible.
-	headStr := strings.Join(head, "\n")
-	if m.height > 0 {
-		room := m.height - lipgloss.Height(headStr) - 1 - 1 - lipgloss.Height(helpView)
-		lines := strings.Split(body, "\n")
-		if room < 1 {
-			room = 1
+// frame turns the rows into what Bubble Tea writes when it does not know
+// the width (raw mode). Every line starts with the cursor at its row, so a
+// line the renderer skips (unchanged: it moves down one row) never shifts
+// the next; a copyable line whose rows are all on screen is written whole,
+// the terminal wrapping it over its rows, whose own lines then only move the
+// cursor; every other line erases the rest of its row, as the renderer would
+// have. The frame has one line per row, whatever it shows.
+func frame(rows []string, width int) string {
+	out := make([]string, 0, len(rows))
+	for i := 0; i < len(rows); i++ {
+		pos := fmt.Sprintf("\x1b[%d;1H", i+1)
+		row := rows[i]
+		if strings.HasPrefix(row, steps.CodeStart) {
+			j := i + 1
+			for j < len(rows) && strings.HasPrefix(rows[j], steps.CodeCont) {
+				j++
+			}
+			if j-i > 1 && strings.Contains(rows[j-1], steps.CodeEnd) {
+				// Back to the line's first row once written: the renderer's
+				// "\r\n" (or "\n" for an unchanged line) then reaches the
+				// next row, as if the line had taken one row.
+				whole := steps.StripMarks(strings.Join(rows[i:j], ""))
+				out = append(out, pos+whole+eraseRest(whole, width)+pos)
+				for k := i + 1; k < j; k++ {
+					out = append(out, fmt.Sprintf("\x1b[%d;1H", k+1))
+				}
+				i = j - 1
+				continue
+			}
 		}
-		if len(lines) > room {
-			lines = append(lines[:room-1], st.Hint.Render("…"))
-		}
-		body = strings.Join(lines, "\n")
+		row = steps.StripMarks(row)
+		out = append(out, pos+row+eraseRest(row, width))
 	}
-	return headStr + "\n\n" + body + "\n\n" + helpView
+	return strings.Join(out, "\n")
+}
+
+// eraseRest erases the rest of the last row s takes, unless s ends exactly
+// at the right edge (where the cursor waits on the last cell and an erase
+// would take that cell).
+func eraseRest(s string, width int) string {
+	w := lipgloss.Width(s)
+	if width > 0 && w > 0 && w%width == 0 {
+		return ""
+	}
+	return "\x1b[K"
 }
 
 // shortHelp renders bindings as "key desc • key desc", wrapped to the width
@@ -459,17 +730,33 @@ func truncate(s string, width int) string {
 
 // helpKeys is the active step's bindings plus the wizard's own.
 func (m Model) helpKeys() help.KeyMap {
-	return frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing()}
+	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll.Help()}
+	if m.screen.Copy != "" {
+		c := m.env.Keys.Copy
+		desc := "copy the " + m.screen.CopyWhat
+		if f.typing {
+			f.copy = key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", desc))
+		} else {
+			f.copy = key.NewBinding(key.WithKeys(c.Keys()...), key.WithHelp("c", desc))
+		}
+	}
+	return f
 }
 
 type frameKeys struct {
 	step   help.KeyMap
+	scroll help.KeyMap
 	keys   steps.KeyMap
+	copy   key.Binding
 	typing bool
 }
 
 func (f frameKeys) ShortHelp() []key.Binding {
 	b := append([]key.Binding{}, f.step.ShortHelp()...)
+	if len(f.copy.Keys()) > 0 && !hasKey(b, f.copy.Help().Key) {
+		b = append(b, f.copy)
+	}
+	b = append(b, f.scroll.ShortHelp()...)
 	b = append(b, f.keys.Quit)
 	if !f.typing {
 		b = append(b, f.keys.Help)
@@ -477,9 +764,23 @@ func (f frameKeys) ShortHelp() []key.Binding {
 	return b
 }
 
+func hasKey(bs []key.Binding, k string) bool {
+	for _, b := range bs {
+		if b.Help().Key == k {
+			return true
+		}
+	}
+	return false
+}
+
 func (f frameKeys) FullHelp() [][]key.Binding {
 	full := append([][]key.Binding{}, f.step.FullHelp()...)
-	return append(full, []key.Binding{f.keys.Quit, withDesc(f.keys.Help, "fewer keys")})
+	last := []key.Binding{}
+	if len(f.copy.Keys()) > 0 {
+		last = append(last, f.copy)
+	}
+	last = append(last, f.keys.PageUp, f.keys.PageDown, f.keys.Quit, withDesc(f.keys.Help, "fewer keys"))
+	return append(full, last)
 }
 
 func withDesc(b key.Binding, desc string) key.Binding {
@@ -496,13 +797,28 @@ func (c confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{c.Short
 // Summary is the repository's summary as plain text lines, for the caller to
 // print on the normal screen once the wizard has ended.
 func Summary(r *jira.Repository) string {
+	return Config{}.Summary(r)
+}
+
+// Summary is the repository's summary and what to do next, for the caller
+// to print on the normal screen once the wizard has ended: with Temporary
+// it does not point at the mirror, and NextSteps replaces the advice.
+func (c Config) Summary(r *jira.Repository) string {
 	if r == nil {
 		return ""
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Added %s to the repositories list.\n", r.Name)
-	for _, row := range steps.SummaryRows(*r, true) {
+	for _, row := range steps.SummaryRows(*r, !c.Temporary) {
 		fmt.Fprintf(&b, "  %-11s %s\n", row[0], row[1])
+	}
+	next := c.NextSteps
+	if next == "" {
+		next = steps.DefaultNextSteps(r.Name)
+	}
+	b.WriteString("\nNext:\n")
+	for _, line := range strings.Split(next, "\n") {
+		fmt.Fprintf(&b, "  %s\n", line)
 	}
 	return b.String()
 }

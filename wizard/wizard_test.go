@@ -3,6 +3,9 @@ package wizard
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,16 +29,22 @@ func (d *driver) toKeyStep(w *world) *driver {
 	})
 }
 
-// screen is one captured view, sanitized.
-type screen struct{ name, view string }
+// screen is one captured view, sanitized; must lists what it must show
+// whatever the size (the question, the copyable line).
+type screen struct {
+	name, view string
+	must       []string
+	noGolden   bool // random content (a generated key)
+}
 
 // walk goes through every kind of screen of the wizard at the given size and
 // returns them: the main path (encrypted key, unknown host, projects from
-// Jira), a refused key and a changed host key.
+// Jira, review, finish), the location already connected, a refused key, a
+// declined and a changed host key, a wrong path, a generated key.
 func walk(t *testing.T, width, height int) []screen {
 	var out []screen
-	snap := func(w *world, d *driver, name string) {
-		out = append(out, screen{name, w.sanitize(d.view())})
+	snap := func(w *world, d *driver, name string, must ...string) {
+		out = append(out, screen{name: name, view: w.sanitize(d.view()), must: must})
 	}
 
 	// main path
@@ -49,44 +58,77 @@ func walk(t *testing.T, width, height int) []screen {
 	w.cfg.Projects = client
 	d := newDriver(t, w.cfg, width, height)
 	d.typeText(w.url()).untilView("✓ ssh://")
-	snap(w, d, "1-location")
+	snap(w, d, "1-location", "Where is the repository?", "Name: demo")
 	d.key(tea.KeyEnter)
 	d.until("key list", func(m Model) bool {
 		return m.Current() == steps.StepKey && strings.Contains(plain(m.View()), "legacy_rsa")
 	})
-	snap(w, d, "2-key-list")
+	snap(w, d, "2-key-list", "Which private key")
 	d.key(tea.KeyDown).key(tea.KeyEnter)
 	d.until("passphrase", func(m Model) bool { return m.Current() == steps.StepPassphrase })
 	d.typeText(wrongPassphrase).key(tea.KeyEnter).untilView("attempt 1")
-	snap(w, d, "3-passphrase-wrong")
+	snap(w, d, "3-passphrase-wrong", "is encrypted", "wrong passphrase (attempt 1)")
 	d.typeText(testPassphrase).key(tea.KeyEnter).untilView("Trust this host")
-	snap(w, d, "4-hostkey-unknown")
+	snap(w, d, "4-hostkey-unknown", "Trust this host and record its key? (y/n)")
+	d.runes("n").untilView("Not trusted")
+	snap(w, d, "4b-hostkey-declined", "Not trusted: nothing was recorded")
 	d.runes("y").until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
 	d.settle() // the projects
 	d.key(tea.KeyDown).untilView("[ ] PROJ")
 	d.key(tea.KeyDown).runes(" ")
-	snap(w, d, "6-permissions")
+	snap(w, d, "6-permissions", "Which Jira projects", "1 selected: OPS")
+	d.key(tea.KeyEnter).until("review", func(m Model) bool { return m.Current() == steps.StepReview })
+	snap(w, d, "7-review", "nothing is saved until you press enter", "Press enter to save")
 	d.key(tea.KeyEnter).until("finish", func(m Model) bool { return m.Current() == steps.StepFinish })
 	d.untilView("Press enter to exit.")
-	snap(w, d, "7-finish")
+	snap(w, d, "8-finish", "✓ Added demo", "Press enter to exit.")
 	d.key(tea.KeyEnter).until("quit", func(Model) bool { return d.quit })
 	if r, err := d.m.Result(); err != nil || !r.AllowsProject("OPS") || r.AllowsProject("PROJ") {
 		t.Fatalf("result %+v %v", r, err)
 	}
+	// the same location again
+	d = newDriver(t, w.cfg, width, height)
+	d.typeText(w.url()).untilView(`already connected as "demo"`)
+	snap(w, d, "1b-location-connected", "already connected", "gitjira repos fetch demo")
+
+	// a wrong path, found on the host key step, shown on the location step
+	w = newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	w.trustHost("host_ed25519")
+	d = newDriver(t, w.cfg, width, height)
+	d.typeText(w.srv.URL("/nothing.git")).untilView("✓ ssh://")
+	d.key(tea.KeyEnter).until("key list", func(m Model) bool {
+		return m.Current() == steps.StepKey && strings.Contains(plain(m.View()), "id_ed25519")
+	})
+	d.key(tea.KeyEnter).until("back on the location", func(m Model) bool {
+		return m.Current() == steps.StepLocation && m.Draft().LocationErr != nil
+	})
+	snap(w, d, "1c-location-not-found", "not found", "Correct the location")
 
 	// a refused key
 	w = newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "stranger_ed25519"}})
 	w.trustHost("host_ed25519")
 	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
 	d.key(tea.KeyEnter).untilView("The server refused")
-	snap(w, d, "2b-key-auth-refused")
+	snap(w, d, "2b-key-auth-refused", "The server refused key")
 
 	// a changed host key
 	w = newWorld(t, worldOpts{hostKey: "host2_ed25519", keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
 	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
 	d.key(tea.KeyEnter).untilView("HAS CHANGED")
-	snap(w, d, "5-hostkey-changed")
+	snap(w, d, "5-hostkey-changed", "HAS CHANGED", "gitjira will not connect")
+
+	// a generated key: the public key must be whole on screen
+	w = newWorld(t, worldOpts{})
+	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
+	d.key(tea.KeyShiftTab).untilView("gitjira_ed25519")
+	d.key(tea.KeyEnter).untilView("Press enter once it is added")
+	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, screen{name: "2c-key-generated", view: w.sanitize(d.view()), noGolden: true,
+		must: []string{"Add this public key", "\x00" + strings.TrimSpace(string(pub))}})
 
 	for _, s := range out {
 		for _, secret := range []string{testPassphrase, wrongPassphrase, "horse"} {
@@ -104,6 +146,9 @@ const wrongPassphrase = "wr0ng-pass"
 // (update with go test ./wizard -run TestGolden -update).
 func TestGolden(t *testing.T) {
 	for _, s := range walk(t, 80, 24) {
+		if s.noGolden {
+			continue
+		}
 		t.Run(s.name, func(t *testing.T) {
 			var b strings.Builder
 			for _, l := range strings.Split(s.view, "\n") {
@@ -114,10 +159,12 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// TestScreensFit checks every screen at 80x24 and narrower: no line wider
-// than the terminal, no more lines than it has, header and help visible.
+// TestScreensFit checks every screen at 80x24 and smaller: no line wider
+// than the terminal, no more lines than it has, the header, the keys and
+// what the screen is for (its question, its message, the public key to
+// copy) visible.
 func TestScreensFit(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {60, 20}, {44, 24}} {
+	for _, size := range [][2]int{{80, 24}, {60, 20}, {50, 20}} {
 		for _, s := range walk(t, size[0], size[1]) {
 			lines := strings.Split(s.view, "\n")
 			if len(lines) > size[1] {
@@ -131,6 +178,19 @@ func TestScreensFit(t *testing.T) {
 			if !strings.HasPrefix(lines[0], "gitjira") || !strings.Contains(s.view, "ctrl+c quit") {
 				t.Errorf("%dx%d %s: header or help missing:\n%s", size[0], size[1], s.name, s.view)
 			}
+			flat := strings.Join(strings.Fields(s.view), " ")
+			for _, m := range s.must {
+				if rows, ok := strings.CutPrefix(m, "\x00"); ok {
+					// a copyable line: its rows, one after the other, all on screen
+					if !strings.Contains(strings.ReplaceAll(s.view, "\n", ""), rows) {
+						t.Errorf("%dx%d %s: %q not whole on screen:\n%s", size[0], size[1], s.name, rows, s.view)
+					}
+					continue
+				}
+				if !strings.Contains(flat, m) {
+					t.Errorf("%dx%d %s: %q not on screen:\n%s", size[0], size[1], s.name, m, s.view)
+				}
+			}
 		}
 	}
 }
@@ -138,7 +198,7 @@ func TestScreensFit(t *testing.T) {
 func TestBackKeepsValues(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
-	if !strings.Contains(d.view(), "Step 2 of 7 · Private key") || !strings.Contains(d.view(), "Repository ssh://git@127.0.0.1") {
+	if !strings.Contains(d.view(), "Step 2 of 8 · Private key") || !strings.Contains(d.view(), "Repository ssh://git@127.0.0.1") {
 		t.Fatalf("key step header:\n%s", d.view())
 	}
 	d.key(tea.KeyTab) // paste mode, to see it kept
@@ -230,7 +290,7 @@ func TestRunPlainOutput(t *testing.T) {
 	if !errors.Is(err, ErrCancelled) || r != nil {
 		t.Fatalf("Run = %v, %v", r, err)
 	}
-	if !strings.Contains(out.String(), "Step 1 of 7") {
+	if !strings.Contains(out.String(), "Step 1 of 8") {
 		t.Errorf("first screen not drawn: %q", out.String())
 	}
 	if strings.Contains(out.String(), "\x1b[38;") || strings.Contains(out.String(), "\x1b[1m") {
@@ -256,22 +316,23 @@ func (r *slowReader) Read(p []byte) (int, error) {
 
 func sleep() { time.Sleep(300 * time.Millisecond) }
 
-// BenchmarkView measures one frame of the busiest screens at 80x24 (Bubble
-// Tea renders at most 60 frames a second, so a frame must cost far less than 16 ms).
+// BenchmarkView measures one frame of the busiest screens at 80x24: the
+// layout (the step's view, the scroll area) that Update does after each
+// message, and View (Bubble Tea renders at most 60 frames a second, so a
+// frame must cost far less than 16 ms).
 func BenchmarkView(b *testing.B) {
 	w := newWorld(b, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519", "id_work": "enc_ed25519", "legacy_rsa": "legacy_rsa"}})
 	d := newDriver(b, w.cfg, 80, 24).toKeyStep(w)
-	b.Run("key-list", func(b *testing.B) {
+	frame := func(b *testing.B) {
 		for b.Loop() {
-			_ = d.m.View()
+			m := d.m
+			m.layout()
+			_ = m.View()
 		}
-	})
+	}
+	b.Run("key-list", frame)
 	d.key(tea.KeyEnter).untilView("Trust this host")
-	b.Run("hostkey", func(b *testing.B) {
-		for b.Loop() {
-			_ = d.m.View()
-		}
-	})
+	b.Run("hostkey", frame)
 }
 
 // TestNoColor checks that on a terminal the styles are coloured, and that
@@ -323,6 +384,7 @@ func TestQuitAfterAddKeepsRepository(t *testing.T) {
 	w.trustHost("host_ed25519")
 	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
 	d.key(tea.KeyEnter).until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
+	d.key(tea.KeyEnter).until("review", func(m Model) bool { return m.Current() == steps.StepReview })
 	d.key(tea.KeyEnter).untilView("Press enter to exit.")
 	// esc cannot undo it; ctrl+c ends the wizard with the repository added
 	d.key(tea.KeyEsc)
@@ -336,5 +398,58 @@ func TestQuitAfterAddKeepsRepository(t *testing.T) {
 	}
 	if len(w.mirrors()) != 1 || len(w.repos()) != 1 {
 		t.Errorf("mirrors %v repos %v", w.mirrors(), w.repos())
+	}
+}
+
+// TestFrame: in raw mode (the renderer does not cut lines) a copyable line
+// whose rows are all on screen is written whole, its other rows only move
+// the cursor; every line starts at its row and erases the rest of it.
+func TestFrame(t *testing.T) {
+	rows := []string{
+		"title",
+		steps.CodeStart + "aaaaa", steps.CodeCont + "bbbbb", steps.CodeCont + "cc" + steps.CodeEnd,
+		steps.CodeStart + "ddddd", steps.CodeCont + "ee", // cut by the scroll: no end
+		"help",
+	}
+	got := strings.Split(frame(rows, 5), "\n")
+	want := []string{
+		"\x1b[1;1Htitle", // exactly the width: no erase (it would take the last cell)
+		"\x1b[2;1Haaaaabbbbbcc\x1b[K\x1b[2;1H",
+		"\x1b[3;1H",
+		"\x1b[4;1H",
+		"\x1b[5;1Hddddd",
+		"\x1b[6;1Hee\x1b[K",
+		"\x1b[7;1Hhelp\x1b[K",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("frame:\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestRawModeKeepsLongLines: with the program's size filter the model knows
+// the renderer will not cut lines, and the public key is one line of the
+// view (the terminal wraps it); without it, rows of at most the width.
+func TestRawModeKeepsLongLines(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	d := newDriver(t, w.cfg, 50, 20).toKeyStep(w)
+	d.key(tea.KeyShiftTab).untilView("gitjira_ed25519")
+	d.key(tea.KeyEnter).untilView("Press enter once it is added")
+	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.TrimSpace(string(pub))
+	for _, l := range strings.Split(d.view(), "\n") {
+		if lipgloss.Width(l) > 50 {
+			t.Fatalf("a row wider than the terminal without raw mode: %q", l)
+		}
+	}
+	d.send(hideSize(nil, tea.WindowSizeMsg{Width: 50, Height: 20}))
+	raw := d.m.View()
+	if !strings.Contains(plain(raw), line) {
+		t.Fatalf("raw view lacks the whole key:\n%q", raw)
+	}
+	if n := strings.Count(raw, "\n") + 1; n > 20 {
+		t.Errorf("%d lines in a 20-row terminal", n)
 	}
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Captures the Connect wizard's screens from the real program in a real
-# terminal (tmux, 80x24) and writes them as text files beside this script.
+# terminal (tmux, 80x24, and 50x20 for two) and writes them as text files beside this script.
 #   docs/screenshots/capture.sh        (needs go, tmux, ssh-keygen)
 # It drives `gitjira demo` (embedded SSH git server on 127.0.0.1) and
 # `gitjira connect`; nothing leaves the machine.
@@ -29,23 +29,29 @@ wait_for() {
 	done
 	sleep 0.2 # let the frame settle
 }
-# shot SESSION NAME: save the pane, without trailing blank lines
+# shot SESSION NAME: save the pane, without trailing blank lines. -J joins
+# the rows the terminal wrapped: a public key or a command the wizard wrote
+# as one line shows as the one line a mouse selection copies.
 shot() {
-	$T capture-pane -p -t "$1" | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' >"$here/$2.txt"
+	$T capture-pane -p -J -t "$1" | sed -e 's/ *$//' | sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' >"$here/$2.txt"
 }
-start() { # start SESSION COMMAND...
+start() { # start SESSION WIDTH HEIGHT COMMAND...
 	s=$1
-	shift
-	$T new-session -d -s "$s" -x 80 -y 24 "env TERM=xterm-256color HOME=$work/home GITJIRA_HOME=$work/home/.gitjira $* ; sleep 60"
+	w=$2
+	h=$3
+	shift 3
+	$T new-session -d -s "$s" -x "$w" -y "$h" "env TERM=xterm-256color HOME=$work/home GITJIRA_HOME=$work/home/.gitjira SSH_AUTH_SOCK= $* ; sleep 60"
 }
 mkdir -p "$work/home/.ssh"
 
-# 1. the demo, the main path: location, key list, host key, clone, permissions, finish, summary
-start demo "$bin" demo --commits 2000
-wait_for demo "Step 1 of 7"
+# 1. the demo, the main path: location, key list, paste, generate, host key
+# (declined, then trusted), clone, permissions, review, finish, summary
+start demo 80 24 "$bin" demo --commits 2000
+wait_for demo "Step 1 of 8"
 shot demo 1-location
 $T send-keys -t demo Enter
-wait_for demo "Step 2 of 7"
+wait_for demo "Step 2 of 8"
+wait_for demo "id_ed25519"
 shot demo 2-key-choose
 $T send-keys -t demo Tab
 wait_for demo "[Paste a key]"
@@ -57,27 +63,33 @@ $T send-keys -t demo Tab
 wait_for demo "Save as:"
 shot demo 2-key-generate
 $T send-keys -t demo Enter
-wait_for demo "Press enter once it is added."
+wait_for demo "Add this public key"
 shot demo 2-key-generated
 $T send-keys -t demo Escape
 sleep 0.5 # a lone ESC, not the start of alt+tab
 $T send-keys -t demo Tab
-wait_for demo "[Choose a file]"
-$T send-keys -t demo Up Enter
+wait_for demo "[Choose a key]"
+# the list is gitjira_ed25519 (just made), id_ed25519 (the demo's key): take the second
+$T send-keys -t demo Up Up Up Down
+sleep 0.3
+$T send-keys -t demo Enter
 wait_for demo "Trust this host"
 shot demo 4-hostkey-unknown
+$T send-keys -t demo n
+wait_for demo "Not trusted"
+shot demo 4-hostkey-declined
 $T send-keys -t demo y
 # the clone of 2000 commits over loopback is quick: catch it if we can
 i=0
 while [ $i -lt 40 ]; do
-	if $T capture-pane -p -t demo | grep -qF "Step 5 of 7"; then
+	if $T capture-pane -p -t demo | grep -qF "Step 5 of 8"; then
 		shot demo 5-clone
 		break
 	fi
 	i=$((i + 1))
 	sleep 0.05
 done
-wait_for demo "Step 6 of 7"
+wait_for demo "Step 6 of 8"
 shot demo 6-permissions-all
 $T send-keys -t demo Down
 wait_for demo "Filter:"
@@ -85,28 +97,53 @@ $T send-keys -t demo Down Space Down Space
 wait_for demo "2 selected"
 shot demo 6-permissions-restrict
 $T send-keys -t demo Enter
+wait_for demo "Step 7 of 8"
+shot demo 7-review
+$T send-keys -t demo Enter
 wait_for demo "Press enter to exit."
-shot demo 7-finish
+shot demo 8-finish
 $T send-keys -t demo Enter
 wait_for demo "Added demo to the repositories list."
-shot demo 8-summary
+shot demo 9-summary
 
-# 2. an encrypted key with a wrong passphrase, then a changed host key: the
+# 2. a small terminal (50x20): the generated public key and the host key
+# question are on screen
+start small 50 20 "$bin" demo
+wait_for small "Step 1 of 8"
+$T send-keys -t small Enter
+wait_for small "Step 2 of 8"
+$T send-keys -t small BTab
+wait_for small "Save as:"
+$T send-keys -t small Enter
+wait_for small "Add this public key"
+shot small 2-key-generated-50x20
+$T send-keys -t small Escape
+sleep 0.5
+$T send-keys -t small Tab
+wait_for small "[Choose a key]"
+$T send-keys -t small Up Up Up Down
+sleep 0.3
+$T send-keys -t small Enter
+wait_for small "(y/n)"
+shot small 4-hostkey-unknown-50x20
+$T send-keys -t small C-c
+
+# 3. an encrypted key with a wrong passphrase, then a changed host key: the
 # demo's server keeps running in one session while `gitjira connect` runs in
 # another, with a known_hosts that records another key for the server.
 cp "$repo/wizard/testdata/keys/enc_ed25519" "$work/home/.ssh/id_ed25519"
 chmod 600 "$work/home/.ssh/id_ed25519"
-start demo2 "$bin" demo
-wait_for demo2 "Step 1 of 7"
+start demo2 80 24 "$bin" demo
+wait_for demo2 "Step 1 of 8"
 port=$($T capture-pane -p -t demo2 | sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/demo\.git.*/\1/p' | head -n 1)
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$repo/wizard/testdata/keys/host2_ed25519.pub")" >"$work/home/.ssh/known_hosts"
-start conn "$bin" connect --url "ssh://git@127.0.0.1:$port/demo.git" --known-hosts "$work/home/.ssh/known_hosts"
-wait_for conn "Step 1 of 7"
+start conn 80 24 "$bin" connect --url "ssh://git@127.0.0.1:$port/demo.git" --known-hosts "$work/home/.ssh/known_hosts"
+wait_for conn "Step 1 of 8"
 wait_for conn "✓ ssh://"
 $T send-keys -t conn Enter
 wait_for conn "encrypted"
 $T send-keys -t conn Enter
-wait_for conn "Step 3 of 7"
+wait_for conn "Step 3 of 8"
 $T send-keys -t conn -l "not the passphrase"
 $T send-keys -t conn Enter
 wait_for conn "attempt 1"

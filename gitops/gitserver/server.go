@@ -71,7 +71,15 @@ type Options struct {
 	StallAfter int64
 	// Logf, when set, receives one line per connection event.
 	Logf func(format string, args ...any)
+	// Handler, when set, serves upload-pack commands instead of the
+	// backend: tests use it to make the server misbehave (see hostile.go).
+	Handler Handler
 }
+
+// Handler serves one git-upload-pack command: repo is the repository it
+// names (resolved inside the root), stdin what the client sends, stdout
+// and stderr the session's streams. It returns the exit status.
+type Handler func(ctx context.Context, repo string, stdin io.Reader, stdout, stderr io.Writer) int
 
 // Server is a running SSH git server. Close stops it.
 type Server struct {
@@ -93,6 +101,7 @@ type Server struct {
 
 	execs      atomic.Int64
 	stallAfter atomic.Int64
+	handler    atomic.Pointer[Handler]
 }
 
 // Start listens and serves in background goroutines.
@@ -125,6 +134,9 @@ func Start(o Options) (*Server, error) {
 		return nil, fmt.Errorf("gitserver: unknown backend %q", o.Backend)
 	}
 	s.stallAfter.Store(o.StallAfter)
+	if o.Handler != nil {
+		s.handler.Store(&o.Handler)
+	}
 	for _, k := range o.AuthorizedKeys {
 		s.authorized[string(k.Marshal())] = true
 	}
@@ -215,6 +227,16 @@ func (s *Server) Execs() int64 { return s.execs.Load() }
 // SetStallAfter changes Options.StallAfter for the commands started from now
 // on (0 turns stalling off).
 func (s *Server) SetStallAfter(n int64) { s.stallAfter.Store(n) }
+
+// SetHandler changes Options.Handler for the commands started from now on
+// (nil: the backend again).
+func (s *Server) SetHandler(h Handler) {
+	if h == nil {
+		s.handler.Store(nil)
+		return
+	}
+	s.handler.Store(&h)
+}
 
 // AuthorizeKey lets key log in.
 func (s *Server) AuthorizeKey(key ssh.PublicKey) {
@@ -363,8 +385,11 @@ func (s *Server) exec(ctx context.Context, ch ssh.Channel, command string) int {
 	if after := s.stallAfter.Load(); after > 0 {
 		out = &stallWriter{w: ch, after: after, ctx: ctx}
 	}
+	if h := s.handler.Load(); h != nil {
+		return (*h)(ctx, repo, ch, out, ch.Stderr())
+	}
 	if s.backend == BackendGit {
-		return s.gitUploadPack(ctx, ch, out, repo)
+		return RunUploadPack(ctx, repo, ch, out, ch.Stderr())
 	}
 	if err := goGitUploadPack(ctx, repo, bufio.NewReader(ch), out); err != nil {
 		fmt.Fprintf(ch.Stderr(), "fatal: %v\n", err)
@@ -487,32 +512,34 @@ func isBareRepo(dir string) bool {
 	return true
 }
 
-// gitUploadPack pipes the channel through `git upload-pack`.
-func (s *Server) gitUploadPack(ctx context.Context, ch ssh.Channel, out io.Writer, repo string) int {
+// RunUploadPack runs `git upload-pack` (protocol v0) on repo with the
+// given streams and returns its exit status; a Handler may call it to serve
+// the real protocol and misbehave around it.
+func RunUploadPack(ctx context.Context, repo string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "git", "upload-pack", "--strict", repo)
 	cmd.Env = append(os.Environ(), "GIT_PROTOCOL=") // protocol v0, as advertised
-	cmd.Stderr = ch.Stderr()
-	stdin, err := cmd.StdinPipe()
+	cmd.Stderr = stderr
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		return 128
 	}
-	stdout, err := cmd.StdoutPipe()
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return 128
 	}
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(ch.Stderr(), "fatal: cannot run git upload-pack: %v\n", err)
+		fmt.Fprintf(stderr, "fatal: cannot run git upload-pack: %v\n", err)
 		return 128
 	}
 	// Not waited for: it ends when the client closes its side or the
 	// channel closes (exec's own stdin copy would make Wait hang on it).
 	go func() {
-		io.Copy(stdin, ch)
-		stdin.Close()
+		io.Copy(in, stdin)
+		in.Close()
 	}()
-	if _, err := io.Copy(out, stdout); err != nil {
+	if _, err := io.Copy(stdout, out); err != nil {
 		cancel() // the client went away: stop git instead of blocking on a full pipe
 	}
 	err = cmd.Wait()

@@ -1,0 +1,56 @@
+package cmdutil
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/gitjira/gitjira/jira"
+)
+
+// WriteJSON prints one JSON document (indented, HTML characters kept as they are).
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// RepositoryJSON is one repository as `repos list --json` and `connect
+// --json` print it (docs/CLI.md: fields may be added, not renamed). Times
+// are RFC 3339, null when never set.
+type RepositoryJSON struct {
+	Name               string   `json:"name"`
+	URL                string   `json:"url"`
+	Projects           []string `json:"projects"`
+	KeyFingerprint     string   `json:"key_fingerprint"`
+	HostKeyFingerprint string   `json:"host_key_fingerprint"`
+	Mirror             string   `json:"mirror"`
+	DefaultBranch      string   `json:"default_branch"`
+	Commits            int      `json:"commits"`
+	IssueKeys          int      `json:"issue_keys"`
+	Added              *string  `json:"added"`
+	LastFetched        *string  `json:"last_fetched"`
+}
+
+// NewRepositoryJSON is r in the shape of RepositoryJSON; projects is ["ALL"]
+// for all projects.
+func NewRepositoryJSON(r jira.Repository) RepositoryJSON {
+	projects := r.Projects
+	if r.AllProjects() {
+		projects = []string{jira.AllProjectsValue}
+	}
+	return RepositoryJSON{
+		Name: r.Name, URL: r.URL, Projects: projects, KeyFingerprint: r.KeyFingerprint,
+		HostKeyFingerprint: r.HostKeyFingerprint, Mirror: r.Mirror, DefaultBranch: r.DefaultBranch,
+		Commits: r.Commits, IssueKeys: r.IssueKeys, Added: rfc3339OrNil(r.Added), LastFetched: rfc3339OrNil(r.LastFetched),
+	}
+}
+
+func rfc3339OrNil(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(time.RFC3339)
+	return &s
+}

@@ -1,0 +1,189 @@
+package cmdutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/sshkeys"
+)
+
+// PassphraseEnv is the environment variable a key's passphrase may come from (docs/CLI.md).
+const PassphraseEnv = "GITJIRA_PASSPHRASE"
+
+// ReadKeyInput reads the key from FILE, or from the rest of stdin for "-".
+// It reads at most one byte more than sshkeys.MaxInputSize, so a huge file
+// is refused by the parser without being loaded. name is what messages call
+// the input: the file, or "stdin".
+func ReadKeyInput(s *IOStreams, file string) (raw []byte, name string, err error) {
+	limit := int64(sshkeys.MaxInputSize) + 1
+	if file == "-" {
+		raw, err = io.ReadAll(io.LimitReader(s.Stdin(), limit))
+		if err != nil {
+			return nil, "stdin", fmt.Errorf("could not read the key from stdin: %v", err)
+		}
+		return raw, "stdin", nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, file, fmt.Errorf("%s does not exist: give the path of the private key file (e.g. ~/.ssh/id_ed25519)", file)
+		case errors.Is(err, fs.ErrPermission):
+			return nil, file, fmt.Errorf("%s cannot be read (permission denied): check the file's owner and mode", file)
+		}
+		return nil, file, fmt.Errorf("cannot open %s: %v", file, err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, file, fmt.Errorf("%s is a directory: give the private key file inside it (e.g. %s/id_ed25519)", file, strings.TrimRight(file, "/"))
+	}
+	raw, err = io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, file, fmt.Errorf("could not read %s: %v", file, err)
+	}
+	return raw, file, nil
+}
+
+// StdinSecretLine reads one passphrase line from stdin for flag. A line that
+// is the start of a key means the passphrase line was forgotten before a key
+// given on stdin ("-"); saying so beats a confusing parse error later.
+func StdinSecretLine(s *IOStreams, flag string) (string, error) {
+	line, err := s.ReadLine()
+	if err != nil {
+		return "", fmt.Errorf("could not read the passphrase from stdin (%s): %v", flag, err)
+	}
+	if strings.HasPrefix(line, "-----BEGIN ") || strings.HasPrefix(line, "PuTTY-User-Key-File-") {
+		return "", UsageErrorf("%s: the first line of stdin is the start of a key, not a passphrase: put the passphrase line(s) before the key", flag)
+	}
+	return line, nil
+}
+
+// OpenKey parses a private key and decrypts it when it is encrypted. The
+// passphrase is stdinPass when --passphrase-stdin gave one; else
+// GITJIRA_PASSPHRASE; else a masked prompt, only when prompt is set and stdin
+// is a terminal (so scripts and tests never block on /dev/tty). An empty
+// answer at the prompt counts as none. locked is set, with a nil key and
+// error, when the key is encrypted and no passphrase was to be had; a wrong
+// passphrase's error says where the passphrase came from.
+func OpenKey(ctx context.Context, s *IOStreams, raw []byte, name string, stdinPass []byte, prompt string) (k *sshkeys.Key, locked *sshkeys.PassphraseMissingError, err error) {
+	k, err = sshkeys.Parse(raw)
+	var pme *sshkeys.PassphraseMissingError
+	if !errors.As(err, &pme) {
+		if err != nil {
+			return nil, nil, KeyError(name, err)
+		}
+		return k, nil, nil
+	}
+	pass, source := stdinPass, "--passphrase-stdin"
+	if pass == nil {
+		if v, set := s.Getenv(PassphraseEnv); set {
+			pass, source = []byte(v), PassphraseEnv
+		} else if prompt != "" && s.StdinIsTerminal() {
+			typed, ok, err := s.Secret(ctx, false, "", prompt)
+			if err != nil {
+				return nil, nil, err
+			}
+			defer clear(typed)
+			if ok && len(typed) > 0 {
+				pass, source = typed, "the terminal"
+			}
+		}
+	}
+	if pass == nil {
+		return nil, pme, nil
+	}
+	if k, err = sshkeys.ParseWithPassphrase(raw, pass); err != nil {
+		return nil, nil, passphraseError(name, source, err)
+	}
+	return k, nil, nil
+}
+
+// NewPassphrase asks for a new passphrase twice on the terminal; empty means none.
+func NewPassphrase(ctx context.Context, s *IOStreams, prompt string) ([]byte, error) {
+	p1, ok, err := s.Secret(ctx, false, "", prompt)
+	if err != nil || !ok || len(p1) == 0 {
+		return nil, err
+	}
+	p2, _, err := s.Secret(ctx, false, "", "Repeat the passphrase: ")
+	defer clear(p2)
+	if err != nil {
+		clear(p1)
+		return nil, err
+	}
+	if string(p1) != string(p2) {
+		clear(p1)
+		return nil, errors.New("the two passphrases differ: run the command again")
+	}
+	return p1, nil
+}
+
+// passphraseError is KeyError that, for a wrong passphrase, says where the
+// passphrase came from: a stale GITJIRA_PASSPHRASE is easy to forget.
+func passphraseError(name, source string, err error) error {
+	if errors.Is(err, sshkeys.ErrWrongPassphrase) && source != "" {
+		return fmt.Errorf("%s: %w (the passphrase came from %s)", name, err, source)
+	}
+	return KeyError(name, err)
+}
+
+// KeyError puts the input's name in front of a parser error.
+func KeyError(name string, err error) error {
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// StoredKey finds a repository's key: a key held by ssh-agent (no
+// stored file, or an encrypted file whose key the agent holds) is used
+// through the agent; else the stored file is decrypted when needed with
+// pass (--passphrase-stdin), GITJIRA_PASSPHRASE or, when mayPrompt and
+// stdin is a terminal, a masked prompt (cron jobs and scripts never hang on
+// a prompt).
+func StoredKey(ctx context.Context, s *IOStreams, r jira.Repository, pass []byte, agentSocket string, mayPrompt bool) (*sshkeys.Key, error) {
+	if r.KeyFile == "" {
+		if r.KeyFingerprint == "" {
+			return nil, fmt.Errorf("no stored key for %s: remove it and connect it again", r.Name)
+		}
+		k, err := sshkeys.AgentSigner(agentSocket, r.KeyFingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("the key of %s is held by ssh-agent only: %w", r.Name, err)
+		}
+		return k, nil
+	}
+	raw, err := os.ReadFile(r.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the stored key of %s (%v): remove the repository and connect it again", r.Name, err)
+	}
+	// An agent holding this key spares the passphrase (unattended runs).
+	if len(pass) == 0 && agentSocket != "" && r.KeyFingerprint != "" {
+		if _, set := s.Getenv(PassphraseEnv); !set {
+			if k, err := sshkeys.AgentSigner(agentSocket, r.KeyFingerprint); err == nil {
+				return k, nil
+			}
+		}
+	}
+	prompt := ""
+	if mayPrompt {
+		prompt = fmt.Sprintf("Passphrase for the key of %s: ", r.Name)
+	}
+	k, locked, err := OpenKey(ctx, s, raw, "the stored key of "+r.Name, pass, prompt)
+	if err != nil {
+		return nil, err
+	}
+	if locked != nil {
+		// Wraps the *sshkeys.PassphraseMissingError: a screen that can ask
+		// (Manage) asks for the passphrase itself.
+		return nil, fmt.Errorf("the key of %s is encrypted: pass its passphrase with --passphrase-stdin, set %s, or load it into ssh-agent, for unattended fetches (gitjira never stores it)%w", r.Name, PassphraseEnv, silent{locked})
+	}
+	return k, nil
+}
+
+// silent wraps an error for errors.As without adding its text.
+type silent struct{ err error }
+
+func (s silent) Error() string { return "" }
+func (s silent) Unwrap() error { return s.err }

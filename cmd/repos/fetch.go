@@ -1,0 +1,255 @@
+package repos
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+)
+
+// FetchOptions are the arguments and flags of `gitjira repos fetch`.
+type FetchOptions struct {
+	IO    *cmdutil.IOStreams
+	Ctx   context.Context
+	Paths jira.Paths
+
+	// Names are the repositories to fetch; none means every enabled one.
+	Names []string
+	JSON  bool
+	// Link pushes every fetched repository's commits to their Jira issues
+	// as remote links (--link); NoLink pushes none (--no-link). Without
+	// either, repositories whose linking is on (the default once a Jira site
+	// is logged in) are linked.
+	Link, NoLink bool
+	// SSHConfigFile resolves Host aliases of entries stored by older versions.
+	SSHConfigFile string
+	// KnownHostsFile is --known-hosts, else the Factory's default.
+	KnownHostsFile string
+	// PassphraseStdin: the first line of stdin is the passphrase of the
+	// stored keys that are encrypted.
+	PassphraseStdin bool
+	// Timeout bounds each connection's TCP connect, SSH handshake and
+	// authentication (--timeout).
+	Timeout time.Duration
+}
+
+// NewCmdFetch builds `gitjira repos fetch [NAME...]`. runF, when not nil, is
+// called with the parsed options instead of runFetch.
+func NewCmdFetch(f *cmdutil.Factory, runF func(*FetchOptions) error) *cobra.Command {
+	opts := &FetchOptions{}
+	cmd := &cobra.Command{
+		Use:   "fetch [NAME...]",
+		Short: "Fetch new commits over SSH and update the index",
+		Long: `Fetch new commits of the named repositories (default: every enabled one) over
+SSH into their mirrors and update the commit index. One failure does not stop
+the others; the exit code is 1 when any failed.
+
+An encrypted stored key takes its passphrase from the first line of stdin
+(--passphrase-stdin) or GITJIRA_PASSPHRASE; with a single repository on a
+terminal it is asked for. gitjira never stores it.`,
+		Example: "  gitjira repos fetch\n  gitjira repos fetch app --json\n  gitjira repos fetch --link",
+		Args:    cobra.ArbitraryArgs,
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return repositoryNames(f, args), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = f.IOStreams
+			opts.Ctx = cmd.Context()
+			opts.Paths = f.Paths()
+			opts.Names = args
+			opts.SSHConfigFile = f.SSHConfigFile()
+			if opts.KnownHostsFile == "" {
+				opts.KnownHostsFile = f.KnownHostsFile()
+			}
+			if err := cmdutil.ResolveTimeout(cmd, opts.IO, &opts.Timeout); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runFetch(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.JSON, "json", false, "print a JSON array of per-repository results")
+	fl.BoolVar(&opts.Link, "link", false, "link every fetched repository's commits to their Jira issues (needs gitjira jira login; default: the repositories whose linking is on)")
+	fl.BoolVar(&opts.NoLink, "no-link", false, "do not link commits to Jira in this run")
+	cmd.MarkFlagsMutuallyExclusive("link", "no-link")
+	fl.StringVar(&opts.KnownHostsFile, "known-hosts", "", "known_hosts `FILE` to check host keys against (default $GITJIRA_KNOWN_HOSTS, else ~/.ssh/known_hosts)")
+	fl.BoolVar(&opts.PassphraseStdin, "passphrase-stdin", false, "read the stored keys' passphrase from the first line of stdin")
+	cmdutil.AddTimeoutFlag(cmd, &opts.Timeout)
+	return cmd
+}
+
+// fetchResultJSON is one element of `gitjira repos fetch --json`.
+type fetchResultJSON struct {
+	Name       string           `json:"name"`
+	OK         bool             `json:"ok"`
+	Error      string           `json:"error"`
+	NewCommits int              `json:"new_commits"`
+	Commits    int              `json:"commits"`
+	IssueKeys  int              `json:"issue_keys"`
+	Links      *jira.LinkReport `json:"links,omitempty"`
+}
+
+// runFetch syncs the repositories through the lifecycle layer (fetch,
+// index, and Jira links for repositories that link), prints one line per
+// repository as each finishes (or one JSON array at the end), and fails when
+// any repository failed. Each outcome is recorded in the list as soon as it
+// is known, so one repository that hangs until its timeout never keeps the
+// others' results from being recorded. It never prompts unless a single
+// repository is fetched on a terminal: it is safe under cron and systemd.
+func runFetch(o *FetchOptions) error {
+	s := o.IO
+	ctx := o.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m := &lifecycle.Manager{Paths: o.Paths, KnownHostsFile: o.KnownHostsFile, SSHConfigFile: o.SSHConfigFile, Timeout: o.Timeout}
+	repos, err := m.Selection(o.Names)
+	if err != nil {
+		return err
+	}
+	if len(repos) == 0 {
+		if o.JSON {
+			return cmdutil.WriteJSON(s.Out, []fetchResultJSON{})
+		}
+		fmt.Fprintln(s.Out, "No repositories to fetch: connect one with `gitjira connect`.")
+		return nil
+	}
+	var pass []byte
+	defer func() { clear(pass) }()
+	if o.PassphraseStdin {
+		line, err := cmdutil.StdinSecretLine(s, "--passphrase-stdin")
+		if err != nil {
+			return err
+		}
+		pass = []byte(line)
+	}
+	link, err := linker(ctx, o)
+	if err != nil {
+		return err
+	}
+	agentSocket, _ := s.Getenv("SSH_AUTH_SOCK")
+	var mu sync.Mutex
+	results, err := m.Sync(ctx, lifecycle.SyncOptions{
+		Names: namesOf(repos),
+		// Keys are opened one after the other before any network work: a
+		// passphrase prompt never races with other output. Only a single
+		// repository may prompt on a terminal.
+		Signer: func(r jira.Repository) (ssh.Signer, error) {
+			k, err := cmdutil.StoredKey(ctx, s, r, pass, agentSocket, len(repos) == 1)
+			if err != nil {
+				return nil, err
+			}
+			return k.Signer, nil
+		},
+		Link: link,
+		Done: func(r lifecycle.SyncResult) {
+			if o.JSON {
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintln(s.Out, resultLine(r))
+			for _, w := range r.Warnings {
+				fmt.Fprintf(s.Err, "gitjira: warning: %s: %s\n", r.Name, w)
+			}
+		},
+	})
+	failed := 0
+	out := make([]fetchResultJSON, 0, len(results))
+	for _, r := range results {
+		if !r.OK() {
+			failed++
+		}
+		out = append(out, toResultJSON(r))
+	}
+	if o.JSON {
+		if werr := cmdutil.WriteJSON(s.Out, out); werr != nil {
+			return werr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d repositories failed; the others were fetched (see above)", failed, len(results))
+	}
+	return nil
+}
+
+func namesOf(repos []jira.Repository) []string {
+	names := make([]string, len(repos))
+	for i, r := range repos {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// linker decides which repositories' commits go to Jira: with --link every
+// fetched repository (and a missing site is each one's error), with
+// --no-link none, else those whose linking is on (the default once a Jira
+// site is logged in).
+func linker(ctx context.Context, o *FetchOptions) (func(context.Context, jira.Repository, []jira.CommitRef) (*jira.LinkReport, error), error) {
+	if o.NoLink {
+		return nil, nil
+	}
+	site, err := jira.LoadSite(o.Paths)
+	if err != nil && !o.Link {
+		return nil, err
+	}
+	if site != nil {
+		for _, w := range site.Warnings() {
+			fmt.Fprintf(o.IO.Err, "gitjira: warning: %s\n", w)
+		}
+	}
+	return func(ctx context.Context, r jira.Repository, added []jira.CommitRef) (*jira.LinkReport, error) {
+		if !o.Link && !jira.LinkingEnabled(r, site != nil) {
+			return nil, nil
+		}
+		rep, err := jira.PushCommitLinks(ctx, o.Paths, r, added)
+		return &rep, err
+	}, nil
+}
+
+func toResultJSON(r lifecycle.SyncResult) fetchResultJSON {
+	j := fetchResultJSON{Name: r.Name, OK: r.OK(), NewCommits: r.NewCommits, Commits: r.Commits, IssueKeys: r.IssueKeys, Links: r.Links}
+	switch {
+	case r.Err != nil:
+		j.Error = termtext.OneLine(r.Err.Error())
+	case r.LinkErr != nil:
+		j.Error = termtext.OneLine("linking commits to Jira: " + r.LinkErr.Error())
+	}
+	return j
+}
+
+// resultLine is the one line a repository's outcome gets on stdout.
+func resultLine(r lifecycle.SyncResult) string {
+	j := toResultJSON(r)
+	if r.Err != nil {
+		return fmt.Sprintf("%s: FAILED: %s", r.Name, j.Error)
+	}
+	line := fmt.Sprintf("%s: ok, %d new commits (%d commits, %d issue keys)", r.Name, r.NewCommits, r.Commits, r.IssueKeys)
+	if l := r.Links; l != nil {
+		line += fmt.Sprintf("; Jira links: %d created, %d updated", l.Created, l.Updated)
+		if l.NotVisible > 0 {
+			line += fmt.Sprintf(", %d issues not visible (kept for the next run)", l.NotVisible)
+		}
+		if l.Pending > 0 {
+			line += fmt.Sprintf(", %d pending", l.Pending)
+		}
+	}
+	if r.LinkErr != nil {
+		line += "; FAILED: " + j.Error
+	}
+	return line
+}

@@ -1,0 +1,74 @@
+package root
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/manage"
+	"github.com/gitjira/gitjira/wizard"
+)
+
+// hasRepositories reports whether the repositories list has an entry (an
+// unreadable list counts as none: the wizard then says what is wrong).
+func hasRepositories(p jira.Paths) bool {
+	repos, err := jira.OpenRepositoryList(p).Load()
+	return err == nil && len(repos) > 0
+}
+
+// runManage opens the Manage repositories screen; `c` there runs the wizard.
+func runManage(ctx context.Context, f *cmdutil.Factory) error {
+	s := f.IOStreams
+	paths := f.Paths()
+	mgr := &lifecycle.Manager{Paths: paths, KnownHostsFile: f.KnownHostsFile(), SSHConfigFile: f.SSHConfigFile()}
+	var lister manage.ProjectLister
+	var client *jira.Client
+	if site, err := jira.LoadSite(paths); err == nil && site != nil {
+		if c, err := site.Client(); err == nil {
+			lister, client = c, c
+		}
+	}
+	agentSocket, _ := s.Getenv("SSH_AUTH_SOCK")
+	cfg := manage.Config{
+		Manager: mgr,
+		// The same key source as repos fetch: ssh-agent, GITJIRA_PASSPHRASE,
+		// else the screen asks for the passphrase itself.
+		Signer: func(r jira.Repository) (ssh.Signer, error) {
+			k, err := cmdutil.StoredKey(ctx, s, r, nil, agentSocket, false)
+			if err != nil {
+				return nil, err
+			}
+			return k.Signer, nil
+		},
+		Projects: lister,
+		SSHDir:   f.SSHDir(),
+		Context:  ctx,
+		Connect: func(in io.Reader, out io.Writer) (*jira.Repository, error) {
+			r, err := wizard.Run(wizard.Config{Paths: paths, KnownHostsFile: mgr.KnownHostsFile, SSHConfigFile: mgr.SSHConfigFile,
+				SSHDir: f.SSHDir(), Projects: lister}, in, out)
+			if errors.Is(err, wizard.ErrCancelled) {
+				return nil, nil
+			}
+			return r, err
+		},
+	}
+	if client != nil {
+		cfg.Link = func(ctx context.Context, r jira.Repository, added []jira.CommitRef) (*jira.LinkReport, error) {
+			if !jira.LinkingEnabled(r, true) {
+				return nil, nil
+			}
+			rep, err := jira.PushCommitLinks(ctx, paths, r, added)
+			return &rep, err
+		}
+		cfg.Unlink = func(ctx context.Context, r jira.Repository) error {
+			_, err := jira.UnlinkRepository(ctx, paths, client, r)
+			return err
+		}
+	}
+	return manage.Run(cfg, s.In, s.Out)
+}

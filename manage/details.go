@@ -1,0 +1,355 @@
+package manage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/steps"
+)
+
+// recentCommits is how many of the latest commits the details show.
+const recentCommits = 8
+
+// commitLine is one recent commit in the details.
+type commitLine struct {
+	sha     string
+	date    time.Time
+	keys    []string // the issue keys the repository's projects allow
+	subject string
+}
+
+// detailsMsg is what the details page reads from disk.
+type detailsMsg struct {
+	name    string
+	size    int64
+	sizeErr error
+	key     *sshkeys.Key // the stored key as parsed (public half only when encrypted)
+	keyErr  error
+	commits []commitLine
+	logErr  error
+}
+
+// loadDetails measures the mirror and reads the stored key and the latest
+// commits of the default branch (with their issue keys, found as the index
+// finds them).
+func loadDetails(r jira.Repository) tea.Cmd {
+	return func() tea.Msg {
+		msg := detailsMsg{name: r.Name}
+		msg.size, msg.sizeErr = dirSize(r.Mirror)
+		msg.key, msg.keyErr = readStoredKey(r.KeyFile)
+		msg.commits, msg.logErr = latestCommits(r, recentCommits)
+		return msg
+	}
+}
+
+// dirSize is the bytes the files under dir take (their sizes, as du --apparent-size).
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// readStoredKey parses a stored key; an encrypted one gives what it shows
+// in the clear (the public half, for OpenSSH and PuTTY keys).
+func readStoredKey(path string) (*sshkeys.Key, error) {
+	if path == "" {
+		return nil, errors.New("no stored key")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := sshkeys.Parse(raw)
+	var pme *sshkeys.PassphraseMissingError
+	if errors.As(err, &pme) && pme.Key != nil {
+		return pme.Key, nil
+	}
+	return k, err
+}
+
+// latestCommits walks the mirror's HEAD back n commits.
+func latestCommits(r jira.Repository, n int) ([]commitLine, error) {
+	repo, err := git.PlainOpen(r.Mirror)
+	if err != nil {
+		return nil, err
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return nil, err
+	}
+	it, err := repo.Log(&git.LogOptions{From: head.Hash()})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []commitLine
+	for len(out) < n {
+		c, err := it.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, toCommitLine(r, c))
+	}
+	return out, nil
+}
+
+func toCommitLine(r jira.Repository, c *object.Commit) commitLine {
+	var keys []string
+	for _, k := range jira.IssueKeys(c.Message) {
+		if r.AllowsIssue(k) {
+			keys = append(keys, k)
+		}
+	}
+	subject, _, _ := strings.Cut(c.Message, "\n")
+	return commitLine{sha: c.Hash.String(), date: c.Author.When, keys: keys, subject: termtext.Field(subject, 200)}
+}
+
+// detailsPage shows everything about one repository, scrolling.
+type detailsPage struct {
+	c      *common
+	r      jira.Repository
+	vp     viewport.Model
+	d      *detailsMsg
+	width  int
+	height int
+}
+
+func newDetailsPage(c *common, r jira.Repository) (page, tea.Cmd) {
+	p := &detailsPage{c: c, r: r, vp: viewport.New(80, 10)}
+	p.vp.KeyMap = viewportKeys(c.keys)
+	p.refresh()
+	return p, loadDetails(r)
+}
+
+// viewportKeys are the scrolling keys of a page: arrows and page keys only
+// (letters stay free for actions).
+func viewportKeys(k KeyMap) viewport.KeyMap {
+	return viewport.KeyMap{
+		Up:           k.Up,
+		Down:         k.Down,
+		PageUp:       k.PageUp,
+		PageDown:     k.PageDown,
+		HalfPageUp:   key.NewBinding(key.WithKeys("ctrl+u")),
+		HalfPageDown: key.NewBinding(key.WithKeys("ctrl+d")),
+	}
+}
+
+func (p *detailsPage) title() string { return p.r.Name + " · Details" }
+func (p *detailsPage) typing() bool  { return false }
+func (p *detailsPage) busy() bool    { return false }
+func (p *detailsPage) help() help.KeyMap {
+	k := p.c.keys
+	return newHelp(upDown(k, "scroll"), withDesc(k.Back, "back"))
+}
+
+func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.width, p.height = msg.Width, msg.Height
+		p.refresh()
+		return p, nil
+	case detailsMsg:
+		if msg.name == p.r.Name {
+			p.d = &msg
+			p.refresh()
+		}
+		return p, nil
+	case tea.KeyMsg:
+		if key.Matches(msg, p.c.keys.Back) || key.Matches(msg, p.c.keys.Next) {
+			return closePage(flash{}, false)
+		}
+	}
+	var cmd tea.Cmd
+	p.vp, cmd = p.vp.Update(msg)
+	return p, cmd
+}
+
+func (p *detailsPage) view() string { return scrollView(p.c.st, p.vp) }
+
+func (p *detailsPage) refresh() {
+	p.vp.Width = max(20, p.width)
+	setScrollContent(&p.vp, p.content(), max(3, p.height))
+}
+
+// setScrollContent puts text in a page's viewport of height rows, keeping
+// one row for the scroll line when it does not all fit.
+func setScrollContent(vp *viewport.Model, text string, height int) {
+	vp.Height = height
+	if n := strings.Count(text, "\n") + 1; n > height {
+		vp.Height = height - 1
+	}
+	vp.SetContent(text)
+}
+
+// scrollView is a page's viewport and, when the text does not fit, a line
+// saying how much is above and below.
+func scrollView(st steps.Styles, vp viewport.Model) string {
+	v := vp.View()
+	total := vp.TotalLineCount()
+	if total <= vp.Height {
+		return v
+	}
+	above, below := vp.YOffset, max(0, total-vp.YOffset-vp.Height)
+	var parts []string
+	if above > 0 {
+		parts = append(parts, fmt.Sprintf("↑ %d above", above))
+	}
+	if below > 0 {
+		parts = append(parts, fmt.Sprintf("↓ %d more", below))
+	}
+	return v + "\n" + st.Hint.Render(strings.Join(parts, " · ")+" (↑/↓ scroll)")
+}
+
+// content is the details text, wrapped to the page's width.
+func (p *detailsPage) content() string {
+	st := p.c.st
+	r := p.r
+	w := p.vp.Width
+	var b strings.Builder
+	row := func(label, value string) {
+		const lw = 12
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-*s", lw, label)))
+		lines := strings.Split(wrapHard(value, max(10, w-lw)), "\n")
+		for i, l := range lines {
+			if i > 0 {
+				b.WriteString("\n" + strings.Repeat(" ", lw))
+			}
+			b.WriteString(st.Value.Render(l))
+		}
+		b.WriteString("\n")
+	}
+	pending := "…"
+	row("URL", r.URL)
+	if r.Alias != "" {
+		row("Alias", r.Alias)
+	}
+	row("Web URL", orNone(r.WebURL, "none"))
+	row("Projects", strings.ReplaceAll(projectsText(r), ",", ", "))
+	state := r.Status()
+	if r.LastError != "" {
+		state = "error: " + r.LastError
+	}
+	row("State", state)
+	last := "never"
+	if !r.LastFetched.IsZero() {
+		last = r.LastFetched.Local().Format("2006-01-02 15:04:05") + " (" + relTime(r.LastFetched, p.c.now()) + ")"
+	}
+	row("Last sync", last)
+	row("Commits", fmt.Sprintf("%d indexed, %s", r.Commits, plural(r.IssueKeys, "issue key", "issue keys")))
+	if r.DefaultBranch != "" {
+		row("Branch", r.DefaultBranch)
+	}
+	row("Host key", orNone(r.HostKeyFingerprint, "not recorded"))
+	keyDesc := orNone(r.KeyFingerprint, "not recorded")
+	if p.d != nil {
+		switch {
+		case p.d.key != nil:
+			fp := p.d.key.Fingerprint
+			if fp == "" {
+				fp = r.KeyFingerprint
+			}
+			keyDesc = fp + " (" + keyLabel(p.d.key)
+			if p.d.key.Encrypted {
+				keyDesc += ", encrypted"
+			}
+			keyDesc += ")"
+		case p.d.keyErr != nil:
+			keyDesc += " (cannot read the stored key: " + oneLine(p.d.keyErr) + ")"
+		}
+	}
+	row("Key", keyDesc)
+	row("Key file", orNone(p.c.env.Display(r.KeyFile), "none"))
+	size := pending
+	if p.d != nil {
+		size = byteSize(p.d.size)
+		if p.d.sizeErr != nil {
+			size = "cannot measure: " + oneLine(p.d.sizeErr)
+		}
+	}
+	row("Mirror", p.c.env.Display(r.Mirror))
+	row("Size", size)
+	if !r.Added.IsZero() {
+		row("Added", r.Added.Local().Format("2006-01-02 15:04"))
+	}
+	b.WriteString("\n" + st.Header.Render("Recent commits") + "\n")
+	switch {
+	case p.d == nil:
+		b.WriteString(st.Hint.Render("Reading the mirror…") + "\n")
+	case p.d.logErr != nil && len(p.d.commits) == 0:
+		b.WriteString(st.Error.Render(truncate("✗ Cannot read the mirror: "+oneLine(p.d.logErr), w)) + "\n")
+	case len(p.d.commits) == 0:
+		b.WriteString(st.Hint.Render("No commits yet.") + "\n")
+	}
+	if p.d != nil {
+		for _, c := range p.d.commits {
+			keys := strings.Join(c.keys, ",")
+			if keys == "" {
+				keys = "-"
+			}
+			line := fmt.Sprintf("%s %s %-15s %s", shortSHA(c.sha), c.date.Local().Format("2006-01-02"), truncate(keys, 15), c.subject)
+			b.WriteString(truncate(line, w) + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+// wrapHard breaks s into lines of at most width cells, at spaces when it
+// can and inside long words (URLs, fingerprints) when it must.
+func wrapHard(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		for len([]rune(line)) > width {
+			r := []rune(line)
+			cut := width
+			for i := width; i > width/2; i-- {
+				if r[i] == ' ' {
+					cut = i
+					break
+				}
+			}
+			out = append(out, strings.TrimRight(string(r[:cut]), " "))
+			line = strings.TrimLeft(string(r[cut:]), " ")
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,454 @@
+package manage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/muesli/termenv"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/sshkeys"
+)
+
+// updating reports whether -update was given (the flag is teatest's golden
+// package's, which rewrites golden files too).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+func TestMain(m *testing.M) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	time.Local = time.UTC // dates in the goldens
+	os.Exit(m.Run())
+}
+
+// Key fixtures made by ssh-keygen (sshkeys/testdata/gen.sh); the encrypted
+// one's passphrase is testPassphrase.
+const (
+	keyEd25519     = "openssh_ed25519.key"
+	keyECDSA       = "openssh_ecdsa256.key"
+	keyEncrypted   = "openssh_ed25519_enc.key"
+	testPassphrase = "correct horse"
+)
+
+// fixedNow is the clock of the tests: syncs are recorded at fixedNow and
+// the screen looks at fixedNow+3 min, so every row says "3 min ago".
+var fixedNow = time.Date(2025, 6, 2, 10, 0, 0, 0, time.UTC)
+
+func readKey(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "sshkeys", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// parseKey parses a fixture, decrypting it when it is encrypted.
+func parseKey(t testing.TB, name string) *sshkeys.Key {
+	t.Helper()
+	raw := readKey(t, name)
+	k, err := sshkeys.Parse(raw)
+	var pme *sshkeys.PassphraseMissingError
+	if errors.As(err, &pme) {
+		k, err = sshkeys.ParseWithPassphrase(raw, []byte(testPassphrase))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// world is what a test of the screen runs against: the in-process SSH git
+// server with sample repositories, and a lifecycle.Manager on a fresh
+// gitjira home whose known_hosts trusts the server.
+type world struct {
+	t       testing.TB
+	root    string
+	srvRoot string
+	srv     *gitserver.Server
+	mgr     *lifecycle.Manager
+	sshDir  string
+}
+
+func newWorld(t testing.TB) *world {
+	t.Helper()
+	root := t.TempDir()
+	w := &world{t: t, root: root, srvRoot: filepath.Join(root, "server"), sshDir: filepath.Join(root, "home", ".ssh")}
+	if err := os.MkdirAll(w.sshDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", filepath.Join(root, "home"))
+	// A fixed host key, so its fingerprint in the goldens stays the same.
+	hk := parseKey(t, "openssh_ecdsa384.key").Signer
+	var auth []ssh.PublicKey
+	for _, k := range []string{keyEd25519, keyECDSA, keyEncrypted} {
+		auth = append(auth, parseKey(t, k).Signer.PublicKey())
+	}
+	os.MkdirAll(w.srvRoot, 0o700)
+	var err error
+	w.srv, err = gitserver.Start(gitserver.Options{Root: w.srvRoot, HostKeys: []ssh.Signer{hk}, AuthorizedKeys: auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.srv.Close() })
+	kh := filepath.Join(w.sshDir, "known_hosts")
+	ep, err := gitops.ParseURL(w.srv.URL("/x.git"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gitops.AddKnownHost(kh, ep, w.srv.HostKeys()[0]); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(root, "home", "gitjira") // shown as ~/gitjira/...
+	w.mgr = &lifecycle.Manager{Paths: jira.Paths{Config: home, Data: home}, KnownHostsFile: kh, SSHConfigFile: "none",
+		Timeout: 20 * time.Second, LockWait: 2 * time.Second, Now: func() time.Time { return fixedNow }}
+	return w
+}
+
+// repo makes a sample repository on the server.
+func (w *world) repo(name string, commits int) string {
+	w.t.Helper()
+	if err := gitserver.MakeSampleRepo(filepath.Join(w.srvRoot, name+".git"), commits); err != nil {
+		w.t.Fatal(err)
+	}
+	return w.srv.URL("/" + name + ".git")
+}
+
+// connect makes a sample repository and connects it with a key fixture,
+// through lifecycle as every front-end does.
+func (w *world) connect(name string, commits int, keyName string) jira.Repository {
+	w.t.Helper()
+	url := w.repo(name, commits)
+	k := parseKey(w.t, keyName)
+	r, err := w.mgr.Connect(context.Background(), lifecycle.ConnectRequest{URL: url, Name: name},
+		lifecycle.CloneOptions{Signer: k.Signer}, lifecycle.CommitRequest{KeyRaw: readKey(w.t, keyName), KeyFingerprint: k.Fingerprint})
+	if err != nil {
+		w.t.Fatalf("connect %s: %v", name, err)
+	}
+	return r
+}
+
+// breakRepo makes a repository disappear from the server and syncs it, so
+// the list records the error.
+func (w *world) breakRepo(name string) {
+	w.t.Helper()
+	if err := os.RemoveAll(filepath.Join(w.srvRoot, name+".git")); err != nil {
+		w.t.Fatal(err)
+	}
+	res, err := w.mgr.Sync(context.Background(), lifecycle.SyncOptions{Names: []string{name}, Signer: func(jira.Repository) (ssh.Signer, error) {
+		return parseKey(w.t, keyEd25519).Signer, nil
+	}})
+	if err != nil || len(res) != 1 || res[0].Err == nil {
+		w.t.Fatalf("sync of the removed repository: %v %+v", err, res)
+	}
+}
+
+// addCommits adds n commits mentioning DEMO-9xx to a server repository (as
+// lifecycle's crash tests do), with the real git.
+func (w *world) addCommits(name string, n int) {
+	w.t.Helper()
+	bare := filepath.Join(w.srvRoot, name+".git")
+	for i := 0; i < n; i++ {
+		git := func(args ...string) string {
+			cmd := exec.Command("git", append([]string{"--git-dir=" + bare}, args...)...)
+			cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com",
+				"GIT_AUTHOR_DATE=2025-06-02T09:00:00Z", "GIT_COMMITTER_DATE=2025-06-02T09:00:00Z")
+			out, err := cmd.Output()
+			if err != nil {
+				w.t.Fatalf("git %v: %v", args, err)
+			}
+			return strings.TrimSpace(string(out))
+		}
+		tree := git("rev-parse", "HEAD^{tree}")
+		c := git("commit-tree", tree, "-p", "HEAD", "-m", fmt.Sprintf("DEMO-%d: added by the test %d", 900+i, i))
+		git("update-ref", "HEAD", c)
+	}
+}
+
+func (w *world) list() []jira.Repository {
+	w.t.Helper()
+	l, err := jira.OpenRepositoryList(w.mgr.Paths).Load()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return l
+}
+
+func (w *world) get(name string) (jira.Repository, bool) {
+	for _, r := range w.list() {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return jira.Repository{}, false
+}
+
+// cfg is the screen's configuration for the world.
+func (w *world) cfg() Config {
+	return Config{Manager: w.mgr, SSHDir: w.sshDir, Now: func() time.Time { return fixedNow.Add(3 * time.Minute) }}
+}
+
+// sanitize replaces what changes from run to run (temporary paths, the
+// server's port) so screens can be compared with golden files.
+func (w *world) sanitize(s string) string {
+	s = strings.ReplaceAll(s, w.root, "/tmp/T")
+	return strings.ReplaceAll(s, fmt.Sprint(w.srv.Port()), "PPPPP")
+}
+
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]`)
+
+func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
+
+// golden compares got with testdata/name.golden (-update rewrites it);
+// trailing spaces are not compared.
+func golden(t testing.TB, name, got string) {
+	t.Helper()
+	lines := strings.Split(got, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	got = strings.Join(lines, "\n") + "\n"
+	path := filepath.Join("testdata", name+".golden")
+	if updating() {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./manage/ -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+// checkFits fails when a screen is larger than width x height.
+func checkFits(t testing.TB, screen string, width, height int) {
+	t.Helper()
+	lines := strings.Split(screen, "\n")
+	if len(lines) > height {
+		t.Errorf("screen has %d lines, more than %d:\n%s", len(lines), height, screen)
+	}
+	for i, l := range lines {
+		if n := lipgloss.Width(l); n > width {
+			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, n, width, l)
+		}
+	}
+}
+
+// ---- teatest: the whole program ----
+
+// prog is a teatest program with its output collected as it comes.
+type prog struct {
+	t   testing.TB
+	tm  *teatest.TestModel
+	mu  sync.Mutex
+	out bytes.Buffer
+	pos int // waitFor searches after the last match
+}
+
+func startSession(t testing.TB, m tea.Model) *prog {
+	t.Helper()
+	s := &prog{t: t, tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))}
+	go func() {
+		buf := make([]byte, 4096)
+		r := s.tm.Output()
+		for {
+			n, err := r.Read(buf)
+			if n > 0 {
+				s.mu.Lock()
+				s.out.Write(buf[:n])
+				s.mu.Unlock()
+			}
+			if errors.Is(err, io.EOF) || n == 0 {
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}()
+	return s
+}
+
+func (s *prog) screenText() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return plain(s.out.String())
+}
+
+// waitFor waits until text is drawn (after the previous match).
+func (s *prog) waitFor(text string) {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		all := s.screenText()
+		if i := strings.Index(all[min(s.pos, len(all)):], text); i >= 0 {
+			s.pos += i + len(text)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	all := s.screenText()
+	s.t.Fatalf("screen never showed %q; last output:\n%s", text, all[max(0, len(all)-3000):])
+}
+
+func (s *prog) typeText(text string) { s.tm.Type(text) }
+func (s *prog) key(k tea.KeyType)    { s.tm.Send(tea.KeyMsg{Type: k}) }
+func (s *prog) runes(r string)       { s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r)}) }
+
+func (s *prog) final() Model {
+	s.t.Helper()
+	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(30*time.Second))
+	fm, ok := m.(Model)
+	if !ok {
+		s.t.Fatalf("final model %T", m)
+	}
+	return fm
+}
+
+// ---- a direct driver of the root model, for goldens and unit tests ----
+
+// driver runs the model as Bubble Tea does (commands in goroutines, their
+// messages back to Update) and lets the test look at View() between
+// messages. Ticks are dropped, so spinners and cursors stay still.
+type driver struct {
+	t    testing.TB
+	m    Model
+	msgs chan tea.Msg
+	quit bool
+}
+
+func newDriver(t testing.TB, m Model, width, height int) *driver {
+	d := &driver{t: t, m: m, msgs: make(chan tea.Msg, 256)}
+	d.run(d.m.Init())
+	d.send(tea.WindowSizeMsg{Width: width, Height: height})
+	return d
+}
+
+func (d *driver) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				d.run(c)
+			}
+			return
+		}
+		if fmt.Sprintf("%T", msg) == "tea.sequenceMsg" {
+			v := reflect.ValueOf(msg)
+			for i := 0; i < v.Len(); i++ {
+				if c, _ := v.Index(i).Interface().(tea.Cmd); c != nil {
+					if m := c(); m != nil {
+						d.msgs <- m
+					}
+				}
+			}
+			return
+		}
+		if msg != nil {
+			d.msgs <- msg
+		}
+	}()
+}
+
+func ignored(msg tea.Msg) bool {
+	switch msg.(type) {
+	case spinner.TickMsg, tickMsg:
+		return true
+	}
+	n := fmt.Sprintf("%T", msg)
+	return strings.HasPrefix(n, "cursor.")
+}
+
+func (d *driver) send(msg tea.Msg) *driver {
+	if _, ok := msg.(tea.QuitMsg); ok {
+		d.quit = true
+		return d
+	}
+	m, cmd := d.m.Update(msg)
+	d.m = m.(Model)
+	d.run(cmd)
+	return d
+}
+
+func (d *driver) key(k tea.KeyType) *driver { return d.send(tea.KeyMsg{Type: k}) }
+func (d *driver) runes(s string) *driver {
+	return d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
+}
+func (d *driver) typeText(s string) *driver {
+	for _, r := range s {
+		d.runes(string(r))
+	}
+	return d
+}
+
+func (d *driver) view() string { return plain(d.m.View()) }
+
+// until feeds messages until cond holds.
+func (d *driver) until(what string, cond func(m Model) bool) *driver {
+	d.t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !cond(d.m) {
+		select {
+		case msg := <-d.msgs:
+			if !ignored(msg) {
+				d.send(msg)
+			}
+		case <-deadline:
+			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
+		}
+	}
+	return d
+}
+
+func (d *driver) untilView(text string) *driver {
+	d.t.Helper()
+	return d.until(fmt.Sprintf("%q on screen", text), func(m Model) bool { return strings.Contains(plain(m.View()), text) })
+}
+
+// settle feeds the messages that come within a short quiet time.
+func (d *driver) settle() *driver {
+	for {
+		select {
+		case msg := <-d.msgs:
+			if !ignored(msg) {
+				d.send(msg)
+			}
+		case <-time.After(200 * time.Millisecond):
+			return d
+		}
+	}
+}
+
+// fakeProjects is a ProjectLister with a fixed list (the Jira client is
+// tested against httptest in jira; here the editor's behaviour is).
+type fakeProjects []jira.Project
+
+func (f fakeProjects) Projects(context.Context) ([]jira.Project, error) { return f, nil }

@@ -1,0 +1,113 @@
+package manage
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// An encrypted stored key: the first sync asks its passphrase on a page
+// (masked, a wrong one said so), the next sync of the session does not.
+func TestFlowSyncAsksPassphraseOnce(t *testing.T) {
+	w := newWorld(t)
+	r := w.connect("vault", 8, keyEncrypted)
+	w.addCommits("vault", 2)
+	s := startSession(t, newModel(w.cfg(), newSession()))
+	s.waitFor("vault")
+	s.runes("s")
+	s.waitFor("is encrypted")
+	s.typeText("not it")
+	s.key(tea.KeyEnter)
+	s.waitFor("wrong passphrase")
+	s.typeText(testPassphrase)
+	s.key(tea.KeyEnter)
+	s.waitFor("Synced vault: 2 new commits")
+	w.addCommits("vault", 1)
+	s.runes("s")
+	s.waitFor("Synced vault: 1 new commit")
+	s.runes("q")
+	fm := s.final()
+	all := s.screenText()
+	if strings.Contains(all, testPassphrase) || strings.Contains(all, "not it") {
+		t.Fatal("a passphrase was shown on screen")
+	}
+	if n := strings.Count(all, "is encrypted"); n == 0 {
+		t.Fatal("no passphrase page")
+	}
+	if fm.c.sess.signer("vault") == nil {
+		t.Error("the decrypted key is not kept for the session")
+	}
+	got, _ := w.get("vault")
+	if got.Commits != r.Commits+3 {
+		t.Errorf("commits %d, want %d", got.Commits, r.Commits+3)
+	}
+	// The stored key is still the encrypted file: no passphrase, no plain key on disk.
+	if b, _ := os.ReadFile(got.KeyFile); string(b) != string(readKey(t, keyEncrypted)) {
+		t.Error("the stored key changed")
+	}
+}
+
+// Esc on the passphrase page skips that repository's sync.
+func TestFlowPassphraseEscSkips(t *testing.T) {
+	w := newWorld(t)
+	w.connect("vault", 5, keyEncrypted)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.untilView("vault")
+	d.runes("s").untilView("is encrypted")
+	d.key(tea.KeyEsc).untilView("skipped")
+	if d.m.syncs.active() || d.m.syncs.has("vault") {
+		t.Error("the skipped sync is still under way")
+	}
+}
+
+// k gives a repository a new key with the wizard's key step: a key the
+// server refuses is not stored (the step shows the public key to add), one
+// it accepts is.
+func TestFlowChangeKey(t *testing.T) {
+	w := newWorld(t)
+	old := w.connect("api", 5, keyEd25519)
+
+	// A key the server does not accept.
+	if err := os.WriteFile(filepath.Join(w.sshDir, "id_rsa"), readKey(t, "openssh_rsa2048.key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.untilView("api")
+	d.runes("k").untilView("id_rsa")
+	d.key(tea.KeyEnter)
+	d.until("the refusal", func(m Model) bool {
+		p, ok := m.page.(*keyChangePage)
+		return ok && p.stage == stageKey && p.err != nil
+	})
+	if got, _ := w.get("api"); got.KeyFingerprint != old.KeyFingerprint {
+		t.Fatalf("a refused key was stored: %+v", got)
+	}
+	if v := d.view(); !strings.Contains(v, "api") {
+		t.Errorf("refusal screen:\n%s", v)
+	}
+	d.key(tea.KeyEsc).settle()
+	if d.m.page != nil {
+		t.Fatalf("esc did not close the page:\n%s", d.view())
+	}
+
+	// A key the server accepts.
+	os.Remove(filepath.Join(w.sshDir, "id_rsa"))
+	if err := os.WriteFile(filepath.Join(w.sshDir, "id_ecdsa"), readKey(t, keyECDSA), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.runes("k").untilView("id_ecdsa")
+	d.key(tea.KeyEnter).untilView("New key for api, accepted by the server")
+	want := parseKey(t, keyECDSA).Fingerprint
+	got, _ := w.get("api")
+	if got.KeyFingerprint != want {
+		t.Errorf("key fingerprint %s, want %s", got.KeyFingerprint, want)
+	}
+	if b, _ := os.ReadFile(got.KeyFile); string(b) != string(readKey(t, keyECDSA)) {
+		t.Error("the new key was not stored")
+	}
+	// The next sync uses it (the server accepts only what the list says).
+	d.settle().runes("s").untilView("Synced api")
+}

@@ -1,0 +1,445 @@
+package manage
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gitjira/gitjira/jira"
+)
+
+// keyGroup is one key as the SSH keys tab shows it: the stored key files
+// with the same fingerprint, and the repositories that use them.
+type keyGroup struct {
+	fingerprint string
+	label       string // "ED25519", "RSA 3072"
+	comment     string
+	encrypted   bool
+	authorized  string // the public key line; "" when the file does not show it unlocked
+	files       []string
+	repos       []string
+	outside     bool   // a key file outside gitjira's keys directory (an older list)
+	err         string // why a file could not be read
+}
+
+// keysLoadedMsg is the keys read from disk.
+type keysLoadedMsg struct {
+	seq    int
+	groups []keyGroup
+	repos  []string // the repository names they were read for
+	err    error
+}
+
+// loadKeys reads the key of every repository in the list and groups them by
+// fingerprint (one key may be given to several repositories).
+func loadKeys(c *common) tea.Cmd {
+	c.keysSeq++
+	seq, paths := c.keysSeq, c.mgr.Paths
+	return func() tea.Msg {
+		repos, err := jira.OpenRepositoryList(paths).Load()
+		if err != nil {
+			return keysLoadedMsg{seq: seq, err: err}
+		}
+		keysDir := paths.KeysDir()
+		byFP := map[string]*keyGroup{}
+		var order []string
+		var names []string
+		for _, r := range repos {
+			names = append(names, r.Name)
+			if r.KeyFile == "" {
+				continue
+			}
+			g := keyGroup{fingerprint: r.KeyFingerprint, files: []string{r.KeyFile}}
+			g.outside = !strings.HasPrefix(r.KeyFile, keysDir+string(filepath.Separator))
+			k, err := readStoredKey(r.KeyFile)
+			switch {
+			case err != nil:
+				g.err = oneLine(err)
+			default:
+				g.label, g.comment, g.encrypted, g.authorized = keyLabel(k), k.Comment, k.Encrypted, k.AuthorizedKey
+				if k.Fingerprint != "" {
+					g.fingerprint = k.Fingerprint
+				}
+			}
+			id := g.fingerprint
+			if id == "" {
+				id = "file:" + r.KeyFile
+			}
+			if have, ok := byFP[id]; ok {
+				have.repos = append(have.repos, r.Name)
+				if !slices.Contains(have.files, r.KeyFile) {
+					have.files = append(have.files, r.KeyFile)
+				}
+				have.outside = have.outside || g.outside
+				continue
+			}
+			g.repos = []string{r.Name}
+			byFP[id] = &g
+			order = append(order, id)
+		}
+		groups := make([]keyGroup, len(order))
+		for i, id := range order {
+			groups[i] = *byFP[id]
+		}
+		return keysLoadedMsg{seq: seq, groups: groups, repos: names}
+	}
+}
+
+// keysTab is the SSH keys tab.
+type keysTab struct {
+	c       *common
+	groups  []keyGroup
+	ready   bool
+	loadErr error
+	lastSeq int
+	readFor []string // the repository names of the last load
+	table   Table
+}
+
+var keyColumns = []Column{
+	{Title: "Type", Min: 10},
+	{Title: "Fingerprint", Min: 50}, // SHA256: and 43 characters, whole
+	{Title: "Used by", Min: 10, Grow: 1},
+}
+
+func newKeysTab(c *common) keysTab {
+	t := keysTab{c: c, table: NewTable(c.st, keyColumns...)}
+	t.table.SetEmpty("Reading the stored keys…")
+	return t
+}
+
+func (t keysTab) load() tea.Cmd { return loadKeys(t.c) }
+
+// stale reports whether the keys were read for another set of repositories.
+func (t keysTab) stale(repos []jira.Repository) bool {
+	if len(repos) != len(t.readFor) {
+		return true
+	}
+	for i, r := range repos {
+		if t.readFor[i] != r.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *keysTab) loaded(msg keysLoadedMsg) {
+	if msg.seq < t.lastSeq {
+		return
+	}
+	t.lastSeq = msg.seq
+	t.loadErr = msg.err
+	if msg.err != nil {
+		t.table.SetEmpty("Cannot read the repositories list: " + oneLine(msg.err))
+		return
+	}
+	first := !t.ready
+	t.ready = true
+	t.groups, t.readFor = msg.groups, msg.repos
+	rows := make([]Row, len(t.groups))
+	for i, g := range t.groups {
+		label := g.label
+		styles := map[int]lipgloss.Style{}
+		if g.err != "" {
+			label = "unreadable"
+			styles[0] = t.c.st.Error
+		}
+		fp := g.fingerprint
+		if fp == "" {
+			fp = "unknown"
+		}
+		rows[i] = Row{Key: g.key(), Cells: []string{label, fp, strings.Join(g.repos, ", ")}, Styles: styles}
+	}
+	t.table.SetRows(rows)
+	t.table.SetEmpty("No stored keys: connect a repository (c on the Repositories tab).")
+	if first {
+		t.table.Select(t.c.sess.selected[tabKeys])
+	}
+}
+
+func (g keyGroup) key() string {
+	if g.fingerprint != "" {
+		return g.fingerprint
+	}
+	return "file:" + strings.Join(g.files, ",")
+}
+
+func (t keysTab) selected() (keyGroup, bool) {
+	k := t.table.SelectedKey()
+	for _, g := range t.groups {
+		if g.key() == k {
+			return g, true
+		}
+	}
+	return keyGroup{}, false
+}
+
+func (t keysTab) view() string { return t.table.View() }
+
+// status is two lines about the selected key.
+func (t keysTab) status(width int) []string {
+	st := t.c.st
+	g, ok := t.selected()
+	if !ok {
+		return nil
+	}
+	first := "Stored as " + filesText(t.c, g.files)
+	if g.encrypted {
+		first += " · encrypted"
+	}
+	if g.comment != "" {
+		first += " · " + g.comment
+	}
+	second := "Used by " + plural(len(g.repos), "repository", "repositories") + ": " + strings.Join(g.repos, ", ")
+	if g.err != "" {
+		second = "✗ " + g.err
+		return []string{st.Hint.Render(truncate(first, width)), st.Error.Render(truncate(second, width))}
+	}
+	return []string{st.Hint.Render(truncate(first, width)), st.Hint.Render(truncate(second, width))}
+}
+
+// filesText names key files the short way: "api.key, web.key in ~/.local/share/gitjira/keys".
+func filesText(c *common, files []string) string {
+	if len(files) == 0 {
+		return "nothing"
+	}
+	dir := filepath.Dir(files[0])
+	var names []string
+	for _, f := range files {
+		if filepath.Dir(f) != dir {
+			var all []string
+			for _, f := range files {
+				all = append(all, c.env.Display(f))
+			}
+			return strings.Join(all, ", ")
+		}
+		names = append(names, filepath.Base(f))
+	}
+	return strings.Join(names, ", ") + " in " + c.env.Display(dir)
+}
+
+// removeReason is why the selected key cannot be removed ("" when it can).
+func (g keyGroup) removeReason() string {
+	if len(g.repos) > 0 {
+		return fmt.Sprintf("in use by %s: gitjira keeps one key per repository and deletes it with its repository (d on the Repositories tab)", strings.Join(g.repos, ", "))
+	}
+	return ""
+}
+
+func (t keysTab) help() help.KeyMap {
+	k := t.c.keys
+	rm := k.RemoveKey
+	if g, ok := t.selected(); ok && g.removeReason() != "" {
+		rm = withDesc(k.RemoveKey, "remove (in use)")
+	}
+	short := []key.Binding{upDown(k, "move"), k.Show, k.Copy, k.Replace, rm, withDesc(k.Tab, "repositories")}
+	return helpMap{short: short, full: [][]key.Binding{{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End}, {k.Show, k.Copy, k.Replace, rm, withDesc(k.Tab, "repositories")}}}
+}
+
+// copiedMsg is the end of a copy to the clipboard.
+type copiedMsg struct {
+	what string
+	err  error
+	none bool // no clipboard on this output
+}
+
+func (c copiedMsg) flash() flash {
+	switch {
+	case c.none:
+		return flash{text: "No terminal clipboard here: press enter to show the " + c.what + " and select it.", err: true}
+	case c.err != nil:
+		return flash{text: "Copy failed (" + oneLine(c.err) + "): press enter to show the " + c.what + ".", err: true}
+	}
+	return flash{text: "Sent the " + c.what + " to the clipboard (OSC 52); if it is not there, press enter to show it."}
+}
+
+func copyCmd(clip func(string) error, what, text string) tea.Cmd {
+	return func() tea.Msg {
+		if clip == nil {
+			return copiedMsg{what: what, none: true}
+		}
+		return copiedMsg{what: what, err: clip(text)}
+	}
+}
+
+// keysKey handles a key on the SSH keys tab (no page open).
+func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
+	t := &m.keys
+	k := m.c.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		t.table.Move(-1)
+		return nil
+	case key.Matches(msg, k.Down):
+		t.table.Move(1)
+		return nil
+	case key.Matches(msg, k.PageUp):
+		t.table.Move(-t.table.PageRows())
+		return nil
+	case key.Matches(msg, k.PageDown):
+		t.table.Move(t.table.PageRows())
+		return nil
+	case key.Matches(msg, k.Home):
+		t.table.Top()
+		return nil
+	case key.Matches(msg, k.End):
+		t.table.Bottom()
+		return nil
+	}
+	g, ok := t.selected()
+	if !ok {
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Show):
+		return m.open(newPublicKeyPage(m.c, g))
+	case key.Matches(msg, k.Copy):
+		if g.authorized == "" {
+			m.flash = flash{text: noPublicHalf(g), err: true}
+			return nil
+		}
+		return copyCmd(m.c.clip, "public key", g.authorized)
+	case key.Matches(msg, k.Replace):
+		var repos []jira.Repository
+		for _, n := range g.repos {
+			if r, ok := m.repos.get(n); ok {
+				if m.syncs.has(n) {
+					m.flash = flash{text: n + " is syncing: wait for it to finish.", err: true}
+					return nil
+				}
+				repos = append(repos, r)
+			}
+		}
+		if len(repos) == 0 {
+			return nil
+		}
+		return m.open(newKeyChangePage(m.c, repos))
+	case key.Matches(msg, k.RemoveKey):
+		if why := g.removeReason(); why != "" {
+			m.flash = flash{text: "Cannot remove this key: " + why + ".", err: true}
+			return nil
+		}
+	}
+	return nil
+}
+
+func noPublicHalf(g keyGroup) string {
+	if g.err != "" {
+		return "The key file cannot be read: " + g.err
+	}
+	return "This encrypted key does not show its public half without the passphrase: run `gitjira key inspect " + strings.Join(g.files[:1], "") + "`."
+}
+
+// publicKeyPage shows one key: its type, fingerprint, files, users and the
+// public key line to copy or select.
+type publicKeyPage struct {
+	c     *common
+	g     keyGroup
+	vp    viewport.Model
+	width int
+}
+
+func newPublicKeyPage(c *common, g keyGroup) (page, tea.Cmd) {
+	p := &publicKeyPage{c: c, g: g, vp: viewport.New(80, 10)}
+	p.vp.KeyMap = viewportKeys(c.keys)
+	p.vp.SetContent(p.content())
+	return p, nil
+}
+
+func (p *publicKeyPage) title() string { return "SSH key · " + p.g.label }
+func (p *publicKeyPage) typing() bool  { return false }
+func (p *publicKeyPage) busy() bool    { return false }
+func (p *publicKeyPage) help() help.KeyMap {
+	k := p.c.keys
+	return newHelp(upDown(k, "scroll"), k.Copy, withDesc(k.Back, "back"))
+}
+
+func (p *publicKeyPage) update(msg tea.Msg) (page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.width = msg.Width
+		p.vp.Width = max(20, msg.Width)
+		setScrollContent(&p.vp, p.content(), max(3, msg.Height))
+		return p, nil
+	case tea.KeyMsg:
+		k := p.c.keys
+		switch {
+		case key.Matches(msg, k.Back), key.Matches(msg, k.Next):
+			return closePage(flash{}, false)
+		case key.Matches(msg, k.Copy):
+			if p.g.authorized == "" {
+				return p, func() tea.Msg { return copiedMsg{what: "public key", err: errors.New(noPublicHalf(p.g))} }
+			}
+			return p, copyCmd(p.c.clip, "public key", p.g.authorized)
+		}
+	}
+	var cmd tea.Cmd
+	p.vp, cmd = p.vp.Update(msg)
+	return p, cmd
+}
+
+func (p *publicKeyPage) view() string { return scrollView(p.c.st, p.vp) }
+
+func (p *publicKeyPage) content() string {
+	st := p.c.st
+	g := p.g
+	w := max(20, p.vp.Width)
+	var b strings.Builder
+	row := func(label, value string) {
+		const lw = 13
+		b.WriteString(st.Label.Render(fmt.Sprintf("%-*s", lw, label)))
+		for i, l := range strings.Split(wrapHard(value, max(10, w-lw)), "\n") {
+			if i > 0 {
+				b.WriteString("\n" + strings.Repeat(" ", lw))
+			}
+			b.WriteString(st.Value.Render(l))
+		}
+		b.WriteString("\n")
+	}
+	row("Type", g.label)
+	row("Fingerprint", orNone(g.fingerprint, "unknown"))
+	if g.comment != "" {
+		row("Comment", g.comment)
+	}
+	enc := "no"
+	if g.encrypted {
+		enc = "yes (syncs ask for its passphrase once per session)"
+	}
+	row("Encrypted", enc)
+	row("Stored as", filesText(p.c, g.files))
+	row("Used by", strings.Join(g.repos, ", "))
+	if why := g.removeReason(); why != "" {
+		row("Remove", "not available: "+why)
+	}
+	b.WriteString("\n" + st.Header.Render("Public key") + " " + st.Hint.Render("(add it to the git server account; y copies it)") + "\n")
+	if g.authorized == "" {
+		b.WriteString(st.Hint.Render(wrapHard(noPublicHalf(g), w)))
+	} else {
+		// Broken without adding or removing anything, so a selection copies it exactly.
+		b.WriteString(st.Code.Render(breakLong(g.authorized, w)))
+	}
+	return b.String()
+}
+
+// breakLong hard-breaks s into lines of at most width cells (no spaces added).
+func breakLong(s string, width int) string {
+	if width <= 0 || len(s) <= width {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width])
+		b.WriteByte('\n')
+		s = s[width:]
+	}
+	b.WriteString(s)
+	return b.String()
+}

@@ -1,0 +1,541 @@
+package manage
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/steps"
+)
+
+// The tabs.
+const (
+	tabRepos = iota
+	tabKeys
+	tabCount
+)
+
+var tabTitles = [tabCount]string{"Repositories", "SSH keys"}
+
+// common is what every part of the screen shares and does not change
+// (soft-serve's common.Common): the configuration, the lifecycle manager,
+// the context cancelled on quit, styles, keys and the terminal size.
+type common struct {
+	cfg    Config
+	mgr    *lifecycle.Manager
+	ctx    context.Context
+	cancel context.CancelFunc
+	st     steps.Styles
+	keys   KeyMap
+	env    *steps.Env // for the wizard's steps reused here (key, passphrase)
+	sess   *session
+	now    func() time.Time
+	clip   func(string) error // OSC 52 on a terminal; nil elsewhere
+
+	width, height int
+	loadSeq       int // the last list read asked for (the newest answer wins)
+	keysSeq       int
+}
+
+// flash is the status line's message.
+type flash struct {
+	text string
+	err  bool
+}
+
+// page is a screen opened over a tab (details, projects, key, remove,
+// passphrase); esc or its own end closes it with pageDoneMsg.
+type page interface {
+	update(msg tea.Msg) (page, tea.Cmd)
+	view() string
+	help() help.KeyMap
+	title() string
+	typing() bool
+	busy() bool
+}
+
+// closedPage is what a page's update returns to close itself, at once (a
+// key typed right after esc already goes to the tab): flash goes to the
+// status line and reload asks for the lists again.
+type closedPage struct {
+	flash  flash
+	reload bool
+}
+
+func closePage(f flash, reload bool) (page, tea.Cmd) {
+	return closedPage{flash: f, reload: reload}, nil
+}
+
+func (closedPage) update(tea.Msg) (page, tea.Cmd) { return nil, nil }
+func (closedPage) view() string                   { return "" }
+func (closedPage) help() help.KeyMap              { return newHelp() }
+func (closedPage) title() string                  { return "" }
+func (closedPage) typing() bool                   { return false }
+func (closedPage) busy() bool                     { return false }
+
+// tickMsg refreshes the relative times and the list (another gitjira, a
+// cron `repos fetch`, may have changed it).
+type tickMsg struct{}
+
+const refreshEvery = 30 * time.Second
+
+func tick() tea.Cmd { return tea.Tick(refreshEvery, func(time.Time) tea.Msg { return tickMsg{} }) }
+
+// Model is the screen's root model: it owns the two tabs and the open page,
+// handles quit, help, tab switching and the status line, and routes each
+// message to its owner.
+type Model struct {
+	c     *common
+	tab   int
+	repos reposTab
+	keys  keysTab
+	page  page
+	help  help.Model
+	flash flash
+
+	syncs *syncState
+
+	quitting     bool // waiting for the work under way (syncs, a page's command) to stop
+	quit         bool
+	connectAsked bool // quit to run the wizard (Run does)
+
+}
+
+func newModel(cfg Config, sess *session) Model {
+	mgr := cfg.Manager
+	if mgr == nil {
+		mgr = &lifecycle.Manager{Paths: jira.DefaultPaths()}
+	}
+	parent := cfg.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	home, _ := os.UserHomeDir()
+	sshDir := cfg.SSHDir
+	if sshDir == "" && home != "" {
+		sshDir = filepath.Join(home, ".ssh")
+	}
+	knownHosts := mgr.KnownHostsFile
+	if knownHosts == "" {
+		knownHosts = gitops.DefaultKnownHostsFile()
+	}
+	sshConfig := mgr.SSHConfigFile
+	switch sshConfig {
+	case "":
+		sshConfig = gitops.DefaultSSHConfigFile()
+	case "none":
+		sshConfig = ""
+	}
+	st := steps.NewStyles(nil)
+	keys := DefaultKeyMap()
+	c := &common{
+		cfg: cfg, mgr: mgr, ctx: ctx, cancel: cancel, st: st, keys: keys, sess: sess, now: now,
+		env: &steps.Env{
+			Ctx:            ctx,
+			Paths:          mgr.Paths,
+			KnownHostsFile: knownHosts,
+			SSHConfigFile:  sshConfig,
+			SSHDir:         sshDir,
+			Projects:       cfg.Projects,
+			Timeout:        mgr.Timeout,
+			Home:           home,
+			Styles:         st,
+			Keys:           keys.KeyMap,
+		},
+	}
+	if cfg.Connect == nil {
+		c.keys.Connect.SetEnabled(false)
+	}
+	m := Model{
+		c:     c,
+		tab:   sess.tab,
+		repos: newReposTab(c),
+		keys:  newKeysTab(c),
+		help:  newHelpModel(st),
+		flash: sess.flash,
+		syncs: newSyncState(),
+	}
+	sess.flash = flash{}
+	m.layout()
+	return m
+}
+
+// saveSession keeps where the user was for the next program of Run's loop.
+func (m Model) saveSession() {
+	s := m.c.sess
+	s.tab = m.tab
+	s.selected[tabRepos] = m.repos.table.SelectedKey()
+	s.selected[tabKeys] = m.keys.table.SelectedKey()
+	s.sortCol, s.sortDesc = m.repos.sortCol, m.repos.sortDesc
+	s.filter = m.repos.filter.Value()
+}
+
+// Init implements tea.Model.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.repos.load(true), m.keys.load(), tick())
+}
+
+// Update implements tea.Model.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	if m.quitting && !m.quit && !m.syncs.active() && (m.page == nil || !m.page.busy()) {
+		m.quit = true
+		cmd = tea.Batch(cmd, tea.Quit)
+	}
+	m.layout()
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m.help.Width = msg.Width
+		if m.page != nil {
+			return m.updatePage(tea.WindowSizeMsg{Width: msg.Width, Height: m.bodyHeight()})
+		}
+		return nil
+	case tea.KeyMsg:
+		return m.updateKey(msg)
+	case tickMsg:
+		if m.quit {
+			return nil
+		}
+		return tea.Batch(m.repos.load(false), tick())
+	case reposLoadedMsg:
+		m.repos.loaded(msg)
+		if m.keys.stale(msg.repos) {
+			return m.keys.load()
+		}
+		return nil
+	case keysLoadedMsg:
+		m.keys.loaded(msg)
+		return nil
+	case signersMsg, syncProgressMsg, syncRepoDoneMsg, syncBatchDoneMsg, passphraseDoneMsg:
+		return m.updateSync(msg)
+	case copiedMsg:
+		m.flash = msg.flash()
+		return nil
+	}
+	if m.page != nil {
+		return m.updatePage(msg)
+	}
+	return m.repos.updateOther(msg)
+}
+
+// updatePage gives msg to the open page.
+func (m *Model) updatePage(msg tea.Msg) tea.Cmd {
+	if m.page == nil {
+		return nil
+	}
+	var cmd tea.Cmd
+	m.page, cmd = m.page.update(msg)
+	return tea.Batch(cmd, m.closed())
+}
+
+// closed handles a page that closed itself: its message, a reload, and the
+// next passphrase a sync waits for.
+func (m *Model) closed() tea.Cmd {
+	cp, ok := m.page.(closedPage)
+	if !ok {
+		return nil
+	}
+	m.page = nil
+	if cp.flash.text != "" {
+		m.flash = cp.flash
+	}
+	var cmds []tea.Cmd
+	if cp.reload {
+		cmds = append(cmds, m.repos.load(false), m.keys.load())
+	}
+	return tea.Batch(append(cmds, m.advanceSyncs())...)
+}
+
+func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.c.keys
+	if m.quit {
+		return nil
+	}
+	typing := m.typing()
+	if msg.String() == "ctrl+c" || (!typing && key.Matches(msg, k.Quit)) {
+		return m.startQuit()
+	}
+	if m.quitting {
+		return nil
+	}
+	if key.Matches(msg, k.Help) && !typing {
+		m.help.ShowAll = !m.help.ShowAll
+		if m.page != nil {
+			return m.updatePage(tea.WindowSizeMsg{Width: m.c.width, Height: m.bodyHeight()})
+		}
+		return nil
+	}
+	if m.page != nil {
+		return m.updatePage(msg)
+	}
+	if key.Matches(msg, k.Tab) && !typing {
+		m.tab = (m.tab + 1) % tabCount
+		m.help.ShowAll = false
+		if m.tab == tabKeys {
+			return m.keys.load()
+		}
+		return nil
+	}
+	m.flash = flash{}
+	if m.tab == tabKeys {
+		return m.keysKey(msg)
+	}
+	return m.reposKey(msg)
+}
+
+// startQuit quits, after cancelling and waiting for running work (a sync
+// stopped half-way is safe: lifecycle records nothing half-done).
+func (m *Model) startQuit() tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	m.quitting = true
+	m.c.cancel()
+	return nil
+}
+
+// typing reports whether a text field has the focus.
+func (m Model) typing() bool {
+	if m.page != nil {
+		return m.page.typing()
+	}
+	return m.tab == tabRepos && m.repos.filtering
+}
+
+// open opens a page and gives it the size of the body.
+func (m *Model) open(p page, cmd tea.Cmd) tea.Cmd {
+	m.page = p
+	m.help.ShowAll = false
+	return tea.Batch(cmd, m.updatePage(tea.WindowSizeMsg{Width: m.c.width, Height: m.bodyHeight()}))
+}
+
+// size is the terminal size, 80x24 until Bubble Tea says (it does not when
+// the output is not a terminal).
+func (m Model) size() (int, int) {
+	w, h := m.c.width, m.c.height
+	if w <= 0 {
+		w = 80
+	}
+	if h <= 0 {
+		h = 24
+	}
+	return w, h
+}
+
+const headerLines = 2 // title and tabs, blank
+
+// footer is the status lines and the help, below the body.
+func (m Model) footer() string {
+	w, _ := m.size()
+	st := m.c.st
+	var lines []string
+	if m.page == nil {
+		lines = append(lines, m.statusLines()...)
+	}
+	switch {
+	case m.quitting:
+		lines = append(lines, st.Hint.Render(truncate("Quitting: stopping the syncs under way…", w)))
+	case m.flash.text != "" && !(m.page == nil && m.tab == tabRepos && m.repos.filtering):
+		style := st.Success
+		mark := "✓ "
+		if m.flash.err {
+			style, mark = st.Error, "✗ "
+		}
+		lines = append(lines, style.Render(truncate(mark+m.flash.text, w)))
+	case m.page == nil:
+		lines = append(lines, m.tabStatusExtra())
+	}
+	var helpView string
+	if m.help.ShowAll {
+		helpView = m.help.FullHelpView(m.helpKeys().FullHelp())
+	} else {
+		helpView = shortHelp(st, w, m.helpKeys().ShortHelp())
+	}
+	return strings.Join(lines, "\n") + "\n\n" + helpView
+}
+
+// statusLines are the two lines about the selected row.
+func (m Model) statusLines() []string {
+	w, _ := m.size()
+	var ls []string
+	if m.tab == tabKeys {
+		ls = m.keys.status(w)
+	} else {
+		ls = m.repos.status(w, m.syncs)
+	}
+	for len(ls) < 2 {
+		ls = append(ls, "")
+	}
+	return ls[:2]
+}
+
+// tabStatusExtra is the third status line when no flash is shown: the
+// filter field on the repositories tab.
+func (m Model) tabStatusExtra() string {
+	if m.tab == tabRepos {
+		return m.repos.filterLine()
+	}
+	return ""
+}
+
+// fitFooter is the footer cut to leave the body at least one line (a tiny
+// terminal loses the status lines first, then the top of the help), and
+// the body's height.
+func (m Model) fitFooter() (string, int) {
+	_, h := m.size()
+	foot := strings.Split(m.footer(), "\n")
+	if keep := h - headerLines - 1; len(foot) > keep {
+		foot = foot[len(foot)-max(0, keep):]
+	}
+	return strings.Join(foot, "\n"), max(1, h-headerLines-len(foot))
+}
+
+func (m Model) bodyHeight() int {
+	_, bh := m.fitFooter()
+	return bh
+}
+
+// layout gives the tables the room they have (after every message, so the
+// scroll position kept in the model is the one shown).
+func (m *Model) layout() {
+	w, _ := m.size()
+	bh := m.bodyHeight()
+	m.repos.rebuild(m.syncs)
+	m.repos.table.SetSize(w, bh)
+	m.keys.table.SetSize(w, bh)
+}
+
+// View implements tea.Model.
+func (m Model) View() string {
+	if m.quit {
+		return ""
+	}
+	w, _ := m.size()
+	st := m.c.st
+	title := st.App.Render("gitjira") + st.Hint.Render(" · ")
+	if m.page != nil {
+		title += st.Header.Render(m.page.title())
+	} else {
+		title += st.Header.Render("Manage repositories")
+	}
+	var tabs []string
+	for i, t := range tabTitles {
+		if i == m.tab {
+			tabs = append(tabs, st.Cursor.Render("["+t+"]"))
+		} else {
+			tabs = append(tabs, st.Hint.Render(" "+t+" "))
+		}
+	}
+	tabsView := strings.Join(tabs, " ")
+	if m.page != nil {
+		tabsView = ""
+	}
+	if m.c.cfg.Banner != "" {
+		tabsView = st.Banner.Render(m.c.cfg.Banner) + "  " + tabsView
+	}
+	gap := w - lipgloss.Width(title) - lipgloss.Width(tabsView)
+	head := title
+	if gap >= 2 {
+		head += strings.Repeat(" ", gap) + tabsView
+	} else if tabsView != "" {
+		head = truncateStyled(title+"  "+tabsView, w)
+	}
+
+	var body string
+	switch {
+	case m.page != nil:
+		body = m.page.view()
+	case m.tab == tabKeys:
+		body = m.keys.view()
+	default:
+		body = m.repos.view()
+	}
+	foot, room := m.fitFooter()
+	lines := strings.Split(body, "\n")
+	if len(lines) > room {
+		lines = append(lines[:room-1], st.Hint.Render("…"))
+	}
+	for len(lines) < room {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = ansi.Truncate(l, w, "…")
+		}
+	}
+	return head + "\n\n" + strings.Join(lines, "\n") + "\n" + foot
+}
+
+// helpKeys is the help of the open page or tab, plus quit and help.
+func (m Model) helpKeys() help.KeyMap {
+	k := m.c.keys
+	var h help.KeyMap
+	switch {
+	case m.page != nil:
+		h = m.page.help()
+	case m.tab == tabKeys:
+		h = m.keys.help()
+	default:
+		h = m.repos.help()
+	}
+	return frameKeys{inner: h, keys: k, typing: m.typing()}
+}
+
+type frameKeys struct {
+	inner  help.KeyMap
+	keys   KeyMap
+	typing bool
+}
+
+func (f frameKeys) quit() key.Binding {
+	if f.typing {
+		return withDesc(f.keys.KeyMap.Quit, "quit")
+	}
+	return f.keys.Quit
+}
+
+func (f frameKeys) ShortHelp() []key.Binding {
+	b := append([]key.Binding{}, f.inner.ShortHelp()...)
+	b = append(b, f.quit())
+	if !f.typing {
+		b = append(b, f.keys.Help)
+	}
+	return b
+}
+
+func (f frameKeys) FullHelp() [][]key.Binding {
+	full := append([][]key.Binding{}, f.inner.FullHelp()...)
+	return append(full, []key.Binding{f.quit(), withDesc(f.keys.Help, "fewer keys")})
+}
+
+// truncate cuts plain text to width cells with "…".
+func truncate(s string, width int) string {
+	if width <= 0 || ansi.StringWidth(s) <= width {
+		return s
+	}
+	return ansi.Truncate(s, width, "…")
+}
+
+// truncateStyled cuts styled text to width cells.
+func truncateStyled(s string, width int) string { return ansi.Truncate(s, width, "…") }

@@ -1,0 +1,572 @@
+package manage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/steps"
+)
+
+// A sync goes: the keys of the selected repositories are loaded in a
+// command (signersMsg); an encrypted one without a decrypted signer in the
+// session is asked for on a passphrase page; then lifecycle.Manager.Sync runs
+// in a command, and its Progress and Done callbacks, called from its
+// goroutines, send messages on a channel that a re-armed command reads
+// (Bubble Tea's `realtime` pattern), so the rows move while it runs.
+
+// rowProgress is what a syncing row shows.
+type rowProgress struct {
+	batch int
+	stage string // "starting", "passphrase", "fetch", "index"
+	p     gitops.Progress
+}
+
+// short is the state column: "connecting", "receiving 45%", "indexing".
+func (r rowProgress) short() string {
+	switch r.stage {
+	case "starting":
+		return "starting…"
+	case "passphrase":
+		return "locked key"
+	case "index":
+		return "indexing…"
+	}
+	p := r.p
+	name := string(p.Phase)
+	switch p.Phase {
+	case "", gitops.PhaseConnecting:
+		return "connecting…"
+	case gitops.PhaseEnumerating, gitops.PhaseCounting, gitops.PhaseCompressing:
+		name = "counting"
+	case gitops.PhaseUpdatingRef:
+		return "updating…"
+	case gitops.PhaseDone:
+		return "indexing…"
+	}
+	if p.Total > 0 {
+		return fmt.Sprintf("%s %d%%", name, int(p.Fraction()*100))
+	}
+	return name + "…"
+}
+
+// long is the status line: "receiving objects 45% (120/260), 1.2 MiB at 3.0 MiB/s".
+func (r rowProgress) long() string {
+	switch r.stage {
+	case "starting":
+		return "loading its key…"
+	case "passphrase":
+		return "waiting for the passphrase of its key…"
+	case "index":
+		return "indexing the new commits…"
+	}
+	p := r.p
+	switch p.Phase {
+	case "", gitops.PhaseConnecting:
+		return "connecting…"
+	case gitops.PhaseDone:
+		return "indexing the new commits…"
+	case gitops.PhaseReceiving:
+		s := fmt.Sprintf("receiving objects %d%% (%d/%d), %s", int(p.Fraction()*100), p.Current, p.Total, byteSize(p.Bytes))
+		if p.BytesPerSec > 0 {
+			s += " at " + byteSize(int64(p.BytesPerSec)) + "/s"
+		}
+		return s
+	case gitops.PhaseResolving:
+		return fmt.Sprintf("resolving deltas %d%% (%d/%d)", int(p.Fraction()*100), p.Current, p.Total)
+	}
+	if p.Message != "" {
+		return "server: " + oneLine(errors.New(p.Message))
+	}
+	if p.Total > 0 {
+		return fmt.Sprintf("%s %d%% (%d/%d)", p.Phase, int(p.Fraction()*100), p.Current, p.Total)
+	}
+	return string(p.Phase) + "…"
+}
+
+// lockedKey is an encrypted stored key waiting for its passphrase.
+type lockedKey struct {
+	repo jira.Repository
+	raw  []byte
+	key  *sshkeys.Key
+}
+
+// batch is one sync request (s: one repository, S: all).
+type batch struct {
+	id       int
+	repos    []jira.Repository
+	resolved bool // the keys were loaded
+	running  bool // lifecycle's Sync is under way
+	signers  map[string]ssh.Signer
+	errs     map[string]error
+	locked   []lockedKey
+}
+
+// syncState is every sync of the session; shared by the model's copies.
+type syncState struct {
+	seq     int
+	rows    map[string]*rowProgress
+	batches map[int]*batch
+	// gate, when set (tests), is called from Sync's goroutine with each
+	// progress event before it is sent: a test holds a sync there to look
+	// at the screen mid-way.
+	gate func(name string, p gitops.Progress)
+	// progressSeen counts the progress messages that reached the model.
+	progressSeen int
+}
+
+func newSyncState() *syncState {
+	return &syncState{rows: map[string]*rowProgress{}, batches: map[int]*batch{}}
+}
+
+func (s *syncState) row(name string) (rowProgress, bool) {
+	if s == nil {
+		return rowProgress{}, false
+	}
+	r, ok := s.rows[name]
+	if !ok {
+		return rowProgress{}, false
+	}
+	return *r, true
+}
+
+func (s *syncState) has(name string) bool { _, ok := s.rows[name]; return ok }
+
+// active reports whether a sync is loading keys or running.
+func (s *syncState) active() bool {
+	for _, b := range s.batches {
+		if b.running || !b.resolved {
+			return true
+		}
+	}
+	return false
+}
+
+// Messages of the sync.
+type (
+	signersMsg struct {
+		batch   int
+		signers map[string]ssh.Signer
+		errs    map[string]error
+		locked  []lockedKey
+	}
+	syncProgressMsg struct {
+		batch int
+		name  string
+		p     gitops.Progress
+		ch    <-chan tea.Msg
+	}
+	syncRepoDoneMsg struct {
+		batch int
+		res   lifecycle.SyncResult
+		ch    <-chan tea.Msg
+	}
+	syncBatchDoneMsg struct {
+		batch   int
+		results []lifecycle.SyncResult
+		err     error
+	}
+	// passphraseDoneMsg is the end of a passphrase page: the decrypted
+	// signer, or nil when the user gave up on that key.
+	passphraseDoneMsg struct {
+		batch  int
+		name   string
+		signer ssh.Signer
+	}
+)
+
+// startSync syncs the named repositories (those not syncing already).
+func (m *Model) startSync(names []string) tea.Cmd {
+	if m.quitting {
+		return nil
+	}
+	var todo []jira.Repository
+	for _, n := range names {
+		if m.syncs.has(n) {
+			continue
+		}
+		if r, ok := m.repos.get(n); ok {
+			todo = append(todo, r)
+		}
+	}
+	if len(todo) == 0 {
+		if len(names) == 1 {
+			m.flash = flash{text: names[0] + " is syncing already."}
+		} else {
+			m.flash = flash{text: "Nothing to sync: every repository is syncing already or disabled."}
+		}
+		return nil
+	}
+	s := m.syncs
+	s.seq++
+	b := &batch{id: s.seq, repos: todo}
+	s.batches[b.id] = b
+	for _, r := range todo {
+		s.rows[r.Name] = &rowProgress{batch: b.id, stage: "starting"}
+	}
+	return resolveSigners(m.c, b.id, todo)
+}
+
+// resolveSigners loads the keys of a batch: the session's decrypted ones,
+// else Config.Signer's or the stored key's.
+func resolveSigners(c *common, id int, repos []jira.Repository) tea.Cmd {
+	src, sess := c.cfg.Signer, c.sess
+	return func() tea.Msg {
+		msg := signersMsg{batch: id, signers: map[string]ssh.Signer{}, errs: map[string]error{}}
+		for _, r := range repos {
+			if s := sess.signer(r.Name); s != nil {
+				msg.signers[r.Name] = s
+				continue
+			}
+			s, lk, err := loadSigner(src, r)
+			switch {
+			case lk != nil:
+				msg.locked = append(msg.locked, *lk)
+			case err != nil:
+				msg.errs[r.Name] = err
+			default:
+				msg.signers[r.Name] = s
+			}
+		}
+		return msg
+	}
+}
+
+// loadSigner gets a repository's signer from src (nil: its stored key). An
+// encrypted key comes back as a lockedKey to ask the passphrase of.
+func loadSigner(src func(jira.Repository) (ssh.Signer, error), r jira.Repository) (ssh.Signer, *lockedKey, error) {
+	var pme *sshkeys.PassphraseMissingError
+	if src != nil {
+		s, err := src(r)
+		if err == nil {
+			return s, nil, nil
+		}
+		if !errors.As(err, &pme) {
+			return nil, nil, err
+		}
+		raw, rerr := os.ReadFile(r.KeyFile)
+		if rerr != nil {
+			return nil, nil, err
+		}
+		return nil, locked(r, raw, pme), nil
+	}
+	if r.KeyFile == "" {
+		return nil, nil, fmt.Errorf("no stored key for %s: give it one with k (change key)", r.Name)
+	}
+	raw, err := os.ReadFile(r.KeyFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot read the stored key of %s (%v): give it a key again with k (change key)", r.Name, err)
+	}
+	k, err := sshkeys.Parse(raw)
+	if errors.As(err, &pme) {
+		return nil, locked(r, raw, pme), nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("the stored key of %s: %w", r.Name, err)
+	}
+	if k.Signer == nil {
+		return nil, nil, fmt.Errorf("the stored key of %s cannot sign", r.Name)
+	}
+	return k.Signer, nil, nil
+}
+
+func locked(r jira.Repository, raw []byte, pme *sshkeys.PassphraseMissingError) *lockedKey {
+	k := pme.Key
+	if k == nil {
+		k = &sshkeys.Key{Encrypted: true}
+	}
+	return &lockedKey{repo: r, raw: raw, key: k}
+}
+
+// updateSync handles the sync's messages.
+func (m *Model) updateSync(msg tea.Msg) tea.Cmd {
+	s := m.syncs
+	switch msg := msg.(type) {
+	case signersMsg:
+		b := s.batches[msg.batch]
+		if b == nil {
+			return nil
+		}
+		b.resolved, b.signers, b.errs, b.locked = true, msg.signers, msg.errs, msg.locked
+		if m.quitting {
+			m.dropBatch(b)
+			return nil
+		}
+		for _, lk := range b.locked {
+			if p := s.rows[lk.repo.Name]; p != nil {
+				p.stage = "passphrase"
+			}
+		}
+		return m.advanceSyncs()
+	case passphraseDoneMsg:
+		if pp, ok := m.page.(*passphrasePage); ok && pp.batch == msg.batch && pp.name == msg.name {
+			m.page = nil
+		}
+		b := s.batches[msg.batch]
+		if b == nil || len(b.locked) == 0 || b.locked[0].repo.Name != msg.name {
+			return nil
+		}
+		b.locked = b.locked[1:]
+		if msg.signer != nil {
+			b.signers[msg.name] = msg.signer
+			m.c.sess.setSigner(msg.name, msg.signer)
+			if p := s.rows[msg.name]; p != nil {
+				p.stage = "starting"
+			}
+		} else {
+			m.dropRepo(b, msg.name)
+			m.flash = flash{text: "Sync of " + msg.name + " skipped: its key stays locked."}
+		}
+		if m.quitting {
+			m.dropBatch(b)
+			return nil
+		}
+		return m.advanceSyncs()
+	case syncProgressMsg:
+		if p := s.rows[msg.name]; p != nil && p.batch == msg.batch {
+			p.stage, p.p = "fetch", msg.p
+		}
+		s.progressSeen++
+		return waitFor(msg.ch)
+	case syncRepoDoneMsg:
+		m.syncResult(msg.batch, msg.res)
+		return waitFor(msg.ch)
+	case syncBatchDoneMsg:
+		b := s.batches[msg.batch]
+		delete(s.batches, msg.batch)
+		for _, res := range msg.results {
+			m.syncResult(msg.batch, res)
+		}
+		for name, p := range s.rows {
+			if p.batch == msg.batch {
+				delete(s.rows, name)
+			}
+		}
+		if b != nil && !m.quitting {
+			m.flash = batchFlash(b, msg.results, msg.err)
+		}
+		return m.repos.load(false)
+	}
+	return nil
+}
+
+// syncResult records one repository's outcome (once per batch).
+func (m *Model) syncResult(batch int, res lifecycle.SyncResult) {
+	if p := m.syncs.rows[res.Name]; p != nil && p.batch == batch {
+		delete(m.syncs.rows, res.Name)
+	}
+	m.repos.results[res.Name] = pendingResult{res: res, seq: m.c.loadSeq}
+	m.repos.lastRun[res.Name] = res
+}
+
+// advanceSyncs asks the next passphrase (one page at a time) and starts
+// the batches whose keys are all there.
+func (m *Model) advanceSyncs() tea.Cmd {
+	s := m.syncs
+	ids := make([]int, 0, len(s.batches))
+	for id := range s.batches {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	var cmds []tea.Cmd
+	for _, id := range ids {
+		b := s.batches[id]
+		switch {
+		case !b.resolved || b.running:
+		case len(b.locked) > 0:
+			if m.page == nil {
+				cmds = append(cmds, m.open(newPassphrasePage(m.c, b.id, b.locked[0])))
+			}
+		default:
+			cmds = append(cmds, m.launch(b))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) dropRepo(b *batch, name string) {
+	for i, r := range b.repos {
+		if r.Name == name {
+			b.repos = append(b.repos[:i], b.repos[i+1:]...)
+			break
+		}
+	}
+	if p := m.syncs.rows[name]; p != nil && p.batch == b.id {
+		delete(m.syncs.rows, name)
+	}
+}
+
+func (m *Model) dropBatch(b *batch) {
+	delete(m.syncs.batches, b.id)
+	for name, p := range m.syncs.rows {
+		if p.batch == b.id {
+			delete(m.syncs.rows, name)
+		}
+	}
+}
+
+// launch runs lifecycle's Sync for a batch whose keys are ready.
+func (m *Model) launch(b *batch) tea.Cmd {
+	if len(b.repos) == 0 {
+		m.dropBatch(b)
+		return nil
+	}
+	b.running = true
+	names := make([]string, len(b.repos))
+	for i, r := range b.repos {
+		names[i] = r.Name
+		if p := m.syncs.rows[r.Name]; p != nil {
+			p.stage = "fetch"
+		}
+	}
+	ctx, mgr, id, gate := m.c.ctx, m.c.mgr, b.id, m.syncs.gate
+	signers, errs := b.signers, b.errs
+	ch := make(chan tea.Msg, 64)
+	o := lifecycle.SyncOptions{
+		Names: names,
+		Signer: func(r jira.Repository) (ssh.Signer, error) {
+			if s, ok := signers[r.Name]; ok {
+				return s, nil
+			}
+			if err, ok := errs[r.Name]; ok {
+				return nil, err
+			}
+			return nil, fmt.Errorf("no key loaded for %s", r.Name)
+		},
+		Link: m.c.cfg.Link,
+		Progress: func(name string, p gitops.Progress) {
+			if gate != nil {
+				gate(name, p)
+			}
+			// Progress is only for the eye: when the screen lags, drop it
+			// rather than slow the fetch down.
+			select {
+			case ch <- syncProgressMsg{batch: id, name: name, p: p, ch: ch}:
+			default:
+			}
+		},
+		Done: func(res lifecycle.SyncResult) {
+			select {
+			case ch <- syncRepoDoneMsg{batch: id, res: res, ch: ch}:
+			case <-ctx.Done():
+			}
+		},
+	}
+	run := func() tea.Msg {
+		results, err := mgr.Sync(ctx, o)
+		close(ch) // Sync calls Progress and Done only before it returns
+		return syncBatchDoneMsg{batch: id, results: results, err: err}
+	}
+	return tea.Batch(run, waitFor(ch))
+}
+
+// waitFor reads the next message of a running sync; it is re-armed by each
+// message it returns, and ends with the channel.
+func waitFor(ch <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		msg, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return msg
+	}
+}
+
+// batchFlash is the status line when a batch ends.
+func batchFlash(b *batch, results []lifecycle.SyncResult, err error) flash {
+	if err != nil {
+		return flash{text: "Sync failed: " + oneLine(err), err: true}
+	}
+	if len(results) == 1 {
+		r := results[0]
+		switch {
+		case r.Err != nil:
+			return flash{text: "Sync of " + r.Name + " failed: " + oneLine(r.Err), err: true}
+		case r.LinkErr != nil:
+			return flash{text: "Synced " + r.Name + ", but linking to Jira failed: " + oneLine(r.LinkErr), err: true}
+		}
+		return flash{text: fmt.Sprintf("Synced %s: %s, %s in all.", r.Name, plural(r.NewCommits, "new commit", "new commits"), plural(r.Commits, "commit", "commits"))}
+	}
+	var failed []string
+	newCommits := 0
+	for _, r := range results {
+		if !r.OK() {
+			failed = append(failed, r.Name)
+		}
+		newCommits += r.NewCommits
+	}
+	if len(failed) > 0 {
+		return flash{text: fmt.Sprintf("Synced %d of %d repositories; failed: %s (see their rows).", len(results)-len(failed), len(results), strings.Join(failed, ", ")), err: true}
+	}
+	return flash{text: fmt.Sprintf("Synced %s: %s.", plural(len(results), "repository", "repositories"), plural(newCommits, "new commit", "new commits"))}
+}
+
+// passphrasePage asks the passphrase of an encrypted stored key before a
+// sync, with the wizard's passphrase step (masked, never stored).
+type passphrasePage struct {
+	c     *common
+	batch int
+	name  string
+	draft *steps.Draft
+	step  steps.Step
+	pane  stepPane
+}
+
+func newPassphrasePage(c *common, batch int, lk lockedKey) (page, tea.Cmd) {
+	d := &steps.Draft{KeySource: lk.repo.KeyFile, KeyRaw: lk.raw, Key: lk.key}
+	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.keys.KeyMap)}
+	step, cmd := steps.NewPassphrase(c.env, d).Enter()
+	p.step = step
+	p.pane.refresh(p.step)
+	return p, cmd
+}
+
+func (p *passphrasePage) title() string { return "Sync " + p.name + " · Passphrase" }
+func (p *passphrasePage) typing() bool  { return p.step.Typing() }
+func (p *passphrasePage) busy() bool    { return p.step.Busy() }
+func (p *passphrasePage) help() help.KeyMap {
+	k := p.c.keys
+	return newHelp(withDesc(k.Next, "unlock"), withDesc(k.Back, "skip this sync"))
+}
+
+func (p *passphrasePage) update(msg tea.Msg) (page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.pane.setSize(msg.Width, max(3, msg.Height-3))
+		msg.Height = max(3, msg.Height-3)
+		var cmd tea.Cmd
+		p.step, cmd = p.step.Update(msg)
+		p.pane.refresh(p.step)
+		return p, cmd
+	case steps.DoneMsg:
+		if msg.From == steps.StepPassphrase && p.draft.Key != nil && p.draft.Key.Signer != nil {
+			signer := p.draft.Key.Signer
+			return p, func() tea.Msg { return passphraseDoneMsg{batch: p.batch, name: p.name, signer: signer} }
+		}
+		return p, nil
+	case steps.BackMsg:
+		return p, func() tea.Msg { return passphraseDoneMsg{batch: p.batch, name: p.name} }
+	}
+	var cmd tea.Cmd
+	p.step, cmd = p.step.Update(msg)
+	p.pane.refresh(p.step)
+	return p, cmd
+}
+
+func (p *passphrasePage) view() string {
+	st := p.c.st
+	w := max(20, p.c.width)
+	return st.Text.Render(truncate("To sync "+p.name+", gitjira needs its key unlocked.", w)) + "\n" +
+		st.Hint.Render(truncate("The unlocked key stays in memory until you quit; the passphrase is kept nowhere.", w)) + "\n\n" +
+		p.pane.view(st)
+}

@@ -1,0 +1,56 @@
+package steps
+
+import (
+	"errors"
+
+	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+)
+
+// route finds the step that fixes err (a failure of the connection check,
+// the clone or the commit) and records in the draft what that step shows.
+// It returns false for an error no earlier step can fix (the caller shows
+// it with retry and back).
+func route(d *Draft, err error) (ID, bool) {
+	var (
+		ae  *gitops.AuthError
+		hk  *gitops.HostKeyError
+		nf  *gitops.RepoNotFoundError
+		ne  *gitops.NetError
+		rc  *gitops.RemoteCommandError
+		ue  *gitops.URLError
+		de  *gitops.DirExistsError
+		ace *lifecycle.AlreadyConnectedError
+	)
+	switch {
+	case errors.As(err, &ae):
+		// The key is refused: choose or authorize another on the key step.
+		d.AuthErr = ae
+		return StepKey, true
+	case errors.As(err, &hk):
+		d.HostKeyErr = hk
+		d.HostChecked = false
+		if !hk.Unknown() {
+			d.TrustFingerprint = ""
+		}
+		return StepHostKey, true
+	case errors.As(err, &nf), errors.As(err, &ne), errors.As(err, &rc), errors.As(err, &ue),
+		errors.As(err, &de), errors.As(err, &ace),
+		errors.Is(err, jira.ErrNameTaken), errors.Is(err, lifecycle.ErrBusy), errors.Is(err, lifecycle.ErrInvalid):
+		// Wrong path, host, port or name: all typed on the location step.
+		d.LocationErr = err
+		return StepLocation, true
+	}
+	return 0, false
+}
+
+// errText is an error as shown on screen: one sanitised text (errors may
+// carry what a server sent).
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return termtext.Sanitize(err.Error())
+}
