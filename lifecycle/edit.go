@@ -14,6 +14,9 @@ import (
 // returns replaces it (Name, URL, Mirror, KeyFile and ID are kept). The
 // project selection is normalised and checked.
 func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Repository) error) (jira.Repository, error) {
+	if _, err := m.list().Get(name); err != nil {
+		return jira.Repository{}, err // names the repositories there are
+	}
 	lk, err := m.lockName(ctx, name)
 	if err != nil {
 		return jira.Repository{}, err

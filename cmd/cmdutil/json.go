@@ -31,6 +31,17 @@ type RepositoryJSON struct {
 	IssueKeys          int      `json:"issue_keys"`
 	Added              *string  `json:"added"`
 	LastFetched        *string  `json:"last_fetched"`
+
+	// Additions (issue 8, 10): the identity Jira links use, the location as
+	// typed when it was an ~/.ssh/config alias, the web URLs, whether syncs
+	// link to Jira (null: the default), the last error, the stored key.
+	ID                string `json:"id,omitempty"`
+	Alias             string `json:"alias,omitempty"`
+	WebURL            string `json:"web_url,omitempty"`
+	CommitURLTemplate string `json:"commit_url_template,omitempty"`
+	Link              *bool  `json:"link"`
+	LastError         string `json:"last_error,omitempty"`
+	KeyFile           string `json:"key_file,omitempty"`
 }
 
 // NewRepositoryJSON is r in the shape of RepositoryJSON; projects is ["ALL"]
@@ -44,6 +55,8 @@ func NewRepositoryJSON(r jira.Repository) RepositoryJSON {
 		Name: r.Name, URL: r.URL, Projects: projects, KeyFingerprint: r.KeyFingerprint,
 		HostKeyFingerprint: r.HostKeyFingerprint, Mirror: r.Mirror, DefaultBranch: r.DefaultBranch,
 		Commits: r.Commits, IssueKeys: r.IssueKeys, Added: rfc3339OrNil(r.Added), LastFetched: rfc3339OrNil(r.LastFetched),
+		ID: r.ID, Alias: r.Alias, WebURL: r.WebURL, CommitURLTemplate: r.CommitURLTemplate, Link: r.Link,
+		LastError: r.LastError, KeyFile: r.KeyFile,
 	}
 }
 

@@ -1,0 +1,170 @@
+package repos
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
+)
+
+// SetOptions are the arguments and flags of `gitjira repos set`.
+type SetOptions struct {
+	IO    *cmdutil.IOStreams
+	Ctx   context.Context
+	Paths jira.Paths
+
+	Name string
+	// Each setting is changed only when its flag was given.
+	WebURL, CommitURL         *string
+	Projects                  *string
+	AllProjects, Link, NoLink bool
+	JSON                      bool
+}
+
+// NewCmdSet builds `gitjira repos set NAME`.
+func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command {
+	opts := &SetOptions{}
+	var webURL, commitURL, projects string
+	cmd := &cobra.Command{
+		Use:   "set NAME",
+		Short: "Change a repository's projects, web URL or linking",
+		Long: `Change settings of a connected repository that need no network: the Jira
+projects that may see it, its web URL (where Jira links open commits), the
+commit URL template, and whether its commits are linked to Jira. Only the
+settings whose flags are given change. An empty --web-url or --commit-url
+goes back to the address derived from the SSH URL.`,
+		Example: "  gitjira repos set app --web-url https://git.example.com/team/app\n  gitjira repos set app --projects APP,OPS --no-link",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return cmdutil.UsageErrorf("repos set: give exactly one repository name (see `gitjira repos list`)")
+			}
+			return nil
+		},
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return repositoryNames(f, args), cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = f.IOStreams
+			opts.Ctx = cmd.Context()
+			opts.Paths = f.Paths()
+			opts.Name = args[0]
+			fl := cmd.Flags()
+			if fl.Changed("web-url") {
+				opts.WebURL = &webURL
+			}
+			if fl.Changed("commit-url") {
+				opts.CommitURL = &commitURL
+			}
+			if fl.Changed("projects") {
+				opts.Projects = &projects
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSet(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&webURL, "web-url", "", "the repository's page in a browser, `URL`")
+	fl.StringVar(&commitURL, "commit-url", "", "web URL of one commit, `TEMPLATE` with {sha}")
+	fl.StringVar(&projects, "projects", "", "restrict to the Jira projects `KEY[,KEY...]`")
+	fl.BoolVar(&opts.AllProjects, "all-projects", false, "let every Jira project see it")
+	fl.BoolVar(&opts.Link, "link", false, "link its commits to Jira on every sync")
+	fl.BoolVar(&opts.NoLink, "no-link", false, "never link its commits to Jira")
+	fl.BoolVar(&opts.JSON, "json", false, "print the changed repository as JSON")
+	cmd.MarkFlagsMutuallyExclusive("link", "no-link")
+	cmd.MarkFlagsMutuallyExclusive("projects", "all-projects")
+	return cmd
+}
+
+func runSet(o *SetOptions) error {
+	ctx := o.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// Every value is checked before the list is touched.
+	var web, tmpl string
+	if o.WebURL != nil && *o.WebURL != "" {
+		u, err := jira.NormalizeWebURL(*o.WebURL)
+		if err != nil {
+			return cmdutil.UsageErrorf("repos set: --web-url: %v", err)
+		}
+		web = u
+	}
+	if o.CommitURL != nil && *o.CommitURL != "" {
+		if err := jira.CheckCommitURLTemplate(*o.CommitURL); err != nil {
+			return cmdutil.UsageErrorf("repos set: --commit-url: %v", err)
+		}
+		tmpl = *o.CommitURL
+	}
+	var projects []string
+	switch {
+	case o.AllProjects:
+		projects = []string{jira.AllProjectsValue}
+	case o.Projects != nil:
+		keys, err := parseProjectKeys(*o.Projects)
+		if err != nil {
+			return err
+		}
+		projects = keys
+	}
+	m := &lifecycle.Manager{Paths: o.Paths}
+	r, err := m.Edit(ctx, o.Name, func(r *jira.Repository) error {
+		if o.WebURL != nil {
+			r.WebURL = web
+		}
+		if o.CommitURL != nil {
+			r.CommitURLTemplate = tmpl
+		}
+		if projects != nil {
+			r.Projects = projects
+		}
+		switch {
+		case o.Link:
+			t := true
+			r.Link = &t
+		case o.NoLink:
+			f := false
+			r.Link = &f
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewRepositoryJSON(r))
+	}
+	fmt.Fprintf(o.IO.Out, "Updated %s.\n", r.Name)
+	return nil
+}
+
+// parseProjectKeys reads --projects KEY[,KEY...] (upper-cased, checked).
+func parseProjectKeys(flag string) ([]string, error) {
+	keys, err := jira.NormalizeProjects(splitKeys(flag))
+	if err != nil || len(keys) == 0 || keys[0] == jira.AllProjectsValue {
+		if err == nil {
+			err = fmt.Errorf("--projects names no project key")
+		}
+		return nil, cmdutil.UsageErrorf("repos set: %v: pass e.g. --projects PROJ,OPS, or --all-projects", err)
+	}
+	return keys, nil
+}
+
+func splitKeys(s string) []string {
+	var out []string
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.ToUpper(strings.TrimSpace(k)); k != "" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
