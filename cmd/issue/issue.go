@@ -4,12 +4,18 @@ package issue
 
 import (
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 )
 
@@ -59,40 +65,112 @@ func runIssue(opts *IssueOptions) error {
 	return PrintCommits(opts.IO, opts.Paths, opts.Key, opts.JSON)
 }
 
-// commitJSON is one element of `gitjira issue KEY --json` (docs/CLI.md).
+// commitJSON is one element of `gitjira issue KEY --json` (docs/CLI.md);
+// match (added) is the line of the message that mentions the key when the
+// subject does not.
 type commitJSON struct {
 	Repository string `json:"repository"`
 	SHA        string `json:"sha"`
 	Author     string `json:"author"`
 	Date       string `json:"date"`
 	Subject    string `json:"subject"`
+	Match      string `json:"match,omitempty"`
 }
 
+// maxMatchLookups bounds how many commit messages are read from the mirrors
+// to show where a key is mentioned when the subject does not mention it.
+const maxMatchLookups = 200
+
 // PrintCommits prints the commits of the index under p that mention key,
-// newest first: a table, or the JSON array of docs/CLI.md. `gitjira demo`
-// uses it too.
+// newest first: a table, or the JSON array of docs/CLI.md. When the subject
+// does not mention the key, the line of the message that does is shown. When
+// no allowed repository mentions it but a repository restricted to other
+// projects does, it says so. `gitjira demo` uses it too.
 func PrintCommits(s *cmdutil.IOStreams, p jira.Paths, key string, asJSON bool) error {
-	refs, err := jira.OpenIndex(p).Lookup(key)
+	ix := jira.OpenIndex(p)
+	refs, err := ix.Lookup(key)
 	if err != nil {
 		return err
 	}
+	matches := matchingLines(p, key, refs)
 	if asJSON {
 		out := make([]commitJSON, 0, len(refs))
-		for _, r := range refs {
-			out = append(out, commitJSON{Repository: r.Repository, SHA: r.SHA, Author: r.Author, Date: r.Date.Format(time.RFC3339), Subject: r.Subject})
+		for i, r := range refs {
+			out = append(out, commitJSON{Repository: r.Repository, SHA: r.SHA, Author: r.Author, Date: r.Date.Format(time.RFC3339), Subject: r.Subject, Match: matches[i]})
 		}
 		return cmdutil.WriteJSON(s.Out, out)
 	}
+	hidden, _ := ix.HiddenMatches(key)
 	if len(refs) == 0 {
-		fmt.Fprintf(s.Out, "No commits mention %s in the connected repositories.\n", key)
+		if len(hidden) == 0 {
+			fmt.Fprintf(s.Out, "No commits mention %s in the connected repositories.\n", key)
+			return nil
+		}
+		fmt.Fprintf(s.Out, "No commits mention %s in the repositories its project may see.\n", key)
+	}
+	if len(hidden) > 0 {
+		names := make([]string, 0, len(hidden))
+		for n, c := range hidden {
+			names = append(names, fmt.Sprintf("%s (%d)", n, c))
+		}
+		sort.Strings(names)
+		project := key[:strings.LastIndexByte(key, '-')]
+		fmt.Fprintf(s.Out, "Commits that mention %s in %s are not shown: those repositories are restricted to other Jira projects than %s (change that with gitjira repos set NAME --projects).\n",
+			key, strings.Join(names, ", "), project)
+	}
+	if len(refs) == 0 {
 		return nil
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPOSITORY\tSHA\tAUTHOR\tDATE\tSUBJECT")
-	for _, r := range refs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Repository, shortSHA(r.SHA), r.Author, r.Date.Format("2006-01-02 15:04"), r.Subject)
+	for i, r := range refs {
+		subject := termtext.Field(r.Subject, 0)
+		if m := matches[i]; m != "" {
+			subject += "  (" + key + " in the message: \"" + termtext.Field(m, 60) + "\")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Repository, shortSHA(r.SHA), termtext.Field(r.Author, 40), r.Date.Format("2006-01-02 15:04"), subject)
 	}
 	return tw.Flush()
+}
+
+// matchingLines returns, for each commit whose subject does not mention
+// key, the first line of its message that does (read from the mirror);
+// "" otherwise, and when the mirror cannot be read.
+func matchingLines(p jira.Paths, key string, refs []jira.CommitRef) []string {
+	out := make([]string, len(refs))
+	repos := map[string]*git.Repository{}
+	mirrors := map[string]string{}
+	if list, err := jira.OpenRepositoryList(p).Load(); err == nil {
+		for _, r := range list {
+			mirrors[r.Name] = r.Mirror
+		}
+	}
+	lookups := 0
+	for i, c := range refs {
+		if mentions(c.Subject, key) || lookups >= maxMatchLookups {
+			continue
+		}
+		lookups++
+		repo, ok := repos[c.Repository]
+		if !ok {
+			repo, _ = git.PlainOpen(mirrors[c.Repository])
+			repos[c.Repository] = repo
+		}
+		if repo == nil {
+			continue
+		}
+		commit, err := repo.CommitObject(plumbing.NewHash(c.SHA))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(commit.Message, "\n") {
+			if mentions(line, key) {
+				out[i] = strings.TrimSpace(line)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func shortSHA(sha string) string {
@@ -101,3 +179,6 @@ func shortSHA(sha string) string {
 	}
 	return sha
 }
+
+// mentions reports whether text mentions the issue key, by the index's own rules.
+func mentions(text, key string) bool { return slices.Contains(jira.IssueKeys(text), key) }

@@ -88,3 +88,30 @@ func TestIssueCommandRestrictedProjects(t *testing.T) {
 		t.Fatalf("OTHER-1: %v %s", err, out)
 	}
 }
+
+// TestIssueCommandShowsWhereAndWhatIsHidden: a key only in the message body
+// is shown with its line (issue 11), and a match in a repository restricted
+// to other projects is named instead of "No commits mention".
+func TestIssueCommandShowsWhereAndWhatIsHidden(t *testing.T) {
+	t.Parallel()
+	e := cmdtest.New(t)
+	srcA, a := cmdtest.SourceRepo(t, "refactor the importer\n\nSee OPS-7 for the reason.\nMore text.")
+	cmdtest.AddRepo(t, e.Paths, "alpha", srcA, nil)
+	srcB, _ := cmdtest.SourceRepo(t, "DOC-3 mention")
+	cmdtest.AddRepo(t, e.Paths, "restricted", srcB, []string{"OTHER"})
+
+	code, out, _ := e.Exec(newIssue, "", "OPS-7")
+	if code != 0 || !strings.Contains(out, a[0][:10]) || !strings.Contains(out, `OPS-7 in the message: "See OPS-7 for the reason."`) {
+		t.Fatalf("body match (exit %d):\n%s", code, out)
+	}
+	code, out, _ = e.Exec(newIssue, "", "OPS-7", "--json")
+	var got []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got) != 1 || got[0]["match"] != "See OPS-7 for the reason." {
+		t.Fatalf("json match (exit %d): %s", code, out)
+	}
+	code, out, _ = e.Exec(newIssue, "", "DOC-3")
+	if code != 0 || strings.Contains(out, "No commits mention DOC-3 in the connected") ||
+		!strings.Contains(out, "restricted (1)") || !strings.Contains(out, "other Jira projects than DOC") {
+		t.Fatalf("hidden match (exit %d):\n%s", code, out)
+	}
+}
