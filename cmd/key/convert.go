@@ -24,6 +24,8 @@ type ConvertOptions struct {
 	Out                string
 	PassphraseStdin    bool
 	NewPassphraseStdin bool
+	// NoPassphrase writes an encrypted key's conversion unencrypted, on purpose.
+	NoPassphrase bool
 }
 
 // convertTargets maps --to values to formats.
@@ -74,6 +76,7 @@ new passphrase, PEM is encrypted PKCS#8 (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC)
 	fl.StringVarP(&opts.Out, "output", "o", "", "write to this new `FILE` (0600, never overwritten) instead of stdout")
 	fl.BoolVar(&opts.PassphraseStdin, "passphrase-stdin", false, "read the key's passphrase from the first line of stdin")
 	fl.BoolVar(&opts.NewPassphraseStdin, "new-passphrase-stdin", false, "read the new passphrase from the next line of stdin (empty line: none)")
+	fl.BoolVar(&opts.NoPassphrase, "no-passphrase", false, "write the converted key unencrypted even though the original is encrypted")
 	return cmd
 }
 
@@ -124,6 +127,11 @@ func runConvert(opts *ConvertOptions) error {
 		if err != nil {
 			return err
 		}
+	}
+	if k.Encrypted && len(newPass) == 0 && !opts.NoPassphrase {
+		// Decrypting a key by converting it is rarely what was meant: the
+		// protection must be dropped on purpose.
+		return cmdutil.UsageErrorf("key convert: %s is encrypted and the converted key would not be: give a new passphrase with --new-passphrase-stdin (or on the terminal), or pass --no-passphrase to write it unencrypted", name)
 	}
 	out, err := sshkeys.Convert(k, opts.To, newPass)
 	if err != nil {
@@ -192,7 +200,7 @@ func convertNotes(k *sshkeys.Key, to sshkeys.Format, encrypted bool) []string {
 		}
 	}
 	if k.Encrypted && !encrypted {
-		notes = append(notes, "the converted key is not encrypted: keep it private (--new-passphrase-stdin sets a passphrase)")
+		notes = append(notes, "the converted key is not encrypted (--no-passphrase): keep it private")
 	}
 	return notes
 }

@@ -386,12 +386,12 @@ func TestKeyConvert(t *testing.T) {
 		{"openssh to ppk", keyFixtureDir + "/openssh_ecdsa256.key", "", []string{"--to", "ppk"}, sshkeys.FormatPPKv3, ""},
 		{"ppk to openssh", keyFixtureDir + "/ppk3_ed25519.ppk", "", []string{"--to", "openssh"}, sshkeys.FormatOpenSSH, ""},
 		{"pkcs8 ed25519 to pem", keyFixtureDir + "/pkcs8_ed25519_openssl.key", "", []string{"--to", "PEM"}, sshkeys.FormatPKCS8, ""},
-		{"encrypted, old passphrase, no new", keyFixtureEdEnc, keyFixturePass + "\n", []string{"--to", "openssh", "--passphrase-stdin"}, sshkeys.FormatOpenSSH, ""},
+		{"encrypted, old passphrase, no new", keyFixtureEdEnc, keyFixturePass + "\n", []string{"--to", "openssh", "--passphrase-stdin", "--no-passphrase"}, sshkeys.FormatOpenSSH, ""},
 		{"encrypted, old and new", keyFixtureEdEnc, keyFixturePass + "\nnew one\n", []string{"--to", "ppk", "--passphrase-stdin", "--new-passphrase-stdin"}, sshkeys.FormatPPKv3, "new one"},
 		{"plain, new only", keyFixtureEd25519, "new one\n", []string{"--to", "openssh", "--new-passphrase-stdin"}, sshkeys.FormatOpenSSH, "new one"},
 		{"plain, new empty line", keyFixtureEd25519, "\n", []string{"--to", "openssh", "--new-passphrase-stdin"}, sshkeys.FormatOpenSSH, ""},
 		{"plain to encrypted pem", keyFixtureDir + "/openssh_ecdsa384.key", "new one\n", []string{"--to", "pem", "--new-passphrase-stdin"}, sshkeys.FormatPKCS8, "new one"},
-		{"encrypted ppk to pem", keyFixtureDir + "/ppk3_rsa2048_argon2id.ppk", keyFixturePass + "\n", []string{"--to", "pem", "--passphrase-stdin"}, sshkeys.FormatPKCS1, ""},
+		{"encrypted ppk to pem", keyFixtureDir + "/ppk3_rsa2048_argon2id.ppk", keyFixturePass + "\n", []string{"--to", "pem", "--passphrase-stdin", "--no-passphrase"}, sshkeys.FormatPKCS1, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -553,7 +553,12 @@ func TestKeyConvertNotes(t *testing.T) {
 	if code != 0 || !strings.Contains(stderr, "note: Ed25519 in PEM") {
 		t.Errorf("ed25519 to pem: exit %d, stderr %q", code, stderr)
 	}
-	code, _, stderr = runKeyCmd(t, keyFixturePass+"\n", "convert", keyFixtureEdEnc, "--to", "openssh", "--passphrase-stdin")
+	// An encrypted key is not decrypted by a conversion unless asked for.
+	code, stdout, stderr := runKeyCmd(t, keyFixturePass+"\n", "convert", keyFixtureEdEnc, "--to", "openssh", "--passphrase-stdin")
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "--no-passphrase") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("decrypting convert without --no-passphrase: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = runKeyCmd(t, keyFixturePass+"\n", "convert", keyFixtureEdEnc, "--to", "openssh", "--passphrase-stdin", "--no-passphrase")
 	if code != 0 || !strings.Contains(stderr, "not encrypted") {
 		t.Errorf("decrypting convert: exit %d, stderr %q", code, stderr)
 	}
