@@ -145,9 +145,8 @@ func runDemo(o *DemoOptions) error {
 			srv.AuthorizeKey(pk)
 			return "The demo server now accepts this key, as a git host's \"Add SSH key\" page would.", nil
 		},
-		Temporary: true,
-		NextSteps: "The demo's files are deleted when it ends. Next:\n" +
-			"Connect a real repository (the same steps, against your git host):\n" +
+		Temporary: !o.Keep,
+		NextSteps: "Connect a real repository (the same steps, against your git host):\n" +
 			"gitjira connect\n" +
 			"See which commits mention an issue:\n" +
 			"gitjira issue DEMO-12\n" +
