@@ -8,8 +8,11 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 )
@@ -51,6 +54,21 @@ func SummaryRows(r jira.Repository, withMirror bool) [][2]string {
 		{"Issue keys", fmt.Sprint(r.IssueKeys)},
 		{"Projects", projects},
 	}
+	if loc, _ := jira.RepositoryWebLocation(r); loc.WebURL != "" || loc.CommitURLTemplate != "" {
+		page := loc.WebURL
+		if r.CommitURLTemplate != "" || page == "" {
+			page = loc.CommitURLTemplate // the user's own layout: show it
+		}
+		rows = append(rows, [2]string{"Web page", page})
+	}
+	links := "on"
+	switch {
+	case r.Link == nil:
+		links = "on once a Jira site is logged in (the default)"
+	case !*r.Link:
+		links = "off"
+	}
+	rows = append(rows, [2]string{"Jira links", links})
 	if withMirror {
 		rows = append(rows, [2]string{"Mirror", r.Mirror})
 	}
@@ -67,15 +85,45 @@ func DefaultNextSteps(name string) string {
 
 // Review shows what will be written where before anything is saved: the
 // list entry, the stored copy of the key, the index, the mirror kept, and
-// the known_hosts line the clone added. enter saves; esc goes back.
+// the known_hosts line the clone added. It also asks the two things Jira
+// links need (issue 10): the repository's web page, prefilled with the
+// address derived from its URL and focused when that address is only a
+// guess, and whether commits are linked. enter saves; esc goes back.
 type Review struct {
 	env   *Env
 	draft *Draft
 	width int
+
+	// web is the repository's web page (or a commit page with {sha}),
+	// prefilled with guess, the address derived from guessFor.
+	web       textinput.Model
+	guess     jira.WebLocation
+	confident bool
+	guessFor  string
+	focus     int // reviewWeb (typing in web) or reviewLink
+	link      bool
+	// linkChosen: the user toggled the box; untouched without a Jira site,
+	// the repository keeps the default (on once a site is logged in).
+	linkChosen bool
+	err        error
 }
 
-// NewReview makes the review step.
-func NewReview(env *Env, d *Draft) Review { return Review{env: env, draft: d} }
+// The review's two questions, in order.
+const (
+	reviewWeb = iota
+	reviewLink
+)
+
+// NewReview makes the review step. Linking is on by default when a Jira
+// site is configured (the permissions step lists its projects).
+func NewReview(env *Env, d *Draft) Review {
+	in := newInput(env.Styles, fmt.Sprintf("%-12s", "Web page"))
+	in.Placeholder = "https://git.example.com/team/app"
+	in.CharLimit = 2000
+	// Linking is on by default: at once with a Jira site, else as soon as
+	// one is logged in (the draft then stores no choice, see submit).
+	return Review{env: env, draft: d, web: in, link: true, focus: reviewLink}
+}
 
 // ID implements Step.
 func (m Review) ID() ID { return StepReview }
@@ -86,26 +134,126 @@ func (m Review) Skip() bool { return false }
 // Busy implements Step.
 func (m Review) Busy() bool { return false }
 
-// Typing implements Step.
-func (m Review) Typing() bool { return false }
+// Typing implements Step: the web page field has the focus.
+func (m Review) Typing() bool { return m.focus == reviewWeb }
 
-// Enter implements Step.
-func (m Review) Enter() (Step, tea.Cmd) { return m, nil }
+// Enter implements Step: derive the web page from the location, unless it
+// was derived for this location already (the user's edits are kept).
+func (m Review) Enter() (Step, tea.Cmd) {
+	m.err = nil
+	if u := m.planURL(); u != m.guessFor {
+		m.guessFor = u
+		m.guess, m.confident = jira.GuessWebURL(u)
+		m.web.SetValue(m.guess.WebURL)
+		m.web.CursorEnd()
+		m.focus = reviewLink
+		if !m.confident {
+			m.focus = reviewWeb // a guess: the user checks it
+		}
+	}
+	return m.setFocus(m.focus)
+}
+
+func (m Review) planURL() string {
+	if m.draft.Plan != nil {
+		return m.draft.Plan.URL
+	}
+	return m.draft.EndpointString()
+}
+
+func (m Review) setFocus(f int) (Review, tea.Cmd) {
+	m.focus = f
+	if f == reviewWeb {
+		return m, m.web.Focus()
+	}
+	m.web.Blur()
+	return m, nil
+}
 
 // Update implements Step.
 func (m Review) Update(msg tea.Msg) (Step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
+		m.web.Width = max(10, msg.Width-2-lipgloss.Width(m.web.Prompt)-1)
+		return m, nil
 	case tea.KeyMsg:
+		k := m.env.Keys
 		switch {
-		case key.Matches(msg, m.env.Keys.Next):
-			return m, done(StepReview)
-		case key.Matches(msg, m.env.Keys.Back):
+		case key.Matches(msg, k.Next):
+			return m.submit()
+		case key.Matches(msg, k.Back):
 			return m, back(StepReview)
+		case key.Matches(msg, k.Up, k.PrevMode):
+			return m.setFocus(reviewWeb)
+		case key.Matches(msg, k.Down, k.NextMode):
+			m.err = nil
+			return m.setFocus(reviewLink)
+		case m.focus == reviewLink && key.Matches(msg, k.Toggle):
+			m.link, m.linkChosen = !m.link, true
+			return m, nil
+		case m.focus == reviewLink && key.Matches(msg, k.Edit):
+			return m.setFocus(reviewWeb)
+		case m.focus == reviewWeb:
+			before := m.web.Value()
+			var cmd tea.Cmd
+			m.web, cmd = m.web.Update(msg)
+			if m.web.Value() != before {
+				m.err = nil
+			}
+			return m, cmd
 		}
+		return m, nil
 	}
-	return m, nil
+	var cmd tea.Cmd
+	m.web, cmd = m.web.Update(msg) // the cursor's blink
+	return m, cmd
+}
+
+// submit checks the web page and records both answers in the draft.
+func (m Review) submit() (Step, tea.Cmd) {
+	web, tmpl, err := webSetting(m.web.Value(), m.guess, m.confident)
+	if err != nil {
+		m.err = err
+		return m.setFocus(reviewWeb)
+	}
+	m.err = nil
+	link := &m.link
+	if m.env.Projects == nil && !m.linkChosen {
+		link = nil
+	}
+	l := link
+	if l != nil {
+		v := *l
+		l = &v
+	}
+	m.draft.WebURL, m.draft.CommitURLTemplate, m.draft.Link = web, tmpl, l
+	return m, done(StepReview)
+}
+
+// webSetting turns the web page field into the repository's settings: a
+// commit URL template when it has {sha}, else a web URL. Nothing is stored
+// when the field is empty or repeats a certain derivation (it follows the
+// repository's URL then); an accepted guess is stored, as the user's word.
+func webSetting(text string, guess jira.WebLocation, confident bool) (webURL, commitTemplate string, err error) {
+	text = strings.TrimSpace(text)
+	switch {
+	case text == "":
+		return "", "", nil
+	case strings.Contains(text, jira.ShaPlaceholder):
+		if err := jira.CheckCommitURLTemplate(text); err != nil {
+			return "", "", err
+		}
+		return "", text, nil
+	}
+	u, err := jira.NormalizeWebURL(text)
+	if err != nil {
+		return "", "", err
+	}
+	if confident && u == guess.WebURL {
+		return "", "", nil
+	}
+	return u, "", nil
 }
 
 // View implements Step.
@@ -135,17 +283,22 @@ func (m Review) View() Screen {
 	if d.Key != nil {
 		field("Key", keySummary(m.env, d))
 	}
+	if d.FromAgent {
+		// said beside the key, above the fold: it is what the repository
+		// needs from now on
+		body.text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
+	}
 	if note := d.KeyNote(); note != "" {
 		body.text(st.Success, "✓ "+note)
 	}
+	m.linksView(body)
 
 	p := m.env.Paths
 	body.blank()
 	body.text(st.Header, "Will be written")
 	field("List entry", m.env.Display(p.ReposFile()))
 	switch {
-	case d.FromAgent:
-		body.text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
+	case d.FromAgent: // said above
 	case d.Key != nil && d.Key.Encrypted:
 		field("Key copy", m.env.Display(filepath.Join(p.KeysDir(), name+".key"))+" (mode 0600, still encrypted; the passphrase is not stored)")
 	default:
@@ -165,8 +318,55 @@ func (m Review) View() Screen {
 	if m.env.Temporary {
 		body.text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
 	}
+	if m.err != nil {
+		bottom.text(st.Error, "✗ "+errText(m.err))
+	}
 	bottom.text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
-	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
+}
+
+// linksView adds the web page and the linking choice: the field while it
+// is asked (a guess, or being edited), else a line with the key to edit it.
+func (m Review) linksView(body *lines) {
+	st := m.env.Styles
+	body.blank()
+	body.text(st.Header, "Jira links (they open commits on the web page)")
+	if m.focus == reviewWeb {
+		body.focusNext()
+		body.add(st.Cursor.Render("› ") + m.web.View())
+		hint := "A commit's page with {sha} also works."
+		if !m.confident {
+			hint = "Guessed from the location: check it. " + hint
+		}
+		body.text(st.Hint, "  "+hint)
+	} else {
+		page := strings.TrimSpace(m.web.Value())
+		if page == "" {
+			page = "(none)"
+		}
+		page = termtext.OneLine(page)
+		if m.width > 0 {
+			page = truncate(page, max(10, m.width-2-12-len(" (e to edit)")))
+		}
+		body.add("  " + st.Label.Render(fmt.Sprintf("%-12s", "Web page")) + st.Value.Render(page) + st.Hint.Render(" (e to edit)"))
+	}
+	mark := "[ ]"
+	if m.link {
+		mark = "[x]"
+	}
+	label := mark + " Link commits to their Jira issues"
+	if m.focus == reviewLink {
+		body.focusNext()
+		body.add(st.Cursor.Render("› ") + st.Selected.Render(label))
+	} else {
+		body.add("  " + label)
+	}
+	switch {
+	case m.env.Projects == nil && m.link:
+		body.text(st.Hint, "  No Jira site yet (gitjira jira login): linking starts once there is one.")
+	case m.env.Projects == nil:
+		body.text(st.Hint, "  No Jira site is logged in yet (gitjira jira login).")
+	}
 }
 
 // keySummary is "~/.ssh/id_work (ed25519, encrypted)", "pasted (rsa 2048)"...
@@ -194,7 +394,10 @@ func keySummary(env *Env, d *Draft) string {
 // Help implements Step.
 func (m Review) Help() help.KeyMap {
 	k := m.env.Keys
-	return newHelp(withHelp(k.Next, "save"), k.Back)
+	if m.focus == reviewWeb {
+		return newHelp(upDown(k, "move"), withHelp(k.Next, "save"), k.Back)
+	}
+	return newHelp(withHelp(k.Toggle, "link or not"), withHelp(k.Edit, "edit web page"), withHelp(k.Next, "save"), k.Back)
 }
 
 // Finish saves the repository (lifecycle.Manager.Commit) as soon as it is
@@ -239,7 +442,8 @@ func (m Finish) Enter() (Step, tea.Cmd) {
 	}
 	// A key held by ssh-agent cannot be copied: none is stored, and syncs
 	// find it in the agent by its fingerprint.
-	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent}
+	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent,
+		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link}
 	if d.Key != nil {
 		req.KeyFingerprint = d.Key.Fingerprint
 	}

@@ -26,6 +26,8 @@ type KeyMap struct {
 	Copy key.Binding
 	// TabComplete completes a path field (tab there completes, as in a shell).
 	TabComplete key.Binding
+	// Edit opens a value shown as a line for editing (the review's web page).
+	Edit key.Binding
 }
 
 // DefaultKeyMap is the wizard's key map.
@@ -48,6 +50,7 @@ func DefaultKeyMap() KeyMap {
 		PageDown:    key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "scroll down")),
 		Copy:        key.NewBinding(key.WithKeys("c", "ctrl+y"), key.WithHelp("c", "copy")),
 		TabComplete: key.NewBinding(key.WithKeys("tab", "right", "ctrl+f"), key.WithHelp("tab", "complete")),
+		Edit:        key.NewBinding(key.WithKeys("e", "E"), key.WithHelp("e", "edit")),
 	}
 }
 

@@ -226,6 +226,14 @@ type Draft struct {
 	// Projects is the permission: ["ALL"] or project keys.
 	Projects []string
 
+	// WebURL and CommitURLTemplate are where the repository's commits open
+	// in a browser, as the review step accepted them; both "" when the
+	// address derived from the URL is certain (jira.GuessWebURL) or none
+	// was given. Link says whether syncs link commits to Jira (nil until
+	// the review step sets it: the default).
+	WebURL, CommitURLTemplate string
+	Link                      *bool
+
 	// Repo is the entry added to the repositories list by the finish step.
 	Repo *jira.Repository
 }

@@ -78,12 +78,19 @@ func walk(t *testing.T, width, height int) []screen {
 	d.key(tea.KeyDown).runes(" ")
 	snap(w, d, "6-permissions", "Which Jira projects", "1 selected: OPS")
 	d.key(tea.KeyEnter).until("review", func(m Model) bool { return m.Current() == steps.StepReview })
-	snap(w, d, "7-review", "nothing is saved until you press enter", "Press enter to save")
+	snap(w, d, "7-review", "nothing is saved until you press enter", "› Web page https://127.0.0.1/demo",
+		"Press enter to save")
+	d.key(tea.KeyCtrlU).typeText("127.0.0.1/demo").key(tea.KeyEnter)
+	snap(w, d, "7b-review-web-invalid", `"127.0.0.1/demo" is not a web URL`, "Press enter to save")
+	d.key(tea.KeyCtrlU).typeText("https://git.example.com/team/demo").key(tea.KeyDown)
+	snap(w, d, "7c-review-link", "Web page https://git.example.com", "(e to edit)",
+		"› [x] Link commits to their Jira issues", "Press enter to save")
 	d.key(tea.KeyEnter).until("finish", func(m Model) bool { return m.Current() == steps.StepFinish })
 	d.untilView("Press enter to exit.")
 	snap(w, d, "8-finish", "✓ Added demo", "Press enter to exit.")
 	d.key(tea.KeyEnter).until("quit", func(Model) bool { return d.quit })
-	if r, err := d.m.Result(); err != nil || !r.AllowsProject("OPS") || r.AllowsProject("PROJ") {
+	if r, err := d.m.Result(); err != nil || !r.AllowsProject("OPS") || r.AllowsProject("PROJ") ||
+		r.WebURL != "https://git.example.com/team/demo" || r.Link == nil || !*r.Link {
 		t.Fatalf("result %+v %v", r, err)
 	}
 	// the same location again
