@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gitjira/gitjira/internal/fsatomic"
 )
@@ -349,4 +350,26 @@ func NormalizeProjects(projects []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// ParseProjectKeys reads project keys as people type them ("proj, OPS
+// dev"): separated by commas or spaces, upper-cased, checked, repeats
+// dropped, in the order given. No key at all is an error, as is any word
+// that is not a project key; the messages say what a key looks like.
+func ParseProjectKeys(text string) ([]string, error) {
+	fields := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	if len(fields) == 0 {
+		return nil, errors.New("no Jira project key given: type one or more Jira project keys (e.g. PROJ, OPS)")
+	}
+	var keys []string
+	for _, f := range fields {
+		k := strings.ToUpper(f)
+		if !ValidProjectKey(k) {
+			return nil, fmt.Errorf("%q is not a Jira project key: keys are an uppercase letter then letters, digits or _ (e.g. PROJ)", f)
+		}
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys, nil
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -243,17 +242,9 @@ func (p *projectsPage) chosen() ([]string, error) {
 		sort.Strings(keys)
 		return keys, nil
 	}
-	fields := strings.FieldsFunc(p.keys.Value(), func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("type one or more Jira project keys (e.g. PROJ, OPS), or choose All projects")
-	}
-	var keys []string
-	for _, f := range fields {
-		k := strings.ToUpper(f)
-		if !jira.ValidProjectKey(k) {
-			return nil, fmt.Errorf("%q is not a Jira project key: keys are an uppercase letter then letters, digits or _ (e.g. PROJ)", f)
-		}
-		keys = append(keys, k)
+	keys, err := jira.ParseProjectKeys(p.keys.Value())
+	if err != nil {
+		return nil, fmt.Errorf("%v, or choose All projects", err)
 	}
 	return keys, nil
 }

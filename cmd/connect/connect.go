@@ -292,21 +292,9 @@ func parseProjects(flag string) ([]string, error) {
 	if strings.TrimSpace(flag) == "" {
 		return []string{"ALL"}, nil
 	}
-	var keys []string
-	seen := map[string]bool{}
-	for _, k := range strings.Split(flag, ",") {
-		k = strings.ToUpper(strings.TrimSpace(k))
-		if k == "" || seen[k] {
-			continue
-		}
-		if !jira.ValidProjectKey(k) {
-			return nil, cmdutil.UsageErrorf("connect: %q is not a Jira project key (letters, digits and _ starting with a letter, e.g. PROJ)", k)
-		}
-		seen[k] = true
-		keys = append(keys, k)
-	}
-	if len(keys) == 0 {
-		return nil, cmdutil.UsageErrorf("connect: --projects names no project key: pass e.g. --projects PROJ,OPS or leave it out for all projects")
+	keys, err := jira.ParseProjectKeys(flag)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("connect: --projects: %v", err)
 	}
 	return keys, nil
 }

@@ -65,7 +65,8 @@ func TestParseProjects(t *testing.T) {
 		{"PROJ,,", "PROJ", false},
 		{",", "", true},
 		{"PROJ,9X", "", true},
-		{"two words", "", true},
+		{"two words", "TWO WORDS", false}, // spaces separate keys as commas do
+		{"PROJ a", "", true},
 	} {
 		got, err := parseProjects(c.in)
 		if c.bad {
@@ -151,7 +152,7 @@ func TestConnectUsageErrors(t *testing.T) {
 		{[]string{"--yes", "--key", "k"}, "--url is required"},
 		{[]string{"--yes", "--url", "git@example.com:a/b.git"}, "--key is required"},
 		{[]string{"--yes", "--url", "u", "--key", "k", "--projects", "not a key"}, "project key"},
-		{[]string{"--yes", "--url", "u", "--key", "k", "--projects", ","}, "names no project key"},
+		{[]string{"--yes", "--url", "u", "--key", "k", "--projects", ","}, "no Jira project key"},
 		{[]string{"--yes", "--url", "u", "--key", "k", "--all-projects", "--projects", "PROJ"}, "--all-projects"},
 		{[]string{"--yes", "--url", "u", "--key", "k", "--trust-host", "md5:aa"}, "--trust-host"},
 		// Without a terminal connect runs from flags even without --yes.

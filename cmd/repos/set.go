@@ -3,7 +3,6 @@ package repos
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -147,24 +146,11 @@ func runSet(o *SetOptions) error {
 	return nil
 }
 
-// parseProjectKeys reads --projects KEY[,KEY...] (upper-cased, checked).
+// parseProjectKeys reads --projects KEY[,KEY...].
 func parseProjectKeys(flag string) ([]string, error) {
-	keys, err := jira.NormalizeProjects(splitKeys(flag))
-	if err != nil || len(keys) == 0 || keys[0] == jira.AllProjectsValue {
-		if err == nil {
-			err = fmt.Errorf("--projects names no project key")
-		}
-		return nil, cmdutil.UsageErrorf("repos set: %v: pass e.g. --projects PROJ,OPS, or --all-projects", err)
+	keys, err := jira.ParseProjectKeys(flag)
+	if err != nil {
+		return nil, cmdutil.UsageErrorf("repos set: --projects: %v; or pass --all-projects", err)
 	}
 	return keys, nil
-}
-
-func splitKeys(s string) []string {
-	var out []string
-	for _, k := range strings.Split(s, ",") {
-		if k = strings.ToUpper(strings.TrimSpace(k)); k != "" {
-			out = append(out, k)
-		}
-	}
-	return out
 }
