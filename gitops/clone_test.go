@@ -398,22 +398,6 @@ func TestCloneEmptyRepository(t *testing.T) {
 	}
 }
 
-func TestDeltaTargetSize(t *testing.T) {
-	for _, tc := range []struct {
-		delta []byte
-		want  uint64
-	}{
-		{[]byte{0x05, 0x07}, 7},
-		{[]byte{0x80, 0x01, 0x90, 0x03}, 0x190&0x7f | 3<<7},
-		{[]byte{0x05}, 0},
-		{nil, 0},
-	} {
-		if got := deltaTargetSize(tc.delta); got != tc.want {
-			t.Errorf("deltaTargetSize(%x) = %d, want %d", tc.delta, got, tc.want)
-		}
-	}
-}
-
 // goGitCommitCount opens the mirror with go-git and counts the commits
 // reachable from all refs: go-git must read what Clone writes.
 func goGitCommitCount(t *testing.T, dir string) int {

@@ -55,7 +55,8 @@ import (
 //     and go-git read.
 //
 // Memory is bounded by design, not by the repository (issue 9):
-//   - the object table is 40 bytes per object plus 12 for the delta graph;
+//   - the object table is 44 bytes per object (in chunks, never copied to
+//     grow) plus 8 for the delta graph;
 //   - delta payloads kept from the receive pass: at most deltaCacheBudget;
 //   - bases held for pending delta children: at most resolveBudget; past it
 //     a base is dropped and rebuilt from the pack when its children come up;
@@ -63,7 +64,9 @@ import (
 //     idea) are hashed as they stream and, when a delta needs one as its
 //     base, kept in an unlinked temporary file that copies pread from;
 //   - a delta result is written straight into the hash when nothing else
-//     needs it, otherwise allocated at the exact size its header declares.
+//     needs it, otherwise built in a recycled buffer (bufPool) or at the
+//     exact size its header declares.
+//
 // The collector runs at GOGC=25 meanwhile (memlimit.Lean): the tables hold
 // no pointers, so collecting is cheap, and the heap stays near its live size
 // instead of twice it. After the index is written the memory is returned to
@@ -170,6 +173,9 @@ type indexedPack struct {
 	Types [5]int
 	// sorted holds the pack's object ids in order, for Has.
 	sorted []plumbing.Hash
+	// rebuilds and spills count bases rebuilt after being dropped for the
+	// budget, and big objects written to temporary files (for tests).
+	rebuilds, spills int64
 }
 
 // Has reports whether the pack holds object h.
@@ -229,8 +235,9 @@ func receivePack(ctx context.Context, r io.Reader, repoDir string, rep *reporter
 		return nil, err
 	}
 	ok = true
-	// The table and caches are garbage now; give the memory back before
-	// the caller goes on (the commit index reads the mirror next).
+	// The table and caches are garbage now: give the memory back before
+	// the caller goes on (the commit index reads the mirror next, and its
+	// mapped pages would come on top of a heap kept for reuse).
 	ix.objects, ix.refDeltas, ix.cache = objectTable{}, nil, deltaCache{}
 	debug.FreeOSMemory()
 	return res, nil
@@ -622,6 +629,8 @@ type resolver struct {
 	heldDisk   atomic.Int64
 	pool       bufPool
 	resolved   atomic.Int64
+	rebuilds   atomic.Int64
+	spills     atomic.Int64
 	report     func(bool)
 }
 
@@ -775,6 +784,7 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 		res.Types[objs.at(i).typ]++
 	}
 	res.Commits = res.Types[packfile.Commit]
+	res.rebuilds, res.spills = rs.rebuilds.Load(), rs.spills.Load()
 	ix.cache = deltaCache{}
 	rs.report(true)
 	return res, nil
@@ -993,6 +1003,7 @@ func (w *resolveWorker) build(i int32, base *packfile.Content, typ packfile.Type
 				if sp, err = packfile.NewSpill(ix.packDir); err != nil {
 					return nil, id, false, err
 				}
+				w.rs.spills.Add(1)
 				dst = io.MultiWriter(w.hasher, sp)
 			} else {
 				mem = w.rs.pool.get(rsz)[:0]
@@ -1122,6 +1133,7 @@ func (w *resolveWorker) load(i int32) (*packfile.Content, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.rs.spills.Add(1)
 	if n, err := io.Copy(sp, io.LimitReader(r, e.h.Size)); err != nil || n != e.h.Size {
 		sp.Abort()
 		if err == nil {
@@ -1141,6 +1153,7 @@ func (w *resolveWorker) rebuild(b int32) (*held, error) {
 		w.memo.refs.Add(1)
 		return w.memo, nil
 	}
+	w.rs.rebuilds.Add(1)
 	objs := &w.rs.ix.objects
 	var chain []int32
 	for j := b; ; j = objs.at(int(j)).base {
@@ -1284,15 +1297,4 @@ func (ix *packIndexer) writeIndex() ([]plumbing.Hash, error) {
 		sorted[k] = objs.at(int(i)).hash
 	}
 	return sorted, nil
-}
-
-// deltaTargetSize returns a delta's declared result size, 0 when the header
-// is malformed. (Only TestDeltaTargetSize in clone_test.go still uses it;
-// packfile.ResultSize is the codec's, tested there.)
-func deltaTargetSize(delta []byte) uint64 {
-	n, err := packfile.ResultSize(delta)
-	if err != nil {
-		return 0
-	}
-	return uint64(n)
 }

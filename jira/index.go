@@ -59,6 +59,14 @@ type UpdateResult struct {
 // The project restriction is applied when counting, when reporting Added and
 // in Lookup, not when storing: changing a repository's projects takes effect
 // without re-indexing.
+//
+// Reading the mirror costs memory bounded by design, not by the repository
+// (index_objects.go): commits are found through the types file gitjira's
+// pack indexer writes beside each pack (a pack without one has its entry
+// headers scanned), only commits and tags are inflated, an object larger
+// than 16 MiB is streamed rather than read whole, and issue keys and the
+// subject come from the first 64 KiB of a message: a key mentioned only
+// after that in a huge message is not indexed.
 type Index struct {
 	paths Paths
 }

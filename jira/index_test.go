@@ -499,6 +499,29 @@ func BenchmarkIndex(b *testing.B) {
 	b.ReportMetric(float64(res.IssueKeys), "keys")
 }
 
+// BenchmarkIndexTypesFile is BenchmarkIndex on a copy of the mirror with
+// the types file gitjira's pack indexer writes (as after a clone): the
+// commits are found without scanning the pack's entry headers.
+func BenchmarkIndexTypesFile(b *testing.B) {
+	src := bigRepo(b)
+	dir := filepath.Join(b.TempDir(), "mirror.git")
+	runGit(b, "/", nil, "clone", "-q", "--mirror", "--no-local", "--no-hardlinks", src, dir)
+	withTypesFile(b, dir)
+	var res UpdateResult
+	start := cpuTime()
+	for b.Loop() {
+		b.StopTimer()
+		p := testPaths(b)
+		b.StartTimer()
+		var err error
+		if res, err = OpenIndex(p).Update(Repository{Name: "big", Mirror: dir}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, start)
+	b.ReportMetric(float64(res.Commits), "commits")
+}
+
 // BenchmarkIndexNoChange is a fetch that brought nothing: load the index,
 // read the refs, stop.
 func BenchmarkIndexNoChange(b *testing.B) {

@@ -45,6 +45,7 @@ const (
 
 var typeNames = [...]string{Commit: "commit", Tree: "tree", Blob: "blob", Tag: "tag", OFSDelta: "ofs-delta", REFDelta: "ref-delta"}
 
+// String returns git's name of the type ("commit", "ofs-delta", ...).
 func (t Type) String() string {
 	if int(t) < len(typeNames) && typeNames[t] != "" {
 		return typeNames[t]

@@ -68,6 +68,7 @@ func NewSpill(dir string) (*SpillWriter, error) {
 	return s, nil
 }
 
+// Write appends to the temporary file.
 func (s *SpillWriter) Write(b []byte) (int, error) {
 	n, err := s.w.Write(b)
 	s.n += int64(n)

@@ -52,6 +52,7 @@ func (pw *Writer) write(b []byte) {
 	pw.off += int64(len(b))
 }
 
+// Write writes raw bytes into the pack (the zlib writer writes through it).
 func (pw *Writer) Write(b []byte) (int, error) {
 	pw.write(b)
 	return len(b), pw.err
