@@ -625,6 +625,10 @@ func (m Model) header(compact bool) []string {
 		desc := "Key        " + m.draft.Key.Fingerprint
 		if m.draft.Key.Fingerprint == "" {
 			desc = "Key        " + m.env.Display(m.draft.KeySource)
+		} else if w > 0 && lipgloss.Width(desc) > w && lipgloss.Width(m.draft.Key.Fingerprint) <= w {
+			// A fingerprint is compared character by character: on a narrow
+			// terminal it goes whole, without its label, rather than cut.
+			desc = m.draft.Key.Fingerprint
 		}
 		head = append(head, st.Context.Render(truncate(desc, w)))
 	}
