@@ -1,11 +1,8 @@
 package manage
 
 import (
-	"strings"
-
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/lipgloss"
 
 	"github.com/gitjira/gitjira/steps"
 )
@@ -107,33 +104,7 @@ func newHelpModel(st steps.Styles) help.Model {
 	return h
 }
 
-// shortHelp renders bindings as "key desc • key desc", wrapped to the width
-// rather than cut, so every key stays visible on a narrow terminal (as the
-// wizard's help line does).
+// shortHelp is the help line of the bindings, as the wizard shows it.
 func shortHelp(st steps.Styles, width int, bindings []key.Binding) string {
-	sep := st.Hint.Render(" • ")
-	var lines []string
-	line, lineW := "", 0
-	for _, b := range bindings {
-		if !b.Enabled() {
-			continue
-		}
-		h := b.Help()
-		item := st.Text.Render(h.Key) + " " + st.Hint.Render(h.Desc)
-		w := lipgloss.Width(h.Key) + 1 + lipgloss.Width(h.Desc)
-		switch {
-		case lineW == 0:
-			line, lineW = item, w
-		case width > 0 && lineW+3+w > width:
-			lines = append(lines, line)
-			line, lineW = item, w
-		default:
-			line += sep + item
-			lineW += 3 + w
-		}
-	}
-	if lineW > 0 {
-		lines = append(lines, line)
-	}
-	return strings.Join(lines, "\n")
+	return steps.HelpLine(st, width, bindings)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/steps"
 )
 
 // The projects editor is the wizard's permissions question (all projects,
@@ -227,26 +228,9 @@ func (p *projectsPage) updateKey(msg tea.KeyMsg) (page, tea.Cmd) {
 	return p, cmd
 }
 
-// chosen is the restricted selection, checked.
+// chosen is the restricted selection, checked (as the wizard checks it).
 func (p *projectsPage) chosen() ([]string, error) {
-	if !p.typed() {
-		var keys []string
-		for k, on := range p.selected {
-			if on {
-				keys = append(keys, k)
-			}
-		}
-		if len(keys) == 0 {
-			return nil, fmt.Errorf("select at least one project with space, or choose All projects")
-		}
-		sort.Strings(keys)
-		return keys, nil
-	}
-	keys, err := jira.ParseProjectKeys(p.keys.Value())
-	if err != nil {
-		return nil, fmt.Errorf("%v, or choose All projects", err)
-	}
-	return keys, nil
+	return steps.ChosenProjects(p.selected, p.typed(), p.keys.Value())
 }
 
 func (p *projectsPage) save() (page, tea.Cmd) {

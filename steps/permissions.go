@@ -205,9 +205,16 @@ func (m Permissions) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 
 // chosenKeys are the restricted projects, checked.
 func (m Permissions) chosenKeys() ([]string, error) {
-	if !m.typed() {
+	return ChosenProjects(m.selected, m.typed(), m.keys.Value())
+}
+
+// ChosenProjects checks a restricted project selection: the keys ticked in
+// a list (sorted), or, when the keys are typed, the text. The wizard's
+// permissions step and the Manage screen's projects page share it.
+func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string, error) {
+	if !typed {
 		var keys []string
-		for k, on := range m.selected {
+		for k, on := range selected {
 			if on {
 				keys = append(keys, k)
 			}
@@ -218,7 +225,7 @@ func (m Permissions) chosenKeys() ([]string, error) {
 		sort.Strings(keys)
 		return keys, nil
 	}
-	keys, err := jira.ParseProjectKeys(m.keys.Value())
+	keys, err := jira.ParseProjectKeys(text)
 	if err != nil {
 		return nil, fmt.Errorf("%v, or choose All projects", err)
 	}

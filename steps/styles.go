@@ -3,7 +3,9 @@ package steps
 import (
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
@@ -126,4 +128,35 @@ func truncate(s string, width int) string {
 		return "…"
 	}
 	return string(r[:width-1]) + "…"
+}
+
+// HelpLine renders bindings as "key desc • key desc", wrapped to the width
+// rather than cut, so every key stays visible on a narrow terminal. The
+// wizard and the Manage screen share it.
+func HelpLine(st Styles, width int, bindings []key.Binding) string {
+	sep := st.Hint.Render(" • ")
+	var lines []string
+	line, lineW := "", 0
+	for _, b := range bindings {
+		if !b.Enabled() {
+			continue
+		}
+		h := b.Help()
+		item := st.Text.Render(h.Key) + " " + st.Hint.Render(h.Desc)
+		w := lipgloss.Width(h.Key) + 1 + lipgloss.Width(h.Desc)
+		switch {
+		case lineW == 0:
+			line, lineW = item, w
+		case width > 0 && lineW+3+w > width:
+			lines = append(lines, line)
+			line, lineW = item, w
+		default:
+			line += sep + item
+			lineW += 3 + w
+		}
+	}
+	if lineW > 0 {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }

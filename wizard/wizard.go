@@ -692,35 +692,9 @@ func eraseRest(s string, width int) string {
 	return "\x1b[K"
 }
 
-// shortHelp renders bindings as "key desc • key desc", wrapped to the width
-// rather than cut, so every key stays visible on a narrow terminal.
+// shortHelp is the help line of the bindings (steps.HelpLine).
 func (m Model) shortHelp(bindings []key.Binding) string {
-	st := m.env.Styles
-	sep := st.Hint.Render(" • ")
-	var lines []string
-	line, lineW := "", 0
-	for _, b := range bindings {
-		if !b.Enabled() {
-			continue
-		}
-		h := b.Help()
-		item := st.Text.Render(h.Key) + " " + st.Hint.Render(h.Desc)
-		w := lipgloss.Width(h.Key) + 1 + lipgloss.Width(h.Desc)
-		switch {
-		case lineW == 0:
-			line, lineW = item, w
-		case m.width > 0 && lineW+3+w > m.width:
-			lines = append(lines, line)
-			line, lineW = item, w
-		default:
-			line += sep + item
-			lineW += 3 + w
-		}
-	}
-	if lineW > 0 {
-		lines = append(lines, line)
-	}
-	return strings.Join(lines, "\n")
+	return steps.HelpLine(m.env.Styles, m.width, bindings)
 }
 
 // truncate cuts s to width runes with an ellipsis (no-op for width <= 0).
