@@ -16,17 +16,17 @@
 //	Data/index/<name>.idx       the commit index of one repository (+ .lock)
 //	Config/jira.json            the Jira site and token (site.go), 0600
 //
-// # Repositories list (repos.go, add.go, keys.go, lock_*.go)
+// # Repositories list (repos.go, keys.go)
 //
 // RepositoryList.Update reads, changes and writes the list under an
-// exclusive lock, atomically (temp file, fsync, rename, fsync of the
-// directory): a process killed mid-write leaves the old or the new list,
-// never a mix, and concurrent writers lose nothing. A corrupted or
+// exclusive lock, atomically (internal/fsatomic: temp file, fsync, rename,
+// fsync of the directory): a process killed mid-write leaves the old or the
+// new list, never a mix, and concurrent writers lose nothing. A corrupted or
 // unknown-version file is reported with its path (ErrCorrupt) and never
-// overwritten. AddRepository stores the key, indexes the mirror and appends
-// the entry in one locked step; RemoveRepository undoes all of it. No
-// passphrase is ever stored: unattended fetches of encrypted keys take
-// GITJIRA_PASSPHRASE (see the command line).
+// overwritten. StoreKey keeps a private key as given, 0600 in a 0700
+// directory. Adding and removing a repository (key, index, mirror, list
+// entry, crash recovery) is the lifecycle package's, which calls these. No
+// passphrase is ever stored.
 //
 // # Commit index (issuekeys.go, index.go)
 //

@@ -135,8 +135,23 @@ func AddRepo(t *testing.T, p jira.Paths, name, src string, projects []string) ji
 		t.Fatal(err)
 	}
 	Git(t, "/", nil, "clone", "-q", "--mirror", "--no-local", src, mirror)
-	r, err := jira.AddRepository(p, jira.Repository{Name: name, URL: "ssh://git@127.0.0.1:1/" + name + ".git", Mirror: mirror, Projects: projects}, []byte("not a real key\n"))
+	// The list entry as the lifecycle layer writes it (no server to clone
+	// from here): the stored key, the index, then the entry.
+	now := time.Now().UTC().Truncate(time.Second)
+	r := jira.Repository{Name: name, ID: name, URL: "ssh://git@127.0.0.1:1/" + name + ".git", Mirror: mirror, Enabled: true, Added: now, LastFetched: now}
+	var err error
+	if r.Projects, err = jira.NormalizeProjects(projects); err != nil {
+		t.Fatal(err)
+	}
+	if r.KeyFile, err = jira.StoreKey(p, name, []byte("not a real key\n")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := jira.OpenIndex(p).Update(r)
 	if err != nil {
+		t.Fatal(err)
+	}
+	r.Commits, r.IssueKeys = res.Commits, res.IssueKeys
+	if err := jira.OpenRepositoryList(p).Update(func(rs []jira.Repository) ([]jira.Repository, error) { return append(rs, r), nil }); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 )
 
@@ -95,16 +95,10 @@ func (g *GitServer) Connect(t *testing.T, name, keyFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := g.URL(name + ".git")
-	ep, _ := gitops.ParseURL(url)
-	_, err = gitops.Clone(context.Background(), gitops.CloneOptions{
-		ConnectOptions: gitops.ConnectOptions{Endpoint: ep, Signer: k.Signer, KnownHostsFile: g.env.KnownHosts},
-		Dir:            p.MirrorDir(name),
-	})
+	m := &lifecycle.Manager{Paths: p, KnownHostsFile: g.env.KnownHosts, SSHConfigFile: "none"}
+	_, err = m.Connect(context.Background(), lifecycle.ConnectRequest{URL: g.URL(name + ".git"), Name: name},
+		lifecycle.CloneOptions{Signer: k.Signer}, lifecycle.CommitRequest{KeyRaw: raw, KeyFingerprint: k.Fingerprint})
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := jira.AddRepository(p, jira.Repository{Name: name, URL: url, Mirror: p.MirrorDir(name), KeyFingerprint: k.Fingerprint}, raw); err != nil {
 		t.Fatal(err)
 	}
 }
