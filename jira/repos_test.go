@@ -372,4 +372,3 @@ func TestStoreKey(t *testing.T) {
 		t.Fatal("an empty key was accepted")
 	}
 }
-
