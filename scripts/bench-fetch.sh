@@ -81,45 +81,9 @@ cleanup() {
 	if [ "$KEEP" = 1 ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$WORK/client_key"
-cp "$WORK/client_key.pub" "$WORK/authorized_keys"
-chmod 600 "$WORK/authorized_keys"
-mkdir -p "$WORK/home"
-[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-	echo $((20000 + RANDOM % 20000)))
-USER_NAME=$(id -un)
-GIT_DIR_BIN=$(dirname "$(command -v git)")
-cat >"$WORK/sshd_config" <<EOF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $WORK/host_key
-PidFile none
-UsePAM no
-StrictModes no
-AuthorizedKeysFile $WORK/authorized_keys
-AuthenticationMethods publickey
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-$( [ "$(id -u)" = 0 ] && echo "PermitRootLogin yes" )
-AllowUsers $USER_NAME
-UseDNS no
-PrintMotd no
-PermitTTY no
-LogLevel ERROR
-# No profile scripts: HOME without dotfiles, git on PATH, no user git config.
-SetEnv HOME=$WORK/home PATH=$GIT_DIR_BIN:/usr/local/bin:/usr/bin:/bin GIT_CONFIG_NOSYSTEM=1
-EOF
-"$SSHD" -t -f "$WORK/sshd_config" || die "sshd rejected the config"
-"$SSHD" -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.log" &
-SSHD_PID=$!
-for _ in $(seq 100); do
-	if ssh-keyscan -p "$PORT" 127.0.0.1 >/dev/null 2>&1; then break; fi
-	sleep 0.1
-done
-echo "[127.0.0.1]:$PORT $(cut -d' ' -f1,2 "$WORK/host_key.pub")" >"$WORK/known_hosts"
-export GIT_SSH_COMMAND="ssh -F /dev/null -i $WORK/client_key -o IdentitiesOnly=yes -o UserKnownHostsFile=$WORK/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes"
+# shellcheck source=bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+bench_start_sshd "$WORK"
 URL="ssh://$USER_NAME@127.0.0.1:$PORT$NEWREPO"
 TICK=$(getconf CLK_TCK)
 

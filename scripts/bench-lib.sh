@@ -56,8 +56,8 @@ UseDNS no
 PrintMotd no
 PermitTTY no
 LogLevel ERROR
-# No profile scripts: HOME without dotfiles, git on PATH.
-SetEnv HOME=$work/home PATH=$gitdir:/usr/local/bin:/usr/bin:/bin
+# No profile scripts: HOME without dotfiles, git on PATH, no system git config.
+SetEnv HOME=$work/home PATH=$gitdir:/usr/local/bin:/usr/bin:/bin GIT_CONFIG_NOSYSTEM=1
 EOF
 	"$SSHD" -t -f "$work/sshd_config" || die "sshd rejected the config"
 	"$SSHD" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &

@@ -32,21 +32,11 @@ type RemoveOptions struct {
 func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Command {
 	opts := &RemoveOptions{}
 	cmd := &cobra.Command{
-		Use:     "remove NAME",
-		Aliases: []string{"rm"},
-		Short:   "Remove a repository from the list and delete its mirror",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("repos remove: give exactly one repository name (see `gitjira repos list`)")
-			}
-			return nil
-		},
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			if len(args) > 0 {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return repositoryNames(f, args), cobra.ShellCompDirectiveNoFileComp
-		},
+		Use:               "remove NAME",
+		Aliases:           []string{"rm"},
+		Short:             "Remove a repository from the list and delete its mirror",
+		Args:              oneRepositoryName("repos remove"),
+		ValidArgsFunction: completeOneName(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()

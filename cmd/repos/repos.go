@@ -125,3 +125,23 @@ func runList(o *ListOptions) error {
 	}
 	return tw.Flush()
 }
+
+// oneRepositoryName is the Args check of a command on one repository.
+func oneRepositoryName(command string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return cmdutil.UsageErrorf("%s: give exactly one repository name (see `gitjira repos list`)", command)
+		}
+		return nil
+	}
+}
+
+// completeOneName completes the first argument with the list's names.
+func completeOneName(f *cmdutil.Factory) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return repositoryNames(f, args), cobra.ShellCompDirectiveNoFileComp
+	}
+}

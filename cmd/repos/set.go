@@ -37,19 +37,9 @@ projects that may see it, its web URL (where Jira links open commits), the
 commit URL template, and whether its commits are linked to Jira. Only the
 settings whose flags are given change. An empty --web-url or --commit-url
 goes back to the address derived from the SSH URL.`,
-		Example: "  gitjira repos set app --web-url https://git.example.com/team/app\n  gitjira repos set app --projects APP,OPS --no-link",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
-				return cmdutil.UsageErrorf("repos set: give exactly one repository name (see `gitjira repos list`)")
-			}
-			return nil
-		},
-		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-			if len(args) > 0 {
-				return nil, cobra.ShellCompDirectiveNoFileComp
-			}
-			return repositoryNames(f, args), cobra.ShellCompDirectiveNoFileComp
-		},
+		Example:           "  gitjira repos set app --web-url https://git.example.com/team/app\n  gitjira repos set app --projects APP,OPS --no-link",
+		Args:              oneRepositoryName("repos set"),
+		ValidArgsFunction: completeOneName(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
