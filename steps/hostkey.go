@@ -289,7 +289,7 @@ func shortType(t string) string {
 
 func (m HostKey) field(label, value string) string {
 	st := m.env.Styles
-	return wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
+	return Wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
 }
 
 // Help implements Step.

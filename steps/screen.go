@@ -118,7 +118,7 @@ func (l *lines) add(text string) {
 }
 
 // text appends s in style st, word-wrapped to the width.
-func (l *lines) text(st lipgloss.Style, s string) { l.add(wrap(st, l.width, s)) }
+func (l *lines) text(st lipgloss.Style, s string) { l.add(Wrap(st, l.width, s)) }
 
 // blank appends an empty line.
 func (l *lines) blank() { l.add("") }

@@ -3,12 +3,14 @@ package steps
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 )
 
@@ -82,14 +84,55 @@ func (s Styles) Profile() termenv.Profile {
 	return s.renderer.ColorProfile()
 }
 
-// wrap renders text in style st, word-wrapped to width (no wrapping when
-// width <= 0). Words longer than the width (public keys, fingerprints) are
-// broken, so nothing runs off the screen.
-func wrap(st lipgloss.Style, width int, text string) string {
-	if width > 0 {
-		st = st.Width(width)
+// wordRE splits a line into words, each with the spaces before it.
+var wordRE = regexp.MustCompile(`( *)([^ ]+)`)
+
+// Wrap fits text to width: it breaks lines at spaces only, never inside a
+// word, so a path or a name with hyphens (gitjira-demo-123/ssh) stays whole
+// where it fits and can be copied (lipgloss's wrapping also breaks at
+// hyphens); a word wider than the width is cut into rows of the width. Each
+// paragraph's indentation is kept on its continuation lines.
+func Wrap(st lipgloss.Style, width int, text string) string {
+	if width <= 0 {
+		return st.Render(text)
 	}
-	return st.Render(text)
+	var rows []string
+	for _, para := range strings.Split(text, "\n") {
+		indent := para[:len(para)-len(strings.TrimLeft(para, " "))]
+		if lipgloss.Width(indent) >= width {
+			indent = ""
+		}
+		line := ""
+		flush := func() {
+			rows = append(rows, line)
+			line = ""
+		}
+		for _, m := range wordRE.FindAllStringSubmatch(para[len(indent):], -1) {
+			space, word := m[1], m[2]
+			switch {
+			case line == "" && lipgloss.Width(indent+word) <= width:
+				line = indent + word
+			case line != "" && lipgloss.Width(line)+lipgloss.Width(space)+lipgloss.Width(word) <= width:
+				line += space + word // the spaces as written: aligned labels stay aligned
+			default:
+				if line != "" {
+					flush()
+				}
+				word = indent + word
+				for lipgloss.Width(word) > width {
+					cut := ansi.Truncate(word, width, "")
+					if cut == "" {
+						cut = string([]rune(word)[:1])
+					}
+					rows = append(rows, cut)
+					word = word[len(cut):]
+				}
+				line = word
+			}
+		}
+		flush()
+	}
+	return st.Width(width).Render(strings.Join(rows, "\n"))
 }
 
 // newInput is a text field in the wizard's styles.

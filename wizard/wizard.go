@@ -509,7 +509,7 @@ func (m *Model) layout() {
 	top := splitRows(scr.Top)
 	bottom := splitRows(scr.Bottom)
 	if m.copied != "" {
-		bottom = append(bottom, splitRows(wrapText(st.Success, w, "✓ "+m.copied))...)
+		bottom = append(bottom, splitRows(steps.Wrap(st.Success, w, "✓ "+m.copied))...)
 	}
 	switch {
 	case m.confirmQuit:
@@ -591,12 +591,6 @@ func splitRows(s string) []string {
 	return strings.Split(s, "\n")
 }
 
-func wrapText(st lipgloss.Style, width int, s string) string {
-	if width > 0 {
-		st = st.Width(width)
-	}
-	return st.Render(s)
-}
 
 // header is the title, the step and what is chosen so far; compact puts
 // the banner on the title's line (short terminals).
