@@ -591,7 +591,6 @@ func splitRows(s string) []string {
 	return strings.Split(s, "\n")
 }
 
-
 // header is the title, the step and what is chosen so far; compact puts
 // the banner on the title's line (short terminals).
 func (m Model) header(compact bool) []string {
