@@ -200,3 +200,28 @@ func TestSyncRecordsEachOutcome(t *testing.T) {
 		t.Errorf("unknown name: %v", err)
 	}
 }
+
+// TestRecoverFinishesRemoveAfterListWrite: a remove killed between the list
+// write and the deletions; the next run deletes the files, including the
+// link state keyed by the repository's identity (recorded in the journal).
+func TestRecoverFinishesRemoveAfterListWrite(t *testing.T) {
+	f := newFixture(t, 3)
+	r := f.connect("gone", f.srv.URL("/demo.git"))
+	state := jira.LinkStateFile(f.m.Paths, r)
+	os.MkdirAll(filepath.Dir(state), 0o700)
+	if err := os.WriteFile(state, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.m.writeIntent(intent{Op: opRemove, Name: "gone", ID: r.ID, Mirror: r.Mirror}); err != nil {
+		t.Fatal(err)
+	}
+	f.m.list().Update(func([]jira.Repository) ([]jira.Repository, error) { return nil, nil })
+	rep, err := f.m.Recover()
+	if err != nil || len(rep.Finished) != 1 {
+		t.Fatalf("recover: %+v %v", rep, err)
+	}
+	if exists(state) {
+		t.Error("the link state of the removed repository is left")
+	}
+	checkHome(t, f.m)
+}

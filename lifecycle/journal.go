@@ -19,6 +19,7 @@ import (
 type intent struct {
 	Op      string    `json:"op"` // "connect" or "remove"
 	Name    string    `json:"name"`
+	ID      string    `json:"id,omitempty"` // the repository's identity (remove): its link state is keyed by it
 	Mirror  string    `json:"mirror,omitempty"`
 	PID     int       `json:"pid"`
 	Started time.Time `json:"started"`

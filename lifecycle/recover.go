@@ -66,7 +66,7 @@ func (m *Manager) Recover() (RecoverReport, error) {
 // entry cannot change under it except through a remove it finishes itself.
 func (m *Manager) recoverName(name string) (string, error) {
 	in := m.readIntent(name)
-	r, err := m.list().Get(name)
+	_, err := m.list().Get(name)
 	inList := err == nil
 	if err != nil && !errors.Is(err, jira.ErrNotFound) {
 		return "", err
@@ -83,9 +83,13 @@ func (m *Manager) recoverName(name string) (string, error) {
 		m.clearIntent(name)
 		return "", nil
 	}
-	// Not in the list: nothing under this name is owned by anyone.
-	_ = r
-	if err := m.deleteArtifacts(name, "", jira.Repository{}); err != nil {
+	// Not in the list: nothing under this name is owned by anyone. A remove
+	// recorded the repository's identity, whose link state goes too.
+	gone := jira.Repository{Name: name}
+	if in != nil {
+		gone.ID = in.ID
+	}
+	if err := m.deleteArtifacts(name, "", gone); err != nil {
 		return "", err
 	}
 	m.clearIntent(name)
@@ -149,10 +153,4 @@ func within(dir, path string) bool {
 
 func startsWithDotDot(rel string) bool {
 	return len(rel) >= 3 && rel[:3] == ".."+string(filepath.Separator)
-}
-
-func removeFile(path string) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return
-	}
 }

@@ -62,7 +62,7 @@ func (m *Manager) removeLocked(name string) (jira.Repository, error) {
 	if err != nil {
 		return jira.Repository{}, err
 	}
-	if err := m.writeIntent(intent{Op: opRemove, Name: name, Mirror: r.Mirror}); err != nil {
+	if err := m.writeIntent(intent{Op: opRemove, Name: name, ID: r.ID, Mirror: r.Mirror}); err != nil {
 		return jira.Repository{}, fmt.Errorf("cannot record the remove in %s: %w", m.journalDir(), err)
 	}
 	stage("remove-journaled")
@@ -91,9 +91,6 @@ func (m *Manager) removeLocked(name string) (jira.Repository, error) {
 	if err := m.deleteArtifacts(name, mirror, removed); err != nil {
 		// The journal stays: the next run deletes what is left.
 		return removed, fmt.Errorf("removed %s from the list, but %w; gitjira will retry on its next run", name, err)
-	}
-	if removed.KeyFile != "" && within(m.Paths.KeysDir(), removed.KeyFile) {
-		removeFile(removed.KeyFile)
 	}
 	m.clearIntent(name)
 	return removed, nil
