@@ -76,7 +76,8 @@ func TestFlowListSyncProjectsRemoveKeys(t *testing.T) {
 
 	// Edit api's projects: restrict to DEMO from the Jira project list.
 	s.runes("p")
-	s.waitFor("Which Jira projects may show the commits of api?")
+	s.waitFor("api · Projects")
+	s.waitFor("Which Jira projects may show this repository's commits?")
 	s.key(tea.KeyDown)
 	s.waitFor("Demo project")
 	s.typeText("dem")

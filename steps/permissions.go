@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -62,8 +63,20 @@ func NewPermissions(env *Env, d *Draft) Permissions {
 	k := newInput(env.Styles, "Project keys: ")
 	k.Placeholder = "PROJ, OPS"
 	k.CharLimit = 2000
-	return Permissions{env: env, draft: d, filter: f, keys: k, selected: map[string]bool{},
+	m := Permissions{env: env, draft: d, filter: f, keys: k, selected: map[string]bool{},
 		spin: spinner.New(spinner.WithSpinner(spinner.Line))}
+	// Start from the draft's choice (going back in the wizard, or editing a
+	// connected repository on the Manage screen): a restricted repository
+	// must not be widened to every project by one enter.
+	if len(d.Projects) > 0 && !slices.Contains(d.Projects, jira.AllProjectsValue) {
+		m.restrict, m.cursor = true, 1
+		for _, p := range d.Projects {
+			m.selected[p] = true
+		}
+		m.keys.SetValue(strings.Join(d.Projects, ", "))
+		m = m.focus()
+	}
+	return m
 }
 
 // ID implements Step.

@@ -116,3 +116,23 @@ func TestPermissionsJiraDownFallsBackToTyped(t *testing.T) {
 		t.Fatalf("projects %v", draft.Projects)
 	}
 }
+
+// TestPermissionsStartFromTheDraft: a restricted choice in the draft (going
+// back, or the Manage screen editing a repository) is where the step starts,
+// so enter keeps it instead of widening it to every project.
+func TestPermissionsStartFromTheDraft(t *testing.T) {
+	env, draft := testEnv(t)
+	draft.Projects = []string{"OPS", "PROJ"}
+	d := newDriver(t, NewPermissions(env, draft)).enter()
+	d.viewHas("(•) Restrict to projects", "Project keys:")
+	if !d.s.Typing() {
+		t.Fatal("keys field not focused")
+	}
+	d.key(tea.KeyEnter)
+	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepPermissions}) {
+		t.Fatalf("got %#v", nav)
+	}
+	if !reflect.DeepEqual(draft.Projects, []string{"OPS", "PROJ"}) {
+		t.Fatalf("projects %v, want the draft's", draft.Projects)
+	}
+}
