@@ -134,7 +134,7 @@ func runFetch(o *FetchOptions) error {
 		}
 		pass = []byte(line)
 	}
-	link, err := linker(ctx, o)
+	link, err := linker(o)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func namesOf(repos []jira.Repository) []string {
 // fetched repository (and a missing site is each one's error), with
 // --no-link none, else those whose linking is on (the default once a Jira
 // site is logged in).
-func linker(ctx context.Context, o *FetchOptions) (func(context.Context, jira.Repository, []jira.CommitRef) (*jira.LinkReport, error), error) {
+func linker(o *FetchOptions) (func(context.Context, jira.Repository, []jira.CommitRef) (*jira.LinkReport, error), error) {
 	if o.NoLink {
 		return nil, nil
 	}
