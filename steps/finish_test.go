@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
@@ -144,7 +146,7 @@ func TestReviewSaysWhatGoesWhere(t *testing.T) {
 		"List entry "+env.Paths.ReposFile(),
 		"Key copy "+filepath.Join(env.Paths.KeysDir(), "demo.key")+" (mode 0600)",
 		"Index "+filepath.Join(env.Paths.IndexDir(), "demo.idx"),
-		"Mirror "+env.Paths.MirrorDir("demo")+" (cloned: "+plural(gitserver.SampleCommits(sampleCommits), "commit", "commits")+", kept)",
+		"Mirror "+env.Paths.MirrorDir("demo")+" (cloned: "+common.Plural(gitserver.SampleCommits(sampleCommits), "commit", "commits")+", kept)",
 		"Known host "+draft.HostKeyErr.Host+" ssh-ed25519, added to "+env.KnownHostsFile+" when you trusted it",
 		"Press enter to save")
 	d.viewFits(80)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -104,7 +106,7 @@ type Location struct {
 
 // NewLocation makes the location step; prefill is put in the field (e.g. by the demo).
 func NewLocation(env *Env, d *Draft, prefill string) Location {
-	in := newInput(env.Styles, "› ")
+	in := common.NewInput(env.Styles, "› ")
 	in.Placeholder = "git@host:org/repo.git"
 	in.CharLimit = 2048
 	in.ShowSuggestions = true
@@ -112,7 +114,7 @@ func NewLocation(env *Env, d *Draft, prefill string) Location {
 	in.SetValue(prefill)
 	in.CursorEnd()
 	in.Focus()
-	n := newInput(env.Styles, "Name: ")
+	n := common.NewInput(env.Styles, "Name: ")
 	n.Placeholder = "the name in gitjira's list"
 	n.CharLimit = 100
 	return Location{env: env, draft: d, input: in, name: n}
@@ -351,7 +353,7 @@ func (m Location) View() Screen {
 	scr := Screen{Top: top.String(), Body: body.String(), Focus: body.focus}
 	switch {
 	case m.parsedFor() && m.parseErr != nil && m.err == nil && m.draft.LocationErr == nil:
-		bottom.text(st.Error, "✗ "+errText(m.parseErr))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.parseErr))
 	case m.parsedFor() && m.parsed != nil:
 		line := "✓ " + m.parsed.String()
 		if m.parsed.Alias != "" {
@@ -369,14 +371,14 @@ func (m Location) View() Screen {
 		bottom.text(st.Text, "or type another location.")
 		scr.Copy, scr.CopyWhat = cmd, "command"
 	case m.draft.LocationErr != nil:
-		bottom.text(st.Error, "✗ "+errText(m.draft.LocationErr))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.draft.LocationErr))
 		what := "location"
 		if isNameError(m.draft.LocationErr) {
 			what = "name"
 		}
 		bottom.text(st.Hint, "Correct the "+what+" and press enter to try again.")
 	case m.err != nil:
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	scr.Bottom = bottom.String()
 	return scr
@@ -390,12 +392,12 @@ func (m Location) parsedFor() bool {
 // Help implements Step.
 func (m Location) Help() help.KeyMap {
 	k := m.env.Keys
-	h := newHelp(withHelp(k.Next, "continue"), withHelp(upDown(k, ""), "location/name"))
+	h := common.NewHelp(common.WithDesc(k.Next, "continue"), common.WithDesc(upDown(k, ""), "location/name"))
 	if m.field == fieldURL && len(m.aliases) > 0 {
-		h.short = append(h.short, withHelp(k.TabComplete, "complete"))
+		h.Short = append(h.Short, common.WithDesc(k.TabComplete, "complete"))
 	}
 	if m.connectedAs != "" && m.parsedFor() {
-		h.short = append(h.short, key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the command")))
+		h.Short = append(h.Short, key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the command")))
 	}
 	return h
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -58,10 +60,10 @@ type Permissions struct {
 
 // NewPermissions makes the permissions step.
 func NewPermissions(env *Env, d *Draft) Permissions {
-	f := newInput(env.Styles, "Filter: ")
+	f := common.NewInput(env.Styles, "Filter: ")
 	f.Placeholder = "type to filter, space to select"
 	f.CharLimit = 100
-	k := newInput(env.Styles, "Project keys: ")
+	k := common.NewInput(env.Styles, "Project keys: ")
 	k.Placeholder = "PROJ, OPS"
 	k.CharLimit = 2000
 	m := Permissions{env: env, draft: d, filter: f, keys: k, selected: map[string]bool{},
@@ -290,7 +292,7 @@ func (m Permissions) View() Screen {
 			body.add("    " + m.spin.View() + " Loading the Jira projects…")
 		case m.typed():
 			if m.loadErr != nil {
-				body.text(st.Hint, "    Could not list the Jira projects ("+errText(m.loadErr)+"); type the keys instead.")
+				body.text(st.Hint, "    Could not list the Jira projects ("+common.ErrText(m.loadErr)+"); type the keys instead.")
 			} else {
 				body.text(st.Hint, "    No Jira site is configured (gitjira jira login): type the project keys, separated by commas.")
 			}
@@ -309,7 +311,7 @@ func (m Permissions) View() Screen {
 		bottom.text(st.Hint, fmt.Sprintf("%d selected: %s", n, strings.Join(keys, ", ")))
 	}
 	if m.err != nil {
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
 }
@@ -340,7 +342,7 @@ func (m Permissions) listView(b *lines) {
 		}
 		line := fmt.Sprintf("%s %-10s %s", mark, termtext.OneLine(p.Key), termtext.OneLine(p.Name))
 		if m.width > 0 {
-			line = truncate(line, max(10, m.width-6))
+			line = common.Truncate(line, max(10, m.width-6))
 		}
 		if i == sel {
 			b.focusNext()
@@ -355,7 +357,7 @@ func (m Permissions) listView(b *lines) {
 func (m Permissions) Help() help.KeyMap {
 	k := m.env.Keys
 	if m.restrict && !m.typed() {
-		return newHelp(upDown(k, "move"), k.Toggle, withHelp(k.Next, "continue"), k.Back)
+		return common.NewHelp(upDown(k, "move"), k.Toggle, common.WithDesc(k.Next, "continue"), k.Back)
 	}
-	return newHelp(upDown(k, "choose"), withHelp(k.Next, "continue"), k.Back)
+	return common.NewHelp(upDown(k, "choose"), common.WithDesc(k.Next, "continue"), k.Back)
 }

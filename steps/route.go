@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
 )
@@ -44,13 +43,4 @@ func route(d *Draft, err error) (ID, bool) {
 		return StepLocation, true
 	}
 	return 0, false
-}
-
-// errText is an error as shown on screen: one sanitised text (errors may
-// carry what a server sent).
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return termtext.Sanitize(err.Error())
 }
