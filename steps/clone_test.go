@@ -16,7 +16,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 func cloneStep(s Step) Clone { return s.(Clone) }
@@ -77,7 +77,7 @@ func TestCloneSuccess(t *testing.T) {
 	d.viewHas("✓ Connected: 2 branches, 2 tags, default branch main", "✓ Receiving objects",
 		"✓ "+common.Plural(want, "commit", "commits")+" into")
 	d.viewFits(80)
-	if list, _ := jira.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
+	if list, _ := store.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
 		t.Fatal("the clone added to the list")
 	}
 
@@ -126,7 +126,7 @@ func TestCloneNameTakenGoesToLocation(t *testing.T) {
 	addListed(t, env, "demo", "ssh://git@elsewhere/demo.git")
 	d := newDriver(t, NewClone(env, draft)).enter()
 	g, ok := d.waitNav("goto").(GotoMsg)
-	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, jira.ErrNameTaken) {
+	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, store.ErrNameTaken) {
 		t.Fatalf("got %#v, location error %v", g, draft.LocationErr)
 	}
 }

@@ -17,11 +17,12 @@ import (
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // repoAddedMsg is the result of lifecycle.Manager.Commit.
 type repoAddedMsg struct {
-	repo jira.Repository
+	repo store.Repository
 	err  error
 }
 
@@ -37,7 +38,7 @@ func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.C
 // SummaryRows are the label/value pairs describing a repository, in the
 // order the finish step (and the wizard's caller, on the normal screen)
 // shows them. withMirror is false when the mirror is not kept (the demo).
-func SummaryRows(r jira.Repository, withMirror bool) [][2]string {
+func SummaryRows(r store.Repository, withMirror bool) [][2]string {
 	projects := "All projects"
 	if !r.AllProjects() {
 		projects = strings.Join(r.Projects, ", ")
@@ -278,7 +279,7 @@ func (m Review) View() Screen {
 		field("Typed as", d.Plan.Alias)
 	}
 	projects := "All projects"
-	if len(d.Projects) > 0 && d.Projects[0] != jira.AllProjectsValue {
+	if len(d.Projects) > 0 && d.Projects[0] != store.AllProjectsValue {
 		projects = strings.Join(d.Projects, ", ")
 	}
 	field("Projects", projects)

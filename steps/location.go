@@ -13,8 +13,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // locationInspectedMsg is what is known about the location text as typed:
@@ -176,7 +176,7 @@ func (m Location) focus() Location {
 // isNameError reports errors that the name field fixes.
 func isNameError(err error) bool {
 	var de *gitops.DirExistsError
-	return errors.Is(err, jira.ErrNameTaken) || errors.Is(err, lifecycle.ErrBusy) || errors.As(err, &de)
+	return errors.Is(err, store.ErrNameTaken) || errors.Is(err, lifecycle.ErrBusy) || errors.As(err, &de)
 }
 
 // Update implements Step.
@@ -240,7 +240,7 @@ func (m Location) fieldOf(err error) int {
 	if isNameError(err) {
 		return fieldName
 	}
-	if m.parsed != nil && errors.Is(err, lifecycle.ErrInvalid) && jira.ValidName(m.nameValue()) != nil {
+	if m.parsed != nil && errors.Is(err, lifecycle.ErrInvalid) && store.ValidName(m.nameValue()) != nil {
 		return fieldName
 	}
 	return fieldURL

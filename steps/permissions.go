@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // projectsLoadedMsg is the Jira project list (or why there is none).
@@ -70,7 +71,7 @@ func NewPermissions(env *Env, d *Draft) Permissions {
 	// Start from the draft's choice (going back in the wizard, or editing a
 	// connected repository on the Manage screen): a restricted repository
 	// must not be widened to every project by one enter.
-	if len(d.Projects) > 0 && !slices.Contains(d.Projects, jira.AllProjectsValue) {
+	if len(d.Projects) > 0 && !slices.Contains(d.Projects, store.AllProjectsValue) {
 		m.restrict, m.cursor = true, 1
 		for _, p := range d.Projects {
 			m.selected[p] = true
@@ -240,7 +241,7 @@ func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string
 		sort.Strings(keys)
 		return keys, nil
 	}
-	keys, err := jira.ParseProjectKeys(text)
+	keys, err := store.ParseProjectKeys(text)
 	if err != nil {
 		return nil, fmt.Errorf("%v, or choose All projects", err)
 	}
@@ -249,12 +250,12 @@ func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string
 
 func (m Permissions) submit() (Step, tea.Cmd) {
 	if !m.restrict {
-		m.draft.Projects = []string{jira.AllProjectsValue}
+		m.draft.Projects = []string{store.AllProjectsValue}
 		return m, done(StepPermissions)
 	}
 	keys, err := m.chosenKeys()
 	if err == nil {
-		keys, err = jira.NormalizeProjects(keys)
+		keys, err = store.NormalizeProjects(keys)
 	}
 	if err != nil {
 		m.err = err

@@ -24,9 +24,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ErrCancelled is returned by Run when the user quit before the repository
@@ -39,8 +39,8 @@ type ProjectLister = steps.ProjectLister
 
 // Config is what the wizard needs from its caller.
 type Config struct {
-	// Paths is where the repositories list, keys and mirrors go (zero: jira.DefaultPaths()).
-	Paths jira.Paths
+	// Paths is where the repositories list, keys and mirrors go (zero: store.DefaultPaths()).
+	Paths store.Paths
 	// KnownHostsFile is checked and extended (default gitops.DefaultKnownHostsFile()).
 	KnownHostsFile string
 	// SSHConfigFile is read for Host aliases and IdentityFile (default ~/.ssh/config).
@@ -77,8 +77,8 @@ type Config struct {
 
 // withDefaults fills the empty fields.
 func (c Config) withDefaults() Config {
-	if c.Paths == (jira.Paths{}) {
-		c.Paths = jira.DefaultPaths()
+	if c.Paths == (store.Paths{}) {
+		c.Paths = store.DefaultPaths()
 	}
 	if c.KnownHostsFile == "" {
 		c.KnownHostsFile = gitops.DefaultKnownHostsFile()
@@ -187,7 +187,7 @@ func New(cfg Config) Model {
 // Run runs the wizard on in/out in the alternate screen and returns the
 // repository it added, or ErrCancelled when the user quit. The caller prints
 // the summary (Config.Summary) on the normal screen.
-func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
+func Run(cfg Config, in io.Reader, out io.Writer) (*store.Repository, error) {
 	// One renderer for out, used by our styles and the bubbles' defaults:
 	// it knows whether out is a terminal and honours NO_COLOR.
 	r := newRenderer(out)
@@ -242,7 +242,7 @@ func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer
 }
 
 // Result is the added repository, or ErrCancelled.
-func (m Model) Result() (*jira.Repository, error) {
+func (m Model) Result() (*store.Repository, error) {
 	// Once added, the repository is the result even if the user then quit
 	// with ctrl+c rather than enter.
 	if m.draft.Repo == nil {
@@ -712,14 +712,14 @@ func (c confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{c.Short
 
 // Summary is the repository's summary as plain text lines, for the caller to
 // print on the normal screen once the wizard has ended.
-func Summary(r *jira.Repository) string {
+func Summary(r *store.Repository) string {
 	return Config{}.Summary(r)
 }
 
 // Summary is the repository's summary and what to do next, for the caller
 // to print on the normal screen once the wizard has ended: with Temporary
 // it does not point at the mirror, and NextSteps replaces the advice.
-func (c Config) Summary(r *jira.Repository) string {
+func (c Config) Summary(r *store.Repository) string {
 	if r == nil {
 		return ""
 	}
