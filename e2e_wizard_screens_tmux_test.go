@@ -62,10 +62,13 @@ func TestE2EPermissionsFilterThenSpaceInTmux(t *testing.T) {
 	for range 16 {
 		s.keys("Down")
 	}
-	t.Logf("before the filter:\n%s", s.waitFor("› [ ] WEB"))
+	// At the end of a long list the filter, where the typing goes, is
+	// still on screen.
+	if scr := s.waitFor("› [ ] WEB"); !strings.Contains(scr, "Filter:") {
+		t.Fatalf("the filter line scrolled away:\n%s", scr)
+	}
 	s.typeText("o")
 	scr := s.waitFor("Filter: o")
-	t.Logf("after the filter:\n%s", scr)
 	var cursorRow string
 	for _, l := range strings.Split(scr, "\n") {
 		if strings.Contains(l, "› [") {

@@ -19,11 +19,11 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/projects"
 )
 
 // ID identifies a step: its name, as the wizard registers and routes it
@@ -121,9 +121,7 @@ type Step interface {
 
 // ProjectLister lists the Jira projects a repository may be restricted to.
 // *jira.Client satisfies it.
-type ProjectLister interface {
-	Projects(ctx context.Context) ([]jira.Project, error)
-}
+type ProjectLister = projects.Lister
 
 // Env is what every step shares and does not change: where files are, the
 // lifecycle manager, the Jira project source, the styles and keys, and the
@@ -160,6 +158,11 @@ type Env struct {
 	// Requests issues the ids of the steps' async work; the wizard routes
 	// each result to its step, or drops it when stale (common.Reply).
 	Requests *common.Requests
+}
+
+// Common is the shared UI context the steps' components are built with.
+func (e *Env) Common() common.Common {
+	return common.Common{Ctx: e.ctx(), Styles: e.Styles, Keys: e.Keys, Manager: e.manager(), Home: e.Home, Requests: e.requests()}
 }
 
 // requests is Env.Requests, made on first use (a step tested alone).
