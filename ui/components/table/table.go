@@ -158,6 +158,15 @@ func (t *Model) SetEmpty(s string) { t.empty = s }
 // Len is the number of rows.
 func (t Model) Len() int { return len(t.rows) }
 
+// Keys is the rows' keys, in order.
+func (t Model) Keys() []string {
+	out := make([]string, len(t.rows))
+	for i, r := range t.rows {
+		out[i] = r.Key
+	}
+	return out
+}
+
 // Cursor is the index of the selected row (0 when there are none).
 func (t Model) Cursor() int { return t.cursor }
 
@@ -307,13 +316,17 @@ func (t Model) widths() []int {
 func (t Model) Widths() []int { return t.widths() }
 
 // lines is a cell as the lines it takes: one, cut with "…", or for a
-// wrapping column the text wrapped at spaces, at most MaxLines.
+// wrapping column the text wrapped at spaces and at its own line breaks, at
+// most MaxLines.
 func (t Model) lines(text string, width int, c Column) []string {
 	if width <= 0 {
 		return []string{""}
 	}
-	if !c.Wrap || ansi.StringWidth(text) <= width {
-		return []string{cut(text, width)}
+	if !c.Wrap {
+		return []string{cut(strings.ReplaceAll(text, "\n", " "), width)}
+	}
+	if ansi.StringWidth(text) <= width && !strings.Contains(text, "\n") {
+		return []string{text}
 	}
 	ls := strings.Split(ansi.Wrap(text, width, ""), "\n")
 	maxLines := max(1, t.MaxLines)

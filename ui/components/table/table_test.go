@@ -162,3 +162,66 @@ func TestSelectionFollowsTheKey(t *testing.T) {
 		t.Errorf("empty table: %q\n%s", tb.SelectedKey(), tb.View())
 	}
 }
+
+func tableRows(n int) []Row {
+	var rows []Row
+	for i := 0; i < n; i++ {
+		rows = append(rows, Row{Key: string(rune('a' + i)), Cells: []string{string(rune('a' + i)), "x"}})
+	}
+	return rows
+}
+
+func TestTableScrollsAndKeepsSelection(t *testing.T) {
+	tb := New(Styles{}, DefaultKeyMap(), Column{Title: "Name", Min: 6, Grow: 1}, Column{Title: "N", Min: 3, Right: true})
+	tb.SetSize(30, 6) // header + 4 rows + the scroll line
+	tb.SetRows(tableRows(10))
+	v := ansi.Strip(tb.View())
+	if got := strings.Count(v, "\n") + 1; got != 6 {
+		t.Fatalf("view has %d lines, want 6:\n%s", got, v)
+	}
+	if !strings.Contains(v, "↓ 6 more") || strings.Contains(v, "↑") {
+		t.Errorf("scroll line:\n%s", v)
+	}
+	tb.Move(5)
+	v = ansi.Strip(tb.View())
+	if tb.SelectedKey() != "f" || !strings.Contains(v, "› f") || !strings.Contains(v, "↑ 2 more · ↓ 4 more") {
+		t.Errorf("after moving 5, selected %q:\n%s", tb.SelectedKey(), v)
+	}
+	// New rows (re-sorted): the selection follows the key.
+	rows := tableRows(10)
+	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
+		rows[i], rows[j] = rows[j], rows[i]
+	}
+	tb.SetRows(rows)
+	if tb.SelectedKey() != "f" {
+		t.Errorf("selection lost on re-sort: %q", tb.SelectedKey())
+	}
+	tb.Move(100)
+	if tb.SelectedKey() != "a" {
+		t.Errorf("move past the end: %q", tb.SelectedKey())
+	}
+	tb.SetRows(tableRows(2))
+	if tb.Cursor() != 0 && tb.Cursor() != 1 {
+		t.Errorf("cursor %d out of 2 rows", tb.Cursor())
+	}
+	tb.SetRows(nil)
+	tb.SetEmpty("nothing here")
+	if tb.SelectedKey() != "" || !strings.Contains(ansi.Strip(tb.View()), "nothing here") {
+		t.Errorf("empty table:\n%s", ansi.Strip(tb.View()))
+	}
+}
+
+func TestTableCellsNeverOverflow(t *testing.T) {
+	tb := New(Styles{}, DefaultKeyMap(), Column{Title: "Name", Min: 10, Grow: 2}, Column{Title: "Fingerprint", Min: 50}, Column{Title: "State", Min: 10, Grow: 1})
+	wide := strings.Repeat("界", 40) // double-width runes from a server's message
+	tb.SetRows([]Row{{Key: "k", Cells: []string{"name", strings.Repeat("F", 60), wide}}})
+	for _, w := range []int{120, 80, 60, 40, 20} {
+		tb.SetSize(w, 5)
+		for _, l := range strings.Split(tb.View(), "\n") {
+			if n := lipgloss.Width(l); n > max(w, 2+4*3+2) {
+				t.Errorf("width %d: line is %d cells: %q", w, n, ansi.Strip(l))
+			}
+		}
+	}
+}
+
