@@ -4,7 +4,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 
 	"github.com/gitjira/gitjira/ui/components/scroll"
-		"github.com/gitjira/gitjira/ui/components/table"
+	"github.com/gitjira/gitjira/ui/components/table"
 	"github.com/gitjira/gitjira/ui/components/tabs"
 )
 
@@ -29,4 +29,3 @@ func newTabs(c *common) tabs.Model {
 	prev := key.NewBinding(key.WithKeys("shift+tab"))
 	return tabs.New(tabs.Styles{Active: c.st.Cursor, Inactive: c.st.Hint}, tabs.KeyMap{Next: next, Prev: prev}, tabTitles[:]...)
 }
-

@@ -27,13 +27,13 @@ type keyGroup struct {
 	// comments are each stored file's own comment ("" none), by file: a key
 	// given to several repositories may have been copied with different
 	// comments, and each is shown, not the first repository's.
-	comments    map[string]string
-	encrypted   bool
-	authorized  string // the public key line; "" when the file does not show it unlocked
-	files       []string
-	repos       []string
-	outside     bool   // a key file outside gitjira's keys directory (an older list)
-	err         string // why a file could not be read
+	comments   map[string]string
+	encrypted  bool
+	authorized string // the public key line; "" when the file does not show it unlocked
+	files      []string
+	repos      []string
+	outside    bool   // a key file outside gitjira's keys directory (an older list)
+	err        string // why a file could not be read
 }
 
 // keysLoadedMsg is the keys read from disk.

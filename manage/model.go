@@ -448,15 +448,9 @@ func (m Model) View() string {
 	} else {
 		title += st.Header.Render("Manage repositories")
 	}
-	var tabs []string
-	for i, t := range tabTitles {
-		if i == m.tab {
-			tabs = append(tabs, st.Cursor.Render("["+t+"]"))
-		} else {
-			tabs = append(tabs, st.Hint.Render(" "+t+" "))
-		}
-	}
-	tabsView := strings.Join(tabs, " ")
+	bar := newTabs(m.c)
+	bar.SetActive(m.tab)
+	tabsView := bar.View()
 	if m.page != nil {
 		tabsView = ""
 	}

@@ -224,4 +224,3 @@ func TestTableCellsNeverOverflow(t *testing.T) {
 		}
 	}
 }
-
