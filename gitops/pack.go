@@ -376,11 +376,22 @@ func (c *deltaCache) get(ref uint32) []byte {
 }
 
 // receive is pass 1. It returns the number of objects.
-func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (int, error) {
+func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (_ int, err error) {
 	fw := bufio.NewWriterSize(ix.file, 256<<10)
 	tee := &teeCounter{r: r, w: fw, h: sha1.New()}
 	br := bufio.NewReaderSize(tee, 128<<10)
 	pos := func() int64 { return tee.n.Load() - int64(br.Buffered()) }
+	var count uint32
+	defer func() {
+		// The stream ended early: the server (or the network) went away.
+		if err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+			pct := 0
+			if count > 0 {
+				pct = int(int64(ix.objects.len()) * 100 / int64(count))
+			}
+			err = &TransferClosedError{Percent: pct, Bytes: tee.n.Load(), Err: err}
+		}
+	}()
 
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -392,7 +403,7 @@ func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (int, error) {
 	if v := binary.BigEndian.Uint32(hdr[4:8]); v != 2 && v != 3 {
 		return 0, packErr("unsupported pack version %d", v)
 	}
-	count := binary.BigEndian.Uint32(hdr[8:12])
+	count = binary.BigEndian.Uint32(hdr[8:12])
 	if count > maxPackObjects {
 		return 0, packErr("pack announces %d objects", count)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/crypto/ssh"
 )
 
 // Clone, fetch and check speak git's pack protocol (v0, as git-upload-pack
@@ -88,6 +89,20 @@ func (up *uploadPack) fail(ctx context.Context, err error) error {
 		return err
 	}
 	f := up.sess.Failure(err)
+	var tc *TransferClosedError
+	if errors.As(err, &tc) {
+		// The pack stopped mid-way. Unless the server explained why on
+		// stderr (a typed error), the reason is only that it is gone: its
+		// exit status, or the lack of one, says nothing more useful.
+		var missing *ssh.ExitMissingError
+		var exit *ssh.ExitError
+		if f == err || errors.As(f, &missing) || errors.As(f, &exit) || errors.Is(f, io.ErrUnexpectedEOF) {
+			if te := up.dog.err(); te != nil {
+				return te
+			}
+			return tc
+		}
+	}
 	if te := up.dog.err(); te != nil {
 		return te
 	}
