@@ -12,8 +12,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // keyGroup is one key as the SSH keys tab shows it: the stored key files
@@ -44,7 +43,7 @@ func loadKeys(c *common) tea.Cmd {
 	c.keysSeq++
 	seq, paths := c.keysSeq, c.mgr.Paths
 	return func() tea.Msg {
-		repos, err := jira.OpenRepositoryList(paths).Load()
+		repos, err := store.OpenRepositoryList(paths).Load()
 		if err != nil {
 			return keysLoadedMsg{seq: seq, err: err}
 		}
@@ -119,7 +118,7 @@ func newKeysTab(c *common) keysTab {
 func (t keysTab) load() tea.Cmd { return loadKeys(t.c) }
 
 // stale reports whether the keys were read for another set of repositories.
-func (t keysTab) stale(repos []jira.Repository) bool {
+func (t keysTab) stale(repos []store.Repository) bool {
 	if len(repos) != len(t.readFor) {
 		return true
 	}
@@ -308,7 +307,7 @@ func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return copyCmd(m.c.clip, "public key", g.authorized)
 	case key.Matches(msg, k.Replace):
-		var repos []jira.Repository
+		var repos []store.Repository
 		for _, n := range g.repos {
 			if r, ok := m.repos.get(n); ok {
 				if m.syncs.has(n) {

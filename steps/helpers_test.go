@@ -12,9 +12,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/gitjira/gitjira/store"
 	"github.com/muesli/termenv"
-
-	"github.com/gitjira/gitjira/jira"
 )
 
 func TestMain(m *testing.M) {
@@ -62,7 +61,7 @@ func testEnv(t *testing.T) (*Env, *Draft) {
 		t.Fatal(err)
 	}
 	env := &Env{
-		Paths:          jira.Paths{Config: filepath.Join(root, "config"), Data: filepath.Join(root, "data")},
+		Paths:          store.Paths{Config: filepath.Join(root, "config"), Data: filepath.Join(root, "data")},
 		KnownHostsFile: filepath.Join(sshDir, "known_hosts"),
 		SSHConfigFile:  filepath.Join(sshDir, "config"),
 		SSHDir:         sshDir,

@@ -17,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 )
 
 // These tests run the whole wizard as a program (80x24 unless said, ASCII
@@ -52,7 +53,7 @@ func (s *session) trustCloneFinish(trust bool) Model {
 }
 
 // checkAdded checks the result and the repositories list.
-func (w *world) checkAdded(m Model, keyName string, projects []string) *jira.Repository {
+func (w *world) checkAdded(m Model, keyName string, projects []string) *store.Repository {
 	w.t.Helper()
 	r, err := m.Result()
 	if err != nil {

@@ -23,7 +23,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 func TestMain(m *testing.M) {
@@ -133,7 +133,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 
 	w := &world{t: t, root: root, srv: srv, srvDir: srvDir}
 	w.cfg = Config{
-		Paths:          jira.DefaultPaths(), // from GITJIRA_HOME
+		Paths:          store.DefaultPaths(), // from GITJIRA_HOME
 		KnownHostsFile: filepath.Join(sshDir, "known_hosts"),
 		SSHConfigFile:  filepath.Join(sshDir, "config"),
 		SSHDir:         sshDir,
@@ -227,8 +227,8 @@ func (w *world) mirrors() []string {
 	return names
 }
 
-func (w *world) repos() []jira.Repository {
-	list, err := jira.OpenRepositoryList(w.cfg.Paths).Load()
+func (w *world) repos() []store.Repository {
+	list, err := store.OpenRepositoryList(w.cfg.Paths).Load()
 	if err != nil {
 		w.t.Fatal(err)
 	}

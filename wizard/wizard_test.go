@@ -18,6 +18,7 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 // toKeyStep types the URL and waits for the key list.
@@ -414,8 +415,8 @@ func TestQuitAfterAddKeepsRepository(t *testing.T) {
 func TestFrame(t *testing.T) {
 	rows := []string{
 		"title",
-		steps.CodeStart + "aaaaa", steps.CodeCont + "bbbbb", steps.CodeCont + "cc" + steps.CodeEnd,
-		steps.CodeStart + "ddddd", steps.CodeCont + "ee", // cut by the scroll: no end
+		common.CodeStart + "aaaaa", common.CodeCont + "bbbbb", common.CodeCont + "cc" + common.CodeEnd,
+		common.CodeStart + "ddddd", common.CodeCont + "ee", // cut by the scroll: no end
 		"help",
 	}
 	got := strings.Split(frame(rows, 5), "\n")
