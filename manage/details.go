@@ -19,6 +19,7 @@ import (
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/components/scroll"
 )
 
@@ -47,7 +48,7 @@ type detailsMsg struct {
 // loadDetails measures the mirror and reads the stored key and the latest
 // commits of the default branch (with their issue keys, found as the index
 // finds them).
-func loadDetails(r jira.Repository) tea.Cmd {
+func loadDetails(r store.Repository) tea.Cmd {
 	return func() tea.Msg {
 		msg := detailsMsg{name: r.Name}
 		msg.size, msg.sizeErr = dirSize(r.Mirror)
@@ -93,7 +94,7 @@ func readStoredKey(path string) (*sshkeys.Key, error) {
 }
 
 // latestCommits walks the mirror's HEAD back n commits.
-func latestCommits(r jira.Repository, n int) ([]commitLine, error) {
+func latestCommits(r store.Repository, n int) ([]commitLine, error) {
 	repo, err := git.PlainOpen(r.Mirror)
 	if err != nil {
 		return nil, err
@@ -121,9 +122,9 @@ func latestCommits(r jira.Repository, n int) ([]commitLine, error) {
 	return out, nil
 }
 
-func toCommitLine(r jira.Repository, c *object.Commit) commitLine {
+func toCommitLine(r store.Repository, c *object.Commit) commitLine {
 	var keys []string
-	for _, k := range jira.IssueKeys(c.Message) {
+	for _, k := range store.IssueKeys(c.Message) {
 		if r.AllowsIssue(k) {
 			keys = append(keys, k)
 		}
@@ -135,14 +136,14 @@ func toCommitLine(r jira.Repository, c *object.Commit) commitLine {
 // detailsPage shows everything about one repository, scrolling.
 type detailsPage struct {
 	c      *common
-	r      jira.Repository
+	r      store.Repository
 	sc     scroll.Model
 	d      *detailsMsg
 	width  int
 	height int
 }
 
-func newDetailsPage(c *common, r jira.Repository) (page, tea.Cmd) {
+func newDetailsPage(c *common, r store.Repository) (page, tea.Cmd) {
 	p := &detailsPage{c: c, r: r, sc: newScroll(c)}
 	p.refresh()
 	return p, loadDetails(r)
@@ -279,7 +280,7 @@ func (p *detailsPage) content() string {
 
 // webURLText is the web address Jira links use for r (its own, or the one
 // guessed from the SSH URL, said so), with how to set the right one.
-func webURLText(r jira.Repository) string {
+func webURLText(r store.Repository) string {
 	loc, confident := jira.RepositoryWebLocation(r)
 	set := "gitjira repos set " + r.Name + " --web-url URL"
 	switch {

@@ -11,9 +11,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/components/scroll"
 	"github.com/gitjira/gitjira/ui/components/status"
 	"github.com/gitjira/gitjira/ui/components/table"
@@ -50,7 +49,7 @@ func loadKeys(c *common) tea.Cmd {
 	c.keysSeq++
 	seq, paths := c.keysSeq, c.mgr.Paths
 	return func() tea.Msg {
-		repos, err := jira.OpenRepositoryList(paths).Load()
+		repos, err := store.OpenRepositoryList(paths).Load()
 		if err != nil {
 			return keysLoadedMsg{seq: seq, err: err}
 		}
@@ -129,7 +128,7 @@ func newKeysTab(c *common) keysTab {
 func (t keysTab) load() tea.Cmd { return loadKeys(t.c) }
 
 // stale reports whether the keys were read for another set of repositories.
-func (t keysTab) stale(repos []jira.Repository) bool {
+func (t keysTab) stale(repos []store.Repository) bool {
 	if len(repos) != len(t.readFor) {
 		return true
 	}
@@ -314,7 +313,7 @@ func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return copyCmd(m.c.clip, "public key", g.authorized)
 	case key.Matches(msg, k.Replace):
-		var repos []jira.Repository
+		var repos []store.Repository
 		for _, n := range g.repos {
 			if r, ok := m.repos.get(n); ok {
 				if m.syncs.has(n) {

@@ -14,9 +14,9 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/components/status"
 )
 
@@ -116,7 +116,7 @@ type Model struct {
 func newModel(cfg Config, sess *session) Model {
 	mgr := cfg.Manager
 	if mgr == nil {
-		mgr = &lifecycle.Manager{Paths: jira.DefaultPaths()}
+		mgr = &lifecycle.Manager{Paths: store.DefaultPaths()}
 	}
 	parent := cfg.Context
 	if parent == nil {

@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // The projects editor is the wizard's permissions step (all projects, or a
@@ -21,14 +21,14 @@ import (
 
 type projectsSavedMsg struct {
 	name string
-	repo jira.Repository
+	repo store.Repository
 	err  error
 }
 
 // projectsPage edits the projects of one repository.
 type projectsPage struct {
 	c      *common
-	r      jira.Repository
+	r      store.Repository
 	draft  *steps.Draft
 	step   steps.Step
 	pane   stepPane
@@ -39,7 +39,7 @@ type projectsPage struct {
 	width, height int
 }
 
-func newProjectsPage(c *common, r jira.Repository) (page, tea.Cmd) {
+func newProjectsPage(c *common, r store.Repository) (page, tea.Cmd) {
 	d := &steps.Draft{Name: r.Name, Projects: slices.Clone(r.Projects)}
 	p := &projectsPage{c: c, r: r, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.keys.KeyMap)}
 	var cmd tea.Cmd

@@ -15,8 +15,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/components/status"
 	"github.com/gitjira/gitjira/ui/components/table"
 )
@@ -50,7 +50,7 @@ var repoColumns = []table.Column{
 // reposLoadedMsg is the repositories list as read from disk.
 type reposLoadedMsg struct {
 	seq   int
-	repos []jira.Repository
+	repos []store.Repository
 	err   error
 }
 
@@ -65,7 +65,7 @@ type pendingResult struct {
 // latest sync results of this session.
 type reposTab struct {
 	c       *common
-	repos   []jira.Repository
+	repos   []store.Repository
 	hosts   map[string]string // URL -> host column
 	ready   bool
 	loadErr error
@@ -105,7 +105,7 @@ func (t reposTab) load(first bool) tea.Cmd {
 		if first {
 			mgr.Recover()
 		}
-		repos, err := jira.OpenRepositoryList(mgr.Paths).Load()
+		repos, err := store.OpenRepositoryList(mgr.Paths).Load()
 		return reposLoadedMsg{seq: seq, repos: repos, err: err}
 	}
 }
@@ -138,21 +138,21 @@ func (t *reposTab) loaded(msg reposLoadedMsg) {
 }
 
 // get returns the listed repository called name.
-func (t reposTab) get(name string) (jira.Repository, bool) {
+func (t reposTab) get(name string) (store.Repository, bool) {
 	for _, r := range t.repos {
 		if r.Name == name {
 			return r, true
 		}
 	}
-	return jira.Repository{}, false
+	return store.Repository{}, false
 }
 
 // selected is the selected repository.
-func (t reposTab) selected() (jira.Repository, bool) { return t.get(t.table.SelectedKey()) }
+func (t reposTab) selected() (store.Repository, bool) { return t.get(t.table.SelectedKey()) }
 
 // withResult is r with this session's latest sync result applied (the list
 // on disk has it too once it is reloaded).
-func (t reposTab) withResult(r jira.Repository) jira.Repository {
+func (t reposTab) withResult(r store.Repository) store.Repository {
 	p, ok := t.results[r.Name]
 	if !ok {
 		return r
@@ -171,7 +171,7 @@ func (t reposTab) withResult(r jira.Repository) jira.Repository {
 
 // stateText is the state column of r.
 // It reports whether the repository is syncing.
-func stateText(r jira.Repository, s *syncState) (string, bool) {
+func stateText(r store.Repository, s *syncState) (string, bool) {
 	if p, ok := s.row(r.Name); ok {
 		return p.short(), true
 	}
@@ -182,7 +182,7 @@ func stateText(r jira.Repository, s *syncState) (string, bool) {
 }
 
 // matches reports whether r matches the filter text q (lower case).
-func (t reposTab) matches(r jira.Repository, q string, s *syncState) bool {
+func (t reposTab) matches(r store.Repository, q string, s *syncState) bool {
 	if q == "" {
 		return true
 	}
@@ -204,7 +204,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		return
 	}
 	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
-	var rows []jira.Repository
+	var rows []store.Repository
 	for _, r := range t.repos {
 		r = t.withResult(r)
 		if t.matches(r, q, s) {
@@ -212,7 +212,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		}
 	}
 	now := t.c.now()
-	slices.SortStableFunc(rows, func(a, b jira.Repository) int {
+	slices.SortStableFunc(rows, func(a, b store.Repository) int {
 		c := t.compare(a, b, s)
 		if c == 0 {
 			c = cmp.Compare(a.Name, b.Name)
@@ -259,7 +259,7 @@ func (t *reposTab) rebuild(s *syncState) {
 }
 
 // compare orders two repositories by the sort column.
-func (t reposTab) compare(a, b jira.Repository, s *syncState) int {
+func (t reposTab) compare(a, b store.Repository, s *syncState) int {
 	switch t.sortCol {
 	case colHost:
 		return cmp.Compare(t.hosts[a.URL], t.hosts[b.URL])
@@ -424,7 +424,7 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Projects):
 			return m.open(newProjectsPage(m.c, r))
 		case key.Matches(msg, k.Key):
-			return m.open(newKeyChangePage(m.c, []jira.Repository{r}))
+			return m.open(newKeyChangePage(m.c, []store.Repository{r}))
 		default:
 			return m.open(newRemovePage(m.c, r))
 		}

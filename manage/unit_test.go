@@ -13,8 +13,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 func TestRelTime(t *testing.T) {
@@ -98,8 +98,8 @@ func TestRowProgressText(t *testing.T) {
 }
 
 // repoModel is a model on a fake list (no I/O): loaded as if read.
-func repoModel(t *testing.T, repos []jira.Repository) Model {
-	m := newModel(Config{Manager: &lifecycle.Manager{Paths: jira.Paths{Config: t.TempDir(), Data: t.TempDir()}},
+func repoModel(t *testing.T, repos []store.Repository) Model {
+	m := newModel(Config{Manager: &lifecycle.Manager{Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}},
 		Now: func() time.Time { return fixedNow }}, newSession())
 	m.c.loadSeq = 1
 	nm, _ := m.Update(reposLoadedMsg{seq: 1, repos: repos})
@@ -134,8 +134,8 @@ func names(m Model) string {
 	return strings.Join(append(out, m.repos.table.Keys()...), ",")
 }
 
-func sampleRepos() []jira.Repository {
-	return []jira.Repository{
+func sampleRepos() []store.Repository {
+	return []store.Repository{
 		{Name: "web", URL: "ssh://git@b.example.com/web.git", Projects: []string{"ALL"}, Commits: 50, IssueKeys: 5, Enabled: true, LastFetched: fixedNow.Add(-time.Hour)},
 		{Name: "api", URL: "ssh://git@a.example.com/api.git", Projects: []string{"OPS"}, Commits: 900, IssueKeys: 40, Enabled: true, LastFetched: fixedNow.Add(-2 * time.Minute)},
 		{Name: "docs", URL: "ssh://git@c.example.com/docs.git", Projects: []string{"ALL"}, Commits: 7, Enabled: true, LastError: "fetch: connection refused", LastFetched: fixedNow.Add(-48 * time.Hour)},
