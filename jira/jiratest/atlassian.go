@@ -198,13 +198,25 @@ func (p *Platform) Repositories() map[string]DevInfoRepository {
 }
 
 // Pushes returns the accepted bulk pushes in order.
-func (p *Platform) Pushes() []DevInfoPush { p.mu.Lock(); defer p.mu.Unlock(); return slices.Clone(p.pushes) }
+func (p *Platform) Pushes() []DevInfoPush {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.pushes)
+}
 
 // Deletes returns the queries of the DELETE …/bulkByProperties received.
-func (p *Platform) Deletes() []url.Values { p.mu.Lock(); defer p.mu.Unlock(); return slices.Clone(p.deletes) }
+func (p *Platform) Deletes() []url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.deletes)
+}
 
 // Requests returns what the platform received.
-func (p *Platform) Requests() []Request { p.mu.Lock(); defer p.mu.Unlock(); return slices.Clone(p.requests) }
+func (p *Platform) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.requests)
+}
 
 var (
 	devinfoPath = regexp.MustCompile(`^/jira/devinfo/0\.1/cloud/([^/]+)(/.*)$`)
