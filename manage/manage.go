@@ -35,8 +35,8 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
-	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/wizard"
 )
 

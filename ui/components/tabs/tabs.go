@@ -18,10 +18,10 @@ type ActiveTabMsg int
 // Model is the tab bar (a common.Component): tab and shift+tab switch.
 type Model struct {
 	activeStyle, inactive lipgloss.Style
-	next, prev        key.Binding
-	titles []string
-	active int
-	width  int
+	next, prev            key.Binding
+	titles                []string
+	active                int
+	width                 int
 }
 
 // New makes a bar with the titles, the first active, in c's styles and keys.
