@@ -89,7 +89,7 @@ if [ ! -f "$BASE/.bench-complete" ]; then
 					fi
 				fi
 				;;
-			*) [ "$date" -lt "$WHEN" ] || echo "delete $ref" ;;
+			*) [ -z "$date" ] || [ "$date" -lt "$WHEN" ] || echo "delete $ref" ;; # no date: a blob or tree, kept
 			esac
 		done | git -C "$OLD" update-ref --stdin
 		git clone --quiet --mirror --no-local "$OLD" "$BASE"
