@@ -35,6 +35,8 @@ type projectsPage struct {
 	spin   spinner.Model
 	saving bool
 	err    error
+
+	width, height int
 }
 
 func newProjectsPage(c *common, r store.Repository) (page, tea.Cmd) {
@@ -71,6 +73,13 @@ func (p *projectsPage) help() help.KeyMap {
 
 func (p *projectsPage) update(msg tea.Msg) (page, tea.Cmd) {
 	pg, cmd := p.updateInner(msg)
+	// The list takes every row the page has: all but the "Now:" line and
+	// the saving or error line.
+	used := 1
+	if p.saving || p.err != nil {
+		used++
+	}
+	p.pane.setSize(p.width, max(3, p.height-used))
 	p.pane.refresh(p.step)
 	return pg, cmd
 }
@@ -78,8 +87,8 @@ func (p *projectsPage) update(msg tea.Msg) (page, tea.Cmd) {
 func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		inner := tea.WindowSizeMsg{Width: msg.Width, Height: max(3, msg.Height-4)}
-		p.pane.setSize(inner.Width, inner.Height)
+		p.width, p.height = msg.Width, msg.Height
+		inner := tea.WindowSizeMsg{Width: msg.Width, Height: max(3, msg.Height-1)}
 		var cmd tea.Cmd
 		p.step, cmd = p.step.Update(inner)
 		return p, cmd
