@@ -91,3 +91,18 @@ func SSHConfigHosts(sshConfigPath string) []string {
 	}
 	return hosts
 }
+
+// RouteText is the route in one line: user@host:port, then the jump hosts
+// or the proxy command when there are any.
+func (ep *Endpoint) RouteText() string {
+	s := ep.User + "@" + ep.Addr()
+	if ep.Route == nil {
+		return s
+	}
+	if len(ep.Route.ProxyJump) > 0 {
+		s += " via jump " + strings.Join(ep.Route.ProxyJump, ", ")
+	} else if ep.Route.ProxyCommand != "" {
+		s += " via proxy command " + ep.Route.ProxyCommand
+	}
+	return s
+}

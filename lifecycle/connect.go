@@ -98,7 +98,7 @@ func (m *Manager) ConnectedAs(url string) string {
 
 func (m *Manager) connectedAs(repos []jira.Repository, resolved string) string {
 	for _, r := range repos {
-		if m.resolve(r.URL) == resolved {
+		if m.resolve(Location(r)) == resolved || m.resolve(r.URL) == resolved {
 			return r.Name
 		}
 	}

@@ -157,7 +157,7 @@ func (m *Manager) syncOne(ctx context.Context, r jira.Repository, signer ssh.Sig
 		return ""
 	}
 	defer lk.Unlock()
-	ep, err := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
+	ep, err := m.Endpoint(r)
 	if err != nil {
 		res.Err = err
 		return ""

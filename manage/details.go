@@ -252,6 +252,9 @@ func (p *detailsPage) content() string {
 	if r.Alias != "" {
 		row("Alias", r.Alias)
 	}
+	if rt := p.c.mgr.RouteText(r); rt != "" {
+		row("Route", rt)
+	}
 	row("Web URL", orNone(r.WebURL, "none"))
 	row("Projects", strings.ReplaceAll(projectsText(r), ",", ", "))
 	state := r.Status()

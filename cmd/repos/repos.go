@@ -13,12 +13,15 @@ import (
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 )
 
 // ListOptions are the flags of `gitjira repos [list]`.
 type ListOptions struct {
 	IO    *cmdutil.IOStreams
 	Paths jira.Paths
+	// SSHConfigFile resolves each location's route for --json.
+	SSHConfigFile string
 
 	JSON bool
 }
@@ -60,6 +63,9 @@ func newCmdList(f *cmdutil.Factory, runF func(*ListOptions) error, use string) *
 			}
 			opts.IO = f.IOStreams
 			opts.Paths = f.Paths()
+			if f.SSHConfigFile != nil {
+				opts.SSHConfigFile = f.SSHConfigFile()
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -98,7 +104,9 @@ func runList(o *ListOptions) error {
 	if o.JSON {
 		out := make([]cmdutil.RepositoryJSON, 0, len(repos))
 		for _, r := range repos {
-			out = append(out, cmdutil.NewRepositoryJSON(r))
+			j := cmdutil.NewRepositoryJSON(r)
+			j.Route = cmdutil.NewRouteJSON(lifecycle.Location(r), o.SSHConfigFile)
+			out = append(out, j)
 		}
 		return cmdutil.WriteJSON(s.Out, out)
 	}
