@@ -2,14 +2,14 @@ package lifecycle
 
 import (
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Location is the repository's location as it was typed (an ~/.ssh/config
 // alias and all) when the list holds it, else its stored URL. Every
 // connection resolves it afresh, so a changed alias (a new bastion, a new
 // HostName) applies without reconnecting.
-func Location(r jira.Repository) string {
+func Location(r store.Repository) string {
 	if r.Alias != "" {
 		return r.Alias
 	}
@@ -19,14 +19,14 @@ func Location(r jira.Repository) string {
 // Endpoint resolves the repository's location with the SSH configuration
 // as it is now: the route (user, host, port, jump hosts, proxy command,
 // certificates, known_hosts files) of its next connection.
-func (m *Manager) Endpoint(r jira.Repository) (*gitops.Endpoint, error) {
+func (m *Manager) Endpoint(r store.Repository) (*gitops.Endpoint, error) {
 	return gitops.ParseURLWithConfig(Location(r), m.sshConfig())
 }
 
 // RouteText describes in one line how the repository's next connection
 // goes ("root@10.0.0.5:22 via jump bastion", "... via proxy command nc %h
 // %p"), or why its location does not resolve.
-func (m *Manager) RouteText(r jira.Repository) string {
+func (m *Manager) RouteText(r store.Repository) string {
 	ep, err := m.Endpoint(r)
 	if err != nil {
 		return "does not resolve: " + err.Error()
