@@ -2,6 +2,7 @@ package manage
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	calls := 0
 	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		calls++
-		return wizard.Run(wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
+		return wizard.Run(context.Background(), wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
 			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, URL: url, KeyPath: keyPath, Timeout: 10 * time.Second}, in, out)
 	}
 	r := startRun(t, cfg)
