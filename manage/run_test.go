@@ -105,8 +105,8 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	}
 	r := startRun(t, cfg)
 	r.waitFor("api")
-	r.waitFor("c connect")
-	r.send("c")
+	r.waitFor("a add (connect)")
+	r.send("a")
 	r.waitFor("Step 1 of")
 	for i := 0; i < 15 && !strings.Contains(r.out.text(), "Connected newrepo"); i++ {
 		before := r.lastStep()
@@ -152,8 +152,8 @@ func TestRunConnectCancelledComesBack(t *testing.T) {
 		return nil, wizard.ErrCancelled
 	}
 	r := startRun(t, cfg)
-	r.waitFor("c connect")
-	r.send("c")
+	r.waitFor("a add (connect)")
+	r.send("a")
 	<-reading
 	r.send("x") // read by the stand-in wizard, not by the ended screen
 	r.waitFor("Connect cancelled")
