@@ -19,8 +19,20 @@ func Location(r store.Repository) string {
 // Endpoint resolves the repository's location with the SSH configuration
 // as it is now: the route (user, host, port, jump hosts, proxy command,
 // certificates, known_hosts files) of its next connection.
+//
+// When the typed location was an alias that the config no longer renames
+// (its Host entry was deleted), the route last connected (the stored URL)
+// is used rather than the bare alias as a host name.
 func (m *Manager) Endpoint(r store.Repository) (*gitops.Endpoint, error) {
-	return gitops.ParseURLWithConfig(Location(r), m.sshConfig())
+	ep, err := gitops.ParseURLWithConfig(Location(r), m.sshConfig())
+	if err != nil || r.Alias == "" || ep.Alias != "" || r.URL == "" {
+		return ep, err
+	}
+	stored, err2 := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
+	if err2 != nil || stored.Host == ep.Host {
+		return ep, nil
+	}
+	return stored, nil
 }
 
 // RouteText describes in one line how the repository's next connection

@@ -208,7 +208,7 @@ func (p *detailsPage) content() string {
 	if r.Alias != "" {
 		row("Alias", r.Alias)
 	}
-	if rt := p.c.mgr.RouteText(r); r.Alias != "" || strings.Contains(rt, " via ") {
+	if rt := p.c.Manager.RouteText(r); r.Alias != "" || strings.Contains(rt, " via ") {
 		row("Route", rt)
 	}
 	row("Web URL", webURLText(r))
