@@ -239,3 +239,32 @@ func TestGuessAndDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A host that lets a new key in only after a while: WaitForAccess logs in
+// again until it works and says how long it took.
+func TestWaitForAccessRetries(t *testing.T) {
+	sshd := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{sshdtest.Ed25519}})
+	repo := sshd.NewBareRepo("slow", 1)
+	srv := forgetest.New(t, forge.GitHub, forgetest.Options{OnAdd: sshd.AuthorizeKey, AcceptDelay: 1200 * time.Millisecond})
+	signer := newSigner(t)
+	if _, err := client(t, srv, forgetest.Token).Authorize(context.Background(), "slow", authorizedLine(signer)); err != nil {
+		t.Fatal(err)
+	}
+	ep, _ := gitops.ParseURL(sshd.URL(repo))
+	var retries int
+	acc, err := forge.WaitForAccess(context.Background(), gitops.ConnectOptions{Endpoint: ep, Signer: signer, KnownHostsFile: sshd.WriteKnownHosts(), Timeout: 20 * time.Second},
+		time.Minute, func(int, time.Duration) { retries++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.Tries < 2 || acc.After < time.Second || retries != acc.Tries-1 || acc.Remote.DefaultBranch != "main" {
+		t.Fatalf("access %+v after %d retries: want several tries taking the delay", acc, retries)
+	}
+	// A key the host never accepts: the refusal after the wait.
+	other := newSigner(t)
+	_, err = forge.WaitForAccess(context.Background(), gitops.ConnectOptions{Endpoint: ep, Signer: other, KnownHostsFile: sshd.WriteKnownHosts(), Timeout: 20 * time.Second}, time.Second, nil)
+	var ae *gitops.AuthError
+	if !errors.As(err, &ae) {
+		t.Fatalf("never accepted: %v", err)
+	}
+}
