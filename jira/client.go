@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/store"
 )
 
 // DefaultTimeout bounds every request to Jira: connecting, TLS, sending and
@@ -35,53 +36,37 @@ var (
 // userAgent names gitjira in Jira's access log.
 const userAgent = "gitjira (+https://github.com/gitjira/gitjira)"
 
-// SiteKind says what kind of Jira a site is; it decides how gitjira
-// authenticates and which advice an error gives.
-type SiteKind string
-
-// The kinds of Jira site.
-const (
-	// KindUnknown: not checked yet (treated like Data Center).
-	KindUnknown SiteKind = ""
-	// KindCloud: Jira Cloud (SITE.atlassian.net): basic auth with the account
-	// e-mail and an API token.
-	KindCloud SiteKind = "cloud"
-	// KindDataCenter: Jira Data Center or Server: a personal access token as
-	// bearer token (8.14 and later), or basic auth with username and password.
-	KindDataCenter SiteKind = "datacenter"
-)
-
 // KindFromHost recognises Jira Cloud by its host names (*.atlassian.net and
-// the older *.jira.com); other hosts give KindUnknown.
-func KindFromHost(host string) SiteKind {
+// the older *.jira.com); other hosts give store.KindUnknown.
+func KindFromHost(host string) store.SiteKind {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	if hh, _, err := net.SplitHostPort(h); err == nil {
 		h = hh
 	}
 	if strings.HasSuffix(h, ".atlassian.net") || strings.HasSuffix(h, ".jira.com") {
-		return KindCloud
+		return store.KindCloud
 	}
-	return KindUnknown
+	return store.KindUnknown
 }
 
 // KindFromServerInfo reads serverInfo's deploymentType: "Cloud" is Jira
 // Cloud; "Server" and "DataCenter" (what Data Center 9 and 10 still answer)
 // are Data Center/Server. Cloud's version 1001.x also marks it when the
 // field is missing.
-func KindFromServerInfo(si *ServerInfo) SiteKind {
+func KindFromServerInfo(si *ServerInfo) store.SiteKind {
 	switch {
 	case si == nil:
-		return KindUnknown
+		return store.KindUnknown
 	case strings.EqualFold(si.DeploymentType, "Cloud"):
-		return KindCloud
+		return store.KindCloud
 	case si.DeploymentType != "":
-		return KindDataCenter
+		return store.KindDataCenter
 	case len(si.VersionNumbers) > 0 && si.VersionNumbers[0] >= 1000:
-		return KindCloud
+		return store.KindCloud
 	case si.Version != "":
-		return KindDataCenter
+		return store.KindDataCenter
 	}
-	return KindUnknown
+	return store.KindUnknown
 }
 
 // hasPersonalAccessTokens: Jira Data Center/Server has personal access
@@ -124,8 +109,8 @@ type Client struct {
 	// InsecureWarning). Without it such a client refuses every request.
 	InsecureHTTP bool
 
-	Kind    SiteKind // what the site is (KindFromHost, KindFromServerInfo)
-	Version []int    // serverInfo's versionNumbers, when known
+	Kind    store.SiteKind // what the site is (KindFromHost, KindFromServerInfo)
+	Version []int          // serverInfo's versionNumbers, when known
 
 	HTTP *http.Client // nil: a client with Timeout; redirects are never followed
 
@@ -138,7 +123,7 @@ type Client struct {
 // NewClient checks baseURL (https, or http to this machine only; a host, no
 // query or fragment, no user info; a context path such as /jira is kept, a
 // trailing slash dropped) and returns a client that sends token as a bearer
-// token. For basic auth, Cloud or http:// to another host, use Site.Client.
+// token. For basic auth, Cloud or http:// to another host, use SiteClient.
 func NewClient(baseURL, token string) (*Client, error) {
 	return newClient(baseURL, "", token, false)
 }
@@ -237,7 +222,7 @@ func NormalizeBaseURL(raw string) (string, error) {
 		}
 	}
 	// Jira Cloud has no context path; a path is a web page (/jira/your-work…).
-	if KindFromHost(u.Host) == KindCloud && u.Path != "" {
+	if KindFromHost(u.Host) == store.KindCloud && u.Path != "" {
 		return "", fmt.Errorf("%q is a Jira Cloud page, not the base URL: give only https://%s", raw, u.Host)
 	}
 	return u.String(), nil
@@ -304,7 +289,7 @@ func (c *Client) host() string {
 
 func (c *Client) siteContext() siteContext {
 	kind := c.Kind
-	if kind == KindUnknown {
+	if kind == store.KindUnknown {
 		kind = KindFromHost(c.host())
 	}
 	return siteContext{kind: kind, version: c.Version, user: c.User}
@@ -539,7 +524,7 @@ type ServerInfo struct {
 }
 
 // Kind is the kind of site this serverInfo describes.
-func (si *ServerInfo) Kind() SiteKind { return KindFromServerInfo(si) }
+func (si *ServerInfo) Kind() store.SiteKind { return KindFromServerInfo(si) }
 
 // Project is one entry of GET /rest/api/2/project. Text fields are sanitised.
 type Project struct {
@@ -569,7 +554,7 @@ func (c *Client) Myself(ctx context.Context) (*User, error) {
 }
 
 // ServerInfo returns the site's title, version and deployment type (Cloud
-// included: see SiteKind). A 404 or a non-Jira answer is ErrNotJira.
+// included: see store.SiteKind). A 404 or a non-Jira answer is ErrNotJira.
 func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	var si ServerInfo
 	if _, err := c.do(ctx, http.MethodGet, "/rest/api/2/serverInfo", nil, &si); err != nil {

@@ -10,8 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // The key change reuses the wizard's key step (a file from ~/.ssh, a pasted
@@ -39,7 +39,7 @@ type keyReplacedMsg struct {
 // the SSH keys tab) a new key.
 type keyChangePage struct {
 	c      *common
-	repos  []jira.Repository
+	repos  []store.Repository
 	draft  *steps.Draft
 	key    steps.Step
 	pass   steps.Step
@@ -53,7 +53,7 @@ type keyChangePage struct {
 	pane   stepPane
 }
 
-func newKeyChangePage(c *common, repos []jira.Repository) (page, tea.Cmd) {
+func newKeyChangePage(c *common, repos []store.Repository) (page, tea.Cmd) {
 	d := &steps.Draft{}
 	if len(repos) > 0 {
 		// The stored URL is resolved: no ~/.ssh/config needed to parse it.
@@ -210,7 +210,7 @@ func (p *keyChangePage) check() (page, tea.Cmd) {
 // checked handles the outcome: done, or back to the key step with the
 // refusal (the key step then shows the public key to add on the server).
 func (p *keyChangePage) checked(results []keyResult) (page, tea.Cmd) {
-	var failed []jira.Repository
+	var failed []store.Repository
 	var firstErr error
 	for i, res := range results {
 		if res.err == nil {

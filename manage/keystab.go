@@ -9,11 +9,13 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/components/scroll"
+	"github.com/gitjira/gitjira/ui/components/status"
+	"github.com/gitjira/gitjira/ui/components/table"
 )
 
 // keyGroup is one key as the SSH keys tab shows it: the stored key files
@@ -21,13 +23,16 @@ import (
 type keyGroup struct {
 	fingerprint string
 	label       string // "ED25519", "RSA 3072"
-	comment     string
-	encrypted   bool
-	authorized  string // the public key line; "" when the file does not show it unlocked
-	files       []string
-	repos       []string
-	outside     bool   // a key file outside gitjira's keys directory (an older list)
-	err         string // why a file could not be read
+	// comments are each stored file's own comment ("" none), by file: a key
+	// given to several repositories may have been copied with different
+	// comments, and each is shown, not the first repository's.
+	comments   map[string]string
+	encrypted  bool
+	authorized string // the public key line; "" when the file does not show it unlocked
+	files      []string
+	repos      []string
+	outside    bool   // a key file outside gitjira's keys directory (an older list)
+	err        string // why a file could not be read
 }
 
 // keysLoadedMsg is the keys read from disk.
@@ -44,7 +49,7 @@ func loadKeys(c *common) tea.Cmd {
 	c.keysSeq++
 	seq, paths := c.keysSeq, c.mgr.Paths
 	return func() tea.Msg {
-		repos, err := jira.OpenRepositoryList(paths).Load()
+		repos, err := store.OpenRepositoryList(paths).Load()
 		if err != nil {
 			return keysLoadedMsg{seq: seq, err: err}
 		}
@@ -57,14 +62,15 @@ func loadKeys(c *common) tea.Cmd {
 			if r.KeyFile == "" {
 				continue
 			}
-			g := keyGroup{fingerprint: r.KeyFingerprint, files: []string{r.KeyFile}}
+			g := keyGroup{fingerprint: r.KeyFingerprint, files: []string{r.KeyFile}, comments: map[string]string{}}
 			g.outside = !strings.HasPrefix(r.KeyFile, keysDir+string(filepath.Separator))
 			k, err := readStoredKey(r.KeyFile)
 			switch {
 			case err != nil:
 				g.err = oneLine(err)
 			default:
-				g.label, g.comment, g.encrypted, g.authorized = keyLabel(k), k.Comment, k.Encrypted, k.AuthorizedKey
+				g.label, g.encrypted, g.authorized = keyLabel(k), k.Encrypted, k.AuthorizedKey
+				g.comments[r.KeyFile] = termtext.Field(k.Comment, 200)
 				if k.Fingerprint != "" {
 					g.fingerprint = k.Fingerprint
 				}
@@ -77,6 +83,7 @@ func loadKeys(c *common) tea.Cmd {
 				have.repos = append(have.repos, r.Name)
 				if !slices.Contains(have.files, r.KeyFile) {
 					have.files = append(have.files, r.KeyFile)
+					have.comments[r.KeyFile] = g.comments[r.KeyFile]
 				}
 				have.outside = have.outside || g.outside
 				continue
@@ -101,17 +108,19 @@ type keysTab struct {
 	loadErr error
 	lastSeq int
 	readFor []string // the repository names of the last load
-	table   Table
+	table   table.Model
 }
 
-var keyColumns = []Column{
-	{Title: "Type", Min: 10},
-	{Title: "Fingerprint", Min: 50}, // SHA256: and 43 characters, whole
-	{Title: "Used by", Min: 10, Grow: 1},
+// The key column is two rows: the comment, then the whole fingerprint
+// (SHA256: and 43 characters), so keys of one type are told apart.
+var keyColumns = []table.Column{
+	{Title: "Type", Min: 9},
+	{Title: "Key", Min: 51, Grow: 1, Wrap: true},
+	{Title: "Used by", Min: 10, Grow: 1, Wrap: true},
 }
 
 func newKeysTab(c *common) keysTab {
-	t := keysTab{c: c, table: NewTable(c.st, keyColumns...)}
+	t := keysTab{c: c, table: newTable(c, keyColumns...)}
 	t.table.SetEmpty("Reading the stored keys…")
 	return t
 }
@@ -119,7 +128,7 @@ func newKeysTab(c *common) keysTab {
 func (t keysTab) load() tea.Cmd { return loadKeys(t.c) }
 
 // stale reports whether the keys were read for another set of repositories.
-func (t keysTab) stale(repos []jira.Repository) bool {
+func (t keysTab) stale(repos []store.Repository) bool {
 	if len(repos) != len(t.readFor) {
 		return true
 	}
@@ -144,7 +153,7 @@ func (t *keysTab) loaded(msg keysLoadedMsg) {
 	first := !t.ready
 	t.ready = true
 	t.groups, t.readFor = msg.groups, msg.repos
-	rows := make([]Row, len(t.groups))
+	rows := make([]table.Row, len(t.groups))
 	for i, g := range t.groups {
 		label := g.label
 		styles := map[int]lipgloss.Style{}
@@ -156,7 +165,11 @@ func (t *keysTab) loaded(msg keysLoadedMsg) {
 		if fp == "" {
 			fp = "unknown"
 		}
-		rows[i] = Row{Key: g.key(), Cells: []string{label, fp, strings.Join(g.repos, ", ")}, Styles: styles}
+		comment := g.comment()
+		if comment == "" {
+			comment = "(no comment)"
+		}
+		rows[i] = table.Row{Key: g.key(), Cells: []string{label, comment + "\n" + fp, strings.Join(g.repos, ", ")}, Styles: styles}
 	}
 	t.table.SetRows(rows)
 	t.table.SetEmpty("No stored keys: connect a repository (c on the Repositories tab).")
@@ -172,6 +185,17 @@ func (g keyGroup) key() string {
 	return "file:" + strings.Join(g.files, ",")
 }
 
+// comment is the key's comments, each once, in file order ("" none).
+func (g keyGroup) comment() string {
+	var cs []string
+	for _, f := range g.files {
+		if c := g.comments[f]; c != "" && !slices.Contains(cs, c) {
+			cs = append(cs, c)
+		}
+	}
+	return strings.Join(cs, ", ")
+}
+
 func (t keysTab) selected() (keyGroup, bool) {
 	k := t.table.SelectedKey()
 	for _, g := range t.groups {
@@ -184,8 +208,9 @@ func (t keysTab) selected() (keyGroup, bool) {
 
 func (t keysTab) view() string { return t.table.View() }
 
-// status is two lines about the selected key.
-func (t keysTab) status(width int) []string {
+// status is the lines about the selected key: where it is stored, and who
+// uses it with which comment.
+func (t keysTab) status() []status.Line {
 	st := t.c.st
 	g, ok := t.selected()
 	if !ok {
@@ -195,15 +220,11 @@ func (t keysTab) status(width int) []string {
 	if g.encrypted {
 		first += " · encrypted"
 	}
-	if g.comment != "" {
-		first += " · " + g.comment
-	}
 	second := "Used by " + plural(len(g.repos), "repository", "repositories") + ": " + strings.Join(g.repos, ", ")
 	if g.err != "" {
-		second = "✗ " + g.err
-		return []string{st.Hint.Render(truncate(first, width)), st.Error.Render(truncate(second, width))}
+		return []status.Line{{Text: first, Style: st.Hint}, {Text: "✗ " + g.err, Style: st.Error}}
 	}
-	return []string{st.Hint.Render(truncate(first, width)), st.Hint.Render(truncate(second, width))}
+	return []status.Line{{Text: first, Style: st.Hint}, {Text: second, Style: st.Hint}}
 }
 
 // filesText names key files the short way: "api.key, web.key in ~/.local/share/gitjira/keys".
@@ -274,24 +295,8 @@ func copyCmd(clip func(string) error, what, text string) tea.Cmd {
 func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 	t := &m.keys
 	k := m.c.keys
-	switch {
-	case key.Matches(msg, k.Up):
-		t.table.Move(-1)
-		return nil
-	case key.Matches(msg, k.Down):
-		t.table.Move(1)
-		return nil
-	case key.Matches(msg, k.PageUp):
-		t.table.Move(-t.table.PageRows())
-		return nil
-	case key.Matches(msg, k.PageDown):
-		t.table.Move(t.table.PageRows())
-		return nil
-	case key.Matches(msg, k.Home):
-		t.table.Top()
-		return nil
-	case key.Matches(msg, k.End):
-		t.table.Bottom()
+	if t.table.Handles(msg) {
+		t.table, _ = t.table.Update(msg)
 		return nil
 	}
 	g, ok := t.selected()
@@ -308,7 +313,7 @@ func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		return copyCmd(m.c.clip, "public key", g.authorized)
 	case key.Matches(msg, k.Replace):
-		var repos []jira.Repository
+		var repos []store.Repository
 		for _, n := range g.repos {
 			if r, ok := m.repos.get(n); ok {
 				if m.syncs.has(n) {
@@ -343,14 +348,14 @@ func noPublicHalf(g keyGroup) string {
 type publicKeyPage struct {
 	c     *common
 	g     keyGroup
-	vp    viewport.Model
+	sc    scroll.Model
 	width int
 }
 
 func newPublicKeyPage(c *common, g keyGroup) (page, tea.Cmd) {
-	p := &publicKeyPage{c: c, g: g, vp: viewport.New(80, 10)}
-	p.vp.KeyMap = viewportKeys(c.keys)
-	p.vp.SetContent(p.content())
+	p := &publicKeyPage{c: c, g: g, sc: newScroll(c), width: 80}
+	p.sc.SetSize(80, 10)
+	p.sc.SetContent(p.content(), -1)
 	return p, nil
 }
 
@@ -365,9 +370,9 @@ func (p *publicKeyPage) help() help.KeyMap {
 func (p *publicKeyPage) update(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		p.width = msg.Width
-		p.vp.Width = max(20, msg.Width)
-		setScrollContent(&p.vp, p.content(), max(3, msg.Height))
+		p.width = max(20, msg.Width)
+		p.sc.SetSize(p.width, max(3, msg.Height))
+		p.sc.SetContent(p.content(), -1)
 		return p, nil
 	case tea.KeyMsg:
 		k := p.c.keys
@@ -381,17 +386,16 @@ func (p *publicKeyPage) update(msg tea.Msg) (page, tea.Cmd) {
 			return p, copyCmd(p.c.clip, "public key", p.g.authorized)
 		}
 	}
-	var cmd tea.Cmd
-	p.vp, cmd = p.vp.Update(msg)
-	return p, cmd
+	p.sc, _ = p.sc.Update(msg)
+	return p, nil
 }
 
-func (p *publicKeyPage) view() string { return scrollView(p.c.st, p.vp) }
+func (p *publicKeyPage) view() string { return p.sc.View() }
 
 func (p *publicKeyPage) content() string {
 	st := p.c.st
 	g := p.g
-	w := max(20, p.vp.Width)
+	w := max(20, p.width)
 	var b strings.Builder
 	row := func(label, value string) {
 		const lw = 13
@@ -406,8 +410,8 @@ func (p *publicKeyPage) content() string {
 	}
 	row("Type", g.label)
 	row("Fingerprint", orNone(g.fingerprint, "unknown"))
-	if g.comment != "" {
-		row("Comment", g.comment)
+	if c := g.comment(); c != "" {
+		row("Comment", c)
 	}
 	enc := "no"
 	if g.encrypted {

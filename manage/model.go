@@ -14,9 +14,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/components/status"
 )
 
 // The tabs.
@@ -115,7 +116,7 @@ type Model struct {
 func newModel(cfg Config, sess *session) Model {
 	mgr := cfg.Manager
 	if mgr == nil {
-		mgr = &lifecycle.Manager{Paths: jira.DefaultPaths()}
+		mgr = &lifecycle.Manager{Paths: store.DefaultPaths()}
 	}
 	parent := cfg.Context
 	if parent == nil {
@@ -345,26 +346,34 @@ func (m Model) size() (int, int) {
 
 const headerLines = 2 // title and tabs, blank
 
-// footer is the status lines and the help, below the body.
+// footer is the status lines and the help, below the body. Every line
+// wraps (the status component): a message is never cut to one row.
 func (m Model) footer() string {
 	w, _ := m.size()
 	st := m.c.st
-	var lines []string
+	var ls []status.Line
 	if m.page == nil {
-		lines = append(lines, m.statusLines()...)
+		ls = append(ls, m.statusLines()...)
 	}
+	extra := ""
 	switch {
 	case m.quitting:
-		lines = append(lines, st.Hint.Render(truncate("Quitting: stopping the syncs under way…", w)))
+		ls = append(ls, status.Line{Text: "Quitting: stopping the syncs under way…", Style: st.Hint})
 	case m.flash.text != "" && !(m.page == nil && m.tab == tabRepos && m.repos.filtering):
-		style := st.Success
-		mark := "✓ "
+		style, mark := st.Success, "✓ "
 		if m.flash.err {
 			style, mark = st.Error, "✗ "
 		}
-		lines = append(lines, style.Render(truncate(mark+m.flash.text, w)))
+		ls = append(ls, status.Line{Text: mark + m.flash.text, Style: style})
 	case m.page == nil:
-		lines = append(lines, m.tabStatusExtra())
+		extra = m.tabStatusExtra()
+	}
+	area := status.New()
+	area.SetSize(w, 0)
+	area.Set(ls...)
+	rows := area.Rows()
+	if m.page == nil {
+		rows = append(rows, extra)
 	}
 	var helpView string
 	if m.help.ShowAll {
@@ -372,26 +381,26 @@ func (m Model) footer() string {
 	} else {
 		helpView = shortHelp(st, w, m.helpKeys().ShortHelp())
 	}
-	return strings.Join(lines, "\n") + "\n\n" + helpView
+	return strings.Join(rows, "\n") + "\n\n" + helpView
 }
 
-// statusLines are the two lines about the selected row.
-func (m Model) statusLines() []string {
-	w, _ := m.size()
-	var ls []string
+// statusLines are the lines about the selected row (at least two, so the
+// layout does not jump from row to row).
+func (m Model) statusLines() []status.Line {
+	var ls []status.Line
 	if m.tab == tabKeys {
-		ls = m.keys.status(w)
+		ls = m.keys.status()
 	} else {
-		ls = m.repos.status(w, m.syncs)
+		ls = m.repos.status(m.syncs)
 	}
 	for len(ls) < 2 {
-		ls = append(ls, "")
+		ls = append(ls, status.Line{})
 	}
-	return ls[:2]
+	return ls
 }
 
-// tabStatusExtra is the third status line when no flash is shown: the
-// filter field on the repositories tab.
+// tabStatusExtra is the line under the status when no message is shown:
+// the filter field on the repositories tab.
 func (m Model) tabStatusExtra() string {
 	if m.tab == tabRepos {
 		return m.repos.filterLine()
@@ -439,15 +448,9 @@ func (m Model) View() string {
 	} else {
 		title += st.Header.Render("Manage repositories")
 	}
-	var tabs []string
-	for i, t := range tabTitles {
-		if i == m.tab {
-			tabs = append(tabs, st.Cursor.Render("["+t+"]"))
-		} else {
-			tabs = append(tabs, st.Hint.Render(" "+t+" "))
-		}
-	}
-	tabsView := strings.Join(tabs, " ")
+	bar := newTabs(m.c)
+	bar.SetActive(m.tab)
+	tabsView := bar.View()
 	if m.page != nil {
 		tabsView = ""
 	}

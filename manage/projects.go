@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // The projects editor is the wizard's permissions step (all projects, or a
@@ -21,23 +21,25 @@ import (
 
 type projectsSavedMsg struct {
 	name string
-	repo jira.Repository
+	repo store.Repository
 	err  error
 }
 
 // projectsPage edits the projects of one repository.
 type projectsPage struct {
 	c      *common
-	r      jira.Repository
+	r      store.Repository
 	draft  *steps.Draft
 	step   steps.Step
 	pane   stepPane
 	spin   spinner.Model
 	saving bool
 	err    error
+
+	width, height int
 }
 
-func newProjectsPage(c *common, r jira.Repository) (page, tea.Cmd) {
+func newProjectsPage(c *common, r store.Repository) (page, tea.Cmd) {
 	d := &steps.Draft{Name: r.Name, Projects: slices.Clone(r.Projects)}
 	p := &projectsPage{c: c, r: r, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.keys.KeyMap)}
 	var cmd tea.Cmd
@@ -71,6 +73,13 @@ func (p *projectsPage) help() help.KeyMap {
 
 func (p *projectsPage) update(msg tea.Msg) (page, tea.Cmd) {
 	pg, cmd := p.updateInner(msg)
+	// The list takes every row the page has: all but the "Now:" line and
+	// the saving or error line.
+	used := 1
+	if p.saving || p.err != nil {
+		used++
+	}
+	p.pane.setSize(p.width, max(3, p.height-used))
 	p.pane.refresh(p.step)
 	return pg, cmd
 }
@@ -78,8 +87,8 @@ func (p *projectsPage) update(msg tea.Msg) (page, tea.Cmd) {
 func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		inner := tea.WindowSizeMsg{Width: msg.Width, Height: max(3, msg.Height-4)}
-		p.pane.setSize(inner.Width, inner.Height)
+		p.width, p.height = msg.Width, msg.Height
+		inner := tea.WindowSizeMsg{Width: msg.Width, Height: max(3, msg.Height-1)}
 		var cmd tea.Cmd
 		p.step, cmd = p.step.Update(inner)
 		return p, cmd

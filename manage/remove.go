@@ -8,8 +8,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 type removedMsg struct {
@@ -21,7 +21,7 @@ type removedMsg struct {
 // caller can do it) to remove its Jira links too.
 type removePage struct {
 	c        *common
-	r        jira.Repository
+	r        store.Repository
 	unlink   bool
 	removing bool
 	spin     spinner.Model
@@ -29,7 +29,7 @@ type removePage struct {
 	width    int
 }
 
-func newRemovePage(c *common, r jira.Repository) (page, tea.Cmd) {
+func newRemovePage(c *common, r store.Repository) (page, tea.Cmd) {
 	return &removePage{c: c, r: r, spin: spinner.New(spinner.WithSpinner(spinner.Line))}, nil
 }
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -97,7 +97,7 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	}
 	cfg := w.cfg()
 	calls := 0
-	cfg.Connect = func(in io.Reader, out io.Writer) (*jira.Repository, error) {
+	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		calls++
 		return wizard.Run(wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
 			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, URL: url, KeyPath: keyPath, Timeout: 10 * time.Second}, in, out)
@@ -140,7 +140,7 @@ func TestRunConnectCancelledComesBack(t *testing.T) {
 	w.connect("api", 5, keyEd25519)
 	cfg := w.cfg()
 	reading := make(chan struct{})
-	cfg.Connect = func(in io.Reader, out io.Writer) (*jira.Repository, error) {
+	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		// A stand-in for the wizard that reads one key, as the wizard would
 		// until the user quits.
 		close(reading)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // FuzzTypedProjectKeys feeds the permissions step's "Project keys" field:
@@ -31,7 +31,7 @@ func FuzzTypedProjectKeys(f *testing.F) {
 			t.Fatal("no keys and no error")
 		}
 		for _, k := range keys {
-			if !jira.ValidProjectKey(k) {
+			if !store.ValidProjectKey(k) {
 				t.Fatalf("invalid key %q accepted from %q", k, typed)
 			}
 		}

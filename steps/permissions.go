@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // projectsLoadedMsg is the Jira project list (or why there is none).
@@ -57,10 +60,10 @@ type Permissions struct {
 
 // NewPermissions makes the permissions step.
 func NewPermissions(env *Env, d *Draft) Permissions {
-	f := newInput(env.Styles, "Filter: ")
+	f := common.NewInput(env.Styles, "Filter: ")
 	f.Placeholder = "type to filter, space to select"
 	f.CharLimit = 100
-	k := newInput(env.Styles, "Project keys: ")
+	k := common.NewInput(env.Styles, "Project keys: ")
 	k.Placeholder = "PROJ, OPS"
 	k.CharLimit = 2000
 	m := Permissions{env: env, draft: d, filter: f, keys: k, selected: map[string]bool{},
@@ -68,7 +71,7 @@ func NewPermissions(env *Env, d *Draft) Permissions {
 	// Start from the draft's choice (going back in the wizard, or editing a
 	// connected repository on the Manage screen): a restricted repository
 	// must not be widened to every project by one enter.
-	if len(d.Projects) > 0 && !slices.Contains(d.Projects, jira.AllProjectsValue) {
+	if len(d.Projects) > 0 && !slices.Contains(d.Projects, store.AllProjectsValue) {
 		m.restrict, m.cursor = true, 1
 		for _, p := range d.Projects {
 			m.selected[p] = true
@@ -238,7 +241,7 @@ func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string
 		sort.Strings(keys)
 		return keys, nil
 	}
-	keys, err := jira.ParseProjectKeys(text)
+	keys, err := store.ParseProjectKeys(text)
 	if err != nil {
 		return nil, fmt.Errorf("%v, or choose All projects", err)
 	}
@@ -247,12 +250,12 @@ func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string
 
 func (m Permissions) submit() (Step, tea.Cmd) {
 	if !m.restrict {
-		m.draft.Projects = []string{jira.AllProjectsValue}
+		m.draft.Projects = []string{store.AllProjectsValue}
 		return m, done(StepPermissions)
 	}
 	keys, err := m.chosenKeys()
 	if err == nil {
-		keys, err = jira.NormalizeProjects(keys)
+		keys, err = store.NormalizeProjects(keys)
 	}
 	if err != nil {
 		m.err = err
@@ -289,7 +292,7 @@ func (m Permissions) View() Screen {
 			body.add("    " + m.spin.View() + " Loading the Jira projects…")
 		case m.typed():
 			if m.loadErr != nil {
-				body.text(st.Hint, "    Could not list the Jira projects ("+errText(m.loadErr)+"); type the keys instead.")
+				body.text(st.Hint, "    Could not list the Jira projects ("+common.ErrText(m.loadErr)+"); type the keys instead.")
 			} else {
 				body.text(st.Hint, "    No Jira site is configured (gitjira jira login): type the project keys, separated by commas.")
 			}
@@ -308,7 +311,7 @@ func (m Permissions) View() Screen {
 		bottom.text(st.Hint, fmt.Sprintf("%d selected: %s", n, strings.Join(keys, ", ")))
 	}
 	if m.err != nil {
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
 }
@@ -339,7 +342,7 @@ func (m Permissions) listView(b *lines) {
 		}
 		line := fmt.Sprintf("%s %-10s %s", mark, termtext.OneLine(p.Key), termtext.OneLine(p.Name))
 		if m.width > 0 {
-			line = truncate(line, max(10, m.width-6))
+			line = common.Truncate(line, max(10, m.width-6))
 		}
 		if i == sel {
 			b.focusNext()
@@ -354,7 +357,7 @@ func (m Permissions) listView(b *lines) {
 func (m Permissions) Help() help.KeyMap {
 	k := m.env.Keys
 	if m.restrict && !m.typed() {
-		return newHelp(upDown(k, "move"), k.Toggle, withHelp(k.Next, "continue"), k.Back)
+		return common.NewHelp(upDown(k, "move"), k.Toggle, common.WithDesc(k.Next, "continue"), k.Back)
 	}
-	return newHelp(upDown(k, "choose"), withHelp(k.Next, "continue"), k.Back)
+	return common.NewHelp(upDown(k, "choose"), common.WithDesc(k.Next, "continue"), k.Back)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ID identifies a step; the order of the constants is the order of the wizard.
@@ -119,7 +120,7 @@ type Env struct {
 	Ctx context.Context
 	// Manager runs the connect: Plan, Clone, Commit, Abort.
 	Manager        *lifecycle.Manager
-	Paths          jira.Paths
+	Paths          store.Paths
 	KnownHostsFile string
 	SSHConfigFile  string
 	// SSHDir is searched for private keys and receives generated ones; it is
@@ -235,7 +236,7 @@ type Draft struct {
 	Link                      *bool
 
 	// Repo is the entry added to the repositories list by the finish step.
-	Repo *jira.Repository
+	Repo *store.Repository
 }
 
 // PastedSource is the KeySource of a key pasted into the wizard.

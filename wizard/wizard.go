@@ -12,10 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	osc52 "github.com/aymanbagabas/go-osc52/v2"
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -24,9 +24,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ErrCancelled is returned by Run when the user quit before the repository
@@ -39,8 +39,8 @@ type ProjectLister = steps.ProjectLister
 
 // Config is what the wizard needs from its caller.
 type Config struct {
-	// Paths is where the repositories list, keys and mirrors go (zero: jira.DefaultPaths()).
-	Paths jira.Paths
+	// Paths is where the repositories list, keys and mirrors go (zero: store.DefaultPaths()).
+	Paths store.Paths
 	// KnownHostsFile is checked and extended (default gitops.DefaultKnownHostsFile()).
 	KnownHostsFile string
 	// SSHConfigFile is read for Host aliases and IdentityFile (default ~/.ssh/config).
@@ -77,8 +77,8 @@ type Config struct {
 
 // withDefaults fills the empty fields.
 func (c Config) withDefaults() Config {
-	if c.Paths == (jira.Paths{}) {
-		c.Paths = jira.DefaultPaths()
+	if c.Paths == (store.Paths{}) {
+		c.Paths = store.DefaultPaths()
 	}
 	if c.KnownHostsFile == "" {
 		c.KnownHostsFile = gitops.DefaultKnownHostsFile()
@@ -162,15 +162,7 @@ func New(cfg Config) Model {
 		Keys:           steps.DefaultKeyMap(),
 	}
 	d := &steps.Draft{}
-	h := help.New()
-	st := env.Styles
-	h.Styles.ShortKey = st.Text
-	h.Styles.ShortDesc = st.Hint
-	h.Styles.ShortSeparator = st.Hint
-	h.Styles.FullKey = st.Text
-	h.Styles.FullDesc = st.Hint
-	h.Styles.FullSeparator = st.Hint
-	h.Styles.Ellipsis = st.Hint
+	h := common.NewHelpModel(env.Styles)
 	return Model{
 		env:       env,
 		draft:     d,
@@ -195,7 +187,7 @@ func New(cfg Config) Model {
 // Run runs the wizard on in/out in the alternate screen and returns the
 // repository it added, or ErrCancelled when the user quit. The caller prints
 // the summary (Config.Summary) on the normal screen.
-func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
+func Run(cfg Config, in io.Reader, out io.Writer) (*store.Repository, error) {
 	// One renderer for out, used by our styles and the bubbles' defaults:
 	// it knows whether out is a terminal and honours NO_COLOR.
 	r := newRenderer(out)
@@ -205,7 +197,7 @@ func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 	r.HasDarkBackground()
 
 	if cfg.Clipboard == nil {
-		cfg.Clipboard = &lockedWriter{w: out}
+		cfg.Clipboard = &common.LockedWriter{W: out}
 	}
 	m := New(cfg)
 	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()}, ProgramOptions()...)
@@ -243,19 +235,6 @@ func hideSize(_ tea.Model, msg tea.Msg) tea.Msg {
 	return msg
 }
 
-// lockedWriter serialises writes to the program's output made outside the
-// renderer (the OSC 52 sequence), one Write each.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // newRenderer is the renderer for the program's output: termenv decides the
 // colour profile from whether out is a terminal, TERM/COLORTERM and NO_COLOR.
 func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer {
@@ -263,7 +242,7 @@ func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer
 }
 
 // Result is the added repository, or ErrCancelled.
-func (m Model) Result() (*jira.Repository, error) {
+func (m Model) Result() (*store.Repository, error) {
 	// Once added, the repository is the result even if the user then quit
 	// with ctrl+c rather than enter.
 	if m.draft.Repo == nil {
@@ -302,8 +281,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.resize(msg)
 	case tea.KeyMsg:
 		cmd = m.updateKey(msg)
-	case copiedMsg:
-		m.copied = msg.text
+	case common.CopiedMsg:
+		m.copied = msg.Text
 	case steps.DoneMsg, steps.BackMsg, steps.GotoMsg:
 		if m.quitting || m.quit {
 			break // on the way out: no step is entered, nothing new starts
@@ -386,7 +365,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if key.Matches(msg, k.Copy) && (!typing || msg.Type == tea.KeyCtrlY) && m.screen.Copy != "" {
-		return copyToClipboard(m.clipboard, m.screen.Copy, m.screen.CopyWhat)
+		return common.Copy(m.clipboard, m.screen.Copy, m.screen.CopyWhat)
 	}
 	if m.scroll.Update(msg) {
 		return nil
@@ -400,27 +379,6 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 func (m Model) cloning() bool {
 	c, ok := m.active().(steps.Clone)
 	return ok && c.Cloning()
-}
-
-// copiedMsg says what the copy key did.
-type copiedMsg struct{ text string }
-
-// copyToClipboard sends text to the terminal's clipboard with OSC 52 (it
-// works over SSH and in tmux with set-clipboard on), and says so with the
-// way to copy by hand when the terminal ignores it.
-func copyToClipboard(w io.Writer, text, what string) tea.Cmd {
-	if what == "" {
-		what = "text"
-	}
-	return func() tea.Msg {
-		if w == nil {
-			return copiedMsg{text: "This terminal cannot be sent the " + what + ": select it with the mouse (it is on one line) to copy it."}
-		}
-		if _, err := osc52.New(text).WriteTo(w); err != nil {
-			return copiedMsg{text: "Could not send the " + what + " to the clipboard: select it with the mouse to copy it."}
-		}
-		return copiedMsg{text: "Sent the " + what + " to the clipboard (OSC 52). Nothing to paste? Select it with the mouse: it is on one line."}
-	}
 }
 
 // quitCmd ends the program; a mirror cloned in this session that was not
@@ -491,7 +449,7 @@ func (m Model) View() string {
 	}
 	out := make([]string, len(rows))
 	for i, r := range rows {
-		out[i] = steps.StripMarks(r)
+		out[i] = common.StripMarks(r)
 	}
 	return strings.Join(out, "\n")
 }
@@ -509,7 +467,7 @@ func (m *Model) layout() {
 	top := splitRows(scr.Top)
 	bottom := splitRows(scr.Bottom)
 	if m.copied != "" {
-		bottom = append(bottom, splitRows(steps.Wrap(st.Success, w, "✓ "+m.copied))...)
+		bottom = append(bottom, splitRows(common.Wrap(st.Success, w, "✓ "+m.copied))...)
 	}
 	switch {
 	case m.confirmQuit:
@@ -603,16 +561,16 @@ func (m Model) header(compact bool) []string {
 		case w <= 0 || lipgloss.Width(title)+3+lipgloss.Width(m.banner) <= w:
 			title += "   " + st.Banner.Render(m.banner)
 		case compact:
-			title = st.App.Render("gitjira") + "  " + st.Banner.Render(truncate(m.banner, w-9))
+			title = st.App.Render("gitjira") + "  " + st.Banner.Render(common.Truncate(m.banner, w-9))
 		default:
 			head = append(head, title)
-			title = st.Banner.Render(truncate(m.banner, w))
+			title = st.Banner.Render(common.Truncate(m.banner, w))
 		}
 	}
 	head = append(head, title)
-	head = append(head, st.Header.Render(truncate(fmt.Sprintf("Step %d of %d · %s", int(m.cur)+1, int(steps.Count), m.cur.Title()), w)))
+	head = append(head, st.Header.Render(common.Truncate(fmt.Sprintf("Step %d of %d · %s", int(m.cur)+1, int(steps.Count), m.cur.Title()), w)))
 	if m.cur > steps.StepLocation && m.draft.Endpoint != nil {
-		head = append(head, st.Context.Render(truncate("Repository "+m.draft.EndpointString(), w)))
+		head = append(head, st.Context.Render(common.Truncate("Repository "+m.draft.EndpointString(), w)))
 	}
 	if m.cur > steps.StepKey && m.draft.Key != nil {
 		desc := "Key        " + m.draft.Key.Fingerprint
@@ -623,7 +581,7 @@ func (m Model) header(compact bool) []string {
 			// terminal it goes whole, without its label, rather than cut.
 			desc = m.draft.Key.Fingerprint
 		}
-		head = append(head, st.Context.Render(truncate(desc, w)))
+		head = append(head, st.Context.Render(common.Truncate(desc, w)))
 	}
 	return head
 }
@@ -650,16 +608,16 @@ func frame(rows []string, width int) string {
 	for i := 0; i < len(rows); i++ {
 		pos := fmt.Sprintf("\x1b[%d;1H", i+1)
 		row := rows[i]
-		if strings.HasPrefix(row, steps.CodeStart) {
+		if strings.HasPrefix(row, common.CodeStart) {
 			j := i + 1
-			for j < len(rows) && strings.HasPrefix(rows[j], steps.CodeCont) {
+			for j < len(rows) && strings.HasPrefix(rows[j], common.CodeCont) {
 				j++
 			}
-			if j-i > 1 && strings.Contains(rows[j-1], steps.CodeEnd) {
+			if j-i > 1 && strings.Contains(rows[j-1], common.CodeEnd) {
 				// Back to the line's first row once written: the renderer's
 				// "\r\n" (or "\n" for an unchanged line) then reaches the
 				// next row, as if the line had taken one row.
-				whole := steps.StripMarks(strings.Join(rows[i:j], ""))
+				whole := common.StripMarks(strings.Join(rows[i:j], ""))
 				out = append(out, pos+whole+eraseRest(whole, width)+pos)
 				for k := i + 1; k < j; k++ {
 					out = append(out, fmt.Sprintf("\x1b[%d;1H", k+1))
@@ -668,7 +626,7 @@ func frame(rows []string, width int) string {
 				continue
 			}
 		}
-		row = steps.StripMarks(row)
+		row = common.StripMarks(row)
 		out = append(out, pos+row+eraseRest(row, width))
 	}
 	return strings.Join(out, "\n")
@@ -687,16 +645,7 @@ func eraseRest(s string, width int) string {
 
 // shortHelp is the help line of the bindings (steps.HelpLine).
 func (m Model) shortHelp(bindings []key.Binding) string {
-	return steps.HelpLine(m.env.Styles, m.width, bindings)
-}
-
-// truncate cuts s to width runes with an ellipsis (no-op for width <= 0).
-func truncate(s string, width int) string {
-	r := []rune(s)
-	if width <= 0 || len(r) <= width {
-		return s
-	}
-	return string(r[:max(0, width-1)]) + "…"
+	return common.HelpLine(m.env.Styles, m.width, bindings)
 }
 
 // helpKeys is the active step's bindings plus the wizard's own.
@@ -750,31 +699,27 @@ func (f frameKeys) FullHelp() [][]key.Binding {
 	if len(f.copy.Keys()) > 0 {
 		last = append(last, f.copy)
 	}
-	last = append(last, f.keys.PageUp, f.keys.PageDown, f.keys.Quit, withDesc(f.keys.Help, "fewer keys"))
+	last = append(last, f.keys.PageUp, f.keys.PageDown, f.keys.Quit, common.WithDesc(f.keys.Help, "fewer keys"))
 	return append(full, last)
-}
-
-func withDesc(b key.Binding, desc string) key.Binding {
-	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
 }
 
 type confirmKeys struct{ k steps.KeyMap }
 
 func (c confirmKeys) ShortHelp() []key.Binding {
-	return []key.Binding{withDesc(c.k.Yes, "cancel and quit"), withDesc(c.k.No, "keep going")}
+	return []key.Binding{common.WithDesc(c.k.Yes, "cancel and quit"), common.WithDesc(c.k.No, "keep going")}
 }
 func (c confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }
 
 // Summary is the repository's summary as plain text lines, for the caller to
 // print on the normal screen once the wizard has ended.
-func Summary(r *jira.Repository) string {
+func Summary(r *store.Repository) string {
 	return Config{}.Summary(r)
 }
 
 // Summary is the repository's summary and what to do next, for the caller
 // to print on the normal screen once the wizard has ended: with Temporary
 // it does not point at the mirror, and NextSteps replaces the advice.
-func (c Config) Summary(r *jira.Repository) string {
+func (c Config) Summary(r *store.Repository) string {
 	if r == nil {
 		return ""
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -27,7 +28,7 @@ type ConnectOptions struct {
 	Ctx context.Context
 
 	// Paths is where the repositories list, keys and mirrors go.
-	Paths jira.Paths
+	Paths store.Paths
 	// KnownHostsFile is --known-hosts, else the Factory's default.
 	KnownHostsFile string
 	// SSHDir and SSHConfigFile are the user's ~/.ssh and ~/.ssh/config.
@@ -281,7 +282,7 @@ func orNone(s string) string {
 // too ends the wizard (as ErrCancelled) instead of leaving it running. A
 // SIGINT or SIGTERM reached Bubble Tea already; the extra SIGTERM is then
 // caught by cmd/root's handler and does nothing more.
-func runWizard(ctx context.Context, cfg wizard.Config, s *cmdutil.IOStreams) (*jira.Repository, error) {
+func runWizard(ctx context.Context, cfg wizard.Config, s *cmdutil.IOStreams) (*store.Repository, error) {
 	stop := context.AfterFunc(ctx, quitWizard)
 	defer stop()
 	return wizard.Run(cfg, s.In, s.Out)
@@ -292,7 +293,7 @@ func parseProjects(flag string) ([]string, error) {
 	if strings.TrimSpace(flag) == "" {
 		return []string{"ALL"}, nil
 	}
-	keys, err := jira.ParseProjectKeys(flag)
+	keys, err := store.ParseProjectKeys(flag)
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("connect: --projects: %v", err)
 	}
@@ -343,12 +344,12 @@ func loadConnectKey(ctx context.Context, s *cmdutil.IOStreams, file string, pass
 
 // configuredProjectLister is the Jira client of the configured site, or nil
 // when none is configured (the permissions step then takes typed keys).
-func configuredProjectLister(p jira.Paths) wizard.ProjectLister {
-	site, err := jira.LoadSite(p)
+func configuredProjectLister(p store.Paths) wizard.ProjectLister {
+	site, err := store.LoadSite(p)
 	if err != nil || site == nil {
 		return nil
 	}
-	c, err := site.Client()
+	c, err := jira.SiteClient(*site)
 	if err != nil {
 		return nil
 	}

@@ -15,14 +15,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // IssueOptions are the arguments and flags of `gitjira issue`.
 type IssueOptions struct {
 	IO    *cmdutil.IOStreams
-	Paths jira.Paths
+	Paths store.Paths
 
 	Key  string
 	JSON bool
@@ -48,7 +49,7 @@ connected repositories, newest first, from the index (no history walk).`,
 			opts.IO = f.IOStreams
 			opts.Paths = f.Paths()
 			opts.Key = args[0]
-			if !jira.ValidIssueKey(opts.Key) {
+			if !store.ValidIssueKey(opts.Key) {
 				return cmdutil.UsageErrorf("issue: %q is not a Jira issue key: keys look like PROJ-7 (project key in capitals, a dash, a number)", opts.Key)
 			}
 			if runF != nil {
@@ -86,8 +87,8 @@ const maxMatchLookups = 200
 // does not mention the key, the line of the message that does is shown. When
 // no allowed repository mentions it but a repository restricted to other
 // projects does, it says so. `gitjira demo` uses it too.
-func PrintCommits(s *cmdutil.IOStreams, p jira.Paths, key string, asJSON bool) error {
-	ix := jira.OpenIndex(p)
+func PrintCommits(s *cmdutil.IOStreams, p store.Paths, key string, asJSON bool) error {
+	ix := index.Open(p)
 	refs, err := ix.Lookup(key)
 	if err != nil {
 		return err
@@ -136,11 +137,11 @@ func PrintCommits(s *cmdutil.IOStreams, p jira.Paths, key string, asJSON bool) e
 // matchingLines returns, for each commit whose subject does not mention
 // key, the first line of its message that does (read from the mirror);
 // "" otherwise, and when the mirror cannot be read.
-func matchingLines(p jira.Paths, key string, refs []jira.CommitRef) []string {
+func matchingLines(p store.Paths, key string, refs []index.CommitRef) []string {
 	out := make([]string, len(refs))
 	repos := map[string]*git.Repository{}
 	mirrors := map[string]string{}
-	if list, err := jira.OpenRepositoryList(p).Load(); err == nil {
+	if list, err := store.OpenRepositoryList(p).Load(); err == nil {
 		for _, r := range list {
 			mirrors[r.Name] = r.Mirror
 		}
@@ -181,4 +182,4 @@ func shortSHA(sha string) string {
 }
 
 // mentions reports whether text mentions the issue key, by the index's own rules.
-func mentions(text, key string) bool { return slices.Contains(jira.IssueKeys(text), key) }
+func mentions(text, key string) bool { return slices.Contains(store.IssueKeys(text), key) }

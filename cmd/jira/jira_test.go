@@ -11,8 +11,8 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 func newJira(f *cmdutil.Factory) *cobra.Command { return NewCmdJira(f) }
@@ -41,7 +41,7 @@ func TestJiraLoginAndProjects(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config %s: %v, %v", cfg, fi, err)
 	}
-	site, err := jira.LoadSite(e.Paths)
+	site, err := store.LoadSite(e.Paths)
 	if err != nil || site.URL != srv.URL || site.Token != jiratest.DefaultToken {
 		t.Fatalf("saved site %v, %v", site, err)
 	}
@@ -133,7 +133,7 @@ func TestJiraLoginFailures(t *testing.T) {
 func TestJiraProjectsNotLoggedIn(t *testing.T) {
 	t.Parallel()
 	ios, out, errb := cmdutil.Test("", nil)
-	err := runProjects(&ProjectsOptions{IO: ios, Paths: jira.Paths{Config: t.TempDir(), Data: t.TempDir()}})
+	err := runProjects(&ProjectsOptions{IO: ios, Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}})
 	if code := cmdutil.ExitCode(nil, errb, err); code != 1 || out.String() != "" || errb.String() != "gitjira: no Jira site configured: run gitjira jira login --url URL\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errb)
 	}

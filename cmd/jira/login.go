@@ -10,6 +10,7 @@ import (
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // TokenEnv is the environment variable the Jira token may come from.
@@ -19,7 +20,7 @@ const TokenEnv = "JIRA_TOKEN"
 type LoginOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
-	Paths jira.Paths
+	Paths store.Paths
 
 	URL        string
 	TokenStdin bool
@@ -131,7 +132,7 @@ func runLogin(o *LoginOptions) error {
 		version = res.Server.Version
 	}
 	kind := "Data Center/Server"
-	if res.Site.Kind == jira.KindCloud {
+	if res.Site.Kind == store.KindCloud {
 		kind = "Cloud"
 	}
 	fmt.Fprintf(s.Out, "Logged in to %s (Jira %s %s) as %s\n", termtext.OneLine(title), kind, termtext.OneLine(version), termtext.OneLine(name))

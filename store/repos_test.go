@@ -1,4 +1,4 @@
-package jira
+package store
 
 import (
 	"bufio"
@@ -371,4 +371,9 @@ func TestStoreKey(t *testing.T) {
 	if _, err := StoreKey(p, "empty", []byte(" \n")); err == nil {
 		t.Fatal("an empty key was accepted")
 	}
+}
+
+func testPaths(t testing.TB) Paths {
+	d := t.TempDir()
+	return Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")}
 }

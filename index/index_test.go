@@ -1,4 +1,4 @@
-package jira
+package index
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/internal/packfile"
+	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -175,9 +176,9 @@ func indexedCommits(t testing.TB, ix *Index, name string) []string {
 	return l
 }
 
-func testPaths(t testing.TB) Paths {
+func testPaths(t testing.TB) store.Paths {
 	d := t.TempDir()
-	return Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")}
+	return store.Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")}
 }
 
 func shas(refs []CommitRef) []string {
@@ -209,8 +210,8 @@ func TestIndexEqualsRevListAll(t *testing.T) {
 			}
 			dir := tc.mirror()
 			p := testPaths(t)
-			ix := OpenIndex(p)
-			repo := Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}}
+			ix := Open(p)
+			repo := store.Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}}
 			res, err := ix.Update(repo)
 			if err != nil {
 				t.Fatal(err)
@@ -224,7 +225,7 @@ func TestIndexEqualsRevListAll(t *testing.T) {
 			}
 			// PROJ-1 PROJ-7 PROJ-70 PROJ-8 PROJ-9 OTHER-3 OTHER-9 (XPROJ-7 too: it is a key of project XPROJ)
 			if res.IssueKeys != 8 {
-				t.Fatalf("IssueKeys = %d, want 8", res.IssueKeys)
+				t.Fatalf("store.IssueKeys = %d, want 8", res.IssueKeys)
 			}
 			// Oldest first: newly indexed commits mentioning keys.
 			wantAdded := map[string]bool{h.c1: true, h.c2: true, h.f1: true, h.f2: true, h.c3: true, h.w1: true, h.t1: true, h.sig: true}
@@ -236,7 +237,7 @@ func TestIndexEqualsRevListAll(t *testing.T) {
 					t.Fatalf("unexpected Added commit %s", a.SHA)
 				}
 			}
-			if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+			if err := store.OpenRepositoryList(p).Update(func([]store.Repository) ([]store.Repository, error) { return []store.Repository{repo}, nil }); err != nil {
 				t.Fatal(err)
 			}
 			got, err := ix.Lookup("PROJ-7")
@@ -275,8 +276,8 @@ func TestIndexIncremental(t *testing.T) {
 	h := makeHistory(t)
 	dir := h.mirror(t)
 	p := testPaths(t)
-	ix := OpenIndex(p)
-	repo := Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}}
+	ix := Open(p)
+	repo := store.Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}}
 	if _, err := ix.Update(repo); err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +322,7 @@ func TestIndexIncremental(t *testing.T) {
 		t.Fatal("after the fetch, the index differs from git rev-list --all")
 	}
 	// Rebuilt from scratch over both packs, decoded in parallel: the same.
-	ix2 := OpenIndex(testPaths(t))
+	ix2 := Open(testPaths(t))
 	func() {
 		defer func(old int) { predecodeMin = old }(predecodeMin)
 		predecodeMin = 0
@@ -345,14 +346,14 @@ func TestIndexRestrictedProjects(t *testing.T) {
 	h := makeHistory(t)
 	dir := h.mirror(t)
 	p := testPaths(t)
-	ix := OpenIndex(p)
-	repo := Repository{Name: "r", Mirror: dir, Projects: []string{"OTHER"}}
+	ix := Open(p)
+	repo := store.Repository{Name: "r", Mirror: dir, Projects: []string{"OTHER"}}
 	res, err := ix.Update(repo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.IssueKeys != 2 { // OTHER-3, OTHER-9
-		t.Fatalf("IssueKeys = %d, want 2", res.IssueKeys)
+		t.Fatalf("store.IssueKeys = %d, want 2", res.IssueKeys)
 	}
 	if got := shas(res.Added); len(got) != 3 || !slices.Contains(got, h.w1) || !slices.Contains(got, h.c3) || !slices.Contains(got, h.f2) {
 		t.Fatalf("Added = %v, want the 3 OTHER commits", got)
@@ -364,7 +365,7 @@ func TestIndexRestrictedProjects(t *testing.T) {
 			}
 		}
 	}
-	if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+	if err := store.OpenRepositoryList(p).Update(func([]store.Repository) ([]store.Repository, error) { return []store.Repository{repo}, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := ix.Lookup("PROJ-7"); err != nil || len(got) != 0 {
@@ -375,7 +376,7 @@ func TestIndexRestrictedProjects(t *testing.T) {
 	}
 	// Allowing PROJ afterwards needs no re-indexing.
 	repo.Projects = []string{"OTHER", "PROJ"}
-	if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+	if err := store.OpenRepositoryList(p).Update(func([]store.Repository) ([]store.Repository, error) { return []store.Repository{repo}, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := ix.Lookup("PROJ-7"); err != nil || len(got) != 3 {
@@ -387,8 +388,8 @@ func TestIndexRestrictedProjects(t *testing.T) {
 }
 
 func TestIndexMissingMirror(t *testing.T) {
-	ix := OpenIndex(testPaths(t))
-	_, err := ix.Update(Repository{Name: "r", Mirror: filepath.Join(t.TempDir(), "nope.git")})
+	ix := Open(testPaths(t))
+	_, err := ix.Update(store.Repository{Name: "r", Mirror: filepath.Join(t.TempDir(), "nope.git")})
 	if err == nil || !strings.Contains(err.Error(), "missing or is not a git repository") {
 		t.Fatalf("err = %v", err)
 	}
@@ -486,7 +487,7 @@ func BenchmarkIndex(b *testing.B) {
 		p := testPaths(b)
 		b.StartTimer()
 		var err error
-		res, err = OpenIndex(p).Update(Repository{Name: "big", Mirror: dir})
+		res, err = Open(p).Update(store.Repository{Name: "big", Mirror: dir})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -514,7 +515,7 @@ func BenchmarkIndexTypesFile(b *testing.B) {
 		p := testPaths(b)
 		b.StartTimer()
 		var err error
-		if res, err = OpenIndex(p).Update(Repository{Name: "big", Mirror: dir}); err != nil {
+		if res, err = Open(p).Update(store.Repository{Name: "big", Mirror: dir}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -526,8 +527,8 @@ func BenchmarkIndexTypesFile(b *testing.B) {
 // read the refs, stop.
 func BenchmarkIndexNoChange(b *testing.B) {
 	dir := bigRepo(b)
-	ix := OpenIndex(testPaths(b))
-	repo := Repository{Name: "big", Mirror: dir}
+	ix := Open(testPaths(b))
+	repo := store.Repository{Name: "big", Mirror: dir}
 	if _, err := ix.Update(repo); err != nil {
 		b.Fatal(err)
 	}
@@ -567,7 +568,7 @@ func BenchmarkGitLogAll(b *testing.B) {
 			sha := parts[i-1]
 			sha = sha[len(sha)-40:]
 			commits++
-			for _, k := range IssueKeys(msg) {
+			for _, k := range store.IssueKeys(msg) {
 				byKey[k] = append(byKey[k], sha)
 			}
 		}
@@ -604,14 +605,14 @@ func FuzzIndexFile(f *testing.F) {
 	f.Add([]byte(indexMagic + "\n{}\nseen 99999999999\n"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p := Paths{Data: t.TempDir()}
-		ix := OpenIndex(p)
+		p := store.Paths{Data: t.TempDir()}
+		ix := Open(p)
 		os.MkdirAll(p.IndexDir(), 0o700)
 		if err := os.WriteFile(ix.file("r"), data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		ix.load("r")
-		refs, err := ix.lookupRepo(Repository{Name: "r"}, "PROJ-7")
+		refs, err := ix.lookupRepo(store.Repository{Name: "r"}, "PROJ-7")
 		if err == nil {
 			for _, r := range refs {
 				if len(r.SHA) != 40 {
@@ -626,8 +627,8 @@ func TestIndexCorruptedFile(t *testing.T) {
 	h := makeHistory(t)
 	dir := h.mirror(t)
 	p := testPaths(t)
-	ix := OpenIndex(p)
-	repo := Repository{Name: "r", Mirror: dir}
+	ix := Open(p)
+	repo := store.Repository{Name: "r", Mirror: dir}
 	if _, err := ix.Update(repo); err != nil {
 		t.Fatal(err)
 	}
@@ -652,14 +653,14 @@ func TestIndexCorruptedFile(t *testing.T) {
 func BenchmarkLookup(b *testing.B) {
 	dir := bigRepo(b)
 	p := testPaths(b)
-	repo := Repository{Name: "big", Mirror: dir, Projects: []string{"ALL"}}
-	if _, err := OpenIndex(p).Update(repo); err != nil {
+	repo := store.Repository{Name: "big", Mirror: dir, Projects: []string{"ALL"}}
+	if _, err := Open(p).Update(repo); err != nil {
 		b.Fatal(err)
 	}
-	if err := OpenRepositoryList(p).Update(func([]Repository) ([]Repository, error) { return []Repository{repo}, nil }); err != nil {
+	if err := store.OpenRepositoryList(p).Update(func([]store.Repository) ([]store.Repository, error) { return []store.Repository{repo}, nil }); err != nil {
 		b.Fatal(err)
 	}
-	ix := OpenIndex(p)
+	ix := Open(p)
 	var n int
 	for b.Loop() {
 		refs, err := ix.Lookup("PROJ-42")
@@ -698,7 +699,7 @@ func TestCondenseCommit(t *testing.T) {
 	if len(c.message) != maxMessageScan || !strings.HasPrefix(c.message, "PROJ-1 subject") {
 		t.Fatalf("message of %d bytes", len(c.message))
 	}
-	if keys := IssueKeys(c.message); len(keys) != 1 || keys[0] != "PROJ-1" {
+	if keys := store.IssueKeys(c.message); len(keys) != 1 || keys[0] != "PROJ-1" {
 		t.Fatalf("keys %v", keys)
 	}
 	// A commit that is all headers, cut short.
@@ -722,8 +723,8 @@ func TestIndexBigCommits(t *testing.T) {
 			t.Run(fmt.Sprintf("threshold %d %s", threshold, filepath.Base(dir)), func(t *testing.T) {
 				defer func(v int64) { packfile.BigObjectThreshold = v }(packfile.BigObjectThreshold)
 				packfile.BigObjectThreshold = threshold
-				ix := OpenIndex(testPaths(t))
-				res, err := ix.Update(Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}})
+				ix := Open(testPaths(t))
+				res, err := ix.Update(store.Repository{Name: "r", Mirror: dir, Projects: []string{"ALL"}})
 				if err != nil {
 					t.Fatal(err)
 				}

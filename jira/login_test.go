@@ -13,25 +13,26 @@ import (
 	"testing"
 
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
-func clientTestPaths(t *testing.T) Paths {
+func clientTestPaths(t *testing.T) store.Paths {
 	t.Helper()
 	d := t.TempDir()
-	return Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")}
+	return store.Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")}
 }
 
 func TestSiteSaveLoad(t *testing.T) {
 	p := clientTestPaths(t)
-	if s, err := LoadSite(p); s != nil || err != nil {
-		t.Fatalf("LoadSite without a file = %v, %v; want nil, nil", s, err)
+	if s, err := store.LoadSite(p); s != nil || err != nil {
+		t.Fatalf("store.LoadSite without a file = %v, %v; want nil, nil", s, err)
 	}
-	if err := SaveSite(p, Site{URL: "https://Jira.example.com/jira/", Token: "s3cret-PAT"}); err != nil {
+	if err := SaveSite(p, store.Site{URL: "https://Jira.example.com/jira/", Token: "s3cret-PAT"}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadSite(p)
+	s, err := store.LoadSite(p)
 	if err != nil || s == nil || s.URL != "https://jira.example.com/jira" || s.Token != "s3cret-PAT" {
-		t.Fatalf("LoadSite = %v (token ok: %v), %v", s, s != nil && s.Token == "s3cret-PAT", err)
+		t.Fatalf("store.LoadSite = %v (token ok: %v), %v", s, s != nil && s.Token == "s3cret-PAT", err)
 	}
 	fi, err := os.Stat(p.JiraConfigFile())
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -43,21 +44,21 @@ func TestSiteSaveLoad(t *testing.T) {
 	}
 
 	// Overwrite: still one file, no temporary file left over.
-	if err := SaveSite(p, Site{URL: "https://other.example.com", Token: "n3w"}); err != nil {
+	if err := SaveSite(p, store.Site{URL: "https://other.example.com", Token: "n3w"}); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(p.Config)
 	if len(entries) != 1 {
 		t.Errorf("config dir holds %d entries, want only the config file", len(entries))
 	}
-	if s, _ := LoadSite(p); s == nil || s.Token != "n3w" {
+	if s, _ := store.LoadSite(p); s == nil || s.Token != "n3w" {
 		t.Errorf("after overwrite: %v", s)
 	}
 }
 
 func TestSiteSaveRefusesBadInput(t *testing.T) {
 	p := clientTestPaths(t)
-	for _, s := range []Site{{URL: "jira.example.com", Token: "x"}, {URL: "https://jira.example.com", Token: ""}, {URL: "https://u:p@h", Token: "x"}} {
+	for _, s := range []store.Site{{URL: "jira.example.com", Token: "x"}, {URL: "https://jira.example.com", Token: ""}, {URL: "https://u:p@h", Token: "x"}} {
 		if err := SaveSite(p, s); err == nil {
 			t.Errorf("SaveSite(%v) accepted", s)
 		}
@@ -68,7 +69,7 @@ func TestSiteSaveRefusesBadInput(t *testing.T) {
 	// A config directory that is a file: error, nothing half-written.
 	os.MkdirAll(filepath.Dir(p.Config), 0o700)
 	os.WriteFile(p.Config, []byte("x"), 0o600)
-	if err := SaveSite(p, Site{URL: "https://jira.example.com", Token: "x"}); err == nil || !strings.Contains(err.Error(), p.Config) {
+	if err := SaveSite(p, store.Site{URL: "https://jira.example.com", Token: "x"}); err == nil || !strings.Contains(err.Error(), p.Config) {
 		t.Errorf("SaveSite into a file: %v", err)
 	}
 }
@@ -91,19 +92,19 @@ func TestLoadSiteRefusesBadFiles(t *testing.T) {
 			path := p.JiraConfigFile()
 			os.WriteFile(path, []byte(tt.content), tt.mode)
 			os.Chmod(path, tt.mode)
-			s, err := LoadSite(p)
+			s, err := store.LoadSite(p)
 			if err == nil || s != nil || !strings.Contains(err.Error(), tt.has) || !strings.Contains(err.Error(), path) {
-				t.Errorf("LoadSite = %v, %v; want an error naming %s with %q", s, err, path, tt.has)
+				t.Errorf("store.LoadSite = %v, %v; want an error naming %s with %q", s, err, path, tt.has)
 			}
 			if b, _ := os.ReadFile(path); string(b) != tt.content {
-				t.Error("LoadSite changed the file")
+				t.Error("store.LoadSite changed the file")
 			}
 		})
 	}
 }
 
 func TestSiteNeverShowsToken(t *testing.T) {
-	s := Site{URL: "https://jira.example.com", Token: "s3cret-PAT"}
+	s := store.Site{URL: "https://jira.example.com", Token: "s3cret-PAT"}
 	b, _ := json.Marshal(s)
 	outs := []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s), fmt.Sprintf("%v %+v", &s, &s), string(b)}
 	for _, o := range outs {
@@ -125,7 +126,7 @@ func TestLoginCloudSendsBasicAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Site.User != jiratest.DefaultEmail || res.Site.Kind != KindCloud || res.User.AccountID == "" || res.User.DisplayName != "Alice Admin" || res.Server.Kind() != KindCloud {
+	if res.Site.User != jiratest.DefaultEmail || res.Site.Kind != store.KindCloud || res.User.AccountID == "" || res.User.DisplayName != "Alice Admin" || res.Server.Kind() != store.KindCloud {
 		t.Errorf("result %+v, user %+v", res.Site, res.User)
 	}
 	// serverInfo is asked first without credentials (to know what the
@@ -147,11 +148,11 @@ func TestLoginCloudSendsBasicAuth(t *testing.T) {
 	if fi, err := os.Stat(p.JiraConfigFile()); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("mode %v, %v", fi, err)
 	}
-	site, err := LoadSite(p)
-	if err != nil || site.User != jiratest.DefaultEmail || site.Token != jiratest.DefaultAPIToken || site.Kind != KindCloud {
+	site, err := store.LoadSite(p)
+	if err != nil || site.User != jiratest.DefaultEmail || site.Token != jiratest.DefaultAPIToken || site.Kind != store.KindCloud {
 		t.Fatalf("loaded %v, %v", site, err)
 	}
-	c, _ := site.Client()
+	c, _ := SiteClient(*site)
 	if ps, err := c.Projects(context.Background()); err != nil || len(ps) != 2 {
 		t.Errorf("projects with the saved Cloud site: %v, %v", ps, err)
 	}
@@ -215,7 +216,7 @@ func TestLoginAdvicePerSite(t *testing.T) {
 	// serverInfo hidden from anonymous callers: asked again with the token.
 	srv := jiratest.NewServer(t)
 	srv.FailWhen(anonymousGets401)
-	if res, err := Login(context.Background(), LoginOptions{URL: srv.URL, Secret: jiratest.DefaultToken}); err != nil || res.Site.Kind != KindDataCenter {
+	if res, err := Login(context.Background(), LoginOptions{URL: srv.URL, Secret: jiratest.DefaultToken}); err != nil || res.Site.Kind != store.KindDataCenter {
 		t.Errorf("hidden serverInfo: %+v, %v", res, err)
 	}
 	// Cloud is recognised from the host name before any request.
@@ -242,7 +243,7 @@ func TestLoginBasicAuthBefore814(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Site.User != "admin" || res.Site.Kind != KindDataCenter || res.User.Name != "admin" {
+	if res.Site.User != "admin" || res.Site.Kind != store.KindDataCenter || res.User.Name != "admin" {
 		t.Errorf("%+v", res.Site)
 	}
 	last := srv.Requests()[len(srv.Requests())-1]
@@ -258,11 +259,11 @@ func TestLoginBasicAuthBefore814(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 || !strings.Contains(string(b), `"version": 2`) {
 		t.Errorf("mode %v, file %s", fi.Mode().Perm(), b)
 	}
-	site, err := LoadSite(p)
+	site, err := store.LoadSite(p)
 	if err != nil || site.User != "admin" || site.Token != "s3cret pass:word" || !slices.Equal(site.Version, []int{8, 5, 5}) {
 		t.Errorf("loaded %v, %v", site, err)
 	}
-	if err := SaveSite(p, Site{URL: srv.URL, User: "ad:min", Token: "x"}); err == nil {
+	if err := SaveSite(p, store.Site{URL: srv.URL, User: "ad:min", Token: "x"}); err == nil {
 		t.Error("a user name with a colon was saved")
 	}
 }
@@ -271,7 +272,7 @@ func TestLoginBasicAuthBefore814(t *testing.T) {
 // which older gitjira versions read; version 1 files load as before.
 func TestSiteFileVersions(t *testing.T) {
 	p := clientTestPaths(t)
-	if err := SaveSite(p, Site{URL: "https://jira.example.com", Token: "pat"}); err != nil {
+	if err := SaveSite(p, store.Site{URL: "https://jira.example.com", Token: "pat"}); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(p.JiraConfigFile())
@@ -283,7 +284,7 @@ func TestSiteFileVersions(t *testing.T) {
 		t.Errorf("bearer site written as %s", b)
 	}
 	os.WriteFile(p.JiraConfigFile(), []byte(`{"version":1,"url":"https://j.example.com","token":"t","user":"ignored"}`), 0o600)
-	if s, err := LoadSite(p); err != nil || s.User != "" || s.Token != "t" {
+	if s, err := store.LoadSite(p); err != nil || s.User != "" || s.Token != "t" {
 		t.Errorf("version 1: %v, %v", s, err)
 	}
 }

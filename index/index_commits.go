@@ -1,4 +1,4 @@
-package jira
+package index
 
 import (
 	"bufio"
@@ -11,19 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitjira/gitjira/store"
 )
 
 // IndexedCommits returns every indexed commit of r that mentions an issue
 // key r's projects allow, with only those keys, oldest first (author date;
 // commits of one date in reverse index order, which is parents before
 // children). It is what a backfill links. It reads the index file as
-// it is on disk (Paths.IndexDir()/<name>.idx: a magic line, a JSON header
+// it is on disk (store.Paths.IndexDir()/<name>.idx: a magic line, a JSON header
 // line, one line per commit that mentions keys, then the "seen" section,
 // which it does not read), so it needs nothing of Index's internals; the
 // file is replaced atomically, so a concurrent update is never seen half
 // done. A repository without an index has no commits.
-func IndexedCommits(p Paths, r Repository) ([]CommitRef, error) {
-	if err := ValidName(r.Name); err != nil {
+func IndexedCommits(p store.Paths, r store.Repository) ([]CommitRef, error) {
+	if err := store.ValidName(r.Name); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(p.IndexDir(), r.Name+".idx")
@@ -63,7 +65,7 @@ func IndexedCommits(p Paths, r Repository) ([]CommitRef, error) {
 		}
 		var keys []string
 		for k := range strings.SplitSeq(c.keys, ",") {
-			if issueKeyPattern.MatchString(k) && r.AllowsIssue(k) {
+			if store.ValidIssueKey(k) && r.AllowsIssue(k) {
 				keys = append(keys, k)
 			}
 		}
@@ -87,7 +89,7 @@ type indexLine struct {
 // \t author \t subject".
 func parseIndexLine(line []byte) (indexLine, bool) {
 	parts := strings.SplitN(string(line), "\t", 6)
-	if len(parts) != 6 || len(parts[0]) != 40 || !isHex(parts[0]) {
+	if len(parts) != 6 || !ValidSHA(parts[0]) {
 		return indexLine{}, false
 	}
 	when, err1 := strconv.ParseInt(parts[1], 10, 64)
@@ -102,7 +104,12 @@ func parseIndexLine(line []byte) (indexLine, bool) {
 	return indexLine{sha: parts[0], keys: parts[3], author: parts[4], subject: parts[5], date: date}, true
 }
 
-func isHex(s string) bool {
+// ValidSHA reports whether s is a full commit id as the index stores it:
+// 40 lower-case hex digits.
+func ValidSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {

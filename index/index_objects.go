@@ -1,4 +1,4 @@
-package jira
+package index
 
 import (
 	"bufio"
@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gitjira/gitjira/internal/packfile"
+	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -502,7 +503,7 @@ type commitMeta struct {
 }
 
 func newMeta(c *commitInfo) *commitMeta {
-	m := &commitMeta{parents: slices.Clone(c.parents), author: c.author, when: c.when, tzMin: c.tzMin, keys: IssueKeys(c.message)}
+	m := &commitMeta{parents: slices.Clone(c.parents), author: c.author, when: c.when, tzMin: c.tzMin, keys: store.IssueKeys(c.message)}
 	if len(m.keys) > 0 {
 		m.subject = c.subject()
 	}

@@ -1,8 +1,9 @@
-package jira
+package index
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -39,13 +42,13 @@ type UpdateResult struct {
 	Added []CommitRef
 	// New is the number of commits newly indexed, mentioning keys or not.
 	New int
-	// Commits is the number of commits in the repository's index, IssueKeys
+	// Commits is the number of commits in the repository index, and IssueKeys
 	// the number of distinct allowed issue keys they mention.
 	Commits, IssueKeys int
 }
 
 // Index maps Jira issue keys to the commits that mention them. It keeps one
-// file per repository under Paths.IndexDir, so a lookup reads those files and
+// file per repository under store.Paths.IndexDir, so a lookup reads those files and
 // never walks history.
 //
 // Each repository's file records the ref tips seen at the last update, every
@@ -68,11 +71,11 @@ type UpdateResult struct {
 // subject come from the first 64 KiB of a message: a key mentioned only
 // after that in a huge message is not indexed.
 type Index struct {
-	paths Paths
+	paths store.Paths
 }
 
-// OpenIndex returns the index kept under p.
-func OpenIndex(p Paths) *Index { return &Index{paths: p} }
+// Open returns the index kept under p.
+func Open(p store.Paths) *Index { return &Index{paths: p} }
 
 // indexVersion is the format version of the per-repository index files.
 const indexVersion = 1
@@ -81,7 +84,7 @@ func (ix *Index) file(name string) string { return filepath.Join(ix.paths.IndexD
 
 // Remove deletes the index of the repository called name.
 func (ix *Index) Remove(name string) error {
-	if err := ValidName(name); err != nil {
+	if err := store.ValidName(name); err != nil {
 		return err
 	}
 	err := os.Remove(ix.file(name))
@@ -286,7 +289,7 @@ func (ix *Index) save(name string, d *indexData) error {
 	for _, h := range ids {
 		buf.Write(h[:])
 	}
-	return writeFileAtomic(ix.file(name), buf.Bytes(), 0o600)
+	return fsatomic.WriteFile(ix.file(name), buf.Bytes(), 0o600)
 }
 
 // Update indexes the commits of repo's mirror that are not indexed yet:
@@ -294,11 +297,11 @@ func (ix *Index) save(name string, d *indexData) error {
 // HEAD), as `git rev-list --all` lists them. Annotated tags are peeled. It is
 // safe to run from several processes: updates of one repository are
 // serialised by a lock file beside its index.
-func (ix *Index) Update(repo Repository) (UpdateResult, error) {
-	if err := ValidName(repo.Name); err != nil {
+func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
+	if err := store.ValidName(repo.Name); err != nil {
 		return UpdateResult{}, err
 	}
-	lk, err := lockFile(ix.file(repo.Name) + ".lock")
+	lk, err := fsatomic.Acquire(context.Background(), ix.file(repo.Name)+".lock")
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -308,7 +311,10 @@ func (ix *Index) Update(repo Repository) (UpdateResult, error) {
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	mirror := absOr(repo.Mirror)
+	mirror := repo.Mirror
+	if a, err := filepath.Abs(mirror); err == nil {
+		mirror = a
+	}
 	if d == nil || d.header.Mirror != mirror {
 		// No index yet, or the repository now has another mirror: start over.
 		d = &indexData{seen: map[plumbing.Hash]struct{}{}}
@@ -370,7 +376,7 @@ func mapsEqual(a, b map[string]string) bool {
 }
 
 // allowedKeys splits an entry's keys field and keeps the repository's allowed ones.
-func allowedKeys(repo Repository, field string) []string {
+func allowedKeys(repo store.Repository, field string) []string {
 	var out []string
 	for k := range strings.SplitSeq(field, ",") {
 		if k != "" && repo.AllowsIssue(k) {
@@ -380,7 +386,7 @@ func allowedKeys(repo Repository, field string) []string {
 	return out
 }
 
-func countKeys(repo Repository, entries [][]byte) int {
+func countKeys(repo store.Repository, entries [][]byte) int {
 	set := map[string]struct{}{}
 	for _, e := range entries {
 		for k := range bytes.SplitSeq(entryKeys(e), []byte{','}) {
@@ -400,7 +406,7 @@ func countKeys(repo Repository, entries [][]byte) int {
 
 // Stats returns the number of indexed commits and of distinct allowed issue
 // keys of repo, from its index file (zeros when it has none yet).
-func (ix *Index) Stats(repo Repository) (commits, issueKeys int, err error) {
+func (ix *Index) Stats(repo store.Repository) (commits, issueKeys int, err error) {
 	d, err := ix.load(repo.Name)
 	if err != nil || d == nil {
 		return 0, 0, err
@@ -412,10 +418,10 @@ func (ix *Index) Stats(repo Repository) (commits, issueKeys int, err error) {
 // the list whose projects allow it, newest first (author date, then
 // repository and sha so the order is stable).
 func (ix *Index) Lookup(issueKey string) ([]CommitRef, error) {
-	if !ValidIssueKey(issueKey) {
+	if !store.ValidIssueKey(issueKey) {
 		return nil, fmt.Errorf("%q is not a Jira issue key (like PROJ-7)", issueKey)
 	}
-	repos, err := OpenRepositoryList(ix.paths).Load()
+	repos, err := store.OpenRepositoryList(ix.paths).Load()
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +451,7 @@ func (ix *Index) Lookup(issueKey string) ([]CommitRef, error) {
 
 // lookupRepo scans one index file's entry lines; it stops before the commit
 // list, which lookups do not need.
-func (ix *Index) lookupRepo(r Repository, issueKey string) ([]CommitRef, error) {
+func (ix *Index) lookupRepo(r store.Repository, issueKey string) ([]CommitRef, error) {
 	path := ix.file(r.Name)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -1,0 +1,105 @@
+// Package status is the status area of the UI layer: a few lines about what
+// is selected or what just happened, each wrapped to the width at spaces,
+// never cut to one row ("press ente…"), so a message always says all it has
+// to say. A screen gives it the lines; it tells the screen how tall it is.
+package status
+
+import (
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Line is one message and its style.
+type Line struct {
+	Text  string
+	Style lipgloss.Style
+}
+
+// Model is the status area.
+type Model struct {
+	lines []Line
+	width int
+	// MaxRows bounds the rows one line may wrap to (0: no bound); the last
+	// row of a longer one ends with "…". The Manage screen leaves it 0 and
+	// gives the body what remains.
+	MaxRows int
+}
+
+// New makes an empty status area.
+func New() Model { return Model{} }
+
+// Init implements the component contract (nothing to start).
+func (m Model) Init() tea.Cmd { return nil }
+
+// Update implements the component contract: the area has no keys.
+func (m Model) Update(tea.Msg) (Model, tea.Cmd) { return m, nil }
+
+// SetSize sets the width (the height follows from the text).
+func (m *Model) SetSize(width, _ int) { m.width = width }
+
+// Set replaces the lines; empty ones are kept (they hold their row).
+func (m *Model) Set(lines ...Line) { m.lines = lines }
+
+// Lines is the lines set.
+func (m Model) Lines() []Line { return m.lines }
+
+// Rows is the wrapped, styled rows.
+func (m Model) Rows() []string {
+	var out []string
+	for _, l := range m.lines {
+		rows := Wrap(l.Text, m.width)
+		if m.MaxRows > 0 && len(rows) > m.MaxRows {
+			last := strings.Join(rows[m.MaxRows-1:], " ")
+			rows = append(rows[:m.MaxRows-1], ansi.Truncate(last, max(1, m.width-1), "")+"…")
+		}
+		for _, r := range rows {
+			out = append(out, l.Style.Render(r))
+		}
+	}
+	return out
+}
+
+// Height is the rows the view takes.
+func (m Model) Height() int { return len(m.Rows()) }
+
+// View is the rows, one under the other.
+func (m Model) View() string { return strings.Join(m.Rows(), "\n") }
+
+// Wrap breaks text into rows of at most width cells, at spaces only, so a
+// path or a command stays whole where it fits; a word wider than the width
+// is cut into rows of the width. Rows keep the text's own line breaks.
+func Wrap(text string, width int) []string {
+	if width <= 0 {
+		return strings.Split(text, "\n")
+	}
+	var rows []string
+	for _, para := range strings.Split(text, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			switch {
+			case line == "" && ansi.StringWidth(word) <= width:
+				line = word
+			case line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width:
+				line += " " + word
+			default:
+				if line != "" {
+					rows = append(rows, line)
+				}
+				for ansi.StringWidth(word) > width {
+					cut := ansi.Truncate(word, width, "")
+					if cut == "" {
+						cut = string([]rune(word)[:1])
+					}
+					rows = append(rows, cut)
+					word = word[len(cut):]
+				}
+				line = word
+			}
+		}
+		rows = append(rows, line)
+	}
+	return rows
+}
