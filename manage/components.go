@@ -1,31 +1,17 @@
 package manage
 
 import (
-	"github.com/charmbracelet/bubbles/key"
-
 	"github.com/gitjira/gitjira/ui/components/scroll"
 	"github.com/gitjira/gitjira/ui/components/table"
 	"github.com/gitjira/gitjira/ui/components/tabs"
 )
 
-// The screen's components (ui/components), made with its styles and keys.
+// The screen's components (ui/components) on its shared context.
 
-func newTable(c *common, cols ...table.Column) table.Model {
-	st := c.st
-	k := c.keys
-	return table.New(table.Styles{Header: st.Header, Hint: st.Hint, Cursor: st.Cursor, Selected: st.Selected},
-		table.KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown, Home: k.Home, End: k.End}, cols...)
-}
+func newTable(c *shared, cols ...table.Column) *table.Model { return table.New(c.Common, cols...) }
 
-// newScroll is a page's scrolling area: arrows and page keys (letters stay
-// free for actions).
-func newScroll(c *common) scroll.Model {
-	k := c.keys
-	return scroll.New(scroll.Styles{Hint: c.st.Hint}, scroll.KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown, Home: k.Home, End: k.End})
-}
+// newScroll is a page's scrolling area: arrows, page keys, home and end
+// (letters stay free for actions).
+func newScroll(c *shared) *scroll.Model { return scroll.New(c.Common, scroll.AllKeys(c.Keys)) }
 
-func newTabs(c *common) tabs.Model {
-	next := key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", ""))
-	prev := key.NewBinding(key.WithKeys("shift+tab"))
-	return tabs.New(tabs.Styles{Active: c.st.Cursor, Inactive: c.st.Hint}, tabs.KeyMap{Next: next, Prev: prev}, tabTitles[:]...)
-}
+func newTabs(c *shared) *tabs.Model { return tabs.New(c.Common, tabTitles[:]...) }

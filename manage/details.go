@@ -135,15 +135,15 @@ func toCommitLine(r store.Repository, c *object.Commit) commitLine {
 
 // detailsPage shows everything about one repository, scrolling.
 type detailsPage struct {
-	c      *common
+	c      *shared
 	r      store.Repository
-	sc     scroll.Model
+	sc     *scroll.Model
 	d      *detailsMsg
 	width  int
 	height int
 }
 
-func newDetailsPage(c *common, r store.Repository) (page, tea.Cmd) {
+func newDetailsPage(c *shared, r store.Repository) (page, tea.Cmd) {
 	p := &detailsPage{c: c, r: r, sc: newScroll(c)}
 	p.refresh()
 	return p, loadDetails(r)
@@ -153,7 +153,7 @@ func (p *detailsPage) title() string { return p.r.Name + " · Details" }
 func (p *detailsPage) typing() bool  { return false }
 func (p *detailsPage) busy() bool    { return false }
 func (p *detailsPage) help() help.KeyMap {
-	k := p.c.keys
+	k := p.c.Keys
 	return newHelp(append(p.sc.ShortHelp(), withDesc(k.Back, "back"))...)
 }
 
@@ -170,10 +170,10 @@ func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
 		}
 		return p, nil
 	case tea.KeyMsg:
-		if key.Matches(msg, p.c.keys.Back) || key.Matches(msg, p.c.keys.Next) {
+		if key.Matches(msg, p.c.Keys.Back) || key.Matches(msg, p.c.Keys.Next) {
 			return closePage(flash{}, false)
 		}
-		p.sc, _ = p.sc.Update(msg)
+		p.sc.Update(msg)
 	}
 	return p, nil
 }
@@ -187,7 +187,7 @@ func (p *detailsPage) refresh() {
 
 // content is the details text, wrapped to the page's width.
 func (p *detailsPage) content() string {
-	st := p.c.st
+	st := p.c.Styles
 	r := p.r
 	w := max(20, p.width)
 	var b strings.Builder

@@ -50,9 +50,9 @@ func TestSortArrowOnEverySortedColumn(t *testing.T) {
 			if head := header(t, d.view()); !strings.Contains(head, repoColumns[d.m.repos.sortCol].Title+arrow) {
 				t.Errorf("sorted by %s: header %q has no %s", repoColumns[d.m.repos.sortCol].Title, head, arrow)
 			}
-			d.runes("O")
+			d.runes("<")
 		}
-		d.runes("o")
+		d.runes(">")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/components/scroll"
 	"github.com/gitjira/gitjira/ui/components/status"
 	"github.com/gitjira/gitjira/ui/components/table"
@@ -45,9 +46,9 @@ type keysLoadedMsg struct {
 
 // loadKeys reads the key of every repository in the list and groups them by
 // fingerprint (one key may be given to several repositories).
-func loadKeys(c *common) tea.Cmd {
+func loadKeys(c *shared) tea.Cmd {
 	c.keysSeq++
-	seq, paths := c.keysSeq, c.mgr.Paths
+	seq, paths := c.keysSeq, c.Manager.Paths
 	return func() tea.Msg {
 		repos, err := store.OpenRepositoryList(paths).Load()
 		if err != nil {
@@ -102,13 +103,13 @@ func loadKeys(c *common) tea.Cmd {
 
 // keysTab is the SSH keys tab.
 type keysTab struct {
-	c       *common
+	c       *shared
 	groups  []keyGroup
 	ready   bool
 	loadErr error
 	lastSeq int
 	readFor []string // the repository names of the last load
-	table   table.Model
+	table   *table.Model
 }
 
 // The key column is two rows: the comment, then the whole fingerprint
@@ -119,7 +120,7 @@ var keyColumns = []table.Column{
 	{Title: "Used by", Min: 10, Grow: 1, Wrap: true},
 }
 
-func newKeysTab(c *common) keysTab {
+func newKeysTab(c *shared) keysTab {
 	t := keysTab{c: c, table: newTable(c, keyColumns...)}
 	t.table.SetEmpty("Reading the stored keys…")
 	return t
@@ -159,7 +160,7 @@ func (t *keysTab) loaded(msg keysLoadedMsg) {
 		styles := map[int]lipgloss.Style{}
 		if g.err != "" {
 			label = "unreadable"
-			styles[0] = t.c.st.Error
+			styles[0] = t.c.Styles.Error
 		}
 		fp := g.fingerprint
 		if fp == "" {
@@ -211,7 +212,7 @@ func (t keysTab) view() string { return t.table.View() }
 // status is the lines about the selected key: where it is stored, and who
 // uses it with which comment.
 func (t keysTab) status() []status.Line {
-	st := t.c.st
+	st := t.c.Styles
 	g, ok := t.selected()
 	if !ok {
 		return nil
@@ -228,7 +229,7 @@ func (t keysTab) status() []status.Line {
 }
 
 // filesText names key files the short way: "api.key, web.key in ~/.local/share/gitjira/keys".
-func filesText(c *common, files []string) string {
+func filesText(c *shared, files []string) string {
 	if len(files) == 0 {
 		return "nothing"
 	}
@@ -256,47 +257,46 @@ func (g keyGroup) removeReason() string {
 }
 
 func (t keysTab) help() help.KeyMap {
-	k := t.c.keys
-	rm := k.RemoveKey
+	k := t.c.Keys
+	rm := k.Remove
 	if g, ok := t.selected(); ok && g.removeReason() != "" {
-		rm = withDesc(k.RemoveKey, "remove (in use)")
+		rm = withDesc(k.Remove, "remove (in use)")
 	}
-	short := []key.Binding{upDown(k, "move"), k.Show, k.Copy, k.Replace, rm, withDesc(k.Tab, "repositories")}
-	return helpMap{short: short, full: [][]key.Binding{{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End}, {k.Show, k.Copy, k.Replace, rm, withDesc(k.Tab, "repositories")}}}
+	show := common.Join("enter/v", "public key", k.Next, k.Show)
+	replace := withDesc(k.Key, "replace")
+	tab := withDesc(k.NextMode, "repositories")
+	short := []key.Binding{upDown(k, "move"), show, k.Copy, replace, rm, tab}
+	return helpMap{Short: short, Full: [][]key.Binding{{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End}, {show, k.Copy, replace, rm, tab}}}
 }
 
-// copiedMsg is the end of a copy to the clipboard.
-type copiedMsg struct {
-	what string
-	err  error
-	none bool // no clipboard on this output
-}
-
-func (c copiedMsg) flash() flash {
-	switch {
-	case c.none:
-		return flash{text: "No terminal clipboard here: press enter to show the " + c.what + " and select it.", err: true}
-	case c.err != nil:
-		return flash{text: "Copy failed (" + oneLine(c.err) + "): press enter to show the " + c.what + ".", err: true}
+// copyCmd copies text with the UI layer's OSC 52 copy (common.Copy). From
+// the list, where the text is not on screen, the advice says how to show it
+// rather than to select it.
+func copyCmd(c *shared, what, text string, onScreen bool) tea.Cmd {
+	cmd := common.Copy(c.Clipboard, text, what)
+	if onScreen {
+		return cmd
 	}
-	return flash{text: "Sent the " + c.what + " to the clipboard (OSC 52); if it is not there, press enter to show it."}
-}
-
-func copyCmd(clip func(string) error, what, text string) tea.Cmd {
 	return func() tea.Msg {
-		if clip == nil {
-			return copiedMsg{what: what, none: true}
+		msg, _ := cmd().(common.CopiedMsg)
+		switch {
+		case c.Clipboard == nil:
+			msg.Text = "This terminal cannot be sent the " + what + ": press v to show it and select it with the mouse."
+		case msg.Err != nil:
+			msg.Text = "Could not send the " + what + " to the clipboard: press v to show it and select it with the mouse."
+		default:
+			msg.Text = "Sent the " + what + " to the clipboard (OSC 52). Nothing to paste? Press v to show it."
 		}
-		return copiedMsg{what: what, err: clip(text)}
+		return msg
 	}
 }
 
 // keysKey handles a key on the SSH keys tab (no page open).
 func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 	t := &m.keys
-	k := m.c.keys
+	k := m.c.Keys
 	if t.table.Handles(msg) {
-		t.table, _ = t.table.Update(msg)
+		t.table.Update(msg)
 		return nil
 	}
 	g, ok := t.selected()
@@ -304,15 +304,15 @@ func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case key.Matches(msg, k.Show):
+	case key.Matches(msg, k.Next), key.Matches(msg, k.Show):
 		return m.open(newPublicKeyPage(m.c, g))
 	case key.Matches(msg, k.Copy):
 		if g.authorized == "" {
 			m.flash = flash{text: noPublicHalf(g), err: true}
 			return nil
 		}
-		return copyCmd(m.c.clip, "public key", g.authorized)
-	case key.Matches(msg, k.Replace):
+		return copyCmd(m.c, "public key", g.authorized, false)
+	case key.Matches(msg, k.Key):
 		var repos []store.Repository
 		for _, n := range g.repos {
 			if r, ok := m.repos.get(n); ok {
@@ -327,7 +327,7 @@ func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.open(newKeyChangePage(m.c, repos))
-	case key.Matches(msg, k.RemoveKey):
+	case key.Matches(msg, k.Remove):
 		if why := g.removeReason(); why != "" {
 			m.flash = flash{text: "Cannot remove this key: " + why + ".", err: true}
 			return nil
@@ -346,13 +346,13 @@ func noPublicHalf(g keyGroup) string {
 // publicKeyPage shows one key: its type, fingerprint, files, users and the
 // public key line to copy or select.
 type publicKeyPage struct {
-	c     *common
+	c     *shared
 	g     keyGroup
-	sc    scroll.Model
+	sc    *scroll.Model
 	width int
 }
 
-func newPublicKeyPage(c *common, g keyGroup) (page, tea.Cmd) {
+func newPublicKeyPage(c *shared, g keyGroup) (page, tea.Cmd) {
 	p := &publicKeyPage{c: c, g: g, sc: newScroll(c), width: 80}
 	p.sc.SetSize(80, 10)
 	p.sc.SetContent(p.content(), -1)
@@ -363,7 +363,7 @@ func (p *publicKeyPage) title() string { return "SSH key · " + p.g.label }
 func (p *publicKeyPage) typing() bool  { return false }
 func (p *publicKeyPage) busy() bool    { return false }
 func (p *publicKeyPage) help() help.KeyMap {
-	k := p.c.keys
+	k := p.c.Keys
 	return newHelp(upDown(k, "scroll"), k.Copy, withDesc(k.Back, "back"))
 }
 
@@ -375,25 +375,27 @@ func (p *publicKeyPage) update(msg tea.Msg) (page, tea.Cmd) {
 		p.sc.SetContent(p.content(), -1)
 		return p, nil
 	case tea.KeyMsg:
-		k := p.c.keys
+		k := p.c.Keys
 		switch {
 		case key.Matches(msg, k.Back), key.Matches(msg, k.Next):
 			return closePage(flash{}, false)
 		case key.Matches(msg, k.Copy):
 			if p.g.authorized == "" {
-				return p, func() tea.Msg { return copiedMsg{what: "public key", err: errors.New(noPublicHalf(p.g))} }
+				return p, func() tea.Msg {
+					return common.CopiedMsg{What: "public key", Err: errors.New("no public half"), Text: noPublicHalf(p.g)}
+				}
 			}
-			return p, copyCmd(p.c.clip, "public key", p.g.authorized)
+			return p, copyCmd(p.c, "public key", p.g.authorized, true)
 		}
 	}
-	p.sc, _ = p.sc.Update(msg)
+	p.sc.Update(msg)
 	return p, nil
 }
 
 func (p *publicKeyPage) view() string { return p.sc.View() }
 
 func (p *publicKeyPage) content() string {
-	st := p.c.st
+	st := p.c.Styles
 	g := p.g
 	w := max(20, p.width)
 	var b strings.Builder

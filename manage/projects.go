@@ -27,7 +27,7 @@ type projectsSavedMsg struct {
 
 // projectsPage edits the projects of one repository.
 type projectsPage struct {
-	c      *common
+	c      *shared
 	r      store.Repository
 	draft  *steps.Draft
 	step   steps.Step
@@ -39,9 +39,9 @@ type projectsPage struct {
 	width, height int
 }
 
-func newProjectsPage(c *common, r store.Repository) (page, tea.Cmd) {
+func newProjectsPage(c *shared, r store.Repository) (page, tea.Cmd) {
 	d := &steps.Draft{Name: r.Name, Projects: slices.Clone(r.Projects)}
-	p := &projectsPage{c: c, r: r, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.keys.KeyMap)}
+	p := &projectsPage{c: c, r: r, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.Keys)}
 	var cmd tea.Cmd
 	p.step, cmd = steps.NewPermissions(c.env, d).Enter()
 	p.pane.refresh(p.step)
@@ -57,7 +57,7 @@ func (p *projectsPage) help() help.KeyMap {
 		return newHelp()
 	}
 	// The step's keys, with enter and esc said as this page means them.
-	k := p.c.keys
+	k := p.c.Keys
 	var short []key.Binding
 	for _, b := range p.step.Help().ShortHelp() {
 		switch {
@@ -123,7 +123,7 @@ func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 		if p.saving || p.pane.scrollKey(msg) {
 			return p, nil
 		}
-		if key.Matches(msg, p.c.keys.Back) {
+		if key.Matches(msg, p.c.Keys.Back) {
 			// Closed at once, not through the step's BackMsg: a key typed
 			// right after esc already belongs to the list.
 			return closePage(flash{}, false)
@@ -140,7 +140,7 @@ func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 func (p *projectsPage) save() (page, tea.Cmd) {
 	p.saving, p.err = true, nil
 	projects := slices.Clone(p.draft.Projects)
-	mgr, ctx, name := p.c.mgr, p.c.ctx, p.r.Name
+	mgr, ctx, name := p.c.Manager, p.c.Ctx, p.r.Name
 	return p, tea.Batch(func() tea.Msg {
 		r, err := mgr.SetProjects(ctx, name, projects)
 		return projectsSavedMsg{name: name, repo: r, err: err}
@@ -148,7 +148,7 @@ func (p *projectsPage) save() (page, tea.Cmd) {
 }
 
 func (p *projectsPage) view() string {
-	st := p.c.st
+	st := p.c.Styles
 	w := max(20, p.pane.width)
 	lines := []string{st.Hint.Render(truncate("Now: "+strings.Join(p.r.Projects, ", "), w)), p.pane.view(st)}
 	switch {

@@ -64,14 +64,14 @@ type pendingResult struct {
 // reposTab is the Repositories tab: the list, its sort and filter, and the
 // latest sync results of this session.
 type reposTab struct {
-	c       *common
+	c       *shared
 	repos   []store.Repository
 	hosts   map[string]string // URL -> host column
 	ready   bool
 	loadErr error
 	lastSeq int
 
-	table     table.Model
+	table     *table.Model
 	sortCol   int
 	sortDesc  bool
 	filter    textinput.Model
@@ -81,14 +81,14 @@ type reposTab struct {
 	lastRun map[string]lifecycle.SyncResult // this session's last result per repository
 }
 
-func newReposTab(c *common) reposTab {
+func newReposTab(c *shared) reposTab {
 	f := textinput.New()
 	f.Prompt = "Filter: "
 	f.Placeholder = "name, host, project or state"
 	f.CharLimit = 100
 	// The wizard's cursor style: under NO_COLOR it keeps reverse video, so
 	// the cursor stays visible without colours.
-	f.Cursor.Style = c.st.InputCursor
+	f.Cursor.Style = c.Styles.InputCursor
 	f.SetValue(c.sess.filter)
 	t := reposTab{c: c, table: newTable(c, repoColumns...), filter: f, hosts: map[string]string{},
 		results: map[string]pendingResult{}, lastRun: map[string]lifecycle.SyncResult{}, sortCol: c.sess.sortCol, sortDesc: c.sess.sortDesc}
@@ -100,7 +100,7 @@ func newReposTab(c *common) reposTab {
 // runs left (lifecycle.Recover), as every lifecycle operation does.
 func (t reposTab) load(first bool) tea.Cmd {
 	t.c.loadSeq++
-	seq, mgr := t.c.loadSeq, t.c.mgr
+	seq, mgr := t.c.loadSeq, t.c.Manager
 	return func() tea.Msg {
 		if first {
 			mgr.Recover()
@@ -222,7 +222,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		}
 		return c
 	})
-	st := t.c.st
+	st := t.c.Styles
 	out := make([]table.Row, len(rows))
 	for i, r := range rows {
 		state, syncing := stateText(r, s)
@@ -281,7 +281,7 @@ func (t reposTab) compare(a, b store.Repository, s *syncState) int {
 
 func (t reposTab) view() string {
 	if t.loadErr != nil && !t.ready {
-		return t.c.st.Error.Render(ansi.Wrap("✗ Cannot read the repositories list: "+oneLine(t.loadErr), max(20, t.c.width), ""))
+		return t.c.Styles.Error.Render(ansi.Wrap("✗ Cannot read the repositories list: "+oneLine(t.loadErr), max(20, t.c.Width), ""))
 	}
 	return t.table.View()
 }
@@ -289,7 +289,7 @@ func (t reposTab) view() string {
 // status is the lines about the selected repository: the whole error, the
 // sync under way, or where it comes from (wrapped by the status area).
 func (t reposTab) status(s *syncState) []status.Line {
-	st := t.c.st
+	st := t.c.Styles
 	if t.loadErr != nil && t.ready {
 		return []status.Line{{Text: "✗ Cannot read the repositories list: " + oneLine(t.loadErr), Style: st.Error}}
 	}
@@ -319,12 +319,12 @@ func (t reposTab) status(s *syncState) []status.Line {
 
 // filterLine is the filter field while typing, or the filter in force.
 func (t reposTab) filterLine() string {
-	st := t.c.st
+	st := t.c.Styles
 	if t.filtering {
 		return t.filter.View()
 	}
 	if v := t.filter.Value(); v != "" {
-		return st.Hint.Render(truncate(fmt.Sprintf("Filter: %s (%d of %d shown; / to change, esc to clear)", v, t.table.Len(), len(t.repos)), max(20, t.c.width)))
+		return st.Hint.Render(truncate(fmt.Sprintf("Filter: %s (%d of %d shown; / to change, esc to clear)", v, t.table.Len(), len(t.repos)), max(20, t.c.Width)))
 	}
 	return ""
 }
@@ -340,21 +340,22 @@ func (t *reposTab) updateOther(msg tea.Msg) tea.Cmd {
 
 // help is the tab's key help.
 func (t reposTab) help() help.KeyMap {
-	k := t.c.keys
+	k := t.c.Keys
 	if t.filtering {
 		return newHelp(withDesc(k.Next, "keep filter"), withDesc(k.Back, "clear"))
 	}
-	short := []key.Binding{upDown(k, "move"), k.Details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove, k.Connect, k.Filter, k.Sort, k.Tab}
-	nav := []key.Binding{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End, k.Tab}
-	acts := []key.Binding{k.Details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove}
+	details, tab := withDesc(k.Next, "details"), withDesc(k.NextMode, "SSH keys")
+	short := []key.Binding{upDown(k, "move"), details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove, k.Connect, k.Filter, k.Sort, tab}
+	nav := []key.Binding{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End, tab}
+	acts := []key.Binding{details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove}
 	more := []key.Binding{k.Connect, k.Filter, k.Sort, k.Reverse}
-	return helpMap{short: short, full: [][]key.Binding{nav, acts, more}}
+	return helpMap{Short: short, Full: [][]key.Binding{nav, acts, more}}
 }
 
 // reposKey handles a key on the Repositories tab (no page open).
 func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 	t := &m.repos
-	k := m.c.keys
+	k := m.c.Keys
 	if t.filtering {
 		switch {
 		case key.Matches(msg, k.Next):
@@ -373,7 +374,7 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 		return cmd
 	}
 	if t.table.Handles(msg) {
-		t.table, _ = t.table.Update(msg)
+		t.table.Update(msg)
 		return nil
 	}
 	switch {
@@ -411,7 +412,7 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	busy := m.syncs.has(r.Name)
 	switch {
-	case key.Matches(msg, k.Details):
+	case key.Matches(msg, k.Next):
 		return m.open(newDetailsPage(m.c, t.withResult(r)))
 	case key.Matches(msg, k.Sync):
 		return m.startSync([]string{r.Name})

@@ -156,7 +156,7 @@ func TestSortCyclesColumns(t *testing.T) {
 		{"state", "docs,api,web"}, // "error: …" < "ok"
 		{"name", "api,docs,web"},
 	} {
-		m = press(m, "o")
+		m = press(m, ">")
 		if got := names(m); got != c.want {
 			t.Errorf("by %s: %s, want %s", c.col, got, c.want)
 		}
@@ -164,7 +164,7 @@ func TestSortCyclesColumns(t *testing.T) {
 			t.Errorf("flash %q does not name %s", m.flash.text, c.col)
 		}
 	}
-	m = press(m, "O")
+	m = press(m, "<")
 	if got := names(m); got != "web,docs,api" {
 		t.Errorf("reversed: %s", got)
 	}

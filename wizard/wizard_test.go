@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -294,7 +295,7 @@ func TestRunPlainOutput(t *testing.T) {
 	prev := lipgloss.DefaultRenderer()
 	t.Cleanup(func() { lipgloss.SetDefaultRenderer(prev); lipgloss.SetColorProfile(termenv.Ascii) })
 	var out bytes.Buffer
-	r, err := Run(w.cfg, &slowReader{data: []byte("\x03")}, &out)
+	r, err := Run(context.Background(), w.cfg, &slowReader{data: []byte("\x03")}, &out)
 	if !errors.Is(err, ErrCancelled) || r != nil {
 		t.Fatalf("Run = %v, %v", r, err)
 	}

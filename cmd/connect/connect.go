@@ -276,16 +276,10 @@ func orNone(s string) string {
 	return s
 }
 
-// runWizard runs the wizard until it ends or ctx does. wizard.Run takes no
-// context, but Bubble Tea quits on SIGTERM (and cleans the terminal up): a
-// SIGHUP, which Bubble Tea does not watch, is passed on as a SIGTERM so it
-// too ends the wizard (as ErrCancelled) instead of leaving it running. A
-// SIGINT or SIGTERM reached Bubble Tea already; the extra SIGTERM is then
-// caught by cmd/root's handler and does nothing more.
+// runWizard runs the wizard until it ends or ctx does (a signal): the
+// wizard stops through its context (tea.WithContext) and cleans up as a quit.
 func runWizard(ctx context.Context, cfg wizard.Config, s *cmdutil.IOStreams) (*store.Repository, error) {
-	stop := context.AfterFunc(ctx, quitWizard)
-	defer stop()
-	return wizard.Run(cfg, s.In, s.Out)
+	return wizard.Run(ctx, cfg, s.In, s.Out)
 }
 
 // parseProjects turns --projects into the list's projects field (["ALL"] when empty).

@@ -13,22 +13,28 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/keys"
 )
 
 // KeyMap is the scrolling keys. A zero binding is off: the wizard leaves the
-// arrows to its lists and scrolls with page keys only.
+// arrows to its lists and scrolls with page keys only (PageKeys).
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
 }
 
-// Styles are the area's styles.
-type Styles struct {
-	Hint lipgloss.Style // the hidden-rows line
+// AllKeys scrolls with the arrows, page keys, home and end (a page of text).
+func AllKeys(k keys.KeyMap) KeyMap {
+	return KeyMap{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown, Home: k.Home, End: k.End}
 }
 
-// Model is the scrolling area.
+// PageKeys scrolls with page up/down only (the arrows move a list in it).
+func PageKeys(k keys.KeyMap) KeyMap { return KeyMap{PageUp: k.PageUp, PageDown: k.PageDown} }
+
+// Model is the scrolling area (a common.Component).
 type Model struct {
-	st     Styles
+	hint   lipgloss.Style // the hidden-rows line
 	keys   KeyMap
 	rows   []string
 	offset int
@@ -36,11 +42,16 @@ type Model struct {
 	height int // the rows it may take, the hidden-rows line included
 }
 
-// New makes an empty area.
-func New(st Styles, keys KeyMap) Model { return Model{st: st, keys: keys} }
+// New makes an empty area in c's styles, scrolling on keys (AllKeys or
+// PageKeys of c.Keys).
+func New(c common.Common, keys KeyMap) *Model {
+	s := &Model{hint: c.Styles.Hint, keys: keys}
+	s.SetSize(c.Width, c.Height)
+	return s
+}
 
-// Init implements the component contract (nothing to start).
-func (s Model) Init() tea.Cmd { return nil }
+// Init implements common.Component (nothing to start).
+func (s *Model) Init() tea.Cmd { return nil }
 
 // SetSize sets the width and the number of rows the area may take.
 func (s *Model) SetSize(width, height int) {
@@ -71,7 +82,7 @@ func (s *Model) SetContent(body string, focus int) {
 
 // visible is how many rows of text show: all of the height, less the
 // hidden-rows line when some are hidden.
-func (s Model) visible() int {
+func (s *Model) visible() int {
 	if len(s.rows) > s.height && s.height > 1 {
 		return s.height - 1
 	}
@@ -87,13 +98,13 @@ func (s *Model) clamp() {
 func (s *Model) Top() { s.offset = 0 }
 
 // Offset is the first row shown.
-func (s Model) Offset() int { return s.offset }
+func (s *Model) Offset() int { return s.offset }
 
 // Overflows reports whether some rows are hidden.
-func (s Model) Overflows() bool { return len(s.rows) > s.visible() }
+func (s *Model) Overflows() bool { return len(s.rows) > s.visible() }
 
 // Height is the rows the view takes.
-func (s Model) Height() int {
+func (s *Model) Height() int {
 	if s.Overflows() {
 		return s.visible() + 1
 	}
@@ -101,13 +112,13 @@ func (s Model) Height() int {
 }
 
 // Handles reports whether msg is a scrolling key while something is hidden.
-func (s Model) Handles(msg tea.KeyMsg) bool {
+func (s *Model) Handles(msg tea.KeyMsg) bool {
 	k := s.keys
 	return s.Overflows() && key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End)
 }
 
 // Update scrolls on the area's keys.
-func (s Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+func (s *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok || !s.Overflows() {
 		return s, nil
@@ -133,7 +144,7 @@ func (s Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 
 // View is the visible rows and, when anything is hidden, the line saying
 // what is.
-func (s Model) View() string {
+func (s *Model) View() string {
 	if len(s.rows) == 0 {
 		return ""
 	}
@@ -155,13 +166,13 @@ func (s Model) View() string {
 		if s.width > 0 && ansi.StringWidth(line) > s.width {
 			line = ansi.Truncate(line, s.width, "…")
 		}
-		out = append(out, s.st.Hint.Render(line))
+		out = append(out, s.hint.Render(line))
 	}
 	return strings.Join(out, "\n")
 }
 
 // helpText names the keys that scroll: "↑/↓ scroll" or "pgup/pgdn".
-func (s Model) helpText() string {
+func (s *Model) helpText() string {
 	if s.keys.Up.Enabled() && len(s.keys.Up.Keys()) > 0 {
 		return "↑/↓ scroll"
 	}
@@ -172,18 +183,18 @@ func (s Model) helpText() string {
 }
 
 // ShortHelp lists the scrolling keys while something is hidden.
-func (s Model) ShortHelp() []key.Binding {
+func (s *Model) ShortHelp() []key.Binding {
 	if !s.Overflows() {
 		return nil
 	}
 	if len(s.keys.Up.Keys()) > 0 {
-		return []key.Binding{key.NewBinding(key.WithKeys(append(s.keys.Up.Keys(), s.keys.Down.Keys()...)...), key.WithHelp("↑/↓", "scroll"))}
+		return []key.Binding{common.Join("↑/↓", "scroll", s.keys.Up, s.keys.Down)}
 	}
-	return []key.Binding{key.NewBinding(key.WithKeys(append(s.keys.PageUp.Keys(), s.keys.PageDown.Keys()...)...), key.WithHelp("pgup/pgdn", "scroll"))}
+	return []key.Binding{common.Join("pgup/pgdn", "scroll", s.keys.PageUp, s.keys.PageDown)}
 }
 
 // FullHelp is ShortHelp with the page keys.
-func (s Model) FullHelp() [][]key.Binding {
+func (s *Model) FullHelp() [][]key.Binding {
 	h := s.ShortHelp()
 	if h == nil {
 		return nil

@@ -5,18 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gitjira/gitjira/ui/common"
 )
 
-var keys = KeyMap{
-	Up:       key.NewBinding(key.WithKeys("up")),
-	Down:     key.NewBinding(key.WithKeys("down")),
-	PageUp:   key.NewBinding(key.WithKeys("pgup")),
-	PageDown: key.NewBinding(key.WithKeys("pgdown")),
-	Home:     key.NewBinding(key.WithKeys("home")),
-	End:      key.NewBinding(key.WithKeys("end")),
-}
+var c = common.New()
 
 func text(n int) string {
 	var ls []string
@@ -27,7 +21,7 @@ func text(n int) string {
 }
 
 func TestFitsWithoutAScrollLine(t *testing.T) {
-	s := New(Styles{}, keys)
+	s := New(c, AllKeys(c.Keys))
 	s.SetSize(40, 5)
 	s.SetContent(text(5), -1)
 	if s.Overflows() || s.View() != text(5) || s.Height() != 5 {
@@ -36,18 +30,18 @@ func TestFitsWithoutAScrollLine(t *testing.T) {
 }
 
 func TestScrollsAndSaysWhatIsHidden(t *testing.T) {
-	s := New(Styles{}, keys)
+	s := New(c, AllKeys(c.Keys))
 	s.SetSize(40, 5)
 	s.SetContent(text(12), -1)
 	lines := strings.Split(s.View(), "\n")
 	if len(lines) != 5 || lines[0] != "line 0" || lines[4] != "↓ 8 more (↑/↓ scroll)" {
 		t.Fatalf("top:\n%s", s.View())
 	}
-	s, _ = s.Update(tea.KeyMsg{Type: tea.KeyDown})
+	s.Update(tea.KeyMsg{Type: tea.KeyDown})
 	if got := strings.Split(s.View(), "\n"); got[0] != "line 1" || got[4] != "↑ 1 above · ↓ 7 more (↑/↓ scroll)" {
 		t.Errorf("down:\n%s", s.View())
 	}
-	s, _ = s.Update(tea.KeyMsg{Type: tea.KeyEnd})
+	s.Update(tea.KeyMsg{Type: tea.KeyEnd})
 	if got := strings.Split(s.View(), "\n"); got[3] != "line 11" || got[4] != "↑ 8 above (↑/↓ scroll)" {
 		t.Errorf("end:\n%s", s.View())
 	}
@@ -59,7 +53,7 @@ func TestScrollsAndSaysWhatIsHidden(t *testing.T) {
 }
 
 func TestFollowsTheFocusedRow(t *testing.T) {
-	s := New(Styles{}, KeyMap{PageUp: keys.PageUp, PageDown: keys.PageDown})
+	s := New(c, PageKeys(c.Keys))
 	s.SetSize(40, 4)
 	for _, focus := range []int{0, 5, 9, 2} {
 		s.SetContent(text(10), focus)

@@ -7,9 +7,12 @@ package status
 import (
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 // Line is one message and its style.
@@ -28,14 +31,20 @@ type Model struct {
 	MaxRows int
 }
 
-// New makes an empty status area.
-func New() Model { return Model{} }
+// New makes an empty status area as wide as c.
+func New(c common.Common) *Model { return &Model{width: c.Width} }
 
-// Init implements the component contract (nothing to start).
-func (m Model) Init() tea.Cmd { return nil }
+// Init implements common.Component (nothing to start).
+func (m *Model) Init() tea.Cmd { return nil }
 
-// Update implements the component contract: the area has no keys.
-func (m Model) Update(tea.Msg) (Model, tea.Cmd) { return m, nil }
+// Update implements common.Component: the area has no keys.
+func (m *Model) Update(tea.Msg) (tea.Model, tea.Cmd) { return m, nil }
+
+// ShortHelp implements common.Component: no keys.
+func (m *Model) ShortHelp() []key.Binding { return nil }
+
+// FullHelp implements common.Component: no keys.
+func (m *Model) FullHelp() [][]key.Binding { return nil }
 
 // SetSize sets the width (the height follows from the text).
 func (m *Model) SetSize(width, _ int) { m.width = width }
@@ -44,13 +53,17 @@ func (m *Model) SetSize(width, _ int) { m.width = width }
 func (m *Model) Set(lines ...Line) { m.lines = lines }
 
 // Lines is the lines set.
-func (m Model) Lines() []Line { return m.lines }
+func (m *Model) Lines() []Line { return m.lines }
 
 // Rows is the wrapped, styled rows.
-func (m Model) Rows() []string {
+func (m *Model) Rows() []string {
 	var out []string
 	for _, l := range m.lines {
-		rows := Wrap(l.Text, m.width)
+		// Wrapped at spaces only (common.Wrap): paths and commands stay whole.
+		rows := strings.Split(ansi.Strip(common.Wrap(lipgloss.NewStyle(), m.width, l.Text)), "\n")
+		for i := range rows {
+			rows[i] = strings.TrimRight(rows[i], " ")
+		}
 		if m.MaxRows > 0 && len(rows) > m.MaxRows {
 			last := strings.Join(rows[m.MaxRows-1:], " ")
 			rows = append(rows[:m.MaxRows-1], ansi.Truncate(last, max(1, m.width-1), "")+"…")
@@ -63,43 +76,7 @@ func (m Model) Rows() []string {
 }
 
 // Height is the rows the view takes.
-func (m Model) Height() int { return len(m.Rows()) }
+func (m *Model) Height() int { return len(m.Rows()) }
 
 // View is the rows, one under the other.
-func (m Model) View() string { return strings.Join(m.Rows(), "\n") }
-
-// Wrap breaks text into rows of at most width cells, at spaces only, so a
-// path or a command stays whole where it fits; a word wider than the width
-// is cut into rows of the width. Rows keep the text's own line breaks.
-func Wrap(text string, width int) []string {
-	if width <= 0 {
-		return strings.Split(text, "\n")
-	}
-	var rows []string
-	for _, para := range strings.Split(text, "\n") {
-		line := ""
-		for _, word := range strings.Fields(para) {
-			switch {
-			case line == "" && ansi.StringWidth(word) <= width:
-				line = word
-			case line != "" && ansi.StringWidth(line)+1+ansi.StringWidth(word) <= width:
-				line += " " + word
-			default:
-				if line != "" {
-					rows = append(rows, line)
-				}
-				for ansi.StringWidth(word) > width {
-					cut := ansi.Truncate(word, width, "")
-					if cut == "" {
-						cut = string([]rune(word)[:1])
-					}
-					rows = append(rows, cut)
-					word = word[len(cut):]
-				}
-				line = word
-			}
-		}
-		rows = append(rows, line)
-	}
-	return rows
-}
+func (m *Model) View() string { return strings.Join(m.Rows(), "\n") }

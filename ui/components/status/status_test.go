@@ -5,11 +5,13 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 func TestLongMessagesWrapWhole(t *testing.T) {
 	msg := "No terminal clipboard here: press enter to show the public key and select it with the mouse."
-	m := New()
+	m := New(common.New())
 	m.SetSize(80, 0)
 	m.Set(Line{Text: msg}, Line{Text: "second"})
 	rows := m.Rows()
@@ -26,19 +28,17 @@ func TestLongMessagesWrapWhole(t *testing.T) {
 	}
 }
 
-func TestWrapKeepsPathsWholeAndCutsHugeWords(t *testing.T) {
-	got := Wrap("see gitjira-demo-123/ssh now", 22)
-	if strings.Join(got, "|") != "see|gitjira-demo-123/ssh|now" {
-		t.Errorf("a path with hyphens is broken: %q", got)
-	}
-	got = Wrap(strings.Repeat("x", 25), 10)
-	if len(got) != 3 || got[0] != strings.Repeat("x", 10) || got[2] != strings.Repeat("x", 5) {
-		t.Errorf("a long word: %q", got)
+func TestPathsStayWhole(t *testing.T) {
+	m := New(common.New())
+	m.SetSize(22, 0)
+	m.Set(Line{Text: "see gitjira-demo-123/ssh now"}, Line{Text: strings.Repeat("x", 25)})
+	if got := strings.Join(m.Rows(), "|"); got != "see|gitjira-demo-123/ssh|now|"+strings.Repeat("x", 22)+"|xxx" {
+		t.Errorf("rows %q", got)
 	}
 }
 
 func TestMaxRows(t *testing.T) {
-	m := New()
+	m := New(common.New())
 	m.SetSize(20, 0)
 	m.MaxRows = 2
 	m.Set(Line{Text: strings.Repeat("word ", 20)})

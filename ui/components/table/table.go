@@ -13,6 +13,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/keys"
 )
 
 // Column is one column: its title, its least width, how much of the spare
@@ -39,35 +42,11 @@ type Row struct {
 	Styles map[int]lipgloss.Style
 }
 
-// Styles are the table's styles.
-type Styles struct {
-	Header   lipgloss.Style // the column titles
-	Hint     lipgloss.Style // the scroll line and the empty text
-	Cursor   lipgloss.Style // the "›" of the selected row
-	Selected lipgloss.Style // the selected row's cells
-}
-
-// KeyMap is the table's moving keys.
-type KeyMap struct {
-	Up, Down, PageUp, PageDown, Home, End key.Binding
-}
-
-// DefaultKeyMap is arrows (and k/j), page keys, home and end.
-func DefaultKeyMap() KeyMap {
-	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up")),
-		Down:     key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
-		Home:     key.NewBinding(key.WithKeys("home"), key.WithHelp("home", "first")),
-		End:      key.NewBinding(key.WithKeys("end"), key.WithHelp("end", "last")),
-	}
-}
-
-// Model is the table.
+// Model is the table (a common.Component): ↑/↓, page keys, home and end
+// move the selection.
 type Model struct {
-	st     Styles
-	keys   KeyMap
+	st     common.Styles
+	keys   keys.KeyMap
 	cols   []Column
 	rows   []Row
 	cursor int
@@ -84,16 +63,18 @@ type Model struct {
 	empty    string // shown when there are no rows
 }
 
-// New makes a table with the given columns.
-func New(st Styles, keys KeyMap, cols ...Column) Model {
-	return Model{st: st, keys: keys, cols: cols, sortCol: -1, MaxLines: 3}
+// New makes a table with the given columns, in c's styles and keys.
+func New(c common.Common, cols ...Column) *Model {
+	t := &Model{st: c.Styles, keys: c.Keys, cols: cols, sortCol: -1, MaxLines: 3}
+	t.SetSize(c.Width, c.Height)
+	return t
 }
 
-// Init implements the component contract (nothing to start).
-func (t Model) Init() tea.Cmd { return nil }
+// Init implements common.Component (nothing to start).
+func (t *Model) Init() tea.Cmd { return nil }
 
 // Update moves the selection on the table's keys; other messages are ignored.
-func (t Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+func (t *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return t, nil
@@ -116,18 +97,18 @@ func (t Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 // Handles reports whether msg is one of the table's moving keys.
-func (t Model) Handles(msg tea.KeyMsg) bool {
+func (t *Model) Handles(msg tea.KeyMsg) bool {
 	k := t.keys
 	return key.Matches(msg, k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End)
 }
 
 // ShortHelp is the moving keys, as one entry.
-func (t Model) ShortHelp() []key.Binding {
-	return []key.Binding{key.NewBinding(key.WithKeys(append(t.keys.Up.Keys(), t.keys.Down.Keys()...)...), key.WithHelp("↑/↓", "move"))}
+func (t *Model) ShortHelp() []key.Binding {
+	return []key.Binding{common.Join("↑/↓", "move", t.keys.Up, t.keys.Down)}
 }
 
 // FullHelp is every moving key.
-func (t Model) FullHelp() [][]key.Binding {
+func (t *Model) FullHelp() [][]key.Binding {
 	k := t.keys
 	return [][]key.Binding{{t.ShortHelp()[0], k.PageUp, k.PageDown, k.Home, k.End}}
 }
@@ -156,10 +137,10 @@ func (t *Model) SetSort(col int, desc bool) { t.sortCol, t.sortDesc = col, desc 
 func (t *Model) SetEmpty(s string) { t.empty = s }
 
 // Len is the number of rows.
-func (t Model) Len() int { return len(t.rows) }
+func (t *Model) Len() int { return len(t.rows) }
 
 // Keys is the rows' keys, in order.
-func (t Model) Keys() []string {
+func (t *Model) Keys() []string {
 	out := make([]string, len(t.rows))
 	for i, r := range t.rows {
 		out[i] = r.Key
@@ -168,10 +149,10 @@ func (t Model) Keys() []string {
 }
 
 // Cursor is the index of the selected row (0 when there are none).
-func (t Model) Cursor() int { return t.cursor }
+func (t *Model) Cursor() int { return t.cursor }
 
 // SelectedKey is the Key of the selected row, "" when there are no rows.
-func (t Model) SelectedKey() string {
+func (t *Model) SelectedKey() string {
 	if t.cursor < 0 || t.cursor >= len(t.rows) {
 		return ""
 	}
@@ -203,10 +184,10 @@ func (t *Model) Top() { t.cursor = 0; t.clamp() }
 func (t *Model) Bottom() { t.cursor = len(t.rows) - 1; t.clamp() }
 
 // PageRows is how many rows a page up/down moves.
-func (t Model) PageRows() int { return t.fitFrom(t.heights(), t.offset) }
+func (t *Model) PageRows() int { return t.fitFrom(t.heights(), t.offset) }
 
 // heights is the lines each row takes at the current width.
-func (t Model) heights() []int {
+func (t *Model) heights() []int {
 	w := t.widths()
 	hs := make([]int, len(t.rows))
 	for i := range t.rows {
@@ -225,7 +206,7 @@ func sum(hs []int) int {
 
 // room is the lines under the header, less the scroll line when the rows
 // do not all fit.
-func (t Model) room(hs []int) int {
+func (t *Model) room(hs []int) int {
 	n := t.height - 1
 	if sum(hs) > n {
 		n--
@@ -235,7 +216,7 @@ func (t Model) room(hs []int) int {
 
 // fitFrom is how many rows from row i fit in the room (at least one: a row
 // taller than the room is shown cut).
-func (t Model) fitFrom(hs []int, i int) int {
+func (t *Model) fitFrom(hs []int, i int) int {
 	room, n := t.room(hs), 0
 	for ; i+n < len(hs); n++ {
 		if hs[i+n] > room {
@@ -272,7 +253,7 @@ func (t *Model) clamp() {
 // widths spreads the width over the columns: each gets its least width,
 // the spare cells go to the growing columns by weight; when even the least
 // widths do not fit, the growing columns shrink first (down to 4 cells).
-func (t Model) widths() []int {
+func (t *Model) widths() []int {
 	w := make([]int, len(t.cols))
 	width := t.width
 	if width <= 0 {
@@ -313,12 +294,12 @@ func (t Model) widths() []int {
 }
 
 // Widths is the width each column gets at the current size.
-func (t Model) Widths() []int { return t.widths() }
+func (t *Model) Widths() []int { return t.widths() }
 
 // lines is a cell as the lines it takes: one, cut with "…", or for a
 // wrapping column the text wrapped at spaces and at its own line breaks, at
 // most MaxLines.
-func (t Model) lines(text string, width int, c Column) []string {
+func (t *Model) lines(text string, width int, c Column) []string {
 	if width <= 0 {
 		return []string{""}
 	}
@@ -340,7 +321,7 @@ func (t Model) lines(text string, width int, c Column) []string {
 	return ls
 }
 
-func (t Model) rowHeight(i int, w []int) int {
+func (t *Model) rowHeight(i int, w []int) int {
 	h := 1
 	for j, c := range t.cols {
 		if c.Wrap && j < len(t.rows[i].Cells) {
@@ -367,7 +348,7 @@ func pad(s string, width int, right bool) string {
 }
 
 // View renders the header and the visible rows.
-func (t Model) View() string {
+func (t *Model) View() string {
 	st := t.st
 	w := t.widths()
 	var b strings.Builder
@@ -407,7 +388,7 @@ func (t Model) View() string {
 	return b.String()
 }
 
-func (t Model) writeRow(b *strings.Builder, i int, w []int) {
+func (t *Model) writeRow(b *strings.Builder, i int, w []int) {
 	st := t.st
 	r := t.rows[i]
 	cells := make([][]string, len(t.cols))

@@ -8,6 +8,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 // The Manage screen's repositories columns: the widths the tests check are
@@ -22,8 +24,8 @@ var cols = []Column{
 	{Title: "State", Min: 10, Grow: 2, Wrap: true},
 }
 
-func newTable(width, height int, rows ...Row) Model {
-	t := New(Styles{}, DefaultKeyMap(), cols...)
+func newTable(width, height int, rows ...Row) *Model {
+	t := New(common.New(), cols...)
 	t.SetSize(width, height)
 	t.SetRows(rows)
 	return t
@@ -137,13 +139,13 @@ func TestScrollingKeepsTheSelectionVisibleWithTallRows(t *testing.T) {
 		if !strings.Contains(view, fmt.Sprintf("› repo%02d", i)) {
 			t.Fatalf("row %d selected but not shown:\n%s", i, view)
 		}
-		tb, _ = tb.Update(tea.KeyMsg{Type: tea.KeyDown})
+		tb.Update(tea.KeyMsg{Type: tea.KeyDown})
 	}
 	view := ansi.Strip(tb.View())
 	if !strings.Contains(view, "↑ ") || strings.Contains(view, "↓ ") {
 		t.Errorf("at the bottom the scroll line should count the rows above only:\n%s", view)
 	}
-	tb, _ = tb.Update(tea.KeyMsg{Type: tea.KeyHome})
+	tb.Update(tea.KeyMsg{Type: tea.KeyHome})
 	if tb.Cursor() != 0 || !strings.Contains(ansi.Strip(tb.View()), "↓ ") {
 		t.Errorf("home: cursor %d\n%s", tb.Cursor(), ansi.Strip(tb.View()))
 	}
@@ -172,7 +174,7 @@ func tableRows(n int) []Row {
 }
 
 func TestTableScrollsAndKeepsSelection(t *testing.T) {
-	tb := New(Styles{}, DefaultKeyMap(), Column{Title: "Name", Min: 6, Grow: 1}, Column{Title: "N", Min: 3, Right: true})
+	tb := New(common.New(), Column{Title: "Name", Min: 6, Grow: 1}, Column{Title: "N", Min: 3, Right: true})
 	tb.SetSize(30, 6) // header + 4 rows + the scroll line
 	tb.SetRows(tableRows(10))
 	v := ansi.Strip(tb.View())
@@ -212,7 +214,7 @@ func TestTableScrollsAndKeepsSelection(t *testing.T) {
 }
 
 func TestTableCellsNeverOverflow(t *testing.T) {
-	tb := New(Styles{}, DefaultKeyMap(), Column{Title: "Name", Min: 10, Grow: 2}, Column{Title: "Fingerprint", Min: 50}, Column{Title: "State", Min: 10, Grow: 1})
+	tb := New(common.New(), Column{Title: "Name", Min: 10, Grow: 2}, Column{Title: "Fingerprint", Min: 50}, Column{Title: "State", Min: 10, Grow: 1})
 	wide := strings.Repeat("界", 40) // double-width runes from a server's message
 	tb.SetRows([]Row{{Key: "k", Cells: []string{"name", strings.Repeat("F", 60), wide}}})
 	for _, w := range []int{120, 80, 60, 40, 20} {

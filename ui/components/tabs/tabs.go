@@ -8,43 +8,35 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+
+	"github.com/gitjira/gitjira/ui/common"
 )
-
-// Styles are the bar's styles.
-type Styles struct {
-	Active, Inactive lipgloss.Style
-}
-
-// KeyMap is the switching keys.
-type KeyMap struct {
-	Next, Prev key.Binding
-}
 
 // ActiveTabMsg says the active tab changed (the screen loads what it shows).
 type ActiveTabMsg int
 
-// Model is the tab bar.
+// Model is the tab bar (a common.Component): tab and shift+tab switch.
 type Model struct {
-	st     Styles
-	keys   KeyMap
-	titles []string
-	active int
-	width  int
+	activeStyle, inactive lipgloss.Style
+	next, prev            key.Binding
+	titles                []string
+	active                int
+	width                 int
 }
 
-// New makes a bar with the titles, the first active.
-func New(st Styles, keys KeyMap, titles ...string) Model {
-	return Model{st: st, keys: keys, titles: titles}
+// New makes a bar with the titles, the first active, in c's styles and keys.
+func New(c common.Common, titles ...string) *Model {
+	return &Model{activeStyle: c.Styles.Cursor, inactive: c.Styles.Hint, next: c.Keys.NextMode, prev: c.Keys.PrevMode, titles: titles, width: c.Width}
 }
 
-// Init implements the component contract (nothing to start).
-func (m Model) Init() tea.Cmd { return nil }
+// Init implements common.Component (nothing to start).
+func (m *Model) Init() tea.Cmd { return nil }
 
 // SetSize sets the width.
 func (m *Model) SetSize(width, _ int) { m.width = width }
 
 // Active is the index of the active tab.
-func (m Model) Active() int { return m.active }
+func (m *Model) Active() int { return m.active }
 
 // SetActive makes tab i active.
 func (m *Model) SetActive(i int) {
@@ -54,16 +46,16 @@ func (m *Model) SetActive(i int) {
 }
 
 // Update switches tabs on the keys; the change comes back as ActiveTabMsg.
-func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	km, ok := msg.(tea.KeyMsg)
 	if !ok || len(m.titles) == 0 {
 		return m, nil
 	}
 	n := len(m.titles)
 	switch {
-	case key.Matches(km, m.keys.Prev):
+	case key.Matches(km, m.prev):
 		m.active = (m.active + n - 1) % n
-	case key.Matches(km, m.keys.Next):
+	case key.Matches(km, m.next):
 		m.active = (m.active + 1) % n
 	default:
 		return m, nil
@@ -73,29 +65,29 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 }
 
 // Handles reports whether msg switches tabs.
-func (m Model) Handles(msg tea.KeyMsg) bool { return key.Matches(msg, m.keys.Next, m.keys.Prev) }
+func (m *Model) Handles(msg tea.KeyMsg) bool { return key.Matches(msg, m.next, m.prev) }
 
 // View is the bar: "[Repositories]  SSH keys ".
-func (m Model) View() string {
+func (m *Model) View() string {
 	var out []string
 	for i, t := range m.titles {
 		if i == m.active {
-			out = append(out, m.st.Active.Render("["+t+"]"))
+			out = append(out, m.activeStyle.Render("["+t+"]"))
 		} else {
-			out = append(out, m.st.Inactive.Render(" "+t+" "))
+			out = append(out, m.inactive.Render(" "+t+" "))
 		}
 	}
 	return strings.Join(out, " ")
 }
 
 // ShortHelp names the next tab.
-func (m Model) ShortHelp() []key.Binding {
+func (m *Model) ShortHelp() []key.Binding {
 	if len(m.titles) < 2 {
 		return nil
 	}
 	next := m.titles[(m.active+1)%len(m.titles)]
-	return []key.Binding{key.NewBinding(key.WithKeys(m.keys.Next.Keys()...), key.WithHelp(m.keys.Next.Help().Key, next))}
+	return []key.Binding{key.NewBinding(key.WithKeys(m.next.Keys()...), key.WithHelp(m.next.Help().Key, next))}
 }
 
 // FullHelp is ShortHelp.
-func (m Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
