@@ -45,6 +45,11 @@ type Site struct {
 	// --insecure-http). Warnings then says, each time, that the credentials
 	// cross the network in clear.
 	InsecureHTTP bool `json:"insecure_http,omitempty"`
+
+	// DevInfo says commits go to Jira Cloud's Development panel (OAuth
+	// client credentials, jira/devinfo.go): Jira then applies smart commits
+	// itself, so gitjira does not (issue 16 items 5 and 6).
+	DevInfo bool `json:"dev_info,omitempty"`
 }
 
 // String describes the site without its secret.

@@ -123,6 +123,9 @@ type Server struct {
 	requests    []Request
 	onRequest   func(Request)
 	closeSignal chan struct{}
+
+	extraOnce sync.Once
+	extra     *issueExtras
 }
 
 // Option configures NewServer.
@@ -474,6 +477,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
 		}
+		if status == http.StatusTooManyRequests {
+			x := s.extras()
+			x.mu.Lock()
+			reason := x.rlReason
+			x.mu.Unlock()
+			if reason != "" {
+				w.Header().Set("RateLimit-Reason", reason)
+			}
+		}
 		writeError(w, status, http.StatusText(status))
 		return
 	}
@@ -497,6 +509,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ps := slices.Clone(s.projects)
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, s.projectsJSON(ps))
+	case s.serveExtras(w, r, path, body):
 	case remoteLinkPath.MatchString(path):
 		key := remoteLinkPath.FindStringSubmatch(path)[1]
 		s.remoteLink(w, r, key, body)
@@ -631,6 +644,18 @@ func (s *Server) remoteLink(w http.ResponseWriter, r *http.Request, key string, 
 		return
 	}
 	globalID := r.URL.Query().Get("globalId")
+	if s.refuseLink(w, r, key, len(s.links[key]), func() bool {
+		var in RemoteLink
+		json.Unmarshal(body, &in)
+		for _, l := range s.links[key] {
+			if in.GlobalID != "" && l.GlobalID == in.GlobalID {
+				return true
+			}
+		}
+		return false
+	}) {
+		return
+	}
 	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
 		project := key
 		if i := strings.LastIndexByte(key, '-'); i > 0 {
