@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
 )
@@ -118,6 +120,10 @@ type Client struct {
 	UserAgent string        // "" = gitjira's
 
 	anonymous bool // send no credentials (the serverInfo probe after a refusal)
+
+	// tokens, when set, gives the bearer token of each request (Jira Cloud
+	// OAuth client credentials, oauth.go) instead of Token.
+	tokens oauth2.TokenSource
 }
 
 // NewClient checks baseURL (https, or http to this machine only; a host, no
@@ -164,7 +170,7 @@ func CheckTransport(base string, insecure bool) (warning string, err error) {
 	if !insecure {
 		return "", fmt.Errorf("%s: %w", base, ErrInsecureHTTP)
 	}
-	return fmt.Sprintf("warning: the Jira credentials are sent in clear over http:// to %s (logged in with --insecure-http); anyone on the network path can read and reuse them", u.Host), nil
+	return fmt.Sprintf("the Jira credentials are sent in clear over http:// to %s (logged in with --insecure-http); anyone on the network path can read and reuse them", u.Host), nil
 }
 
 func isLoopbackHost(h string) bool {
@@ -305,8 +311,10 @@ var errNoRedirect = http.ErrUseLastResponse
 // answer is bounded (maxResponseBytes, maxErrorBytes) and every text of it
 // that reaches an error is sanitised.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) (int, error) {
-	if err := checkCredentials(c.User, c.Token); err != nil && !c.anonymous {
-		return 0, err
+	if c.tokens == nil && !c.anonymous {
+		if err := checkCredentials(c.User, c.Token); err != nil {
+			return 0, err
+		}
 	}
 	if _, err := CheckTransport(c.BaseURL, c.InsecureHTTP); err != nil {
 		return 0, err
@@ -330,6 +338,12 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	}
 	switch {
 	case c.anonymous:
+	case c.tokens != nil:
+		tok, err := c.tokens.Token()
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	case c.User != "":
 		req.SetBasicAuth(c.User, c.Token)
 	default:
@@ -593,7 +607,12 @@ func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 // JSON array, without pagination.
 func (c *Client) Projects(ctx context.Context) ([]Project, error) {
 	var ps []Project
-	if _, err := c.do(ctx, http.MethodGet, "/rest/api/2/project", nil, &ps); err != nil {
+	if c.Kind == store.KindCloud {
+		var err error
+		if ps, err = c.searchProjects(ctx); err != nil {
+			return nil, err
+		}
+	} else if _, err := c.do(ctx, http.MethodGet, "/rest/api/2/project", nil, &ps); err != nil {
 		return nil, err
 	}
 	if ps == nil {
@@ -606,6 +625,35 @@ func (c *Client) Projects(ctx context.Context) ([]Project, error) {
 		}
 	}
 	return ps, nil
+}
+
+// Paging of Cloud's project search: Atlassian's maximum page, and a bound on
+// pages so a server that never says isLast cannot keep us forever.
+const (
+	projectPage     = 50
+	maxProjectPages = 400 // 20,000 projects
+)
+
+// searchProjects lists a Cloud site's projects with the paginated
+// /rest/api/3/project/search (Cloud deprecated the unpaginated list).
+func (c *Client) searchProjects(ctx context.Context) ([]Project, error) {
+	var all []Project
+	for page := 0; page < maxProjectPages; page++ {
+		var res struct {
+			Values []Project `json:"values"`
+			IsLast *bool     `json:"isLast"`
+			Total  int       `json:"total"`
+		}
+		path := fmt.Sprintf("/rest/api/3/project/search?startAt=%d&maxResults=%d&orderBy=key", len(all), projectPage)
+		if _, err := c.do(ctx, http.MethodGet, path, nil, &res); err != nil {
+			return nil, err
+		}
+		all = append(all, res.Values...)
+		if len(res.Values) == 0 || (res.IsLast != nil && *res.IsLast) || (res.IsLast == nil && res.Total > 0 && len(all) >= res.Total) {
+			return all, nil
+		}
+	}
+	return all, nil
 }
 
 // RemoteLink is the body of POST /rest/api/2/issue/{key}/remotelink. With a

@@ -665,7 +665,10 @@ func TestRecordedAuthAnswers(t *testing.T) {
 			files := map[string]string{}
 			switch tt.call {
 			case "projects":
+				// Cloud lists projects with the paginated search; the
+				// same refusal answers either path.
 				files["/rest/api/2/project"] = tt.file
+				files["/rest/api/3/project/search"] = tt.file
 			case "myself":
 				files["/rest/api/2/myself"] = tt.file
 			case "serverInfo":

@@ -45,8 +45,10 @@ func SaveSite(p store.Paths, s store.Site) error {
 	if _, err := CheckTransport(base, s.InsecureHTTP); err != nil {
 		return err
 	}
-	if err := checkCredentials(s.User, s.Token); err != nil {
-		return err
+	if s.Token != "" || !s.DevInfo() {
+		if err := checkCredentials(s.User, s.Token); err != nil {
+			return err
+		}
 	}
 	s.URL = base
 	return store.WriteSite(p, s)
@@ -67,6 +69,10 @@ type LoginOptions struct {
 	Secret string
 	// InsecureHTTP accepts an http:// URL to another machine (--insecure-http).
 	InsecureHTTP bool
+	// OAuthClientID logs in with Jira Cloud OAuth 2.0 client credentials
+	// (Secret is the client secret): commits then go to the Development
+	// panel (oauth.go, devinfo.go).
+	OAuthClientID string
 
 	HTTP    *http.Client  // nil: the default (tests pass the fake's client)
 	Timeout time.Duration // per request; 0 = DefaultTimeout
@@ -91,6 +97,12 @@ type LoginResult struct {
 // 200 that is Jira's anonymous view). Each refusal is one line with the
 // advice for that kind of site.
 func Login(ctx context.Context, o LoginOptions) (*LoginResult, error) {
+	if strings.TrimSpace(o.OAuthClientID) != "" {
+		if o.Email != "" || o.Username != "" {
+			return nil, errors.New("give --oauth-client-id alone: OAuth client credentials are not tied to a user (log in with --email separately to also list projects)")
+		}
+		return loginOAuth(ctx, o)
+	}
 	base, err := NormalizeBaseURL(o.URL)
 	if err != nil {
 		return nil, err
@@ -112,6 +124,11 @@ func Login(ctx context.Context, o LoginOptions) (*LoginResult, error) {
 		secret = strings.TrimSpace(secret)
 	}
 	hostKind := KindFromHost(hostOf(base))
+	if isGateway(base) {
+		// https://api.atlassian.com/ex/jira/{cloudId}: the gateway scoped
+		// API tokens and service accounts must use.
+		hostKind = store.KindCloud
+	}
 	if hostKind == store.KindCloud && user == "" {
 		return nil, fmt.Errorf("%s is Jira Cloud: %s", base, credentialAdvice(siteContext{kind: store.KindCloud}))
 	}
@@ -156,6 +173,15 @@ func Login(ctx context.Context, o LoginOptions) (*LoginResult, error) {
 		return nil, fmt.Errorf("%s runs Jira %s, and personal access tokens need Jira 8.14 or later: log in with your username and password instead: gitjira jira login --url URL --username NAME", base, versionString(info.VersionNumbers))
 	}
 	me, err := c.Myself(ctx)
+	var gatewayNote string
+	if err != nil && errors.Is(err, ErrUnauthorized) && kind == store.KindCloud && user != "" && !isGateway(c.BaseURL) {
+		// A scoped API token (or a service account's) is refused at the
+		// site's own address and accepted only through Atlassian's gateway.
+		if gw, me2, gerr := viaGateway(ctx, c, o.HTTP); gerr == nil {
+			c, me, err = gw, me2, nil
+			gatewayNote = "this is a scoped API token: gitjira uses Atlassian's API gateway " + c.BaseURL + ", as scoped tokens require"
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +193,9 @@ func Login(ctx context.Context, o LoginOptions) (*LoginResult, error) {
 	if warning != "" {
 		res.Warnings = append(res.Warnings, warning)
 	}
-	if info.BaseURL != "" && strings.TrimRight(info.BaseURL, "/") != c.BaseURL {
+	if gatewayNote != "" {
+		res.Notes = append(res.Notes, gatewayNote)
+	} else if info.BaseURL != "" && strings.TrimRight(info.BaseURL, "/") != c.BaseURL {
 		// Not an error: sites behind a proxy often have another configured
 		// base URL. Links Jira renders will use its own.
 		res.Notes = append(res.Notes, fmt.Sprintf("Jira's own base URL is %s, you logged in with %s", info.BaseURL, c.BaseURL))
@@ -183,4 +211,24 @@ func hostOf(base string) string {
 		base = base[:i]
 	}
 	return base
+}
+
+// viaGateway retries the login check of a Cloud site through the API
+// gateway (GatewayURL), which scoped API tokens need.
+func viaGateway(ctx context.Context, c *Client, hc *http.Client) (*Client, *User, error) {
+	ep, err := Atlassian()
+	if err != nil {
+		return nil, nil, err
+	}
+	cloudID, err := CloudID(ctx, hc, c.BaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	gw := *c
+	gw.BaseURL = GatewayURL(ep, cloudID)
+	me, err := gw.Myself(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &gw, me, nil
 }

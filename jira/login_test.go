@@ -81,7 +81,7 @@ func TestLoadSiteRefusesBadFiles(t *testing.T) {
 		has           string
 	}{
 		{"corrupt", "{not json", 0o600, "is not a gitjira Jira configuration"},
-		{"future version", `{"version":3,"url":"https://j","token":"t"}`, 0o600, "format version 3"},
+		{"future version", `{"version":4,"url":"https://j","token":"t"}`, 0o600, "format version 4"},
 		{"no token", `{"version":1,"url":"https://j"}`, 0o600, "no URL or no token"},
 		{"world readable", `{"version":1,"url":"https://j","token":"t"}`, 0o644, "chmod 600"},
 	}

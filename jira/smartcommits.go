@@ -98,7 +98,7 @@ func ApplySmartCommits(ctx context.Context, p store.Paths, c *Client, site store
 	if !repo.SmartCommits {
 		return rep, nil
 	}
-	if site.DevInfo {
+	if site.DevInfo() {
 		rep.Note = "Jira applies smart commits itself on this site (Development panel)"
 		return rep, nil
 	}

@@ -18,7 +18,6 @@ package manage
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +36,7 @@ import (
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -142,7 +142,7 @@ func Run(cfg Config, in io.Reader, out io.Writer) error {
 			return nil
 		}
 		m := newModel(cfg, sess)
-		m.c.clip = osc52(out)
+		m.c.Clipboard = clipboard(out)
 		progIn := input.next()
 		final, err := tea.NewProgram(m, tea.WithInput(progIn), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx)).Run()
 		input.release(progIn)
@@ -189,20 +189,13 @@ func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer
 	return lipgloss.NewRenderer(out, opts...)
 }
 
-// osc52 copies text to the terminal's clipboard with an OSC 52 sequence on
-// out; nil when out is not a terminal (nothing would receive it).
-func osc52(out io.Writer) func(string) error {
+// clipboard is where the copy key's OSC 52 sequence goes: the program's
+// output when it is a terminal (one locked write per sequence, so it never
+// lands inside a frame); nil elsewhere, nothing would receive it.
+func clipboard(out io.Writer) io.Writer {
 	f, ok := out.(*os.File)
-	if !ok {
+	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	if !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return func(s string) error {
-		// One write of the whole sequence: Bubble Tea's renderer also writes
-		// each frame in one call, so the two never interleave mid-sequence.
-		_, err := io.WriteString(f, "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(s))+"\a")
-		return err
-	}
+	return &common.LockedWriter{W: f}
 }

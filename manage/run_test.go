@@ -2,6 +2,7 @@ package manage
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -99,13 +100,13 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	calls := 0
 	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		calls++
-		return wizard.Run(wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
+		return wizard.Run(context.Background(), wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
 			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, URL: url, KeyPath: keyPath, Timeout: 10 * time.Second}, in, out)
 	}
 	r := startRun(t, cfg)
 	r.waitFor("api")
-	r.waitFor("c connect")
-	r.send("c")
+	r.waitFor("a add (connect)")
+	r.send("a")
 	r.waitFor("Step 1 of")
 	for i := 0; i < 15 && !strings.Contains(r.out.text(), "Connected newrepo"); i++ {
 		before := r.lastStep()
@@ -151,8 +152,8 @@ func TestRunConnectCancelledComesBack(t *testing.T) {
 		return nil, wizard.ErrCancelled
 	}
 	r := startRun(t, cfg)
-	r.waitFor("c connect")
-	r.send("c")
+	r.waitFor("a add (connect)")
+	r.send("a")
 	<-reading
 	r.send("x") // read by the stand-in wizard, not by the ended screen
 	r.waitFor("Connect cancelled")

@@ -219,7 +219,7 @@ func (m *Model) startSync(names []string) tea.Cmd {
 
 // resolveSigners loads the keys of a batch: the session's decrypted ones,
 // else Config.Signer's or the stored key's.
-func resolveSigners(c *common, id int, repos []store.Repository) tea.Cmd {
+func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
 	src, sess := c.cfg.Signer, c.sess
 	return func() tea.Msg {
 		msg := signersMsg{batch: id, signers: map[string]ssh.Signer{}, errs: map[string]error{}}
@@ -429,7 +429,7 @@ func (m *Model) launch(b *batch) tea.Cmd {
 			p.stage = "fetch"
 		}
 	}
-	ctx, mgr, id, gate := m.c.ctx, m.c.mgr, b.id, m.syncs.gate
+	ctx, mgr, id, gate := m.c.Ctx, m.c.Manager, b.id, m.syncs.gate
 	signers, errs := b.signers, b.errs
 	ch := make(chan tea.Msg, 64)
 	o := lifecycle.SyncOptions{
@@ -514,7 +514,7 @@ func batchFlash(b *batch, results []lifecycle.SyncResult, err error) flash {
 // passphrasePage asks the passphrase of an encrypted stored key before a
 // sync, with the wizard's passphrase step (masked, never stored).
 type passphrasePage struct {
-	c     *common
+	c     *shared
 	batch int
 	name  string
 	draft *steps.Draft
@@ -522,9 +522,9 @@ type passphrasePage struct {
 	pane  stepPane
 }
 
-func newPassphrasePage(c *common, batch int, lk lockedKey) (page, tea.Cmd) {
+func newPassphrasePage(c *shared, batch int, lk lockedKey) (page, tea.Cmd) {
 	d := &steps.Draft{KeySource: lk.repo.KeyFile, KeyRaw: lk.raw, Key: lk.key}
-	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.keys.KeyMap)}
+	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.Keys)}
 	step, cmd := steps.NewPassphrase(c.env, d).Enter()
 	p.step = step
 	p.pane.refresh(p.step)
@@ -535,7 +535,7 @@ func (p *passphrasePage) title() string { return "Sync " + p.name + " · Passphr
 func (p *passphrasePage) typing() bool  { return p.step.Typing() }
 func (p *passphrasePage) busy() bool    { return p.step.Busy() }
 func (p *passphrasePage) help() help.KeyMap {
-	k := p.c.keys
+	k := p.c.Keys
 	return newHelp(withDesc(k.Next, "unlock"), withDesc(k.Back, "skip this sync"))
 }
 
@@ -564,8 +564,8 @@ func (p *passphrasePage) update(msg tea.Msg) (page, tea.Cmd) {
 }
 
 func (p *passphrasePage) view() string {
-	st := p.c.st
-	w := max(20, p.c.width)
+	st := p.c.Styles
+	w := max(20, p.c.Width)
 	return st.Text.Render(truncate("To sync "+p.name+", gitjira needs its key unlocked.", w)) + "\n" +
 		st.Hint.Render(truncate("The unlocked key stays in memory until you quit; the passphrase is kept nowhere.", w)) + "\n\n" +
 		p.pane.view(st)

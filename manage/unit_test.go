@@ -14,7 +14,6 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
-	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -98,68 +97,6 @@ func TestRowProgressText(t *testing.T) {
 	}
 }
 
-func tableRows(n int) []Row {
-	var rows []Row
-	for i := 0; i < n; i++ {
-		rows = append(rows, Row{Key: string(rune('a' + i)), Cells: []string{string(rune('a' + i)), "x"}})
-	}
-	return rows
-}
-
-func TestTableScrollsAndKeepsSelection(t *testing.T) {
-	tb := NewTable(steps.NewStyles(nil), Column{Title: "Name", Min: 6, Grow: 1}, Column{Title: "N", Min: 3, Right: true})
-	tb.SetSize(30, 6) // header + 4 rows + the scroll line
-	tb.SetRows(tableRows(10))
-	v := plain(tb.View())
-	if got := strings.Count(v, "\n") + 1; got != 6 {
-		t.Fatalf("view has %d lines, want 6:\n%s", got, v)
-	}
-	if !strings.Contains(v, "↓ 6 more") || strings.Contains(v, "↑") {
-		t.Errorf("scroll line:\n%s", v)
-	}
-	tb.Move(5)
-	v = plain(tb.View())
-	if tb.SelectedKey() != "f" || !strings.Contains(v, "› f") || !strings.Contains(v, "↑ 2 more · ↓ 4 more") {
-		t.Errorf("after moving 5, selected %q:\n%s", tb.SelectedKey(), v)
-	}
-	// New rows (re-sorted): the selection follows the key.
-	rows := tableRows(10)
-	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-		rows[i], rows[j] = rows[j], rows[i]
-	}
-	tb.SetRows(rows)
-	if tb.SelectedKey() != "f" {
-		t.Errorf("selection lost on re-sort: %q", tb.SelectedKey())
-	}
-	tb.Move(100)
-	if tb.SelectedKey() != "a" {
-		t.Errorf("move past the end: %q", tb.SelectedKey())
-	}
-	tb.SetRows(tableRows(2))
-	if tb.Cursor() != 0 && tb.Cursor() != 1 {
-		t.Errorf("cursor %d out of 2 rows", tb.Cursor())
-	}
-	tb.SetRows(nil)
-	tb.SetEmpty("nothing here")
-	if tb.SelectedKey() != "" || !strings.Contains(plain(tb.View()), "nothing here") {
-		t.Errorf("empty table:\n%s", plain(tb.View()))
-	}
-}
-
-func TestTableCellsNeverOverflow(t *testing.T) {
-	tb := NewTable(steps.NewStyles(nil), Column{Title: "Name", Min: 10, Grow: 2}, Column{Title: "Fingerprint", Min: 50}, Column{Title: "State", Min: 10, Grow: 1})
-	wide := strings.Repeat("界", 40) // double-width runes from a server's message
-	tb.SetRows([]Row{{Key: "k", Cells: []string{"name", strings.Repeat("F", 60), wide}}})
-	for _, w := range []int{120, 80, 60, 40, 20} {
-		tb.SetSize(w, 5)
-		for _, l := range strings.Split(tb.View(), "\n") {
-			if n := lipgloss.Width(l); n > max(w, 2+4*3+2) {
-				t.Errorf("width %d: line is %d cells: %q", w, n, plain(l))
-			}
-		}
-	}
-}
-
 // repoModel is a model on a fake list (no I/O): loaded as if read.
 func repoModel(t *testing.T, repos []store.Repository) Model {
 	m := newModel(Config{Manager: &lifecycle.Manager{Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}},
@@ -194,10 +131,7 @@ func press(m Model, keys ...string) Model {
 
 func names(m Model) string {
 	var out []string
-	for _, r := range m.repos.table.rows {
-		out = append(out, r.Key)
-	}
-	return strings.Join(out, ",")
+	return strings.Join(append(out, m.repos.table.Keys()...), ",")
 }
 
 func sampleRepos() []store.Repository {
@@ -222,7 +156,7 @@ func TestSortCyclesColumns(t *testing.T) {
 		{"state", "docs,api,web"}, // "error: …" < "ok"
 		{"name", "api,docs,web"},
 	} {
-		m = press(m, "o")
+		m = press(m, ">")
 		if got := names(m); got != c.want {
 			t.Errorf("by %s: %s, want %s", c.col, got, c.want)
 		}
@@ -230,7 +164,7 @@ func TestSortCyclesColumns(t *testing.T) {
 			t.Errorf("flash %q does not name %s", m.flash.text, c.col)
 		}
 	}
-	m = press(m, "O")
+	m = press(m, "<")
 	if got := names(m); got != "web,docs,api" {
 		t.Errorf("reversed: %s", got)
 	}

@@ -42,5 +42,5 @@ func route(d *Draft, err error) (ID, bool) {
 		d.LocationErr = err
 		return StepLocation, true
 	}
-	return 0, false
+	return "", false
 }

@@ -46,17 +46,34 @@ type Site struct {
 	// cross the network in clear.
 	InsecureHTTP bool `json:"insecure_http,omitempty"`
 
-	// DevInfo says commits go to Jira Cloud's Development panel (OAuth
-	// client credentials, jira/devinfo.go): Jira then applies smart commits
-	// itself, so gitjira does not (issue 16 items 5 and 6).
-	DevInfo bool `json:"dev_info,omitempty"`
+	// OAuthClientID and OAuthSecret are Jira Cloud OAuth 2.0 client
+	// credentials (Settings, Apps, OAuth credentials) with the Development
+	// information permission: with them commits go to the issues' Development
+	// panel (jira/devinfo.go) instead of remote links. CloudID is the site's
+	// id, found at login (SITE/_edge/tenant_info). The secret, like Token, is
+	// kept out of JSON and fmt output.
+	OAuthClientID string `json:"oauth_client_id,omitempty"`
+	OAuthSecret   string `json:"-"`
+	CloudID       string `json:"cloud_id,omitempty"`
 }
+
+// DevInfo reports whether the site publishes commits to Jira Cloud's
+// Development panel (OAuth client credentials are stored). Jira then applies
+// smart commits itself, so gitjira does not.
+func (s Site) DevInfo() bool { return s.OAuthClientID != "" && s.OAuthSecret != "" && s.CloudID != "" }
+
+// HasToken reports whether the site has credentials for Jira's REST API
+// (a token, API token or password), which projects and remote links need.
+func (s Site) HasToken() bool { return s.Token != "" }
 
 // String describes the site without its secret.
 func (s Site) String() string {
 	tok := "<none>"
 	if s.Token != "" {
 		tok = "<hidden>"
+	}
+	if s.OAuthClientID != "" {
+		return fmt.Sprintf("jira.Site{URL: %s, OAuthClientID: %s, OAuthSecret: <hidden>, Token: %s}", s.URL, s.OAuthClientID, tok)
 	}
 	if s.User != "" {
 		return fmt.Sprintf("store.Site{URL: %s, User: %s, Token: %s}", s.URL, s.User, tok)
@@ -75,7 +92,10 @@ func (s Site) GoString() string { return s.String() }
 // clear message instead of sending a password as a bearer token.
 const (
 	siteFileVersion1 = 1
-	siteFileVersion  = 2
+	siteFileVersion2 = 2
+	// siteFileVersion (3) adds Jira Cloud OAuth client credentials; a site
+	// without them is still written as 1 or 2.
+	siteFileVersion = 3
 )
 
 // siteFile is the on-disk form of a Site (JiraConfigFile, mode 0600).
@@ -87,6 +107,10 @@ type siteFile struct {
 	Kind         SiteKind `json:"kind,omitempty"`
 	SiteVersion  []int    `json:"site_version,omitempty"`
 	InsecureHTTP bool     `json:"insecure_http,omitempty"`
+	// Version 3.
+	OAuthClientID string `json:"oauth_client_id,omitempty"`
+	OAuthSecret   string `json:"oauth_secret,omitempty"`
+	CloudID       string `json:"cloud_id,omitempty"`
 }
 
 // LoadSite reads the configured site. It returns nil, nil when no site is
@@ -107,16 +131,21 @@ func LoadSite(p Paths) (*Site, error) {
 	if err := json.Unmarshal(b, &sf); err != nil {
 		return nil, fmt.Errorf("%s is not a gitjira Jira configuration (invalid JSON): fix it, or delete it and run gitjira jira login --url URL", path)
 	}
-	if sf.Version != siteFileVersion1 && sf.Version != siteFileVersion {
-		return nil, fmt.Errorf("%s has format version %d, this gitjira reads versions %d and %d: use a newer gitjira, or delete it and run gitjira jira login --url URL", path, sf.Version, siteFileVersion1, siteFileVersion)
+	if sf.Version < siteFileVersion1 || sf.Version > siteFileVersion {
+		return nil, fmt.Errorf("%s has format version %d, this gitjira reads versions %d to %d: use a newer gitjira, or delete it and run gitjira jira login --url URL", path, sf.Version, siteFileVersion1, siteFileVersion)
 	}
-	if sf.URL == "" || sf.Token == "" {
+	if sf.Version < siteFileVersion {
+		sf.OAuthClientID, sf.OAuthSecret, sf.CloudID = "", "", ""
+	}
+	oauth := sf.OAuthClientID != "" && sf.OAuthSecret != "" && sf.CloudID != ""
+	if sf.URL == "" || (sf.Token == "" && !oauth) {
 		return nil, fmt.Errorf("%s has no URL or no token: run gitjira jira login --url URL", path)
 	}
 	if sf.Version == siteFileVersion1 {
 		sf.User, sf.Kind, sf.SiteVersion, sf.InsecureHTTP = "", KindUnknown, nil, false
 	}
-	return &Site{URL: sf.URL, User: sf.User, Token: sf.Token, Kind: sf.Kind, Version: sf.SiteVersion, InsecureHTTP: sf.InsecureHTTP}, nil
+	return &Site{URL: sf.URL, User: sf.User, Token: sf.Token, Kind: sf.Kind, Version: sf.SiteVersion, InsecureHTTP: sf.InsecureHTTP,
+		OAuthClientID: sf.OAuthClientID, OAuthSecret: sf.OAuthSecret, CloudID: sf.CloudID}, nil
 }
 
 // WriteSite stores the site in JiraConfigFile with mode 0600 (in a 0700
@@ -124,12 +153,17 @@ func LoadSite(p Paths) (*Site, error) {
 // or the new configuration. It stores what it is given: jira.SaveSite checks
 // the URL, the transport and the credentials first and is what callers use.
 func WriteSite(p Paths, s Site) error {
-	if s.URL == "" || s.Token == "" {
-		return errors.New("a Jira site needs a URL and a token: run gitjira jira login --url URL")
+	if s.URL == "" || (s.Token == "" && !s.DevInfo()) {
+		return errors.New("a Jira site needs a URL and a token (or OAuth client credentials): run gitjira jira login --url URL")
 	}
 	sf := siteFile{Version: siteFileVersion1, URL: s.URL, Token: s.Token}
-	if s.User != "" || s.Kind != KindUnknown || len(s.Version) > 0 || s.InsecureHTTP {
+	switch {
+	case s.OAuthClientID != "" || s.OAuthSecret != "" || s.CloudID != "":
 		sf = siteFile{Version: siteFileVersion, URL: s.URL, User: s.User, Token: s.Token,
+			Kind: s.Kind, SiteVersion: s.Version, InsecureHTTP: s.InsecureHTTP,
+			OAuthClientID: s.OAuthClientID, OAuthSecret: s.OAuthSecret, CloudID: s.CloudID}
+	case s.User != "" || s.Kind != KindUnknown || len(s.Version) > 0 || s.InsecureHTTP:
+		sf = siteFile{Version: siteFileVersion2, URL: s.URL, User: s.User, Token: s.Token,
 			Kind: s.Kind, SiteVersion: s.Version, InsecureHTTP: s.InsecureHTTP}
 	}
 	b, err := json.MarshalIndent(sf, "", "  ")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/keys"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -73,6 +74,29 @@ type Config struct {
 	// Clipboard receives the OSC 52 sequence of the copy key; Run uses the
 	// program's output. nil (with New) disables copying.
 	Clipboard io.Writer
+	// InManage says the wizard was opened from the Manage screen: quitting
+	// returns there, and the screens say so.
+	InManage bool
+	// Steps are the wizard's steps in order (nil: DefaultSteps()). A new
+	// step is a screen over ui components, added here.
+	Steps []StepFactory
+}
+
+// StepFactory makes one step of the wizard, sharing env and the draft.
+type StepFactory func(env *steps.Env, d *steps.Draft, cfg Config) steps.Step
+
+// DefaultSteps are the steps of the Connect wizard, in order.
+func DefaultSteps() []StepFactory {
+	return []StepFactory{
+		func(e *steps.Env, d *steps.Draft, c Config) steps.Step { return steps.NewLocation(e, d, c.URL) },
+		func(e *steps.Env, d *steps.Draft, c Config) steps.Step { return steps.NewKey(e, d, c.KeyPath) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewPassphrase(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewHostKey(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewClone(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewPermissions(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewReview(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewFinish(e, d) },
+	}
 }
 
 // withDefaults fills the empty fields.
@@ -114,10 +138,12 @@ func (c Config) Manager() *lifecycle.Manager {
 // question and message always visible, its body in the scroll area), and
 // handles quit, help, scrolling and copying.
 type Model struct {
-	env       *steps.Env
-	draft     *steps.Draft
-	cancel    context.CancelFunc
-	steps     []steps.Step
+	env    *steps.Env
+	draft  *steps.Draft
+	cancel context.CancelFunc
+	// steps are registered by id; order is the wizard's sequence.
+	steps     map[steps.ID]steps.Step
+	order     []steps.ID
 	cur       steps.ID
 	banner    string
 	clipboard io.Writer
@@ -141,9 +167,13 @@ type Model struct {
 
 // New makes the wizard. Its styles use lipgloss' default renderer; Run
 // points that at the program's output first.
-func New(cfg Config) Model {
+func New(cfg Config) Model { return NewContext(context.Background(), cfg) }
+
+// NewContext makes the wizard with a context: when ctx is done, the work
+// the steps run stops.
+func NewContext(ctx context.Context, cfg Config) Model {
 	cfg = cfg.withDefaults()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	env := &steps.Env{
 		Ctx:            ctx,
 		Manager:        cfg.Manager(),
@@ -158,12 +188,14 @@ func New(cfg Config) Model {
 		AuthorizeKey:   cfg.AuthorizeKey,
 		NextSteps:      cfg.NextSteps,
 		Temporary:      cfg.Temporary,
-		Styles:         steps.NewStyles(nil),
-		Keys:           steps.DefaultKeyMap(),
+		Styles:         common.NewStyles(nil),
+		Keys:           keys.Default(),
+		Requests:       &common.Requests{},
+		InManage:       cfg.InManage,
 	}
 	d := &steps.Draft{}
 	h := common.NewHelpModel(env.Styles)
-	return Model{
+	m := Model{
 		env:       env,
 		draft:     d,
 		cancel:    cancel,
@@ -171,23 +203,46 @@ func New(cfg Config) Model {
 		clipboard: cfg.Clipboard,
 		help:      h,
 		scroll:    steps.NewScroll(env.Keys),
-		steps: []steps.Step{
-			steps.NewLocation(env, d, cfg.URL),
-			steps.NewKey(env, d, cfg.KeyPath),
-			steps.NewPassphrase(env, d),
-			steps.NewHostKey(env, d),
-			steps.NewClone(env, d),
-			steps.NewPermissions(env, d),
-			steps.NewReview(env, d),
-			steps.NewFinish(env, d),
-		},
+		steps:     map[steps.ID]steps.Step{},
 	}
+	factories := cfg.Steps
+	if factories == nil {
+		factories = DefaultSteps()
+	}
+	for _, f := range factories {
+		m.register(f(env, d, cfg))
+	}
+	if len(m.order) > 0 {
+		m.cur = m.order[0]
+	}
+	return m
+}
+
+// register adds step s at the end of the sequence.
+func (m *Model) register(s steps.Step) {
+	if _, dup := m.steps[s.ID()]; dup {
+		panic("wizard: step " + string(s.ID()) + " registered twice")
+	}
+	m.steps[s.ID()] = s
+	m.order = append(m.order, s.ID())
+}
+
+// index is the position of id in the sequence (-1: not registered).
+func (m Model) index(id steps.ID) int {
+	for i, o := range m.order {
+		if o == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // Run runs the wizard on in/out in the alternate screen and returns the
-// repository it added, or ErrCancelled when the user quit. The caller prints
-// the summary (Config.Summary) on the normal screen.
-func Run(cfg Config, in io.Reader, out io.Writer) (*store.Repository, error) {
+// repository it added, or ErrCancelled when the user quit. When ctx is done
+// (a signal), the program stops as if the user quit: a clone running is
+// cancelled and its files removed. The caller prints the summary
+// (Config.Summary) on the normal screen.
+func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (*store.Repository, error) {
 	// One renderer for out, used by our styles and the bubbles' defaults:
 	// it knows whether out is a terminal and honours NO_COLOR.
 	r := newRenderer(out)
@@ -199,14 +254,20 @@ func Run(cfg Config, in io.Reader, out io.Writer) (*store.Repository, error) {
 	if cfg.Clipboard == nil {
 		cfg.Clipboard = &common.LockedWriter{W: out}
 	}
-	m := New(cfg)
-	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()}, ProgramOptions()...)
+	m := NewContext(ctx, cfg)
+	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx)}, ProgramOptions()...)
 	final, err := tea.NewProgram(m, opts...).Run()
 	m.cancel()
+	fm, ok := final.(Model)
+	if errors.Is(err, tea.ErrProgramKilled) && ok {
+		// Stopped through ctx: clean up what a quit would have, then report
+		// the outcome as a quit.
+		fm.cleanup()
+		err = nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the wizard stopped: %w", err)
 	}
-	fm, ok := final.(Model)
 	if !ok {
 		return nil, ErrCancelled
 	}
@@ -266,7 +327,7 @@ func (m Model) active() steps.Step { return m.steps[m.cur] }
 // Init implements tea.Model.
 func (m Model) Init() tea.Cmd {
 	s, cmd := m.steps[m.cur].Enter()
-	m.steps[m.cur] = s // steps share their state through the draft; the slice is shared too
+	m.steps[m.cur] = s // steps share their state through the draft; the map is shared too
 	return cmd
 }
 
@@ -288,8 +349,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			break // on the way out: no step is entered, nothing new starts
 		}
 		cmd = m.navigate(msg)
+	case common.Reply:
+		cmd = m.reply(msg)
 	default:
-		cmd = m.broadcast(msg)
+		// Timers (spinners, cursors) and the like: the active step's.
+		cmd = m.updateStep(m.cur, msg)
 	}
 	if m.quitting && !m.quit && !m.active().Busy() {
 		cmd = tea.Batch(cmd, m.quitCmd())
@@ -301,7 +365,35 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) resize(ws tea.WindowSizeMsg) tea.Cmd {
 	m.width, m.height = ws.Width, ws.Height
 	m.help.Width = ws.Width
-	return m.broadcast(tea.WindowSizeMsg{Width: ws.Width, Height: max(5, ws.Height-8)})
+	size := tea.WindowSizeMsg{Width: ws.Width, Height: max(5, ws.Height-8)}
+	cmds := make([]tea.Cmd, 0, len(m.order))
+	for _, id := range m.order {
+		cmds = append(cmds, m.updateStep(id, size))
+	}
+	return tea.Batch(cmds...)
+}
+
+// reply routes the result of async work to the step that asked for it, and
+// drops it, here and only here, when it is stale: a newer request of the
+// same owner was made, or the user left the step (which cancels its
+// requests) or cancelled the work. Steps never check.
+func (m *Model) reply(r common.Reply) tea.Cmd {
+	q := r.Answers()
+	if !m.env.Requests.Current(q) {
+		return nil
+	}
+	return m.updateStep(steps.ID(q.Screen()), r)
+}
+
+// updateStep gives msg to step id (if registered).
+func (m *Model) updateStep(id steps.ID, msg tea.Msg) tea.Cmd {
+	s, ok := m.steps[id]
+	if !ok {
+		return nil
+	}
+	s, cmd := s.Update(msg)
+	m.steps[id] = s
+	return cmd
 }
 
 // navigate handles the steps' DoneMsg, BackMsg and GotoMsg.
@@ -395,35 +487,40 @@ func (m *Model) quitCmd() tea.Cmd {
 	return tea.Quit
 }
 
-// broadcast gives a non-key message to every step: each ignores what is not
-// its own, and a command's result reaches its step even if it was left.
-func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
-	cmds := make([]tea.Cmd, 0, len(m.steps))
-	for i, s := range m.steps {
-		var c tea.Cmd
-		m.steps[i], c = s.Update(msg)
-		cmds = append(cmds, c)
+// cleanup does, synchronously, what quitting does to the files when the
+// program was stopped through its context: a mirror cloned in this session
+// and not added is removed.
+func (m Model) cleanup() {
+	m.cancel()
+	if !m.finished && m.draft.Staged != nil && m.draft.Repo == nil {
+		if msg := steps.AbortStaged(m.env, m.draft.Staged)(); msg != nil {
+			m.draft.Staged = nil
+		}
 	}
-	return tea.Batch(cmds...)
 }
 
 // move goes to the next (+1) or previous (-1) step that is not skipped.
 func (m *Model) move(dir int) tea.Cmd {
-	id := m.cur
+	i := m.index(m.cur)
 	for {
-		id += steps.ID(dir)
-		if id < 0 || id >= steps.Count {
+		i += dir
+		if i < 0 || i >= len(m.order) {
 			return nil // esc on the first step: nothing before it
 		}
-		if !m.steps[id].Skip() {
+		if id := m.order[i]; !m.steps[id].Skip() {
 			return m.enter(id)
 		}
 	}
 }
 
 func (m *Model) enter(id steps.ID) tea.Cmd {
-	if id < 0 || id >= steps.Count {
+	if _, ok := m.steps[id]; !ok {
 		return nil
+	}
+	if id != m.cur {
+		// Leaving a step drops the results of its work still running (and
+		// cancels that work): the step restarts what it needs on Enter.
+		m.env.Requests.Cancel(string(m.cur))
 	}
 	m.cur = id
 	m.help.ShowAll = false
@@ -568,11 +665,11 @@ func (m Model) header(compact bool) []string {
 		}
 	}
 	head = append(head, title)
-	head = append(head, st.Header.Render(common.Truncate(fmt.Sprintf("Step %d of %d · %s", int(m.cur)+1, int(steps.Count), m.cur.Title()), w)))
-	if m.cur > steps.StepLocation && m.draft.Endpoint != nil {
+	head = append(head, st.Header.Render(common.Truncate(fmt.Sprintf("Step %d of %d · %s", m.index(m.cur)+1, len(m.order), m.title()), w)))
+	if m.after(steps.StepLocation) && m.draft.Endpoint != nil {
 		head = append(head, st.Context.Render(common.Truncate("Repository "+m.draft.EndpointString(), w)))
 	}
-	if m.cur > steps.StepKey && m.draft.Key != nil {
+	if m.after(steps.StepKey) && m.draft.Key != nil {
 		desc := "Key        " + m.draft.Key.Fingerprint
 		if m.draft.Key.Fingerprint == "" {
 			desc = "Key        " + m.env.Display(m.draft.KeySource)
@@ -584,6 +681,20 @@ func (m Model) header(compact bool) []string {
 		head = append(head, st.Context.Render(common.Truncate(desc, w)))
 	}
 	return head
+}
+
+// title is the active step's title.
+func (m Model) title() string {
+	if t, ok := m.active().(steps.Titled); ok {
+		return t.Title()
+	}
+	return m.cur.Title()
+}
+
+// after reports whether the active step comes after step id.
+func (m Model) after(id steps.ID) bool {
+	i := m.index(id)
+	return i >= 0 && m.index(m.cur) > i
 }
 
 func (m Model) helpView() string {

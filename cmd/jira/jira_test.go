@@ -183,3 +183,36 @@ func TestJiraLoginCloudAndInsecureHTTP(t *testing.T) {
 		t.Fatalf("http URL: exit %d %q", code, errs)
 	}
 }
+
+func TestJiraLoginOAuthKeepsTheAPIToken(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	pl := srv.NewPlatform(t)
+	t.Setenv("GITJIRA_ATLASSIAN_AUTH_URL", pl.URL)
+	t.Setenv("GITJIRA_ATLASSIAN_API_URL", pl.URL)
+	e := cmdtest.New(t)
+	code, out, errs := e.Exec(newJira, jiratest.DefaultAPIToken+"\n", "login", "--url", srv.URL, "--email", jiratest.DefaultEmail, "--token-stdin")
+	if code != 0 {
+		t.Fatalf("cloud login: exit %d %q %q", code, out, errs)
+	}
+	code, out, errs = e.Exec(newJira, jiratest.DefaultClientSecret+"\n", "login", "--url", srv.URL, "--oauth-client-id", jiratest.DefaultClientID, "--token-stdin")
+	if code != 0 || !strings.Contains(out, "Development panel") {
+		t.Fatalf("oauth login: exit %d %q %q", code, out, errs)
+	}
+	noToken(t, jiratest.DefaultClientSecret, out, errs)
+	site, err := store.LoadSite(e.Paths)
+	if err != nil || !site.DevInfo() || site.Token != jiratest.DefaultAPIToken || site.User != jiratest.DefaultEmail {
+		t.Fatalf("site after both logins: %v, %v", site, err)
+	}
+	// Projects still come from the REST API (the OAuth credentials cannot list them).
+	if code, out, errs := e.Exec(newJira, "", "projects", "--json"); code != 0 || !strings.Contains(out, `"PROJ"`) {
+		t.Fatalf("projects: exit %d %q %q", code, out, errs)
+	}
+	// A wrong secret: one line, nothing saved over the good login.
+	code, _, errs = e.Exec(newJira, "wrong\n", "login", "--url", srv.URL, "--oauth-client-id", jiratest.DefaultClientID, "--token-stdin")
+	if code != 1 || !strings.Contains(errs, "refused the OAuth client credentials") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("wrong secret: exit %d %q", code, errs)
+	}
+	if again, _ := store.LoadSite(e.Paths); again == nil || again.OAuthSecret != jiratest.DefaultClientSecret {
+		t.Fatal("a failed login changed the saved site")
+	}
+}

@@ -22,6 +22,11 @@ type LinkOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
 	Paths store.Paths
+	// Manager is the run's lifecycle manager (Factory.Manager); JiraSite
+	// reads the site once per run (Factory.JiraSite, which says so when the
+	// token goes over http).
+	Manager  *lifecycle.Manager
+	JiraSite func() (*store.Site, error)
 
 	// Names are the repositories to link; none means every enabled one.
 	Names  []string
@@ -57,6 +62,8 @@ now. Nothing is fetched, and smart commits are never applied here.`,
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
 			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
+			opts.JiraSite = f.JiraSite
 			opts.Names = args
 			if err := checkLinkConcurrency(opts.Concurrency); err != nil {
 				return err
@@ -94,20 +101,16 @@ func runLink(o *LinkOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := &lifecycle.Manager{Paths: o.Paths}
-	repos, err := m.Selection(o.Names)
+	repos, err := o.Manager.Selection(o.Names)
 	if err != nil {
 		return err
 	}
-	site, err := store.LoadSite(o.Paths)
+	site, err := o.JiraSite()
 	if err != nil {
 		return err
 	}
 	if site == nil {
 		return jira.ErrNoSite
-	}
-	for _, w := range jira.SiteWarnings(*site) {
-		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
 	}
 	c, err := jira.SiteClient(*site)
 	if err != nil {

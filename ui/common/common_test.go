@@ -2,6 +2,7 @@ package common
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -106,5 +107,28 @@ func TestDisplayPath(t *testing.T) {
 		if got := DisplayPath("/home/a/", in); got != want {
 			t.Errorf("DisplayPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestRequestsContext(t *testing.T) {
+	var r Requests
+	q1, ctx1 := r.Start(context.Background(), "hostkey")
+	_, ctx2 := r.Start(context.Background(), "hostkey")
+	if ctx1.Err() == nil {
+		t.Error("a newer request did not cancel the older one's context")
+	}
+	if ctx2.Err() != nil {
+		t.Error("the newest request's context is cancelled")
+	}
+	p, ctxP := r.Start(context.Background(), "key/paste")
+	r.Cancel("key")
+	if ctxP.Err() == nil || r.Current(p) {
+		t.Error("cancelling a screen left its slot's request running")
+	}
+	if r.Current(q1) {
+		t.Error("stale request current")
+	}
+	if p.Screen() != "key" {
+		t.Errorf("Screen() = %q", p.Screen())
 	}
 }

@@ -1,26 +1,26 @@
-package steps
+package projects
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 )
 
-// FuzzTypedProjectKeys feeds the permissions step's "Project keys" field:
+// FuzzTypedProjectKeys feeds the picker's "Project keys" field:
 // whatever is typed, the step either refuses it with a message or keeps only
 // valid Jira project keys, never an empty selection.
 func FuzzTypedProjectKeys(f *testing.F) {
 	for _, s := range []string{"PROJ", "proj, ops", "A1,B_2 C3", ",,,", "9X", "PROJ-1", "ÄÖ", "  demo\tops  "} {
 		f.Add(s)
 	}
-	env := &Env{Keys: DefaultKeyMap(), Styles: NewStyles(nil)}
 	f.Fuzz(func(t *testing.T, typed string) {
-		m := NewPermissions(env, &Draft{})
+		m := New(common.New(), "permissions", nil, nil)
 		m.restrict = true
 		m.keys.CharLimit = 0
 		m.keys.SetValue(typed)
-		keys, err := m.chosenKeys()
+		keys, err := m.Chosen()
 		if err != nil {
 			if keys != nil || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error %q with keys %v", err, keys)
