@@ -4,14 +4,11 @@ package issue
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
@@ -78,10 +75,6 @@ type commitJSON struct {
 	Match      string `json:"match,omitempty"`
 }
 
-// maxMatchLookups bounds how many commit messages are read from the mirrors
-// to show where a key is mentioned when the subject does not mention it.
-const maxMatchLookups = 200
-
 // PrintCommits prints the commits of the index under p that mention key,
 // newest first: a table, or the JSON array of docs/CLI.md. When the subject
 // does not mention the key, the line of the message that does is shown. When
@@ -93,11 +86,10 @@ func PrintCommits(s *cmdutil.IOStreams, p store.Paths, key string, asJSON bool) 
 	if err != nil {
 		return err
 	}
-	matches := matchingLines(p, key, refs)
 	if asJSON {
 		out := make([]commitJSON, 0, len(refs))
-		for i, r := range refs {
-			out = append(out, commitJSON{Repository: r.Repository, SHA: r.SHA, Author: r.Author, Date: r.Date.Format(time.RFC3339), Subject: r.Subject, Match: matches[i]})
+		for _, r := range refs {
+			out = append(out, commitJSON{Repository: r.Repository, SHA: r.SHA, Author: r.Author, Date: r.Date.Format(time.RFC3339), Subject: r.Subject, Match: r.Match})
 		}
 		return cmdutil.WriteJSON(s.Out, out)
 	}
@@ -124,54 +116,14 @@ func PrintCommits(s *cmdutil.IOStreams, p store.Paths, key string, asJSON bool) 
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "REPOSITORY\tSHA\tAUTHOR\tDATE\tSUBJECT")
-	for i, r := range refs {
+	for _, r := range refs {
 		subject := termtext.Field(r.Subject, 0)
-		if m := matches[i]; m != "" {
+		if m := r.Match; m != "" {
 			subject += "  (" + key + " in the message: \"" + termtext.Field(m, 60) + "\")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Repository, shortSHA(r.SHA), termtext.Field(r.Author, 40), r.Date.Format("2006-01-02 15:04"), subject)
 	}
 	return tw.Flush()
-}
-
-// matchingLines returns, for each commit whose subject does not mention
-// key, the first line of its message that does (read from the mirror);
-// "" otherwise, and when the mirror cannot be read.
-func matchingLines(p store.Paths, key string, refs []index.CommitRef) []string {
-	out := make([]string, len(refs))
-	repos := map[string]*git.Repository{}
-	mirrors := map[string]string{}
-	if list, err := store.OpenRepositoryList(p).Load(); err == nil {
-		for _, r := range list {
-			mirrors[r.Name] = r.Mirror
-		}
-	}
-	lookups := 0
-	for i, c := range refs {
-		if mentions(c.Subject, key) || lookups >= maxMatchLookups {
-			continue
-		}
-		lookups++
-		repo, ok := repos[c.Repository]
-		if !ok {
-			repo, _ = git.PlainOpen(mirrors[c.Repository])
-			repos[c.Repository] = repo
-		}
-		if repo == nil {
-			continue
-		}
-		commit, err := repo.CommitObject(plumbing.NewHash(c.SHA))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(commit.Message, "\n") {
-			if mentions(line, key) {
-				out[i] = strings.TrimSpace(line)
-				break
-			}
-		}
-	}
-	return out
 }
 
 func shortSHA(sha string) string {
@@ -180,6 +132,3 @@ func shortSHA(sha string) string {
 	}
 	return sha
 }
-
-// mentions reports whether text mentions the issue key, by the index's own rules.
-func mentions(text, key string) bool { return slices.Contains(store.IssueKeys(text), key) }
