@@ -44,6 +44,11 @@ type RepositoryJSON struct {
 	LastError         string `json:"last_error,omitempty"`
 	KeyFile           string `json:"key_file,omitempty"`
 
+	// Additions (issue 16): how its commits appear on Jira issues.
+	LinkStyle    string `json:"link_style"`
+	LinkIcon     string `json:"link_icon,omitempty"`
+	SmartCommits bool   `json:"smart_commits"`
+
 	// Route is how the location resolves now with the SSH config (issue
 	// 20): the next connection goes this way.
 	Route *RouteJSON `json:"route,omitempty"`
@@ -88,7 +93,15 @@ func NewRepositoryJSON(r store.Repository) RepositoryJSON {
 		Commits: r.Commits, IssueKeys: r.IssueKeys, Added: rfc3339OrNil(r.Added), LastFetched: rfc3339OrNil(r.LastFetched),
 		ID: r.ID, Alias: r.Alias, WebURL: r.WebURL, CommitURLTemplate: r.CommitURLTemplate, Link: r.Link,
 		LastError: r.LastError, KeyFile: r.KeyFile,
+		LinkStyle: linkStyleOrDefault(r.LinkStyle), LinkIcon: r.LinkIcon, SmartCommits: r.SmartCommits,
 	}
+}
+
+func linkStyleOrDefault(s string) string {
+	if s == "" {
+		return "issue"
+	}
+	return s
 }
 
 func rfc3339OrNil(t time.Time) *string {
