@@ -44,9 +44,9 @@ func TestCompareWithGitHistory(t *testing.T) {
 	bad := 0
 	shas := strings.Fields(string(out))
 	for _, sha := range shas {
-		want, _ := exec.Command("git", "--git-dir", dir, "-c", "core.abbrev=12", "show", "--no-color", "--no-decorate", "--first-parent", "--format=medium", "--patch", sha).Output()
+		want, _ := exec.Command("git", "--git-dir", dir, "show", "--no-color", "--no-decorate", "--first-parent", "--format=medium", "--patch", sha).Output()
 		var b bytes.Buffer
-		if err := gitdiff.WriteShow(&b, db, plumbing.NewHash(sha), gitdiff.Options{Abbrev: 12}); err != nil {
+		if err := gitdiff.WriteShow(&b, db, plumbing.NewHash(sha), gitdiff.Options{AbbrevOf: db.Abbrev}); err != nil {
 			t.Fatal(err)
 		}
 		if b.String() != string(want) {

@@ -31,17 +31,24 @@ type FilePatch struct {
 // Options bound a diff and shape its output.
 type Options struct {
 	// Abbrev is the length of abbreviated ids (index and Merge: lines);
-	// 0 means 7.
-	Abbrev int
+	// 0 means 7. AbbrevOf, when set, gives each id's length instead (git
+	// lengthens an id that shares its first digits with another object).
+	Abbrev   int
+	AbbrevOf func(plumbing.Hash) int
 	// MaxLines bounds the hunk lines kept of one file (0: no bound).
 	MaxLines int
 }
 
-func (o Options) abbrev() int {
-	if o.Abbrev <= 0 {
-		return 7
+// Short is id abbreviated as the options say.
+func (o Options) Short(id plumbing.Hash) string {
+	n := o.Abbrev
+	if o.AbbrevOf != nil {
+		n = o.AbbrevOf(id)
 	}
-	return min(o.Abbrev, 40)
+	if n <= 0 {
+		n = 7
+	}
+	return id.String()[:min(n, 40)]
 }
 
 // blobContent reads what git diffs for one side: a blob's bytes, a
@@ -186,8 +193,7 @@ func (fp *FilePatch) Write(w io.Writer, opts Options) error {
 		fmt.Fprintf(bw, "similarity index %d%%\nrename from %s\nrename to %s\n", ch.Similarity, quotePath(ch.OldPath), quotePath(ch.NewPath))
 	}
 	if ch.OldID != ch.NewID {
-		n := opts.abbrev()
-		fmt.Fprintf(bw, "index %s..%s", ch.OldID.String()[:n], ch.NewID.String()[:n])
+		fmt.Fprintf(bw, "index %s..%s", opts.Short(ch.OldID), opts.Short(ch.NewID))
 		if ch.OldMode == ch.NewMode {
 			fmt.Fprintf(bw, " %06o", ch.OldMode)
 		}

@@ -21,7 +21,7 @@ func WriteHeader(w io.Writer, c *Commit, opts Options) error {
 	if len(c.Parents) > 1 {
 		bw.WriteString("Merge:")
 		for _, p := range c.Parents {
-			bw.WriteString(" " + p.String()[:opts.abbrev()])
+			bw.WriteString(" " + opts.Short(p))
 		}
 		bw.WriteString("\n")
 	}

@@ -34,6 +34,7 @@ func newRepo(t *testing.T) *repo {
 		"GIT_COMMITTER_NAME=Ada Lovelace", "GIT_COMMITTER_EMAIL=ada@example.com",
 		"TZ=UTC")}
 	r.git("init", "-q", "-b", "main")
+	r.git("config", "gc.auto", "0")
 	return r
 }
 
@@ -207,5 +208,134 @@ func TestShowMatchesGit(t *testing.T) {
 	r.git("gc", "-q", "--aggressive")
 	for _, c := range []string{root, second, empty, merge} {
 		r.same(c)
+	}
+}
+
+// fastImport feeds a git fast-import stream (one process writing one pack:
+// thousands of files in a second, where git add takes minutes on a loaded
+// machine).
+func (r *repo) fastImport(stream string) {
+	r.t.Helper()
+	cmd := exec.Command("git", "fast-import", "--quiet")
+	cmd.Dir = r.dir
+	cmd.Env = r.env
+	cmd.Stdin = strings.NewReader(stream)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		r.t.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+}
+
+// A commit with 5,000 changed files (added, then each edited, then a
+// directory of them renamed) prints as git prints it.
+func TestShowManyFiles(t *testing.T) {
+	r := newRepo(t)
+	var s strings.Builder
+	commit := func(mark int, msg string) {
+		fmt.Fprintf(&s, "commit refs/heads/main\nmark :%d\nauthor Ada Lovelace <ada@example.com> %d +0100\ncommitter Ada Lovelace <ada@example.com> %d +0100\ndata %d\n%s\n", mark, 1700000000+mark, 1700000000+mark, len(msg), msg)
+		if mark > 1 {
+			fmt.Fprintf(&s, "from :%d\n", mark-1)
+		}
+	}
+	file := func(path, content string) {
+		fmt.Fprintf(&s, "M 100644 inline %s\ndata %d\n%s\n", path, len(content), content)
+	}
+	commit(1, "PROJ-9 5,000 files")
+	for i := range 5000 {
+		file(fmt.Sprintf("gen/d%02d/f%04d.txt", i%50, i), fmt.Sprintf("file %d\nline two\nline three\n", i))
+	}
+	commit(2, "PROJ-9 edit them all")
+	for i := range 5000 {
+		file(fmt.Sprintf("gen/d%02d/f%04d.txt", i%50, i), fmt.Sprintf("file %d\nline 2\nline three\n", i))
+	}
+	commit(3, "PROJ-9 move a directory")
+	s.WriteString("R gen/d07 moved-d07\n\n")
+	r.fastImport(s.String())
+	for _, rev := range []string{"main~2", "main~1", "main"} {
+		r.same(strings.TrimSpace(r.git("rev-parse", rev)))
+	}
+}
+
+// MaxLines keeps the first lines of a long file's diff and counts the rest;
+// the added and deleted counts cover the whole file.
+func TestDiffMaxLines(t *testing.T) {
+	r := newRepo(t)
+	var before, after strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&before, "line %d\n", i)
+		if i%10 == 0 {
+			fmt.Fprintf(&after, "changed %d\n", i)
+		} else {
+			fmt.Fprintf(&after, "line %d\n", i)
+		}
+	}
+	r.write("long.txt", before.String())
+	r.commit("first")
+	r.write("long.txt", after.String())
+	sha := r.commit("second")
+	db, err := jira.OpenObjects(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := gitdiff.ReadCommit(db, plumbing.NewHash(sha))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chs, err := gitdiff.CommitChanges(db, c)
+	if err != nil || len(chs) != 1 {
+		t.Fatalf("changes %v, %v", chs, err)
+	}
+	full, err := gitdiff.Diff(db, chs[0], gitdiff.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut, err := gitdiff.Diff(db, chs[0], gitdiff.Options{MaxLines: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if full.Added != 300 || full.Deleted != 300 || cut.Added != 300 || cut.Deleted != 300 {
+		t.Errorf("counts: full +%d -%d, cut +%d -%d; want +300 -300", full.Added, full.Deleted, cut.Added, cut.Deleted)
+	}
+	total, kept := 0, 0
+	for _, h := range full.Hunks {
+		total += len(h.Lines)
+	}
+	for _, h := range cut.Hunks {
+		kept += len(h.Lines)
+	}
+	if kept != 100 || cut.MoreLines != total-100 || full.MoreLines != 0 {
+		t.Errorf("kept %d lines, %d more (of %d); want 100 and %d", kept, cut.MoreLines, total, total-100)
+	}
+	// The numstat git gives agrees.
+	if got := strings.Fields(r.git("show", "--numstat", "--format=", sha)); got[0] != "300" || got[1] != "300" {
+		t.Errorf("git --numstat %v", got)
+	}
+}
+
+func TestResolveAndAbbrev(t *testing.T) {
+	r := newRepo(t)
+	r.write("a", "a\n")
+	first := r.commit("one")
+	r.git("tag", "v1")
+	r.write("a", "b\n")
+	second := r.commit("two")
+	db, err := jira.OpenObjects(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, want := range map[string]string{first[:7]: first, second: second, "v1": first, "main": second, "HEAD": second, strings.ToUpper(second[:10]): second} {
+		got, err := db.Resolve(name)
+		if err != nil || got.String() != want {
+			t.Errorf("Resolve(%q) = %s, %v; want %s", name, got, err, want)
+		}
+	}
+	for _, bad := range []string{"nope", "12", "zzzzzzz", "0000000"} {
+		if _, err := db.Resolve(bad); err == nil {
+			t.Errorf("Resolve(%q) gave no error", bad)
+		}
+	}
+	if n := db.Abbrev(plumbing.NewHash(second)); n != 7 {
+		t.Errorf("Abbrev in a tiny repository = %d, want 7", n)
 	}
 }
