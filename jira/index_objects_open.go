@@ -155,3 +155,19 @@ func (o *Objects) Abbrev(id plumbing.Hash) int {
 	}
 	return n
 }
+
+// Branches returns the repository's branches (refs/heads/*, the name
+// without the prefix) and the commits they point at.
+func (o *Objects) Branches() (map[string]plumbing.Hash, error) {
+	refs, err := listRefs(o.db.dir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]plumbing.Hash{}
+	for name, id := range refs {
+		if b, ok := strings.CutPrefix(name, "refs/heads/"); ok {
+			out[b] = id
+		}
+	}
+	return out, nil
+}
