@@ -18,8 +18,8 @@ const screenshotsEnv = "GITJIRA_UPDATE_SCREENSHOTS"
 
 // cellAt returns the text of a table cell on a captured screen: the row
 // whose first cell is name, under the column titled col. The numeric
-// columns are as wide as their titles and right-aligned, so the cell is
-// exactly under the title.
+// columns are as wide as their titles and the sort arrow, right-aligned, so
+// the cell is exactly under the title and its arrow.
 func cellAt(t *testing.T, screen, name, col string) string {
 	t.Helper()
 	lines := strings.Split(screen, "\n")
@@ -35,7 +35,7 @@ func cellAt(t *testing.T, screen, name, col string) string {
 	}
 	hs := string(header)
 	start := len([]rune(hs[:strings.Index(hs, col)]))
-	end := start + len([]rune(col))
+	end := start + len([]rune(col)) + 1 // the room of the sort arrow
 	for _, l := range lines {
 		r := []rune(l)
 		f := strings.Fields(strings.TrimLeft(l, "› "))

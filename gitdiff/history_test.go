@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gitjira/gitjira/gitdiff"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/index"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -37,7 +37,7 @@ func TestCompareWithGitHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := jira.OpenObjects(dir)
+	db, err := index.OpenObjects(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

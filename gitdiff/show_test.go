@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/gitjira/gitjira/gitdiff"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/index"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -81,7 +81,7 @@ func (r *repo) gitShow(sha string) string {
 // and loose objects through the project's reader.
 func (r *repo) ourShow(sha string) string {
 	r.t.Helper()
-	db, err := jira.OpenObjects(r.dir)
+	db, err := index.OpenObjects(r.dir)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestDiffMaxLines(t *testing.T) {
 	r.commit("first")
 	r.write("long.txt", after.String())
 	sha := r.commit("second")
-	db, err := jira.OpenObjects(r.dir)
+	db, err := index.OpenObjects(r.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +319,7 @@ func TestResolveAndAbbrev(t *testing.T) {
 	r.git("tag", "v1")
 	r.write("a", "b\n")
 	second := r.commit("two")
-	db, err := jira.OpenObjects(r.dir)
+	db, err := index.OpenObjects(r.dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,8 +63,12 @@ type FetchResult struct {
 	// Updated maps each changed ref to its old and new object ids; the old id
 	// is "" for a new ref, the new id is "" for a ref deleted on the server.
 	// Names are valid ref names (CheckRefName), sanitised with termtext.
-	Updated            map[string][2]string
-	Objects            int // objects received
+	Updated map[string][2]string
+	Objects int // objects received
+	// PackBytes is the size of the pack the server sent; ThinBases how
+	// many objects the mirror added to complete it (a thin pack).
+	PackBytes          int64
+	ThinBases          int
 	HostKeyFingerprint string
 	// Haves is how many commits the negotiation told the server about.
 	Haves int
@@ -296,7 +300,7 @@ func cloneInto(ctx context.Context, up *uploadPack, dir string, rep *reporter, u
 			return nil, up.fail(ctx, err)
 		}
 		up.sess.Stdin.Close() // the request is complete
-		if pack, err = up.receive(ctx, req, dir, rep); err != nil {
+		if pack, err = up.receive(ctx, req, dir, rep, nil); err != nil {
 			return nil, up.fail(ctx, err)
 		}
 		up.dog.stop() // all data is in; indexing is our own time

@@ -246,10 +246,12 @@ func classify(err error, addr, stage string) error {
 		limitErr *LimitError
 		protoErr *ProtocolError
 		busyErr  *MirrorBusyError
+		tcErr    *TransferClosedError
 	)
 	if errors.As(err, &urlErr) || errors.As(err, &authErr) || errors.As(err, &hkErr) ||
 		errors.As(err, &rnfErr) || errors.As(err, &netErr) || errors.As(err, &rcErr) ||
-		errors.As(err, &toErr) || errors.As(err, &limitErr) || errors.As(err, &protoErr) || errors.As(err, &busyErr) {
+		errors.As(err, &toErr) || errors.As(err, &limitErr) || errors.As(err, &protoErr) || errors.As(err, &busyErr) ||
+		errors.As(err, &tcErr) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {

@@ -38,6 +38,7 @@ func TestClassify(t *testing.T) {
 		{"eof in handshake", fmt.Errorf("ssh: handshake failed: %w", io.EOF), NetProtocol, ""},
 		{"reset", opErr(os.NewSyscallError("read", syscall.ECONNRESET)), NetProtocol, "10.0.0.1:22"},
 		{"typed stays", fmt.Errorf("wrapped: %w", already), "*fmt.wrapError", ""},
+		{"transfer closed stays", &TransferClosedError{Percent: 36, Bytes: 19 << 20, Err: io.ErrUnexpectedEOF}, "*gitops.TransferClosedError", ""},
 		{"canceled stays", fmt.Errorf("x: %w", context.Canceled), "*fmt.wrapError", ""},
 		{"unknown stays", errors.New("something else"), "*errors.errorString", ""},
 	} {

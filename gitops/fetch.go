@@ -112,6 +112,7 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 		up.sayGoodbye()
 	} else {
 		var buf bytes.Buffer
+		up.thin = true // completed from the mirror's objects
 		req, err := up.writeWants(&buf, wants)
 		if err != nil {
 			return nil, up.fail(ctx, err)
@@ -132,7 +133,7 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 		}
 		res.Haves = neg.sent
 		up.sess.Stdin.Close()
-		if pack, err = up.receive(ctx, req, dir, rep); err != nil {
+		if pack, err = up.receive(ctx, req, dir, rep, objects); err != nil {
 			return nil, up.fail(ctx, err)
 		}
 		up.dog.stop()
@@ -142,7 +143,8 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 		if err := privateDirs(filepath.Join(dir, "objects")); err != nil {
 			return nil, err
 		}
-		res.Objects = pack.Objects
+		res.Objects = pack.Objects - pack.Thin
+		res.PackBytes, res.ThinBases = pack.Received, pack.Thin
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -171,6 +171,11 @@ type indexedPack struct {
 	Bytes   int64
 	// Types counts objects by resolved type (index packfile.Commit..Tag).
 	Types [5]int
+	// Thin counts the bases appended from the mirror to complete a thin
+	// pack; Received is the size of the pack as it came (Bytes is the
+	// size once completed).
+	Thin     int
+	Received int64
 	// sorted holds the pack's object ids in order, for Has.
 	sorted []plumbing.Hash
 	// rebuilds and spills count bases rebuilt after being dropped for the
@@ -196,15 +201,23 @@ type packIndexer struct {
 	cache     deltaCache
 	packSum   plumbing.Hash
 	size      int64 // bytes of the pack, trailer included
+	// bases, when set, completes a thin pack with the mirror's objects.
+	bases baseSource
 }
 
 // receivePack reads a pack stream from r into repoDir/objects/pack and
 // indexes it. A pack with zero objects writes nothing.
 func receivePack(ctx context.Context, r io.Reader, repoDir string, rep *reporter) (*indexedPack, error) {
+	return receiveThinPack(ctx, r, repoDir, rep, nil)
+}
+
+// receiveThinPack is receivePack for a pack that may be thin: REF_DELTA
+// bases missing from it are taken from bases (completeThin).
+func receiveThinPack(ctx context.Context, r io.Reader, repoDir string, rep *reporter, bases baseSource) (*indexedPack, error) {
 	// The tables are pointer-free: collecting often is cheap, and keeps the
 	// heap near its live size instead of twice it.
 	defer memlimit.Lean(25)()
-	ix := &packIndexer{packDir: filepath.Join(repoDir, "objects", "pack"), rep: rep}
+	ix := &packIndexer{packDir: filepath.Join(repoDir, "objects", "pack"), rep: rep, bases: bases}
 	if err := os.MkdirAll(ix.packDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -363,11 +376,22 @@ func (c *deltaCache) get(ref uint32) []byte {
 }
 
 // receive is pass 1. It returns the number of objects.
-func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (int, error) {
+func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (_ int, err error) {
 	fw := bufio.NewWriterSize(ix.file, 256<<10)
 	tee := &teeCounter{r: r, w: fw, h: sha1.New()}
 	br := bufio.NewReaderSize(tee, 128<<10)
 	pos := func() int64 { return tee.n.Load() - int64(br.Buffered()) }
+	var count uint32
+	defer func() {
+		// The stream ended early: the server (or the network) went away.
+		if err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+			pct := 0
+			if count > 0 {
+				pct = int(int64(ix.objects.len()) * 100 / int64(count))
+			}
+			err = &TransferClosedError{Percent: pct, Bytes: tee.n.Load(), Err: err}
+		}
+	}()
 
 	var hdr [12]byte
 	if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -379,7 +403,7 @@ func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (int, error) {
 	if v := binary.BigEndian.Uint32(hdr[4:8]); v != 2 && v != 3 {
 		return 0, packErr("unsupported pack version %d", v)
 	}
-	count := binary.BigEndian.Uint32(hdr[8:12])
+	count = binary.BigEndian.Uint32(hdr[8:12])
 	if count > maxPackObjects {
 		return 0, packErr("pack announces %d objects", count)
 	}
@@ -666,7 +690,7 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 		}
 	}
 
-	res := &indexedPack{Hash: ix.packSum, Objects: n, Deltas: deltas, Bytes: ix.size}
+	res := &indexedPack{Hash: ix.packSum, Objects: n, Deltas: deltas, Bytes: ix.size, Received: ix.size}
 	rs.report = func(done bool) {
 		ix.rep.send(Progress{Phase: PhaseResolving, Current: rs.resolved.Load(), Total: int64(deltas), Done: done})
 	}
@@ -676,18 +700,54 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 	crcErr := make(chan error, 1)
 	go func() { crcErr <- ix.computeCRCs() }()
 
+	var seed []resolveTask
+	for i := n - 1; i >= 0; i-- {
+		if o := objs.at(i); o.typ != 0 && (rs.childStart[i+1] > rs.childStart[i] || len(rs.refKids[o.hash]) > 0) {
+			seed = append(seed, resolveTask{idx: int32(i)})
+		}
+	}
+	err := rs.run(ctx, seed)
+	if crc := <-crcErr; crc != nil && err == nil {
+		err = crc
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r := rs.resolved.Load(); r != int64(deltas) && ix.bases != nil {
+		// A thin pack: the REF_DELTAs left name bases the mirror has.
+		// Append them, as `git index-pack --fix-thin` does, and resolve
+		// their children.
+		if seed, err = ix.completeThin(rs); err != nil {
+			return nil, err
+		}
+		if err := rs.run(ctx, seed); err != nil {
+			return nil, err
+		}
+		res.Objects, res.Bytes, res.Hash = ix.objects.len(), ix.size, ix.packSum
+		res.Thin = len(seed)
+	}
+	if r := rs.resolved.Load(); r != int64(deltas) {
+		return nil, packErr("%d of %d deltas have no base in the pack", int64(deltas)-r, deltas)
+	}
+	for i := range ix.objects.len() {
+		res.Types[objs.at(i).typ]++
+	}
+	res.Commits = res.Types[packfile.Commit]
+	res.rebuilds, res.spills = rs.rebuilds.Load(), rs.spills.Load()
+	ix.cache = deltaCache{}
+	rs.report(true)
+	return res, nil
+}
+
+// run resolves, on all CPUs, the delta trees under the seed tasks.
+func (rs *resolver) run(ctx context.Context, seed []resolveTask) error {
 	var (
 		mu      sync.Mutex
 		cond    = sync.NewCond(&mu)
-		stack   []resolveTask
+		stack   = seed
 		active  int
 		failErr error
 	)
-	for i := n - 1; i >= 0; i-- {
-		if o := objs.at(i); o.typ != 0 && (rs.childStart[i+1] > rs.childStart[i] || len(rs.refKids[o.hash]) > 0) {
-			stack = append(stack, resolveTask{idx: int32(i)})
-		}
-	}
 	fail := func(err error) {
 		mu.Lock()
 		if failErr == nil {
@@ -771,23 +831,7 @@ func (ix *packIndexer) resolve(ctx context.Context) (*indexedPack, error) {
 		rs.release(t.base)
 	}
 	mu.Unlock()
-	if crc := <-crcErr; crc != nil && err == nil {
-		err = crc
-	}
-	if err != nil {
-		return nil, err
-	}
-	if r := rs.resolved.Load(); r != int64(deltas) {
-		return nil, packErr("%d of %d deltas have no base in the pack", int64(deltas)-r, deltas)
-	}
-	for i := range n {
-		res.Types[objs.at(i).typ]++
-	}
-	res.Commits = res.Types[packfile.Commit]
-	res.rebuilds, res.spills = rs.rebuilds.Load(), rs.spills.Load()
-	ix.cache = deltaCache{}
-	rs.report(true)
-	return res, nil
+	return err
 }
 
 // overBudget reports whether keeping c for more tasks would pass the budget.

@@ -17,9 +17,10 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/packfile"
 	"github.com/gitjira/gitjira/internal/packfile/packtest"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	gogitpack "github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -121,7 +122,7 @@ func peakHeap(f func()) uint64 {
 type bigResult struct {
 	mirror string
 	clone  *CloneResult
-	index  jira.UpdateResult
+	index  index.UpdateResult
 	peak   uint64
 	took   time.Duration
 }
@@ -138,7 +139,7 @@ func cloneAndIndex(t *testing.T, o ConnectOptions) bigResult {
 		if err != nil {
 			return
 		}
-		r.index, err = jira.OpenIndex(jira.Paths{Config: home, Data: home}).Update(jira.Repository{Name: "big", Mirror: r.mirror, Projects: []string{"ALL"}})
+		r.index, err = index.Open(store.Paths{Config: home, Data: home}).Update(store.Repository{Name: "big", Mirror: r.mirror, Projects: []string{"ALL"}})
 	})
 	r.took = time.Since(start)
 	if err != nil {

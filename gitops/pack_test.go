@@ -12,8 +12,9 @@ import (
 	"testing"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/packfile"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	gogitpack "github.com/go-git/go-git/v5/plumbing/format/packfile"
@@ -266,8 +267,8 @@ func TestFetchedPackIsIndexedLikeCloned(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	ix := jira.OpenIndex(jira.Paths{Config: home, Data: home})
-	repo := jira.Repository{Name: "demo", Mirror: dir, Projects: []string{"ALL"}}
+	ix := index.Open(store.Paths{Config: home, Data: home})
+	repo := store.Repository{Name: "demo", Mirror: dir, Projects: []string{"ALL"}}
 	if _, err := ix.Update(repo); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package gitops
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -293,4 +294,31 @@ func (r *reporter) close() {
 	default:
 	}
 	<-r.done
+}
+
+// TransferClosedError says the pack stopped before its end: the server or
+// the connection went away during the transfer. Percent is the share of the
+// announced objects received, Bytes the bytes received.
+type TransferClosedError struct {
+	Percent int
+	Bytes   int64
+	Err     error // what reading the pack said (io.ErrUnexpectedEOF)
+}
+
+func (e *TransferClosedError) Error() string {
+	return fmt.Sprintf("the server closed the connection during the transfer (%d %%, %s): retry", e.Percent, sizeText(e.Bytes))
+}
+
+func (e *TransferClosedError) Unwrap() error { return e.Err }
+
+// sizeText is a byte count for a message: "512 KiB", "19 MiB", "1.2 GiB".
+func sizeText(n int64) string {
+	switch {
+	case n < 1<<20:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n < 1<<30:
+		return fmt.Sprintf("%d MiB", n>>20)
+	default:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	}
 }

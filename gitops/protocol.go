@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/crypto/ssh"
 )
 
 // Clone, fetch and check speak git's pack protocol (v0, as git-upload-pack
@@ -29,6 +30,8 @@ type uploadPack struct {
 	pr       *pktReader
 	dog      *watchdog
 	adv      *advertisement
+	// thin asks for a thin pack (a fetch, whose mirror completes it).
+	thin bool
 }
 
 // openUploadPack dials, starts git-upload-pack and reads the ref list, all
@@ -86,6 +89,20 @@ func (up *uploadPack) fail(ctx context.Context, err error) error {
 		return err
 	}
 	f := up.sess.Failure(err)
+	var tc *TransferClosedError
+	if errors.As(err, &tc) {
+		// The pack stopped mid-way. Unless the server explained why on
+		// stderr (a typed error), the reason is only that it is gone: its
+		// exit status, or the lack of one, says nothing more useful.
+		var missing *ssh.ExitMissingError
+		var exit *ssh.ExitError
+		if f == err || errors.As(f, &missing) || errors.As(f, &exit) || errors.Is(f, io.ErrUnexpectedEOF) {
+			if te := up.dog.err(); te != nil {
+				return te
+			}
+			return tc
+		}
+	}
 	if te := up.dog.err(); te != nil {
 		return te
 	}
@@ -176,14 +193,16 @@ func (up *uploadPack) wantLines(buf *bytes.Buffer, wants []plumbing.Hash) reques
 	case caps.has("side-band"):
 		c, req.band = append(c, "side-band"), sideband
 	}
+	if up.thin && caps.has("thin-pack") {
+		c = append(c, "thin-pack")
+	}
 	if caps.has("ofs-delta") {
 		c = append(c, "ofs-delta")
 	}
 	if caps.has("agent") {
 		c = append(c, "agent="+agent)
 	}
-	// Not asked: thin-pack (the indexer does not complete thin packs),
-	// no-progress (the server's phases are shown), include-tag (a mirror
+	// Not asked: no-progress (the server's phases are shown), include-tag (a mirror
 	// wants every tag anyway), no-done (one round trip is not worth a
 	// second code path).
 	for i, h := range wants {
@@ -264,7 +283,8 @@ func (up *uploadPack) readAck() (ack, error) {
 }
 
 // receive reads the pack that follows the negotiation into repoDir.
-func (up *uploadPack) receive(ctx context.Context, req request, repoDir string, rep *reporter) (*indexedPack, error) {
+// A thin pack (asked for when up.thin is set) is completed from bases.
+func (up *uploadPack) receive(ctx context.Context, req request, repoDir string, rep *reporter, bases baseSource) (*indexedPack, error) {
 	up.dog.setPhase(waitPack)
 	var packStream io.Reader = up.br
 	if req.band != noSideband {
@@ -281,7 +301,7 @@ func (up *uploadPack) receive(ctx context.Context, req request, repoDir string, 
 			}
 		}}}
 	}
-	return receivePack(ctx, packStream, repoDir, rep)
+	return receiveThinPack(ctx, packStream, repoDir, rep, bases)
 }
 
 // sidebandReader demultiplexes the sideband: channel 1 is returned by Read,

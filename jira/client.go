@@ -17,7 +17,10 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/store"
 )
 
 // DefaultTimeout bounds every request to Jira: connecting, TLS, sending and
@@ -35,53 +38,37 @@ var (
 // userAgent names gitjira in Jira's access log.
 const userAgent = "gitjira (+https://github.com/gitjira/gitjira)"
 
-// SiteKind says what kind of Jira a site is; it decides how gitjira
-// authenticates and which advice an error gives.
-type SiteKind string
-
-// The kinds of Jira site.
-const (
-	// KindUnknown: not checked yet (treated like Data Center).
-	KindUnknown SiteKind = ""
-	// KindCloud: Jira Cloud (SITE.atlassian.net): basic auth with the account
-	// e-mail and an API token.
-	KindCloud SiteKind = "cloud"
-	// KindDataCenter: Jira Data Center or Server: a personal access token as
-	// bearer token (8.14 and later), or basic auth with username and password.
-	KindDataCenter SiteKind = "datacenter"
-)
-
 // KindFromHost recognises Jira Cloud by its host names (*.atlassian.net and
-// the older *.jira.com); other hosts give KindUnknown.
-func KindFromHost(host string) SiteKind {
+// the older *.jira.com); other hosts give store.KindUnknown.
+func KindFromHost(host string) store.SiteKind {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	if hh, _, err := net.SplitHostPort(h); err == nil {
 		h = hh
 	}
 	if strings.HasSuffix(h, ".atlassian.net") || strings.HasSuffix(h, ".jira.com") {
-		return KindCloud
+		return store.KindCloud
 	}
-	return KindUnknown
+	return store.KindUnknown
 }
 
 // KindFromServerInfo reads serverInfo's deploymentType: "Cloud" is Jira
 // Cloud; "Server" and "DataCenter" (what Data Center 9 and 10 still answer)
 // are Data Center/Server. Cloud's version 1001.x also marks it when the
 // field is missing.
-func KindFromServerInfo(si *ServerInfo) SiteKind {
+func KindFromServerInfo(si *ServerInfo) store.SiteKind {
 	switch {
 	case si == nil:
-		return KindUnknown
+		return store.KindUnknown
 	case strings.EqualFold(si.DeploymentType, "Cloud"):
-		return KindCloud
+		return store.KindCloud
 	case si.DeploymentType != "":
-		return KindDataCenter
+		return store.KindDataCenter
 	case len(si.VersionNumbers) > 0 && si.VersionNumbers[0] >= 1000:
-		return KindCloud
+		return store.KindCloud
 	case si.Version != "":
-		return KindDataCenter
+		return store.KindDataCenter
 	}
-	return KindUnknown
+	return store.KindUnknown
 }
 
 // hasPersonalAccessTokens: Jira Data Center/Server has personal access
@@ -124,8 +111,8 @@ type Client struct {
 	// InsecureWarning). Without it such a client refuses every request.
 	InsecureHTTP bool
 
-	Kind    SiteKind // what the site is (KindFromHost, KindFromServerInfo)
-	Version []int    // serverInfo's versionNumbers, when known
+	Kind    store.SiteKind // what the site is (KindFromHost, KindFromServerInfo)
+	Version []int          // serverInfo's versionNumbers, when known
 
 	HTTP *http.Client // nil: a client with Timeout; redirects are never followed
 
@@ -133,12 +120,16 @@ type Client struct {
 	UserAgent string        // "" = gitjira's
 
 	anonymous bool // send no credentials (the serverInfo probe after a refusal)
+
+	// tokens, when set, gives the bearer token of each request (Jira Cloud
+	// OAuth client credentials, oauth.go) instead of Token.
+	tokens oauth2.TokenSource
 }
 
 // NewClient checks baseURL (https, or http to this machine only; a host, no
 // query or fragment, no user info; a context path such as /jira is kept, a
 // trailing slash dropped) and returns a client that sends token as a bearer
-// token. For basic auth, Cloud or http:// to another host, use Site.Client.
+// token. For basic auth, Cloud or http:// to another host, use SiteClient.
 func NewClient(baseURL, token string) (*Client, error) {
 	return newClient(baseURL, "", token, false)
 }
@@ -237,7 +228,7 @@ func NormalizeBaseURL(raw string) (string, error) {
 		}
 	}
 	// Jira Cloud has no context path; a path is a web page (/jira/your-work…).
-	if KindFromHost(u.Host) == KindCloud && u.Path != "" {
+	if KindFromHost(u.Host) == store.KindCloud && u.Path != "" {
 		return "", fmt.Errorf("%q is a Jira Cloud page, not the base URL: give only https://%s", raw, u.Host)
 	}
 	return u.String(), nil
@@ -304,7 +295,7 @@ func (c *Client) host() string {
 
 func (c *Client) siteContext() siteContext {
 	kind := c.Kind
-	if kind == KindUnknown {
+	if kind == store.KindUnknown {
 		kind = KindFromHost(c.host())
 	}
 	return siteContext{kind: kind, version: c.Version, user: c.User}
@@ -320,8 +311,10 @@ var errNoRedirect = http.ErrUseLastResponse
 // answer is bounded (maxResponseBytes, maxErrorBytes) and every text of it
 // that reaches an error is sanitised.
 func (c *Client) do(ctx context.Context, method, path string, body, out any) (int, error) {
-	if err := checkCredentials(c.User, c.Token); err != nil && !c.anonymous {
-		return 0, err
+	if c.tokens == nil && !c.anonymous {
+		if err := checkCredentials(c.User, c.Token); err != nil {
+			return 0, err
+		}
 	}
 	if _, err := CheckTransport(c.BaseURL, c.InsecureHTTP); err != nil {
 		return 0, err
@@ -345,6 +338,12 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	}
 	switch {
 	case c.anonymous:
+	case c.tokens != nil:
+		tok, err := c.tokens.Token()
+		if err != nil {
+			return 0, err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	case c.User != "":
 		req.SetBasicAuth(c.User, c.Token)
 	default:
@@ -539,7 +538,7 @@ type ServerInfo struct {
 }
 
 // Kind is the kind of site this serverInfo describes.
-func (si *ServerInfo) Kind() SiteKind { return KindFromServerInfo(si) }
+func (si *ServerInfo) Kind() store.SiteKind { return KindFromServerInfo(si) }
 
 // Project is one entry of GET /rest/api/2/project. Text fields are sanitised.
 type Project struct {
@@ -569,7 +568,7 @@ func (c *Client) Myself(ctx context.Context) (*User, error) {
 }
 
 // ServerInfo returns the site's title, version and deployment type (Cloud
-// included: see SiteKind). A 404 or a non-Jira answer is ErrNotJira.
+// included: see store.SiteKind). A 404 or a non-Jira answer is ErrNotJira.
 func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 	var si ServerInfo
 	if _, err := c.do(ctx, http.MethodGet, "/rest/api/2/serverInfo", nil, &si); err != nil {
@@ -608,7 +607,12 @@ func (c *Client) ServerInfo(ctx context.Context) (*ServerInfo, error) {
 // JSON array, without pagination.
 func (c *Client) Projects(ctx context.Context) ([]Project, error) {
 	var ps []Project
-	if _, err := c.do(ctx, http.MethodGet, "/rest/api/2/project", nil, &ps); err != nil {
+	if c.Kind == store.KindCloud {
+		var err error
+		if ps, err = c.searchProjects(ctx); err != nil {
+			return nil, err
+		}
+	} else if _, err := c.do(ctx, http.MethodGet, "/rest/api/2/project", nil, &ps); err != nil {
 		return nil, err
 	}
 	if ps == nil {
@@ -621,6 +625,35 @@ func (c *Client) Projects(ctx context.Context) ([]Project, error) {
 		}
 	}
 	return ps, nil
+}
+
+// Paging of Cloud's project search: Atlassian's maximum page, and a bound on
+// pages so a server that never says isLast cannot keep us forever.
+const (
+	projectPage     = 50
+	maxProjectPages = 400 // 20,000 projects
+)
+
+// searchProjects lists a Cloud site's projects with the paginated
+// /rest/api/3/project/search (Cloud deprecated the unpaginated list).
+func (c *Client) searchProjects(ctx context.Context) ([]Project, error) {
+	var all []Project
+	for page := 0; page < maxProjectPages; page++ {
+		var res struct {
+			Values []Project `json:"values"`
+			IsLast *bool     `json:"isLast"`
+			Total  int       `json:"total"`
+		}
+		path := fmt.Sprintf("/rest/api/3/project/search?startAt=%d&maxResults=%d&orderBy=key", len(all), projectPage)
+		if _, err := c.do(ctx, http.MethodGet, path, nil, &res); err != nil {
+			return nil, err
+		}
+		all = append(all, res.Values...)
+		if len(res.Values) == 0 || (res.IsLast != nil && *res.IsLast) || (res.IsLast == nil && res.Total > 0 && len(all) >= res.Total) {
+			return all, nil
+		}
+	}
+	return all, nil
 }
 
 // RemoteLink is the body of POST /rest/api/2/issue/{key}/remotelink. With a

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 func fakeClient(t *testing.T, srv *jiratest.Server) *Client {
@@ -264,7 +265,7 @@ func TestFakeCloudFollowsRecordedShapes(t *testing.T) {
 	}
 	var si ServerInfo
 	json.Unmarshal(b, &si)
-	if si.Kind() != KindCloud || si.VersionNumbers[0] != 1001 {
+	if si.Kind() != store.KindCloud || si.VersionNumbers[0] != 1001 {
 		t.Errorf("fake Cloud serverInfo %+v", si)
 	}
 }
@@ -664,7 +665,10 @@ func TestRecordedAuthAnswers(t *testing.T) {
 			files := map[string]string{}
 			switch tt.call {
 			case "projects":
+				// Cloud lists projects with the paginated search; the
+				// same refusal answers either path.
 				files["/rest/api/2/project"] = tt.file
+				files["/rest/api/3/project/search"] = tt.file
 			case "myself":
 				files["/rest/api/2/myself"] = tt.file
 			case "serverInfo":
@@ -674,14 +678,14 @@ func TestRecordedAuthAnswers(t *testing.T) {
 				files["/rest/api/2/serverInfo"] = tt.info
 			}
 			srv := serveRecorded(t, files)
-			site := Site{URL: srv.URL, Token: "t0ken", User: tt.user}
+			site := store.Site{URL: srv.URL, Token: "t0ken", User: tt.user}
 			if tt.info != "" {
 				// What login learnt from the site's serverInfo.
 				var si ServerInfo
 				json.Unmarshal(readClientFixture(t, filepath.Join("testdata", "jira", tt.info)), &si)
 				site.Kind, site.Version = KindFromServerInfo(&si), si.VersionNumbers
 			}
-			c, err := site.Client()
+			c, err := SiteClient(site)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -715,14 +719,14 @@ func TestRecordedAuthAnswers(t *testing.T) {
 func TestRecordedServerInfos(t *testing.T) {
 	for _, tt := range []struct {
 		file    string
-		kind    SiteKind
+		kind    store.SiteKind
 		version string
 		pats    bool
 	}{
-		{"serverInfo-cloud.json", KindCloud, "1001.0.0-SNAPSHOT", false},
-		{"serverInfo-8.5.json", KindDataCenter, "8.5.5", false},
-		{"serverInfo-10.3.json", KindDataCenter, "10.3.19", true},
-		{"serverInfo.json", KindDataCenter, "9.12.2", true},
+		{"serverInfo-cloud.json", store.KindCloud, "1001.0.0-SNAPSHOT", false},
+		{"serverInfo-8.5.json", store.KindDataCenter, "8.5.5", false},
+		{"serverInfo-10.3.json", store.KindDataCenter, "10.3.19", true},
+		{"serverInfo.json", store.KindDataCenter, "9.12.2", true},
 	} {
 		srv := serveRecorded(t, map[string]string{"/rest/api/2/serverInfo": tt.file})
 		c, _ := NewClient(srv.URL, "t0ken")
@@ -731,17 +735,17 @@ func TestRecordedServerInfos(t *testing.T) {
 			t.Errorf("%s: %+v, %v", tt.file, si, err)
 			continue
 		}
-		if pats := si.Kind() != KindCloud && hasPersonalAccessTokens(si.VersionNumbers); pats != tt.pats {
+		if pats := si.Kind() != store.KindCloud && hasPersonalAccessTokens(si.VersionNumbers); pats != tt.pats {
 			t.Errorf("%s: personal access tokens %v", tt.file, pats)
 		}
 	}
 }
 
 func TestKindFromHost(t *testing.T) {
-	for host, want := range map[string]SiteKind{
-		"acme.atlassian.net": KindCloud, "ACME.Atlassian.NET.": KindCloud, "acme.atlassian.net:443": KindCloud,
-		"old.jira.com": KindCloud, "jira.example.com": KindUnknown, "atlassian.net.example.com": KindUnknown,
-		"127.0.0.1:8080": KindUnknown,
+	for host, want := range map[string]store.SiteKind{
+		"acme.atlassian.net": store.KindCloud, "ACME.Atlassian.NET.": store.KindCloud, "acme.atlassian.net:443": store.KindCloud,
+		"old.jira.com": store.KindCloud, "jira.example.com": store.KindUnknown, "atlassian.net.example.com": store.KindUnknown,
+		"127.0.0.1:8080": store.KindUnknown,
 	} {
 		if got := KindFromHost(host); got != want {
 			t.Errorf("KindFromHost(%q) = %q, want %q", host, got, want)
@@ -780,7 +784,7 @@ func TestInsecureHTTP(t *testing.T) {
 	}
 	checkOneLine(t, err)
 	p := clientTestPaths(t)
-	if err := SaveSite(p, Site{URL: remote, Token: "x"}); !errors.Is(err, ErrInsecureHTTP) {
+	if err := SaveSite(p, store.Site{URL: remote, Token: "x"}); !errors.Is(err, ErrInsecureHTTP) {
 		t.Errorf("SaveSite(http remote): %v", err)
 	}
 	// A client built by hand without the flag refuses too.
@@ -797,18 +801,18 @@ func TestInsecureHTTP(t *testing.T) {
 	if err := SaveSite(p, res.Site); err != nil {
 		t.Fatal(err)
 	}
-	site, err := LoadSite(p)
-	if err != nil || !site.InsecureHTTP || len(site.Warnings()) != 1 {
+	site, err := store.LoadSite(p)
+	if err != nil || !site.InsecureHTTP || len(SiteWarnings(*site)) != 1 {
 		t.Fatalf("saved site %v, %v", site, err)
 	}
-	c, err = site.Client()
+	c, err = SiteClient(*site)
 	if err != nil || c.InsecureWarning() == "" {
 		t.Errorf("client %v, %v", c, err)
 	}
 
 	// Loopback http:// needs no flag and gives no warning.
 	c = fakeClient(t, srv)
-	if _, err := c.Projects(context.Background()); err != nil || c.InsecureWarning() != "" || len((Site{URL: srv.URL}).Warnings()) != 0 {
+	if _, err := c.Projects(context.Background()); err != nil || c.InsecureWarning() != "" || len(SiteWarnings(store.Site{URL: srv.URL})) != 0 {
 		t.Errorf("loopback: %v, %q", err, c.InsecureWarning())
 	}
 	for _, u := range []string{"http://localhost:8080", "http://[::1]:8080", "http://127.0.0.2"} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Sentinel errors of the Jira client, checked with errors.Is. Each message is
@@ -40,7 +41,7 @@ var (
 	ErrNoSite = errors.New("no Jira site configured: run gitjira jira login --url URL")
 	// ErrInsecureHTTP: an http:// URL to another machine would send the
 	// credentials in clear on every request; refused unless the site was
-	// logged in with --insecure-http (Site.InsecureHTTP).
+	// logged in with --insecure-http (store.Site.InsecureHTTP).
 	ErrInsecureHTTP = errors.New("an http:// Jira URL sends the credentials in clear on every request: use the https:// URL, or add --insecure-http to jira login if this network path is trusted")
 	// ErrLinkingForbidden: Jira refused to create remote links (403): issue
 	// linking is disabled on the site, or the user lacks the Link Issues
@@ -76,7 +77,7 @@ type APIError struct {
 // siteContext is what the client knew of the site when the error happened:
 // it picks the advice (Cloud API token, Data Center PAT, password before 8.14).
 type siteContext struct {
-	kind    SiteKind
+	kind    store.SiteKind
 	version []int
 	user    string // basic-auth user; "" = bearer token
 }
@@ -135,9 +136,9 @@ func (e *APIError) Error() string {
 // only username and password (basic auth).
 func credentialAdvice(sc siteContext) string {
 	switch {
-	case sc.kind == KindCloud && sc.user == "":
+	case sc.kind == store.KindCloud && sc.user == "":
 		return "Jira Cloud takes your account e-mail and an API token, not a bearer token: create an API token at https://id.atlassian.com/manage-profile/security/api-tokens (Security > API tokens) and run gitjira jira login --url URL --email YOUR-E-MAIL"
-	case sc.kind == KindCloud:
+	case sc.kind == store.KindCloud:
 		return "check the e-mail and the API token (API tokens expire; create a new one at https://id.atlassian.com/manage-profile/security/api-tokens, Security > API tokens) and run gitjira jira login --url URL --email YOUR-E-MAIL again"
 	case sc.user == "" && len(sc.version) > 0 && !hasPersonalAccessTokens(sc.version):
 		return fmt.Sprintf("this Jira is version %s and personal access tokens need Jira 8.14 or later: log in with your username and password instead: gitjira jira login --url URL --username NAME", versionString(sc.version))

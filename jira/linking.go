@@ -16,12 +16,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Link state: per repository, the pairs gitjira has linked and the issues
-// that were not visible, in Paths.Data/links/id-<ID>.json (name-<name>.json
+// that were not visible, in store.Paths.Data/links/id-<ID>.json (name-<name>.json
 // for repositories without an ID), mode 0600, replaced atomically
 // (internal/fsatomic) and guarded by an flock on the same name + ".lock", so
 // two runs on one repository take turns. State is written every
@@ -81,7 +83,7 @@ func (st *linkState) remove(issue, sha string) {
 }
 
 // LinkStateFile is where the link state of r is kept.
-func LinkStateFile(p Paths, r Repository) string {
+func LinkStateFile(p store.Paths, r store.Repository) string {
 	if r.ID != "" {
 		return filepath.Join(p.Data, "links", "id-"+safeFileName(r.ID)+".json")
 	}
@@ -90,23 +92,23 @@ func LinkStateFile(p Paths, r Repository) string {
 
 // legacyJournal is the pending-links journal of earlier gitjira versions;
 // its pairs are all in the index, so a run deletes it and recomputes them.
-func legacyJournal(p Paths, name string) string {
+func legacyJournal(p store.Paths, name string) string {
 	return filepath.Join(p.Data, "links", safeFileName(name)+".jsonl")
 }
 
 // RemoveLinkState deletes the link state kept under a repository name (for
 // repositories without an ID) and the journal of earlier versions. Callers
-// that have the Repository use RemoveRepositoryLinkState, which also
+// that have the store.Repository use RemoveRepositoryLinkState, which also
 // removes the state kept under its ID. The links stay on Jira; see
 // UnlinkRepository.
-func RemoveLinkState(p Paths, repoName string) error {
+func RemoveLinkState(p store.Paths, repoName string) error {
 	return removeFiles(
-		LinkStateFile(p, Repository{Name: repoName}), LinkStateFile(p, Repository{Name: repoName})+".lock",
+		LinkStateFile(p, store.Repository{Name: repoName}), LinkStateFile(p, store.Repository{Name: repoName})+".lock",
 		legacyJournal(p, repoName), legacyJournal(p, repoName)+".lock")
 }
 
 // RemoveRepositoryLinkState deletes all link state of r (for repos remove).
-func RemoveRepositoryLinkState(p Paths, r Repository) error {
+func RemoveRepositoryLinkState(p store.Paths, r store.Repository) error {
 	err := RemoveLinkState(p, r.Name)
 	if r.ID != "" {
 		err = errors.Join(err, removeFiles(LinkStateFile(p, r), LinkStateFile(p, r)+".lock"))
@@ -142,7 +144,7 @@ func safeFileName(name string) string {
 }
 
 // loadLinkState reads r's state; a missing file is an empty state.
-func loadLinkState(p Paths, r Repository) (*linkState, error) {
+func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 	path := LinkStateFile(p, r)
 	st := &linkState{path: path, key: LinkKey(r), name: r.Name, linked: map[string]map[string]bool{}, notVisible: map[string]notVisible{}}
 	b, err := os.ReadFile(path)
@@ -171,7 +173,7 @@ func loadLinkState(p Paths, r Repository) (*linkState, error) {
 			return nil, bad("corrupted")
 		}
 		for _, sha := range shas {
-			if len(sha) != 40 || !isHex(sha) {
+			if !index.ValidSHA(sha) {
 				return nil, bad("corrupted")
 			}
 			st.add(issue, sha)
@@ -241,7 +243,7 @@ func (lp *LinkPusher) options() LinkOptions {
 
 // Link links every indexed commit of repo whose issue keys belong to repo's
 // permitted projects and is not linked yet. See Push.
-func (lp *LinkPusher) Link(ctx context.Context, repo Repository) (LinkReport, error) {
+func (lp *LinkPusher) Link(ctx context.Context, repo store.Repository) (LinkReport, error) {
 	return lp.Push(ctx, repo, nil)
 }
 
@@ -262,12 +264,12 @@ func (lp *LinkPusher) Link(ctx context.Context, repo Repository) (LinkReport, er
 //     row stop it.
 //
 // Every pair not linked stays pending for the next run.
-func (lp *LinkPusher) Push(ctx context.Context, repo Repository, commits []CommitRef) (LinkReport, error) {
+func (lp *LinkPusher) Push(ctx context.Context, repo store.Repository, commits []index.CommitRef) (LinkReport, error) {
 	var rep LinkReport
 	if lp.Client == nil {
 		return rep, ErrNoSite
 	}
-	if err := ValidName(repo.Name); err != nil {
+	if err := store.ValidName(repo.Name); err != nil {
 		return rep, err
 	}
 	opts := lp.options()
@@ -278,7 +280,7 @@ func (lp *LinkPusher) Push(ctx context.Context, repo Repository, commits []Commi
 	defer unlock()
 	rep.Linked = st.count
 
-	indexed, err := IndexedCommits(lp.Paths, repo)
+	indexed, err := index.IndexedCommits(lp.Paths, repo)
 	if err != nil {
 		return rep, err
 	}
@@ -304,7 +306,7 @@ func (lp *LinkPusher) Push(ctx context.Context, repo Repository, commits []Commi
 		if !confident {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the Jira links of %s point to %s, guessed from its SSH URL: if that page does not open, set the right one with gitjira connect --web-url", repo.Name, loc.WebURL))
 		}
-		commitURL = func(_ Repository, sha string) string { return loc.CommitURL(sha) }
+		commitURL = func(_ store.Repository, sha string) string { return loc.CommitURL(sha) }
 	}
 
 	if opts.DryRun {
@@ -448,12 +450,12 @@ func notVisibleBackoff(attempts int) time.Duration {
 
 // pendingPairs are the pairs of the commits that repo allows and st has not
 // linked, one per (issue, sha), in commit order.
-func pendingPairs(repo Repository, st *linkState, commits []CommitRef) []linkCommit {
+func pendingPairs(repo store.Repository, st *linkState, commits []index.CommitRef) []linkCommit {
 	key := LinkKey(repo)
 	seen := map[[2]string]bool{}
 	var out []linkCommit
 	for _, c := range commits {
-		if len(c.SHA) != 40 || !isHex(c.SHA) {
+		if !index.ValidSHA(c.SHA) {
 			continue
 		}
 		for _, issue := range c.Keys {
@@ -469,7 +471,7 @@ func pendingPairs(repo Repository, st *linkState, commits []CommitRef) []linkCom
 }
 
 // lockState takes the repository's state lock and loads the state.
-func (lp *LinkPusher) lockState(ctx context.Context, repo Repository) (*linkState, func(), error) {
+func (lp *LinkPusher) lockState(ctx context.Context, repo store.Repository) (*linkState, func(), error) {
 	path := LinkStateFile(lp.Paths, repo)
 	lock, err := fsatomic.Acquire(ctx, path+".lock")
 	if err != nil {
@@ -520,7 +522,7 @@ func (lp *LinkPusher) send(ctx context.Context, opts LinkOptions, call func(cont
 // is forgotten too: there is nothing gitjira can delete. 403 stops with
 // *LinkForbiddenError, other failures as in Push; what is left stays recorded
 // for the next Unlink.
-func (lp *LinkPusher) Unlink(ctx context.Context, repo Repository) (LinkReport, error) {
+func (lp *LinkPusher) Unlink(ctx context.Context, repo store.Repository) (LinkReport, error) {
 	var rep LinkReport
 	if lp.Client == nil {
 		return rep, ErrNoSite

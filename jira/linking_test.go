@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 // linkHistory is a real bare git repository, made with git fast-import (one
@@ -25,8 +27,8 @@ import (
 // the ones a sync would link.
 type linkHistory struct {
 	t      *testing.T
-	p      Paths
-	repo   Repository
+	p      store.Paths
+	repo   store.Repository
 	stream bytes.Buffer      // commands for the next fast-import
 	mark   int               // last mark used
 	tip    map[string]string // branch -> mark or sha of its tip
@@ -43,12 +45,12 @@ func newLinkHistory(t *testing.T) *linkHistory {
 	d := t.TempDir()
 	h := &linkHistory{
 		t:     t,
-		p:     Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")},
+		p:     store.Paths{Config: filepath.Join(d, "config"), Data: filepath.Join(d, "data")},
 		tip:   map[string]string{},
 		msgs:  map[int]string{},
 		byMsg: map[string]string{},
 	}
-	h.repo = Repository{ID: "9f86d081884c7d65", Name: "app", URL: "git@github.com:acme/app.git",
+	h.repo = store.Repository{ID: "9f86d081884c7d65", Name: "app", URL: "git@github.com:acme/app.git",
 		Projects: []string{"PROJ", "OPS"}, Mirror: h.p.MirrorDir("app"), Enabled: true}
 	os.MkdirAll(filepath.Dir(h.repo.Mirror), 0o700)
 	h.git("init", "-q", "--bare", h.repo.Mirror)
@@ -115,7 +117,7 @@ func (h *linkHistory) sync() {
 			delete(h.msgs, mark)
 		}
 	}
-	if _, err := OpenIndex(h.p).Update(h.repo); err != nil {
+	if _, err := index.Open(h.p).Update(h.repo); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -231,7 +233,7 @@ func TestLinkRepositoryBackfill(t *testing.T) {
 	// Renamed (same ID): the index is rebuilt under the new name, nothing is sent.
 	renamed := h.repo
 	renamed.Name = "app-renamed"
-	if _, err := OpenIndex(h.p).Update(renamed); err != nil {
+	if _, err := index.Open(h.p).Update(renamed); err != nil {
 		t.Fatal(err)
 	}
 	rep, err = LinkRepository(ctx, h.p, c, renamed, testLinkOptions(clk))
@@ -543,7 +545,7 @@ func TestLinkCloudSite(t *testing.T) {
 	h := newLinkHistory(t)
 	h.standardHistory()
 	h.sync()
-	c, err := Site{URL: srv.URL, User: jiratest.DefaultEmail, Token: jiratest.DefaultAPIToken, Kind: KindCloud}.Client()
+	c, err := SiteClient(store.Site{URL: srv.URL, User: jiratest.DefaultEmail, Token: jiratest.DefaultAPIToken, Kind: store.KindCloud})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Linking commits to Jira issues as remote links (issue 10).
@@ -106,7 +108,7 @@ type LinkOptions struct {
 	MaxRetryWait time.Duration
 	// CommitURL returns the link URL of a commit; default CommitURL (the
 	// repository's web settings, else the guess from its SSH URL).
-	CommitURL func(repo Repository, sha string) string
+	CommitURL func(repo store.Repository, sha string) string
 	// Progress is called after each pair with the number handled and the total.
 	Progress func(done, total int)
 	// CheckpointEvery is how many linked pairs may be recorded in memory
@@ -118,7 +120,7 @@ type LinkOptions struct {
 // LinkPusher links commits to Jira issues as remote links.
 type LinkPusher struct {
 	Client  *Client
-	Paths   Paths
+	Paths   store.Paths
 	Options LinkOptions
 }
 
@@ -126,37 +128,37 @@ type LinkPusher struct {
 // r's permitted projects and that is not linked yet (see LinkPusher.Link).
 // Without opts.Limiter or a rate, it shares one rate limit with every other
 // linking call of the process (Jira's limit is per user, not per repository).
-func LinkRepository(ctx context.Context, p Paths, c *Client, r Repository, opts LinkOptions) (LinkReport, error) {
+func LinkRepository(ctx context.Context, p store.Paths, c *Client, r store.Repository, opts LinkOptions) (LinkReport, error) {
 	return newPusher(p, c, opts).Link(ctx, r)
 }
 
 // UnlinkRepository deletes the remote links gitjira created for r (see
 // LinkPusher.Unlink), for `repos remove --unlink`.
-func UnlinkRepository(ctx context.Context, p Paths, c *Client, r Repository) (LinkReport, error) {
+func UnlinkRepository(ctx context.Context, p store.Paths, c *Client, r store.Repository) (LinkReport, error) {
 	return newPusher(p, c, LinkOptions{}).Unlink(ctx, r)
 }
 
 // PushCommitLinks links r's commits on the configured Jira site: every
 // indexed commit not linked yet (as LinkRepository does) plus the given
-// commits (as Index.Update reports them in UpdateResult.Added; the index
+// commits (as index.Index.Update reports them in index.UpdateResult.Added; the index
 // already has them, so they only matter to callers linking commits that are
 // not indexed). Without a configured site it returns ErrNoSite.
-func PushCommitLinks(ctx context.Context, p Paths, repo Repository, commits []CommitRef) (LinkReport, error) {
-	site, err := LoadSite(p)
+func PushCommitLinks(ctx context.Context, p store.Paths, repo store.Repository, commits []index.CommitRef) (LinkReport, error) {
+	site, err := store.LoadSite(p)
 	if err != nil {
 		return LinkReport{}, err
 	}
 	if site == nil {
 		return LinkReport{}, ErrNoSite
 	}
-	c, err := site.Client()
+	c, err := SiteClient(*site)
 	if err != nil {
 		return LinkReport{}, err
 	}
 	return newPusher(p, c, LinkOptions{}).Push(ctx, repo, commits)
 }
 
-func newPusher(p Paths, c *Client, opts LinkOptions) *LinkPusher {
+func newPusher(p store.Paths, c *Client, opts LinkOptions) *LinkPusher {
 	if opts.Limiter == nil && opts.RatePerSecond <= 0 && opts.Burst <= 0 && opts.Clock == nil {
 		opts.Limiter = sharedLinkLimiter()
 	}
@@ -172,7 +174,7 @@ var sharedLinkLimiter = sync.OnceValue(func() *TokenBucket { return NewTokenBuck
 // ID, or its name for entries made before repositories had IDs. (Giving
 // such an entry an ID later changes its globalIds; an ID equal to the old
 // name keeps them.)
-func LinkKey(r Repository) string {
+func LinkKey(r store.Repository) string {
 	if r.ID != "" {
 		return r.ID
 	}
@@ -191,9 +193,9 @@ func LinkGlobalID(key, sha string) string {
 	return "gitjira:" + hex.EncodeToString(h[:16]) + ":" + sha
 }
 
-// LinkingEnabled says whether syncs link r's commits: Repository.Link when
+// LinkingEnabled says whether syncs link r's commits: store.Repository.Link when
 // set, else on exactly when a Jira site is configured.
-func LinkingEnabled(r Repository, siteConfigured bool) bool {
+func LinkingEnabled(r store.Repository, siteConfigured bool) bool {
 	if r.Link != nil {
 		return *r.Link
 	}
@@ -213,7 +215,7 @@ const (
 // (repository, author, date), git's icon, and the commit's web page.
 // Everything from the commit is sanitised: a subject may carry escape
 // sequences, and Jira shows what it is given.
-func commitLink(repo Repository, c linkCommit, commitURL, iconURL string) RemoteLink {
+func commitLink(repo store.Repository, c linkCommit, commitURL, iconURL string) RemoteLink {
 	short := c.SHA
 	if len(short) > shortSHALen {
 		short = short[:shortSHALen]

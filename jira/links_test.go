@@ -13,7 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 // fakeClock advances only when slept on (or by advance), and records every sleep.
@@ -74,12 +76,12 @@ func (l *countingLimiter) Wait(ctx context.Context) error {
 
 func sha(i int) string { return fmt.Sprintf("%040x", 0xabc000+i) }
 
-var linkRepo = Repository{ID: "a1b2c3d4e5f60718", Name: "app", URL: "git@github.com:acme/app.git", Projects: []string{"ALL"}}
+var linkRepo = store.Repository{ID: "a1b2c3d4e5f60718", Name: "app", URL: "git@github.com:acme/app.git", Projects: []string{"ALL"}}
 
 // linkCommits: 5 (issue, commit) pairs, one of them on a missing issue.
-func linkCommits() []CommitRef {
+func linkCommits() []index.CommitRef {
 	d := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	return []CommitRef{
+	return []index.CommitRef{
 		{Repository: "app", SHA: sha(1), Author: "Ann", Date: d, Subject: "PROJ-1 fix login", Keys: []string{"PROJ-1"}},
 		{Repository: "app", SHA: sha(2), Author: "Bob", Date: d, Subject: "PROJ-2 and OPS-3", Keys: []string{"PROJ-2", "OPS-3", "PROJ-2"}},
 		{Repository: "app", SHA: sha(3), Author: "Ann", Date: d, Subject: "PROJ-999 does not exist", Keys: []string{"PROJ-999"}},
@@ -101,7 +103,7 @@ func newTestPusher(t *testing.T, srv *jiratest.Server) (*LinkPusher, *fakeClock,
 	return &LinkPusher{Client: fakeClient(t, srv), Paths: clientTestPaths(t), Options: LinkOptions{Clock: clk, Limiter: lim}}, clk, lim
 }
 
-func stateExists(p Paths, r Repository) bool {
+func stateExists(p store.Paths, r store.Repository) bool {
 	_, err := os.Stat(LinkStateFile(p, r))
 	return err == nil
 }
@@ -122,7 +124,7 @@ func TestPushCommitLinks(t *testing.T) {
 	if _, err := PushCommitLinks(context.Background(), p, linkRepo, linkCommits()); !errors.Is(err, ErrNoSite) {
 		t.Fatalf("without a site: %v", err)
 	}
-	if err := SaveSite(p, Site{URL: srv.URL, Token: jiratest.DefaultToken}); err != nil {
+	if err := SaveSite(p, store.Site{URL: srv.URL, Token: jiratest.DefaultToken}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := PushCommitLinks(context.Background(), p, linkRepo, linkCommits())
@@ -227,9 +229,9 @@ func TestPushIsRateLimited(t *testing.T) {
 	lp, clk, _ := newTestPusher(t, srv)
 	lp.Options.Limiter = nil // the default token bucket on the fake clock
 	lp.Options.RatePerSecond, lp.Options.Burst = 5, 5
-	var commits []CommitRef
+	var commits []index.CommitRef
 	for i := 1; i <= 12; i++ {
-		commits = append(commits, CommitRef{SHA: sha(i), Subject: "s", Keys: []string{fmt.Sprintf("PROJ-%d", 100+i)}})
+		commits = append(commits, index.CommitRef{SHA: sha(i), Subject: "s", Keys: []string{fmt.Sprintf("PROJ-%d", 100+i)}})
 	}
 	rep, err := lp.Push(context.Background(), linkRepo, commits)
 	if err != nil || rep.Created != 12 {
@@ -271,9 +273,9 @@ func TestPushStopsAfterFailuresInARow(t *testing.T) {
 	srv := jiratest.NewServer(t)
 	srv.SetAnyIssueExists(true)
 	lp, _, _ := newTestPusher(t, srv)
-	var commits []CommitRef
+	var commits []index.CommitRef
 	for i := 1; i <= 20; i++ {
-		commits = append(commits, CommitRef{SHA: sha(i), Subject: "s", Keys: []string{fmt.Sprintf("PROJ-%d", i)}})
+		commits = append(commits, index.CommitRef{SHA: sha(i), Subject: "s", Keys: []string{fmt.Sprintf("PROJ-%d", i)}})
 	}
 	srv.FailNext(http.StatusInternalServerError, -1)
 	rep, err := lp.Push(context.Background(), linkRepo, commits)
@@ -341,7 +343,7 @@ func TestLinkTextIsSanitised(t *testing.T) {
 	srv := jiratest.NewServer(t)
 	lp, _, _ := newTestPusher(t, srv)
 	subject := "PROJ-1 \x1b]0;pwned\x07fix \x1b[31mred\x1b[0m\r\nsecond line " + strings.Repeat("ü", 400)
-	_, err := lp.Push(context.Background(), linkRepo, []CommitRef{{SHA: sha(1), Author: "Eve\x1b[2J", Subject: subject, Keys: []string{"PROJ-1"}}})
+	_, err := lp.Push(context.Background(), linkRepo, []index.CommitRef{{SHA: sha(1), Author: "Eve\x1b[2J", Subject: subject, Keys: []string{"PROJ-1"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,7 +404,7 @@ func TestLinkWithoutWebURL(t *testing.T) {
 	if u := srv.Links("PROJ-2")[0].URL(); u != "https://git.example.com/acme/app/commit/"+sha(2) {
 		t.Errorf("url %q", u)
 	}
-	guessed := Repository{ID: "g", Name: "svc", URL: "ssh://git@git.example.com:2222/srv/svc.git", Projects: []string{"ALL"}}
+	guessed := store.Repository{ID: "g", Name: "svc", URL: "ssh://git@git.example.com:2222/srv/svc.git", Projects: []string{"ALL"}}
 	rep, err = lp.Push(context.Background(), guessed, linkCommits()[:1])
 	if err != nil || rep.Created != 1 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "https://git.example.com/srv/svc") {
 		t.Errorf("guessed: %+v, %v", rep, err)
@@ -415,20 +417,20 @@ func TestLinkNamesAreSafe(t *testing.T) {
 	if len(id) > 255 || id != LinkGlobalID(long, sha(1)) || id == LinkGlobalID(long+"x", sha(1)) {
 		t.Errorf("long globalId %q", id)
 	}
-	p := Paths{Data: "/data"}
-	for _, r := range []Repository{{Name: "../../etc/passwd"}, {Name: "a/b"}, {Name: ".."}, {ID: "../x", Name: "ok"}, {Name: "x y"}} {
+	p := store.Paths{Data: "/data"}
+	for _, r := range []store.Repository{{Name: "../../etc/passwd"}, {Name: "a/b"}, {Name: ".."}, {ID: "../x", Name: "ok"}, {Name: "x y"}} {
 		f := LinkStateFile(p, r)
 		if filepath.Dir(f) != "/data/links" {
 			t.Errorf("LinkStateFile(%+v) = %s escapes the links directory", r, f)
 		}
 	}
-	if f := LinkStateFile(p, Repository{Name: "my-repo_1.0"}); f != "/data/links/name-my-repo_1.0.json" {
+	if f := LinkStateFile(p, store.Repository{Name: "my-repo_1.0"}); f != "/data/links/name-my-repo_1.0.json" {
 		t.Errorf("plain name: %s", f)
 	}
-	if f := LinkStateFile(p, Repository{ID: "a1b2", Name: "x"}); f != "/data/links/id-a1b2.json" {
+	if f := LinkStateFile(p, store.Repository{ID: "a1b2", Name: "x"}); f != "/data/links/id-a1b2.json" {
 		t.Errorf("id: %s", f)
 	}
-	if LinkKey(Repository{Name: "old"}) != "old" || LinkKey(Repository{ID: "i", Name: "n"}) != "i" {
+	if LinkKey(store.Repository{Name: "old"}) != "old" || LinkKey(store.Repository{ID: "i", Name: "n"}) != "i" {
 		t.Error("LinkKey")
 	}
 	on, off := true, false
@@ -437,7 +439,7 @@ func TestLinkNamesAreSafe(t *testing.T) {
 		site bool
 		want bool
 	}{{nil, true, true}, {nil, false, false}, {&off, true, false}, {&on, true, true}} {
-		if got := LinkingEnabled(Repository{Link: tt.link}, tt.site); got != tt.want {
+		if got := LinkingEnabled(store.Repository{Link: tt.link}, tt.site); got != tt.want {
 			t.Errorf("LinkingEnabled(%v, %v) = %v", tt.link, tt.site, got)
 		}
 	}
@@ -464,11 +466,11 @@ func BenchmarkPushLinks(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := b.TempDir()
-	lp := &LinkPusher{Client: c, Paths: Paths{Config: d, Data: d}, Options: LinkOptions{Limiter: &countingLimiter{}}}
+	lp := &LinkPusher{Client: c, Paths: store.Paths{Config: d, Data: d}, Options: LinkOptions{Limiter: &countingLimiter{}}}
 	const n = 100
-	commits := make([]CommitRef, n)
+	commits := make([]index.CommitRef, n)
 	for i := range commits {
-		commits[i] = CommitRef{SHA: sha(i), Subject: "work", Keys: []string{fmt.Sprintf("PROJ-%d", i+1)}}
+		commits[i] = index.CommitRef{SHA: sha(i), Subject: "work", Keys: []string{fmt.Sprintf("PROJ-%d", i+1)}}
 	}
 	i := 0
 	for b.Loop() {

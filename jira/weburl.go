@@ -8,12 +8,14 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/gitjira/gitjira/store"
 )
 
 // Clickable links (issue 10): a Jira remote link needs a URL a browser opens,
 // so a commit's link points at its page on the git host's web interface. The
-// repository's own settings win (Repository.CommitURLTemplate, then
-// Repository.WebURL); otherwise the web address is derived from the SSH URL.
+// repository's own settings win (store.Repository.CommitURLTemplate, then
+// store.Repository.WebURL); otherwise the web address is derived from the SSH URL.
 // Hosts whose layout is certain (github.com, gitlab.com, bitbucket.org,
 // codeberg.org, Azure DevOps) give a confident answer; for self-hosted
 // servers the derivation is a guess (the web interface may live on another
@@ -189,7 +191,7 @@ func HostKindOfWebURL(webURL string, hint HostKind) HostKind {
 // RepositoryWebLocation is where a repository's commits are on the web:
 // its CommitURLTemplate and WebURL when set (confident: the user said so),
 // else the guess from its SSH URL.
-func RepositoryWebLocation(r Repository) (WebLocation, bool) {
+func RepositoryWebLocation(r store.Repository) (WebLocation, bool) {
 	guess, confident := GuessWebURL(r.URL)
 	switch {
 	case r.CommitURLTemplate != "":
@@ -208,7 +210,7 @@ func RepositoryWebLocation(r Repository) (WebLocation, bool) {
 // CommitURL is the web page of a commit of r (see RepositoryWebLocation):
 // "" when no web address is known or can be guessed. It is never an ssh://
 // URL, which a browser does not open.
-func CommitURL(r Repository, sha string) (commitURL string, confident bool) {
+func CommitURL(r store.Repository, sha string) (commitURL string, confident bool) {
 	loc, confident := RepositoryWebLocation(r)
 	return loc.CommitURL(sha), confident
 }

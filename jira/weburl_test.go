@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/gitjira/gitjira/store"
 )
 
 const testSHA = "0123456789abcdef0123456789abcdef01234567"
@@ -15,37 +17,37 @@ func TestCommitURLs(t *testing.T) {
 	s := testSHA
 	for _, tt := range []struct {
 		name      string
-		repo      Repository
+		repo      store.Repository
 		want      string
 		confident bool
 	}{
-		{"github scp", Repository{URL: "git@github.com:acme/app.git"}, "https://github.com/acme/app/commit/" + s, true},
-		{"github ssh", Repository{URL: "ssh://git@github.com/acme/app.git"}, "https://github.com/acme/app/commit/" + s, true},
-		{"github over 443", Repository{URL: "ssh://git@ssh.github.com:443/acme/app"}, "https://github.com/acme/app/commit/" + s, true},
-		{"github enterprise guessed", Repository{URL: "git@github.example.com:org/app.git"}, "https://github.example.com/org/app/commit/" + s, false},
-		{"github enterprise configured", Repository{URL: "git@ghe-ssh.corp.example:org/app.git", WebURL: "https://github.corp.example/org/app"}, "https://github.corp.example/org/app/commit/" + s, true},
-		{"gitlab.com subgroups", Repository{URL: "git@gitlab.com:group/sub/app.git"}, "https://gitlab.com/group/sub/app/-/commit/" + s, true},
-		{"gitlab.com altssh 443", Repository{URL: "ssh://git@altssh.gitlab.com:443/group/app.git"}, "https://gitlab.com/group/app/-/commit/" + s, true},
-		{"gitlab self-managed port 2222", Repository{URL: "ssh://git@gitlab.example.com:2222/group/sub/app.git"}, "https://gitlab.example.com/group/sub/app/-/commit/" + s, false},
-		{"gitlab self-managed configured", Repository{URL: "ssh://git@code.example.com:2222/group/sub/app.git", WebURL: "https://gitlab.example.com/group/sub/app"}, "https://gitlab.example.com/group/sub/app/commit/" + s, true},
-		{"bitbucket cloud", Repository{URL: "git@bitbucket.org:team/app.git"}, "https://bitbucket.org/team/app/commits/" + s, true},
-		{"bitbucket server", Repository{URL: "ssh://git@host:7999/PROJ/repo.git"}, "https://host/projects/PROJ/repos/repo/commits/" + s, false},
-		{"bitbucket server personal", Repository{URL: "ssh://git@bitbucket.example.com:7999/~ann/tools.git"}, "https://bitbucket.example.com/users/ann/repos/tools/commits/" + s, false},
-		{"bitbucket server configured", Repository{URL: "ssh://git@host:7999/PROJ/repo.git", WebURL: "https://host/bitbucket/projects/PROJ/repos/repo"}, "https://host/bitbucket/projects/PROJ/repos/repo/commits/" + s, true},
-		{"codeberg", Repository{URL: "git@codeberg.org:forgejo/forgejo.git"}, "https://codeberg.org/forgejo/forgejo/commit/" + s, true},
-		{"gitea", Repository{URL: "ssh://git@gitea.example.com:2222/team/app.git"}, "https://gitea.example.com/team/app/commit/" + s, false},
-		{"forgejo", Repository{URL: "git@forgejo.example.org:team/app.git"}, "https://forgejo.example.org/team/app/commit/" + s, false},
-		{"azure devops", Repository{URL: "git@ssh.dev.azure.com:v3/org/proj/repo"}, "https://dev.azure.com/org/proj/_git/repo/commit/" + s, true},
-		{"azure devops ssh url", Repository{URL: "ssh://git@ssh.dev.azure.com/v3/org/proj/repo"}, "https://dev.azure.com/org/proj/_git/repo/commit/" + s, true},
-		{"azure devops old host", Repository{URL: "org@vs-ssh.visualstudio.com:v3/org/proj/repo"}, "https://dev.azure.com/org/proj/_git/repo/commit/" + s, true},
-		{"gerrit", Repository{URL: "ssh://ann@review.example.com:29418/platform/app"}, "https://review.example.com/plugins/gitiles/platform/app/+/" + s, false},
-		{"unknown host", Repository{URL: "git@git.example.com:srv/app.git"}, "https://git.example.com/srv/app/commit/" + s, false},
-		{"template wins", Repository{URL: "git@github.com:acme/app.git", WebURL: "https://x.example/a", CommitURLTemplate: "https://cgit.example.com/app/commit/?id={sha}"}, "https://cgit.example.com/app/commit/?id=" + s, true},
-		{"ipv6 host", Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git"}, "https://[2001:db8::1]/srv/app/commit/" + s, false},
-		{"no path", Repository{URL: "git@github.com:"}, "", false},
-		{"not ssh", Repository{URL: "https://github.com/acme/app.git"}, "", false},
-		{"odd host", Repository{URL: "git@ex<ample>.com:a/b.git"}, "", false},
-		{"azure without v3", Repository{URL: "git@ssh.dev.azure.com:org/proj/repo"}, "", false},
+		{"github scp", store.Repository{URL: "git@github.com:acme/app.git"}, "https://github.com/acme/app/commit/" + s, true},
+		{"github ssh", store.Repository{URL: "ssh://git@github.com/acme/app.git"}, "https://github.com/acme/app/commit/" + s, true},
+		{"github over 443", store.Repository{URL: "ssh://git@ssh.github.com:443/acme/app"}, "https://github.com/acme/app/commit/" + s, true},
+		{"github enterprise guessed", store.Repository{URL: "git@github.example.com:org/app.git"}, "https://github.example.com/org/app/commit/" + s, false},
+		{"github enterprise configured", store.Repository{URL: "git@ghe-ssh.corp.example:org/app.git", WebURL: "https://github.corp.example/org/app"}, "https://github.corp.example/org/app/commit/" + s, true},
+		{"gitlab.com subgroups", store.Repository{URL: "git@gitlab.com:group/sub/app.git"}, "https://gitlab.com/group/sub/app/-/commit/" + s, true},
+		{"gitlab.com altssh 443", store.Repository{URL: "ssh://git@altssh.gitlab.com:443/group/app.git"}, "https://gitlab.com/group/app/-/commit/" + s, true},
+		{"gitlab self-managed port 2222", store.Repository{URL: "ssh://git@gitlab.example.com:2222/group/sub/app.git"}, "https://gitlab.example.com/group/sub/app/-/commit/" + s, false},
+		{"gitlab self-managed configured", store.Repository{URL: "ssh://git@code.example.com:2222/group/sub/app.git", WebURL: "https://gitlab.example.com/group/sub/app"}, "https://gitlab.example.com/group/sub/app/commit/" + s, true},
+		{"bitbucket cloud", store.Repository{URL: "git@bitbucket.org:team/app.git"}, "https://bitbucket.org/team/app/commits/" + s, true},
+		{"bitbucket server", store.Repository{URL: "ssh://git@host:7999/PROJ/repo.git"}, "https://host/projects/PROJ/repos/repo/commits/" + s, false},
+		{"bitbucket server personal", store.Repository{URL: "ssh://git@bitbucket.example.com:7999/~ann/tools.git"}, "https://bitbucket.example.com/users/ann/repos/tools/commits/" + s, false},
+		{"bitbucket server configured", store.Repository{URL: "ssh://git@host:7999/PROJ/repo.git", WebURL: "https://host/bitbucket/projects/PROJ/repos/repo"}, "https://host/bitbucket/projects/PROJ/repos/repo/commits/" + s, true},
+		{"codeberg", store.Repository{URL: "git@codeberg.org:forgejo/forgejo.git"}, "https://codeberg.org/forgejo/forgejo/commit/" + s, true},
+		{"gitea", store.Repository{URL: "ssh://git@gitea.example.com:2222/team/app.git"}, "https://gitea.example.com/team/app/commit/" + s, false},
+		{"forgejo", store.Repository{URL: "git@forgejo.example.org:team/app.git"}, "https://forgejo.example.org/team/app/commit/" + s, false},
+		{"azure devops", store.Repository{URL: "git@ssh.dev.azure.com:v3/org/proj/repo"}, "https://dev.azure.com/org/proj/_git/repo/commit/" + s, true},
+		{"azure devops ssh url", store.Repository{URL: "ssh://git@ssh.dev.azure.com/v3/org/proj/repo"}, "https://dev.azure.com/org/proj/_git/repo/commit/" + s, true},
+		{"azure devops old host", store.Repository{URL: "org@vs-ssh.visualstudio.com:v3/org/proj/repo"}, "https://dev.azure.com/org/proj/_git/repo/commit/" + s, true},
+		{"gerrit", store.Repository{URL: "ssh://ann@review.example.com:29418/platform/app"}, "https://review.example.com/plugins/gitiles/platform/app/+/" + s, false},
+		{"unknown host", store.Repository{URL: "git@git.example.com:srv/app.git"}, "https://git.example.com/srv/app/commit/" + s, false},
+		{"template wins", store.Repository{URL: "git@github.com:acme/app.git", WebURL: "https://x.example/a", CommitURLTemplate: "https://cgit.example.com/app/commit/?id={sha}"}, "https://cgit.example.com/app/commit/?id=" + s, true},
+		{"ipv6 host", store.Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git"}, "https://[2001:db8::1]/srv/app/commit/" + s, false},
+		{"no path", store.Repository{URL: "git@github.com:"}, "", false},
+		{"not ssh", store.Repository{URL: "https://github.com/acme/app.git"}, "", false},
+		{"odd host", store.Repository{URL: "git@ex<ample>.com:a/b.git"}, "", false},
+		{"azure without v3", store.Repository{URL: "git@ssh.dev.azure.com:org/proj/repo"}, "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, confident := CommitURL(tt.repo, s)

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/index"
+	"github.com/gitjira/gitjira/store"
 )
 
 // fillList copies one connected repository's mirror, key and index n times
@@ -20,7 +21,7 @@ func fillList(b *testing.B, f *fixture, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var add []jira.Repository
+	var add []store.Repository
 	for i := 0; i < n; i++ {
 		r := src
 		r.Name = fmt.Sprintf("repo-%04d", i)
@@ -29,14 +30,14 @@ func fillList(b *testing.B, f *fixture, n int) {
 		if out, err := exec.Command("cp", "-a", src.Mirror, r.Mirror).CombinedOutput(); err != nil {
 			b.Fatalf("cp: %v %s", err, out)
 		}
-		r.KeyFile, _ = jira.StoreKey(f.m.Paths, r.Name, f.keyRaw)
+		r.KeyFile, _ = store.StoreKey(f.m.Paths, r.Name, f.keyRaw)
 		add = append(add, r)
 	}
-	if err := f.m.list().Update(func(rs []jira.Repository) ([]jira.Repository, error) { return append(rs, add...), nil }); err != nil {
+	if err := f.m.list().Update(func(rs []store.Repository) ([]store.Repository, error) { return append(rs, add...), nil }); err != nil {
 		b.Fatal(err)
 	}
 	for _, r := range add {
-		if _, err := jira.OpenIndex(f.m.Paths).Update(r); err != nil {
+		if _, err := index.Open(f.m.Paths).Update(r); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,15 +47,15 @@ func fillList(b *testing.B, f *fixture, n int) {
 // repositories (the list read and decoded; the table is printed from it).
 func BenchmarkListLoad1000(b *testing.B) {
 	home := b.TempDir()
-	m := &Manager{Paths: jira.Paths{Config: home, Data: home}}
-	repos := make([]jira.Repository, 1000)
+	m := &Manager{Paths: store.Paths{Config: home, Data: home}}
+	repos := make([]store.Repository, 1000)
 	for i := range repos {
-		repos[i] = jira.Repository{Name: fmt.Sprintf("repo-%04d", i), ID: newID(), URL: fmt.Sprintf("ssh://git@git.example.com:22/team/repo-%04d.git", i),
+		repos[i] = store.Repository{Name: fmt.Sprintf("repo-%04d", i), ID: newID(), URL: fmt.Sprintf("ssh://git@git.example.com:22/team/repo-%04d.git", i),
 			Projects: []string{"APP", "OPS"}, Mirror: m.Paths.MirrorDir(fmt.Sprintf("repo-%04d", i)), Commits: 12345, IssueKeys: 678, Enabled: true,
 			KeyFingerprint: "SHA256:I0EObQ5EXE/4cmQ8ra6fauEmRmAABGBYtG97OBM2YYk", HostKeyFingerprint: "SHA256:ty+7WuZtHNuAx/vbo4S7BM8NEjCXXZcp83ZwtINuK1w",
 			Added: time.Now(), LastFetched: time.Now()}
 	}
-	if err := m.list().Update(func([]jira.Repository) ([]jira.Repository, error) { return repos, nil }); err != nil {
+	if err := m.list().Update(func([]store.Repository) ([]store.Repository, error) { return repos, nil }); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

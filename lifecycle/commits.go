@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitdiff"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
@@ -25,7 +27,7 @@ import (
 // upper-cased ("proj-12" is PROJ-12, as Jira itself reads it).
 func ParseIssueKey(s string) (string, error) {
 	key := strings.ToUpper(strings.TrimSpace(s))
-	if !jira.ValidIssueKey(key) {
+	if !store.ValidIssueKey(key) {
 		return "", fmt.Errorf("%q is not a Jira issue key: keys look like PROJ-7 (a project key, a dash, a number): %w", s, ErrInvalid)
 	}
 	return key, nil
@@ -33,7 +35,7 @@ func ParseIssueKey(s string) (string, error) {
 
 // IssueCommit is one commit that mentions an issue.
 type IssueCommit struct {
-	jira.CommitRef
+	index.CommitRef
 	// Match is the line of the message that mentions the key when the
 	// subject does not ("" otherwise, and past maxMatchLookups commits).
 	Match string
@@ -61,7 +63,7 @@ func (m *Manager) IssueCommits(key string) (*IssueCommits, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix := jira.OpenIndex(m.Paths)
+	ix := index.Open(m.Paths)
 	refs, err := ix.Lookup(key)
 	if err != nil {
 		return nil, err
@@ -74,12 +76,12 @@ func (m *Manager) IssueCommits(key string) (*IssueCommits, error) {
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]jira.Repository{}
+	byName := map[string]store.Repository{}
 	for _, r := range repos {
 		byName[r.Name] = r
 	}
 	out := &IssueCommits{Key: key, Hidden: hidden, Commits: make([]IssueCommit, len(refs))}
-	dbs := map[string]*jira.Objects{}
+	dbs := map[string]*index.Objects{}
 	defer func() {
 		for _, db := range dbs {
 			if db != nil {
@@ -96,7 +98,7 @@ func (m *Manager) IssueCommits(key string) (*IssueCommits, error) {
 			lookups++
 			db, ok := dbs[r.Name]
 			if !ok {
-				db, _ = jira.OpenObjects(r.Mirror)
+				db, _ = index.OpenObjects(r.Mirror)
 				dbs[r.Name] = db
 			}
 			if db != nil {
@@ -110,7 +112,7 @@ func (m *Manager) IssueCommits(key string) (*IssueCommits, error) {
 	return out, nil
 }
 
-func mentions(text, key string) bool { return slices.Contains(jira.IssueKeys(text), key) }
+func mentions(text, key string) bool { return slices.Contains(store.IssueKeys(text), key) }
 
 func matchingLine(msg, key string) string {
 	for line := range strings.SplitSeq(msg, "\n") {
@@ -137,7 +139,7 @@ func (m *Manager) CommitBranches(ctx context.Context, repo string, shas []string
 	if err != nil {
 		return nil, err
 	}
-	db, err := jira.OpenObjects(r.Mirror)
+	db, err := index.OpenObjects(r.Mirror)
 	if err != nil {
 		return nil, err
 	}
@@ -296,12 +298,12 @@ type CommitDetail struct {
 }
 
 // openCommit opens the mirror of repo and resolves rev in it.
-func (m *Manager) openCommit(repo, rev string) (jira.Repository, *jira.Objects, *gitdiff.Commit, error) {
+func (m *Manager) openCommit(repo, rev string) (store.Repository, *index.Objects, *gitdiff.Commit, error) {
 	r, err := m.list().Get(repo)
 	if err != nil {
 		return r, nil, nil, err
 	}
-	db, err := jira.OpenObjects(r.Mirror)
+	db, err := index.OpenObjects(r.Mirror)
 	if err != nil {
 		return r, nil, nil, err
 	}
@@ -350,7 +352,7 @@ func (m *Manager) MorePatches(repo string, changes []gitdiff.Change, budget Diff
 	if err != nil {
 		return nil, err
 	}
-	db, err := jira.OpenObjects(r.Mirror)
+	db, err := index.OpenObjects(r.Mirror)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +360,7 @@ func (m *Manager) MorePatches(repo string, changes []gitdiff.Change, budget Diff
 	return patches(db, changes, budget)
 }
 
-func patches(db *jira.Objects, chs []gitdiff.Change, b DiffBudget) ([]*gitdiff.FilePatch, error) {
+func patches(db *index.Objects, chs []gitdiff.Change, b DiffBudget) ([]*gitdiff.FilePatch, error) {
 	var out []*gitdiff.FilePatch
 	lines := 0
 	for _, ch := range chs {

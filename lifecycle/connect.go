@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -38,7 +39,7 @@ type Plan struct {
 // Plan validates a request without touching the network or the disk: the
 // name, the location (resolved through ~/.ssh/config), a repository already
 // connected from the same place, the projects. Its errors wrap ErrInvalid,
-// jira.ErrNameTaken or are an *AlreadyConnectedError.
+// store.ErrNameTaken or are an *AlreadyConnectedError.
 func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	if strings.TrimSpace(req.URL) == "" {
 		return nil, invalid(errors.New("the repository location is empty: give it with --url (e.g. git@host:group/repo.git)"))
@@ -47,7 +48,7 @@ func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	if err != nil {
 		return nil, invalid(err)
 	}
-	projects, err := jira.NormalizeProjects(req.Projects)
+	projects, err := store.NormalizeProjects(req.Projects)
 	if err != nil {
 		return nil, invalid(err)
 	}
@@ -55,7 +56,7 @@ func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	if name == "" {
 		name = ep.RepoName()
 	}
-	if err := jira.ValidName(name); err != nil {
+	if err := store.ValidName(name); err != nil {
 		return nil, invalid(err)
 	}
 	p := &Plan{Name: name, Endpoint: ep, URL: ep.String(), Projects: projects, Mirror: m.Paths.MirrorDir(name)}
@@ -76,7 +77,7 @@ func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	for _, r := range repos {
 		if r.Name == name {
 			return nil, fmt.Errorf("%w: a repository called %q is already in the list; choose another with --name, or remove it first with `gitjira repos remove %s`",
-				jira.ErrNameTaken, name, name)
+				store.ErrNameTaken, name, name)
 		}
 	}
 	return p, nil
@@ -96,7 +97,7 @@ func (m *Manager) ConnectedAs(url string) string {
 	return m.connectedAs(repos, ep.String())
 }
 
-func (m *Manager) connectedAs(repos []jira.Repository, resolved string) string {
+func (m *Manager) connectedAs(repos []store.Repository, resolved string) string {
 	for _, r := range repos {
 		if m.resolve(r.URL) == resolved {
 			return r.Name
@@ -154,7 +155,7 @@ func sanitizeName(s string) string {
 	if len(n) > 90 {
 		n = n[:90]
 	}
-	if n == "" || jira.ValidName(n) != nil {
+	if n == "" || store.ValidName(n) != nil {
 		n = "repository"
 	}
 	return n
@@ -200,7 +201,7 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	}()
 	// Checked again under the lock: another process may have added it since Plan.
 	if _, err := m.list().Get(p.Name); err == nil {
-		return nil, fmt.Errorf("%w: a repository called %q is already in the list; choose another with --name", jira.ErrNameTaken, p.Name)
+		return nil, fmt.Errorf("%w: a repository called %q is already in the list; choose another with --name", store.ErrNameTaken, p.Name)
 	}
 	if exists(p.Mirror) {
 		// Recover ran and the name is ours, so nothing owns this directory;
@@ -215,7 +216,7 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	stage("connect-journaled")
 	res, err := gitops.Clone(ctx, gitops.CloneOptions{ConnectOptions: copts, Dir: p.Mirror, Progress: o.Progress})
 	if err != nil {
-		m.deleteArtifacts(p.Name, "", jira.Repository{})
+		m.deleteArtifacts(p.Name, "", store.Repository{})
 		m.clearIntent(p.Name)
 		return nil, err
 	}
@@ -230,7 +231,7 @@ func (m *Manager) Abort(s *Staged) error {
 	if s == nil || s.lock == nil {
 		return nil
 	}
-	err := m.deleteArtifacts(s.Plan.Name, "", jira.Repository{})
+	err := m.deleteArtifacts(s.Plan.Name, "", store.Repository{})
 	m.clearIntent(s.Plan.Name)
 	s.lock.Unlock()
 	s.lock = nil
@@ -259,9 +260,9 @@ type CommitRequest struct {
 
 // Commit indexes the staged mirror, stores the key and adds the repository
 // to the list; it releases the name. On error the staged clone is deleted.
-func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
+func (m *Manager) Commit(s *Staged, c CommitRequest) (store.Repository, error) {
 	if s == nil || s.lock == nil {
-		return jira.Repository{}, errors.New("nothing staged to add: clone the repository first")
+		return store.Repository{}, errors.New("nothing staged to add: clone the repository first")
 	}
 	defer func() {
 		s.lock.Unlock()
@@ -271,13 +272,13 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 	projects := p.Projects
 	if c.Projects != nil {
 		var err error
-		if projects, err = jira.NormalizeProjects(c.Projects); err != nil {
-			m.deleteArtifacts(p.Name, "", jira.Repository{})
+		if projects, err = store.NormalizeProjects(c.Projects); err != nil {
+			m.deleteArtifacts(p.Name, "", store.Repository{})
 			m.clearIntent(p.Name)
-			return jira.Repository{}, invalid(err)
+			return store.Repository{}, invalid(err)
 		}
 	}
-	r := jira.Repository{
+	r := store.Repository{
 		ID:                 newID(),
 		Name:               p.Name,
 		URL:                p.URL,
@@ -293,9 +294,9 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 	}
 	added, err := m.add(r, c.KeyRaw, c.KeyInAgent)
 	if err != nil {
-		m.deleteArtifacts(p.Name, "", jira.Repository{})
+		m.deleteArtifacts(p.Name, "", store.Repository{})
 		m.clearIntent(p.Name)
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	stage("connect-listed")
 	m.clearIntent(p.Name)
@@ -306,57 +307,57 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (jira.Repository, error) {
 // in that order: the list entry is the commit point, and until it is written
 // the journal makes the key and index leftovers that Recover removes. The
 // caller holds the name lock.
-func (m *Manager) add(r jira.Repository, keyRaw []byte, inAgent bool) (jira.Repository, error) {
+func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Repository, error) {
 	switch {
 	case inAgent && r.KeyFingerprint == "":
-		return jira.Repository{}, errors.New("a key held by ssh-agent needs its fingerprint")
+		return store.Repository{}, errors.New("a key held by ssh-agent needs its fingerprint")
 	case !inAgent && len(keyRaw) == 0:
-		return jira.Repository{}, errors.New("no private key given: give one with --key")
+		return store.Repository{}, errors.New("no private key given: give one with --key")
 	}
 	now := m.now().UTC().Truncate(time.Second)
 	r.Added, r.LastFetched, r.Enabled = now, now, true
 	if !inAgent {
-		keyPath, err := jira.StoreKey(m.Paths, r.Name, keyRaw)
+		keyPath, err := store.StoreKey(m.Paths, r.Name, keyRaw)
 		if err != nil {
-			return jira.Repository{}, err
+			return store.Repository{}, err
 		}
 		r.KeyFile = keyPath
 	}
 	stage("connect-key-stored")
-	ix := jira.OpenIndex(m.Paths)
+	ix := index.Open(m.Paths)
 	// A leftover index of an earlier repository of that name must not be reused.
 	if err := ix.Remove(r.Name); err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	res, err := ix.Update(r)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	r.Commits, r.IssueKeys = res.Commits, res.IssueKeys
 	stage("connect-indexed")
-	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 		for _, o := range repos {
 			if o.Name == r.Name {
-				return nil, fmt.Errorf("%w: a repository called %q is already in the list", jira.ErrNameTaken, r.Name)
+				return nil, fmt.Errorf("%w: a repository called %q is already in the list", store.ErrNameTaken, r.Name)
 			}
 		}
 		return append(repos, r), nil
 	})
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	return r, nil
 }
 
 // Connect runs the whole connect: Plan, Clone, Commit.
-func (m *Manager) Connect(ctx context.Context, req ConnectRequest, o CloneOptions, c CommitRequest) (jira.Repository, error) {
+func (m *Manager) Connect(ctx context.Context, req ConnectRequest, o CloneOptions, c CommitRequest) (store.Repository, error) {
 	p, err := m.Plan(req)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	s, err := m.Clone(ctx, p, o)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	return m.Commit(s, c)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // addCommits adds n commits mentioning DEMO-<i> to the bare repository's HEAD branch.
@@ -122,7 +123,7 @@ func TestRecoverFinishesDeadRemove(t *testing.T) {
 	if len(rep.Finished) != 1 {
 		t.Errorf("report %+v", rep)
 	}
-	if _, err := f.m.list().Get("gone"); !errors.Is(err, jira.ErrNotFound) {
+	if _, err := f.m.list().Get("gone"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("still listed: %v", err)
 	}
 	checkHome(t, f.m)
@@ -156,7 +157,7 @@ func TestRemoveLeavesForeignMirror(t *testing.T) {
 	f := newFixture(t, 3)
 	f.connect("", f.srv.URL("/demo.git"))
 	outside := t.TempDir()
-	f.m.list().Update(func(rs []jira.Repository) ([]jira.Repository, error) {
+	f.m.list().Update(func(rs []store.Repository) ([]store.Repository, error) {
 		rs[0].Mirror = outside
 		return rs, nil
 	})
@@ -196,7 +197,7 @@ func TestSyncRecordsEachOutcome(t *testing.T) {
 	if len(done) != 2 {
 		t.Errorf("Done called for %v", done)
 	}
-	if _, err := f.m.Sync(context.Background(), SyncOptions{Names: []string{"nope"}}); !errors.Is(err, jira.ErrNotFound) {
+	if _, err := f.m.Sync(context.Background(), SyncOptions{Names: []string{"nope"}}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown name: %v", err)
 	}
 }
@@ -215,7 +216,7 @@ func TestRecoverFinishesRemoveAfterListWrite(t *testing.T) {
 	if err := f.m.writeIntent(intent{Op: opRemove, Name: "gone", ID: r.ID, Mirror: r.Mirror}); err != nil {
 		t.Fatal(err)
 	}
-	f.m.list().Update(func([]jira.Repository) ([]jira.Repository, error) { return nil, nil })
+	f.m.list().Update(func([]store.Repository) ([]store.Repository, error) { return nil, nil })
 	rep, err := f.m.Recover()
 	if err != nil || len(rep.Finished) != 1 {
 		t.Fatalf("recover: %+v %v", rep, err)

@@ -5,7 +5,8 @@ import (
 	"fmt"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/index"
+	"github.com/gitjira/gitjira/store"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -13,17 +14,17 @@ import (
 // its projects, web URLs and linking. fn gets a copy of the entry; what it
 // returns replaces it (Name, URL, Mirror, KeyFile and ID are kept). The
 // project selection is normalised and checked.
-func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Repository) error) (jira.Repository, error) {
+func (m *Manager) Edit(ctx context.Context, name string, fn func(r *store.Repository) error) (store.Repository, error) {
 	if _, err := m.list().Get(name); err != nil {
-		return jira.Repository{}, err // names the repositories there are
+		return store.Repository{}, err // names the repositories there are
 	}
 	lk, err := m.lockName(ctx, name)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	defer lk.Unlock()
-	var out jira.Repository
-	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+	var out store.Repository
+	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 		for i := range repos {
 			if repos[i].Name != name {
 				continue
@@ -32,7 +33,7 @@ func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Reposit
 			if err := fn(&r); err != nil {
 				return nil, err
 			}
-			projects, err := jira.NormalizeProjects(r.Projects)
+			projects, err := store.NormalizeProjects(r.Projects)
 			if err != nil {
 				return nil, invalid(err)
 			}
@@ -47,15 +48,15 @@ func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Reposit
 			repos[i], out = r, r
 			return repos, nil
 		}
-		return nil, fmt.Errorf("%w: %q", jira.ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %q", store.ErrNotFound, name)
 	})
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	// The counts depend on the projects: recount from the index (no walk).
-	if c, k, err := jira.OpenIndex(m.Paths).Stats(out); err == nil && (c != out.Commits || k != out.IssueKeys) {
+	if c, k, err := index.Open(m.Paths).Stats(out); err == nil && (c != out.Commits || k != out.IssueKeys) {
 		out.Commits, out.IssueKeys = c, k
-		m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+		m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 			for i := range repos {
 				if repos[i].Name == name {
 					repos[i].Commits, repos[i].IssueKeys = c, k
@@ -69,8 +70,8 @@ func (m *Manager) Edit(ctx context.Context, name string, fn func(r *jira.Reposit
 
 // SetProjects restricts a repository to the given Jira projects (empty or
 // ["ALL"]: all projects).
-func (m *Manager) SetProjects(ctx context.Context, name string, projects []string) (jira.Repository, error) {
-	return m.Edit(ctx, name, func(r *jira.Repository) error {
+func (m *Manager) SetProjects(ctx context.Context, name string, projects []string) (store.Repository, error) {
+	return m.Edit(ctx, name, func(r *store.Repository) error {
 		r.Projects = projects
 		return nil
 	})
@@ -79,30 +80,30 @@ func (m *Manager) SetProjects(ctx context.Context, name string, projects []strin
 // ReplaceKey checks that the server accepts a new key for the repository
 // (one authenticated ref listing), then stores it in place of the old one,
 // atomically. The old key stays if anything fails.
-func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, signer ssh.Signer, fingerprint string) (jira.Repository, error) {
+func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, signer ssh.Signer, fingerprint string) (store.Repository, error) {
 	r, err := m.list().Get(name)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	ep, err := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	info, err := gitops.Check(ctx, m.connectOptions(ep, signer))
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	lk, err := m.lockName(ctx, name)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	defer lk.Unlock()
-	keyPath, err := jira.StoreKey(m.Paths, name, keyRaw)
+	keyPath, err := store.StoreKey(m.Paths, name, keyRaw)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
-	var out jira.Repository
-	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+	var out store.Repository
+	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 		for i := range repos {
 			if repos[i].Name == name {
 				repos[i].KeyFile, repos[i].KeyFingerprint = keyPath, fingerprint
@@ -114,7 +115,7 @@ func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, si
 				return repos, nil
 			}
 		}
-		return nil, fmt.Errorf("%w: %q", jira.ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %q", store.ErrNotFound, name)
 	})
 	return out, err
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/internal/fsatomic"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // intent is one journal entry: what an operation is about to do to a name.
@@ -74,7 +74,7 @@ func (m *Manager) artifactNames() map[string]bool {
 	add := func(dir string, name func(string) (string, bool)) {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if n, ok := name(e.Name()); ok && jira.ValidName(n) == nil {
+			if n, ok := name(e.Name()); ok && store.ValidName(n) == nil {
 				names[n] = true
 			}
 		}

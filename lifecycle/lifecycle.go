@@ -45,13 +45,13 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/internal/fsatomic"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"golang.org/x/crypto/ssh"
 )
 
 // Manager runs the lifecycle of the repositories kept under Paths.
 type Manager struct {
-	Paths jira.Paths
+	Paths store.Paths
 	// KnownHostsFile is checked and extended; "" means gitops.DefaultKnownHostsFile().
 	KnownHostsFile string
 	// SSHConfigFile resolves Host aliases; "" means ~/.ssh/config, "none" reads none.
@@ -117,7 +117,7 @@ func (m *Manager) lockWait() time.Duration {
 	return 10 * time.Second
 }
 
-func (m *Manager) list() *jira.RepositoryList { return jira.OpenRepositoryList(m.Paths) }
+func (m *Manager) list() *store.RepositoryList { return store.OpenRepositoryList(m.Paths) }
 
 // dirs are the directories gitjira owns under Data and Config, all 0700.
 func (m *Manager) dirs() []string {

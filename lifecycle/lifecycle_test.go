@@ -15,7 +15,7 @@ import (
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/internal/fsatomic"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // userKeyFile is a key made by ssh-keygen (sshkeys/testdata/gen.sh).
@@ -66,11 +66,11 @@ func newFixture(t testing.TB, commits int) *fixture {
 	if err := gitops.AddKnownHost(kh, ep, f.srv.HostKeys()[0]); err != nil {
 		t.Fatal(err)
 	}
-	f.m = &Manager{Paths: jira.Paths{Config: home, Data: home}, KnownHostsFile: kh, SSHConfigFile: "none", Timeout: 20 * time.Second, LockWait: time.Second}
+	f.m = &Manager{Paths: store.Paths{Config: home, Data: home}, KnownHostsFile: kh, SSHConfigFile: "none", Timeout: 20 * time.Second, LockWait: time.Second}
 	return f
 }
 
-func (f *fixture) connect(name, url string) jira.Repository {
+func (f *fixture) connect(name, url string) store.Repository {
 	f.t.Helper()
 	r, err := f.m.Connect(context.Background(), ConnectRequest{URL: url, Name: name}, CloneOptions{Signer: f.signer}, CommitRequest{KeyRaw: f.keyRaw})
 	if err != nil {
@@ -79,7 +79,7 @@ func (f *fixture) connect(name, url string) jira.Repository {
 	return r
 }
 
-func (f *fixture) signerFor(jira.Repository) (ssh.Signer, error) { return f.signer, nil }
+func (f *fixture) signerFor(store.Repository) (ssh.Signer, error) { return f.signer, nil }
 
 // checkHome asserts the invariant every crash must restore: exactly one
 // mirror, one key and one index per listed repository, nothing else
@@ -129,7 +129,7 @@ func checkHome(t *testing.T, m *Manager) {
 
 func TestPlanRefusesBadNamesWithNothingCreated(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "home")
-	m := &Manager{Paths: jira.Paths{Config: home, Data: home}, SSHConfigFile: "none"}
+	m := &Manager{Paths: store.Paths{Config: home, Data: home}, SSHConfigFile: "none"}
 	for _, name := range []string{"../x", "a/b", "../../../../x/sub/y", ".hidden", "-flag", "x\x1b[2J", "a\\b", strings.Repeat("n", 101)} {
 		start := time.Now()
 		_, err := m.Plan(ConnectRequest{URL: "git@127.0.0.1:team/app.git", Name: name})

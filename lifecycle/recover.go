@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // RecoverReport says what Recover cleaned up.
@@ -68,7 +70,7 @@ func (m *Manager) recoverName(name string) (string, error) {
 	in := m.readIntent(name)
 	_, err := m.list().Get(name)
 	inList := err == nil
-	if err != nil && !errors.Is(err, jira.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
 	switch {
@@ -85,7 +87,7 @@ func (m *Manager) recoverName(name string) (string, error) {
 	}
 	// Not in the list: nothing under this name is owned by anyone. A remove
 	// recorded the repository's identity, whose link state goes too.
-	gone := jira.Repository{Name: name}
+	gone := store.Repository{Name: name}
 	if in != nil {
 		gone.ID = in.ID
 	}
@@ -103,7 +105,7 @@ func (m *Manager) recoverName(name string) (string, error) {
 // mirror (and mirror, when it is another directory under MirrorsDir), its
 // partial clones, the stored key, the index and the link state. Nothing
 // outside gitjira's own directories is touched.
-func (m *Manager) deleteArtifacts(name, mirror string, r jira.Repository) error {
+func (m *Manager) deleteArtifacts(name, mirror string, r store.Repository) error {
 	var errs []error
 	rm := func(path string, all bool) {
 		var err error
@@ -127,7 +129,7 @@ func (m *Manager) deleteArtifacts(name, mirror string, r jira.Repository) error 
 		rm(d, true)
 	}
 	rm(filepath.Join(m.Paths.KeysDir(), name+".key"), false)
-	if err := jira.OpenIndex(m.Paths).Remove(name); err != nil {
+	if err := index.Open(m.Paths).Remove(name); err != nil {
 		errs = append(errs, err)
 	}
 	if err := jira.RemoveLinkState(m.Paths, name); err != nil {

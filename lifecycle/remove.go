@@ -8,7 +8,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/internal/fsatomic"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // RemoveOptions tunes Remove.
@@ -16,7 +16,7 @@ type RemoveOptions struct {
 	// BeforeDelete, when set, runs after the name and mirror are locked and
 	// before anything is deleted (e.g. deleting the repository's Jira links);
 	// an error stops the remove with nothing changed.
-	BeforeDelete func(ctx context.Context, r jira.Repository) error
+	BeforeDelete func(ctx context.Context, r store.Repository) error
 }
 
 // Remove takes the repository called name out of the list and deletes its
@@ -24,61 +24,61 @@ type RemoveOptions struct {
 // index and link state. It holds the name lock and the mirror's fetch lock,
 // so it never interleaves with a sync of the same repository, and records
 // its intent first: a run killed half-way is finished by the next run.
-func (m *Manager) Remove(ctx context.Context, name string, o RemoveOptions) (jira.Repository, error) {
-	if err := jira.ValidName(name); err != nil {
-		return jira.Repository{}, invalid(err)
+func (m *Manager) Remove(ctx context.Context, name string, o RemoveOptions) (store.Repository, error) {
+	if err := store.ValidName(name); err != nil {
+		return store.Repository{}, invalid(err)
 	}
 	m.Recover()
 	r, err := m.list().Get(name)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	if err := m.ensureDirs(); err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	lk, err := m.lockName(ctx, name)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	defer lk.Unlock()
 	if r.Mirror != "" && exists(r.Mirror) {
 		ml, err := lockMirror(ctx, r.Mirror, m.lockWait())
 		if err != nil {
-			return jira.Repository{}, err
+			return store.Repository{}, err
 		}
 		defer ml.Unlock()
 	}
 	if o.BeforeDelete != nil {
 		if err := o.BeforeDelete(ctx, r); err != nil {
-			return jira.Repository{}, err
+			return store.Repository{}, err
 		}
 	}
 	return m.removeLocked(name)
 }
 
 // removeLocked does the remove; the caller holds the name lock.
-func (m *Manager) removeLocked(name string) (jira.Repository, error) {
+func (m *Manager) removeLocked(name string) (store.Repository, error) {
 	r, err := m.list().Get(name)
 	if err != nil {
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	if err := m.writeIntent(intent{Op: opRemove, Name: name, ID: r.ID, Mirror: r.Mirror}); err != nil {
-		return jira.Repository{}, fmt.Errorf("cannot record the remove in %s: %w", m.journalDir(), err)
+		return store.Repository{}, fmt.Errorf("cannot record the remove in %s: %w", m.journalDir(), err)
 	}
 	stage("remove-journaled")
-	var removed jira.Repository
-	err = m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+	var removed store.Repository
+	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 		for i, o := range repos {
 			if o.Name == name {
 				removed = o
 				return append(repos[:i], repos[i+1:]...), nil
 			}
 		}
-		return nil, jira.ErrNotFound
+		return nil, store.ErrNotFound
 	})
-	if err != nil && !errors.Is(err, jira.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		m.clearIntent(name)
-		return jira.Repository{}, err
+		return store.Repository{}, err
 	}
 	if removed.Name == "" {
 		removed = r

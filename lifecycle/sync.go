@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -21,11 +23,11 @@ type SyncOptions struct {
 	// decrypted). Sync calls it for each repository one after the other,
 	// before any network work, so a passphrase prompt never races with
 	// other output.
-	Signer func(r jira.Repository) (ssh.Signer, error)
+	Signer func(r store.Repository) (ssh.Signer, error)
 	// Link, when set, pushes the repository's commits to Jira after the
 	// index update; added are the commits the update indexed. Its report is
 	// stored in the result; its error fails only the link part.
-	Link func(ctx context.Context, r jira.Repository, added []jira.CommitRef) (*jira.LinkReport, error)
+	Link func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error)
 	// Concurrency bounds how many repositories are fetched at once (default
 	// 4: enough to overlap network waits, few enough not to flood a host).
 	Concurrency int
@@ -57,13 +59,13 @@ func (r SyncResult) OK() bool { return r.Err == nil && r.LinkErr == nil }
 // Selection returns the repositories SyncOptions.Names selects, in list
 // order for "all", in the order given otherwise (repeats dropped). An
 // unknown name is an error naming the ones there are.
-func (m *Manager) Selection(names []string) ([]jira.Repository, error) {
+func (m *Manager) Selection(names []string) ([]store.Repository, error) {
 	repos, err := m.list().Load()
 	if err != nil {
 		return nil, err
 	}
 	if len(names) == 0 {
-		var out []jira.Repository
+		var out []store.Repository
 		for _, r := range repos {
 			if r.Enabled {
 				out = append(out, r)
@@ -71,11 +73,11 @@ func (m *Manager) Selection(names []string) ([]jira.Repository, error) {
 		}
 		return out, nil
 	}
-	byName := make(map[string]jira.Repository, len(repos))
+	byName := make(map[string]store.Repository, len(repos))
 	for _, r := range repos {
 		byName[r.Name] = r
 	}
-	var out []jira.Repository
+	var out []store.Repository
 	seen := map[string]bool{}
 	for _, n := range names {
 		if seen[n] {
@@ -150,7 +152,7 @@ func (m *Manager) Sync(ctx context.Context, o SyncOptions) ([]SyncResult, error)
 
 // syncOne fetches, indexes and links one repository; it returns the host
 // key fingerprint the server showed ("" when the fetch did not get that far).
-func (m *Manager) syncOne(ctx context.Context, r jira.Repository, signer ssh.Signer, o SyncOptions, res *SyncResult) string {
+func (m *Manager) syncOne(ctx context.Context, r store.Repository, signer ssh.Signer, o SyncOptions, res *SyncResult) string {
 	lk, err := m.lockName(ctx, r.Name)
 	if err != nil {
 		res.Err = err
@@ -185,7 +187,7 @@ func (m *Manager) syncOne(ctx context.Context, r jira.Repository, signer ssh.Sig
 	}
 	res.Warnings = fr.Warnings
 	stage("sync-fetched")
-	ur, err := jira.OpenIndex(m.Paths).Update(r)
+	ur, err := index.Open(m.Paths).Update(r)
 	if err != nil {
 		res.Err = err
 		return fr.HostKeyFingerprint
@@ -261,7 +263,7 @@ func (rc *recorder) flush() error {
 	if len(batch) == 0 {
 		return nil
 	}
-	return rc.m.list().Update(func(repos []jira.Repository) ([]jira.Repository, error) {
+	return rc.m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 		for i := range repos {
 			b, ok := batch[repos[i].Name]
 			if !ok {
@@ -275,7 +277,7 @@ func (rc *recorder) flush() error {
 
 // applyResult records one outcome on a list entry. A link failure alone
 // leaves the fetch recorded as done, with the link error as the last error.
-func applyResult(r *jira.Repository, b recorded) {
+func applyResult(r *store.Repository, b recorded) {
 	res := b.res
 	if b.hostKey != "" {
 		r.HostKeyFingerprint = b.hostKey

@@ -12,7 +12,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -20,7 +19,8 @@ import (
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/sshkeys"
-	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/components/scroll"
 )
 
 // recentCommits is how many of the latest commits the details show.
@@ -48,7 +48,7 @@ type detailsMsg struct {
 // loadDetails measures the mirror and reads the stored key and the latest
 // commits of the default branch (with their issue keys, found as the index
 // finds them).
-func loadDetails(r jira.Repository) tea.Cmd {
+func loadDetails(r store.Repository) tea.Cmd {
 	return func() tea.Msg {
 		msg := detailsMsg{name: r.Name}
 		msg.size, msg.sizeErr = dirSize(r.Mirror)
@@ -94,7 +94,7 @@ func readStoredKey(path string) (*sshkeys.Key, error) {
 }
 
 // latestCommits walks the mirror's HEAD back n commits.
-func latestCommits(r jira.Repository, n int) ([]commitLine, error) {
+func latestCommits(r store.Repository, n int) ([]commitLine, error) {
 	repo, err := git.PlainOpen(r.Mirror)
 	if err != nil {
 		return nil, err
@@ -122,9 +122,9 @@ func latestCommits(r jira.Repository, n int) ([]commitLine, error) {
 	return out, nil
 }
 
-func toCommitLine(r jira.Repository, c *object.Commit) commitLine {
+func toCommitLine(r store.Repository, c *object.Commit) commitLine {
 	var keys []string
-	for _, k := range jira.IssueKeys(c.Message) {
+	for _, k := range store.IssueKeys(c.Message) {
 		if r.AllowsIssue(k) {
 			keys = append(keys, k)
 		}
@@ -135,40 +135,26 @@ func toCommitLine(r jira.Repository, c *object.Commit) commitLine {
 
 // detailsPage shows everything about one repository, scrolling.
 type detailsPage struct {
-	c      *common
-	r      jira.Repository
-	vp     viewport.Model
+	c      *shared
+	r      store.Repository
+	sc     *scroll.Model
 	d      *detailsMsg
 	width  int
 	height int
 }
 
-func newDetailsPage(c *common, r jira.Repository) (page, tea.Cmd) {
-	p := &detailsPage{c: c, r: r, vp: viewport.New(80, 10)}
-	p.vp.KeyMap = viewportKeys(c.keys)
+func newDetailsPage(c *shared, r store.Repository) (page, tea.Cmd) {
+	p := &detailsPage{c: c, r: r, sc: newScroll(c)}
 	p.refresh()
 	return p, loadDetails(r)
-}
-
-// viewportKeys are the scrolling keys of a page: arrows and page keys only
-// (letters stay free for actions).
-func viewportKeys(k KeyMap) viewport.KeyMap {
-	return viewport.KeyMap{
-		Up:           k.Up,
-		Down:         k.Down,
-		PageUp:       k.PageUp,
-		PageDown:     k.PageDown,
-		HalfPageUp:   key.NewBinding(key.WithKeys("ctrl+u")),
-		HalfPageDown: key.NewBinding(key.WithKeys("ctrl+d")),
-	}
 }
 
 func (p *detailsPage) title() string { return p.r.Name + " · Details" }
 func (p *detailsPage) typing() bool  { return false }
 func (p *detailsPage) busy() bool    { return false }
 func (p *detailsPage) help() help.KeyMap {
-	k := p.c.keys
-	return newHelp(upDown(k, "scroll"), withDesc(k.Back, "back"))
+	k := p.c.Keys
+	return newHelp(append(p.sc.ShortHelp(), withDesc(k.Back, "back"))...)
 }
 
 func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
@@ -184,56 +170,26 @@ func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
 		}
 		return p, nil
 	case tea.KeyMsg:
-		if key.Matches(msg, p.c.keys.Back) || key.Matches(msg, p.c.keys.Next) {
+		if key.Matches(msg, p.c.Keys.Back) || key.Matches(msg, p.c.Keys.Next) {
 			return closePage(flash{}, false)
 		}
+		p.sc.Update(msg)
 	}
-	var cmd tea.Cmd
-	p.vp, cmd = p.vp.Update(msg)
-	return p, cmd
+	return p, nil
 }
 
-func (p *detailsPage) view() string { return scrollView(p.c.st, p.vp) }
+func (p *detailsPage) view() string { return p.sc.View() }
 
 func (p *detailsPage) refresh() {
-	p.vp.Width = max(20, p.width)
-	setScrollContent(&p.vp, p.content(), max(3, p.height))
-}
-
-// setScrollContent puts text in a page's viewport of height rows, keeping
-// one row for the scroll line when it does not all fit.
-func setScrollContent(vp *viewport.Model, text string, height int) {
-	vp.Height = height
-	if n := strings.Count(text, "\n") + 1; n > height {
-		vp.Height = height - 1
-	}
-	vp.SetContent(text)
-}
-
-// scrollView is a page's viewport and, when the text does not fit, a line
-// saying how much is above and below.
-func scrollView(st steps.Styles, vp viewport.Model) string {
-	v := vp.View()
-	total := vp.TotalLineCount()
-	if total <= vp.Height {
-		return v
-	}
-	above, below := vp.YOffset, max(0, total-vp.YOffset-vp.Height)
-	var parts []string
-	if above > 0 {
-		parts = append(parts, fmt.Sprintf("↑ %d above", above))
-	}
-	if below > 0 {
-		parts = append(parts, fmt.Sprintf("↓ %d more", below))
-	}
-	return v + "\n" + st.Hint.Render(strings.Join(parts, " · ")+" (↑/↓ scroll)")
+	p.sc.SetSize(max(20, p.width), max(3, p.height))
+	p.sc.SetContent(p.content(), -1)
 }
 
 // content is the details text, wrapped to the page's width.
 func (p *detailsPage) content() string {
-	st := p.c.st
+	st := p.c.Styles
 	r := p.r
-	w := p.vp.Width
+	w := max(20, p.width)
 	var b strings.Builder
 	row := func(label, value string) {
 		const lw = 12
@@ -252,7 +208,7 @@ func (p *detailsPage) content() string {
 	if r.Alias != "" {
 		row("Alias", r.Alias)
 	}
-	row("Web URL", orNone(r.WebURL, "none"))
+	row("Web URL", webURLText(r))
 	row("Projects", strings.ReplaceAll(projectsText(r), ",", ", "))
 	state := r.Status()
 	if r.LastError != "" {
@@ -320,6 +276,20 @@ func (p *detailsPage) content() string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// webURLText is the web address Jira links use for r (its own, or the one
+// guessed from the SSH URL, said so), with how to set the right one.
+func webURLText(r store.Repository) string {
+	loc, confident := jira.RepositoryWebLocation(r)
+	set := "gitjira repos set " + r.Name + " --web-url URL"
+	switch {
+	case loc.WebURL == "":
+		return "none: Jira links need a page a browser can open; set it with " + set
+	case !confident:
+		return loc.WebURL + " (guessed from the SSH URL; if that page does not open, set the right one with " + set + ")"
+	}
+	return loc.WebURL
 }
 
 func orNone(s, none string) string {

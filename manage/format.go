@@ -8,8 +8,8 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 )
 
 // relTime says how long ago t was, the short way a list shows it:
@@ -76,7 +76,7 @@ func hostOf(url string) string {
 }
 
 // projectsText is the projects column: "all" or the keys.
-func projectsText(r jira.Repository) string {
+func projectsText(r store.Repository) string {
 	if r.AllProjects() {
 		return "all"
 	}

@@ -6,8 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // The screens at 80x24 against golden files (go test -update rewrites
@@ -16,7 +15,7 @@ import (
 func TestGoldenScreens(t *testing.T) {
 	w := threeRepos(t)
 	cfg := w.cfg()
-	cfg.Unlink = func(context.Context, jira.Repository) error { return nil }
+	cfg.Unlink = func(context.Context, store.Repository) error { return nil }
 	d := newDriver(t, newModel(cfg, newSession()), 80, 24)
 	d.untilView("docs").settle()
 	shot := func(name string) {

@@ -29,6 +29,7 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 )
 
 // updating reports whether -update was given (the flag is teatest's golden
@@ -123,7 +124,7 @@ func newWorld(t testing.TB) *world {
 		t.Fatal(err)
 	}
 	home := filepath.Join(root, "home", "gitjira") // shown as ~/gitjira/...
-	w.mgr = &lifecycle.Manager{Paths: jira.Paths{Config: home, Data: home}, KnownHostsFile: kh, SSHConfigFile: "none",
+	w.mgr = &lifecycle.Manager{Paths: store.Paths{Config: home, Data: home}, KnownHostsFile: kh, SSHConfigFile: "none",
 		Timeout: 20 * time.Second, LockWait: 2 * time.Second, Now: func() time.Time { return fixedNow }}
 	return w
 }
@@ -139,7 +140,7 @@ func (w *world) repo(name string, commits int) string {
 
 // connect makes a sample repository and connects it with a key fixture,
 // through lifecycle as every front-end does.
-func (w *world) connect(name string, commits int, keyName string) jira.Repository {
+func (w *world) connect(name string, commits int, keyName string) store.Repository {
 	w.t.Helper()
 	url := w.repo(name, commits)
 	k := parseKey(w.t, keyName)
@@ -158,7 +159,7 @@ func (w *world) breakRepo(name string) {
 	if err := os.RemoveAll(filepath.Join(w.srvRoot, name+".git")); err != nil {
 		w.t.Fatal(err)
 	}
-	res, err := w.mgr.Sync(context.Background(), lifecycle.SyncOptions{Names: []string{name}, Signer: func(jira.Repository) (ssh.Signer, error) {
+	res, err := w.mgr.Sync(context.Background(), lifecycle.SyncOptions{Names: []string{name}, Signer: func(store.Repository) (ssh.Signer, error) {
 		return parseKey(w.t, keyEd25519).Signer, nil
 	}})
 	if err != nil || len(res) != 1 || res[0].Err == nil {
@@ -188,22 +189,22 @@ func (w *world) addCommits(name string, n int) {
 	}
 }
 
-func (w *world) list() []jira.Repository {
+func (w *world) list() []store.Repository {
 	w.t.Helper()
-	l, err := jira.OpenRepositoryList(w.mgr.Paths).Load()
+	l, err := store.OpenRepositoryList(w.mgr.Paths).Load()
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	return l
 }
 
-func (w *world) get(name string) (jira.Repository, bool) {
+func (w *world) get(name string) (store.Repository, bool) {
 	for _, r := range w.list() {
 		if r.Name == name {
 			return r, true
 		}
 	}
-	return jira.Repository{}, false
+	return store.Repository{}, false
 }
 
 // cfg is the screen's configuration for the world.

@@ -10,8 +10,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // The key change reuses the wizard's key step (a file from ~/.ssh, a pasted
@@ -38,8 +38,8 @@ type keyReplacedMsg struct {
 // keyChangePage gives one or more repositories (those sharing a key, from
 // the SSH keys tab) a new key.
 type keyChangePage struct {
-	c      *common
-	repos  []jira.Repository
+	c      *shared
+	repos  []store.Repository
 	draft  *steps.Draft
 	key    steps.Step
 	pass   steps.Step
@@ -53,7 +53,7 @@ type keyChangePage struct {
 	pane   stepPane
 }
 
-func newKeyChangePage(c *common, repos []jira.Repository) (page, tea.Cmd) {
+func newKeyChangePage(c *shared, repos []store.Repository) (page, tea.Cmd) {
 	d := &steps.Draft{}
 	if len(repos) > 0 {
 		// The stored URL is resolved: no ~/.ssh/config needed to parse it.
@@ -61,7 +61,7 @@ func newKeyChangePage(c *common, repos []jira.Repository) (page, tea.Cmd) {
 			d.Location, d.Endpoint, d.Name = repos[0].URL, ep, repos[0].Name
 		}
 	}
-	p := &keyChangePage{c: c, repos: repos, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.keys.KeyMap)}
+	p := &keyChangePage{c: c, repos: repos, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.Keys)}
 	p.pass = steps.NewPassphrase(c.env, d)
 	var cmd tea.Cmd
 	p.key, cmd = steps.NewKey(c.env, d, "").Enter()
@@ -162,8 +162,8 @@ func (p *keyChangePage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 		if p.pane.scrollKey(msg) {
 			return p, nil
 		}
-		if p.pane.isCopy(p.c.keys.KeyMap, msg, p.active().Typing()) {
-			return p, copyCmd(p.c.clip, p.pane.copyWhat, p.pane.copyText)
+		if p.pane.isCopy(p.c.Keys, msg, p.active().Typing()) {
+			return p, copyCmd(p.c, p.pane.copyWhat, p.pane.copyText, true)
 		}
 		var cmd tea.Cmd
 		if p.stage == stagePassphrase {
@@ -191,7 +191,7 @@ func (p *keyChangePage) check() (page, tea.Cmd) {
 	}
 	p.stage = stageCheck
 	p.seq++
-	seq, mgr, ctx := p.seq, p.c.mgr, p.c.ctx
+	seq, mgr, ctx := p.seq, p.c.Manager, p.c.Ctx
 	raw, signer, fp := append([]byte(nil), p.draft.KeyRaw...), k.Signer, k.Fingerprint
 	var names []string
 	for _, r := range p.repos {
@@ -210,7 +210,7 @@ func (p *keyChangePage) check() (page, tea.Cmd) {
 // checked handles the outcome: done, or back to the key step with the
 // refusal (the key step then shows the public key to add on the server).
 func (p *keyChangePage) checked(results []keyResult) (page, tea.Cmd) {
-	var failed []jira.Repository
+	var failed []store.Repository
 	var firstErr error
 	for i, res := range results {
 		if res.err == nil {
@@ -250,7 +250,7 @@ func (p *keyChangePage) partialFlash() flash {
 }
 
 func (p *keyChangePage) view() string {
-	st := p.c.st
+	st := p.c.Styles
 	w := max(20, p.width)
 	var b strings.Builder
 	b.WriteString(st.Text.Render(truncate("A new key for "+p.names()+", checked on the server before it is stored.", w)))

@@ -18,7 +18,6 @@ package manage
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -32,9 +31,12 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -44,7 +46,7 @@ type ProjectLister = steps.ProjectLister
 
 // Config is what the screen needs from its caller.
 type Config struct {
-	// Manager runs every action (nil: one on jira.DefaultPaths() with the
+	// Manager runs every action (nil: one on store.DefaultPaths() with the
 	// default known_hosts and ~/.ssh/config).
 	Manager *lifecycle.Manager
 	// Signer returns the SSH signer of a repository for syncs. nil means the
@@ -53,22 +55,22 @@ type Config struct {
 	// encrypted and no passphrase was to be had), the screen asks for the
 	// passphrase itself, masked; the decrypted signer is kept in memory for
 	// the rest of the session, the passphrase nowhere.
-	Signer func(r jira.Repository) (ssh.Signer, error)
+	Signer func(r store.Repository) (ssh.Signer, error)
 	// Link, when set, pushes newly indexed commits to Jira during syncs
 	// (lifecycle.SyncOptions.Link).
-	Link func(ctx context.Context, r jira.Repository, added []jira.CommitRef) (*jira.LinkReport, error)
+	Link func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error)
 	// Unlink, when set, deletes a repository's Jira links; the remove
 	// confirmation then offers it as a checkbox. It runs after the
 	// repository is locked and before anything is deleted, and its error
 	// stops the remove (lifecycle.RemoveOptions.BeforeDelete).
-	Unlink func(ctx context.Context, r jira.Repository) error
+	Unlink func(ctx context.Context, r store.Repository) error
 	// Projects lists the Jira projects for the projects editor; nil means
 	// project keys are typed.
 	Projects ProjectLister
 	// Connect runs the Connect wizard on in/out and returns the repository
 	// it added: wizard.Run. A cancelled wizard returns nil and nil or
 	// wizard.ErrCancelled. nil hides the `c` action.
-	Connect func(in io.Reader, out io.Writer) (*jira.Repository, error)
+	Connect func(in io.Reader, out io.Writer) (*store.Repository, error)
 	// SSHDir is where the key step looks for keys and writes generated ones
 	// (default ~/.ssh).
 	SSHDir string
@@ -140,7 +142,7 @@ func Run(cfg Config, in io.Reader, out io.Writer) error {
 			return nil
 		}
 		m := newModel(cfg, sess)
-		m.c.clip = osc52(out)
+		m.c.Clipboard = clipboard(out)
 		progIn := input.next()
 		final, err := tea.NewProgram(m, tea.WithInput(progIn), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx)).Run()
 		input.release(progIn)
@@ -171,7 +173,7 @@ func Run(cfg Config, in io.Reader, out io.Writer) error {
 }
 
 // connectOutcome is the status line after the wizard.
-func connectOutcome(added *jira.Repository, err error) flash {
+func connectOutcome(added *store.Repository, err error) flash {
 	switch {
 	case added != nil:
 		return flash{text: fmt.Sprintf("Connected %s: %d commits, %d issue keys.", added.Name, added.Commits, added.IssueKeys)}
@@ -187,20 +189,13 @@ func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer
 	return lipgloss.NewRenderer(out, opts...)
 }
 
-// osc52 copies text to the terminal's clipboard with an OSC 52 sequence on
-// out; nil when out is not a terminal (nothing would receive it).
-func osc52(out io.Writer) func(string) error {
+// clipboard is where the copy key's OSC 52 sequence goes: the program's
+// output when it is a terminal (one locked write per sequence, so it never
+// lands inside a frame); nil elsewhere, nothing would receive it.
+func clipboard(out io.Writer) io.Writer {
 	f, ok := out.(*os.File)
-	if !ok {
+	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	if !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return func(s string) error {
-		// One write of the whole sequence: Bubble Tea's renderer also writes
-		// each frame in one call, so the two never interleave mid-sequence.
-		_, err := io.WriteString(f, "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(s))+"\a")
-		return err
-	}
+	return &common.LockedWriter{W: f}
 }

@@ -14,9 +14,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/status"
 )
 
 // The tabs.
@@ -28,24 +30,20 @@ const (
 
 var tabTitles = [tabCount]string{"Repositories", "SSH keys"}
 
-// common is what every part of the screen shares and does not change
-// (soft-serve's common.Common): the configuration, the lifecycle manager,
-// the context cancelled on quit, styles, keys and the terminal size.
-type common struct {
+// shared is what every part of the screen shares: the UI layer's context
+// (common.Common: the context cancelled on quit, the terminal size, styles,
+// the one keymap, the lifecycle manager, home, request ids, the clipboard)
+// and the screen's configuration and session.
+type shared struct {
+	common.Common
 	cfg    Config
-	mgr    *lifecycle.Manager
-	ctx    context.Context
 	cancel context.CancelFunc
-	st     steps.Styles
-	keys   KeyMap
 	env    *steps.Env // for the wizard's steps reused here (key, passphrase)
 	sess   *session
 	now    func() time.Time
-	clip   func(string) error // OSC 52 on a terminal; nil elsewhere
 
-	width, height int
-	loadSeq       int // the last list read asked for (the newest answer wins)
-	keysSeq       int
+	loadSeq int // the last list read asked for (the newest answer wins)
+	keysSeq int
 }
 
 // flash is the status line's message.
@@ -96,7 +94,7 @@ func tick() tea.Cmd { return tea.Tick(refreshEvery, func(time.Time) tea.Msg { re
 // handles quit, help, tab switching and the status line, and routes each
 // message to its owner.
 type Model struct {
-	c     *common
+	c     *shared
 	tab   int
 	repos reposTab
 	keys  keysTab
@@ -115,7 +113,7 @@ type Model struct {
 func newModel(cfg Config, sess *session) Model {
 	mgr := cfg.Manager
 	if mgr == nil {
-		mgr = &lifecycle.Manager{Paths: jira.DefaultPaths()}
+		mgr = &lifecycle.Manager{Paths: store.DefaultPaths()}
 	}
 	parent := cfg.Context
 	if parent == nil {
@@ -142,10 +140,11 @@ func newModel(cfg Config, sess *session) Model {
 	case "none":
 		sshConfig = ""
 	}
-	st := steps.NewStyles(nil)
+	st := common.NewStyles(nil)
 	keys := DefaultKeyMap()
-	c := &common{
-		cfg: cfg, mgr: mgr, ctx: ctx, cancel: cancel, st: st, keys: keys, sess: sess, now: now,
+	c := &shared{
+		Common: common.Common{Ctx: ctx, Styles: st, Keys: keys, Manager: mgr, Home: home, Requests: &common.Requests{}},
+		cfg:    cfg, cancel: cancel, sess: sess, now: now,
 		env: &steps.Env{
 			Ctx:            ctx,
 			Paths:          mgr.Paths,
@@ -156,11 +155,11 @@ func newModel(cfg Config, sess *session) Model {
 			Timeout:        mgr.Timeout,
 			Home:           home,
 			Styles:         st,
-			Keys:           keys.KeyMap,
+			Keys:           keys,
 		},
 	}
 	if cfg.Connect == nil {
-		c.keys.Connect.SetEnabled(false)
+		c.Keys.Connect.SetEnabled(false)
 	}
 	m := Model{
 		c:     c,
@@ -205,7 +204,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.c.width, m.c.height = msg.Width, msg.Height
+		m.c.Width, m.c.Height = msg.Width, msg.Height
 		m.help.Width = msg.Width
 		if m.page != nil {
 			return m.updatePage(tea.WindowSizeMsg{Width: msg.Width, Height: m.bodyHeight()})
@@ -229,8 +228,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case signersMsg, syncProgressMsg, syncRepoDoneMsg, syncBatchDoneMsg, passphraseDoneMsg:
 		return m.updateSync(msg)
-	case copiedMsg:
-		m.flash = msg.flash()
+	case common.CopiedMsg:
+		m.flash = flash{text: msg.Text, err: msg.Err != nil || m.c.Clipboard == nil}
 		return nil
 	}
 	if m.page != nil {
@@ -268,12 +267,12 @@ func (m *Model) closed() tea.Cmd {
 }
 
 func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
-	k := m.c.keys
+	k := m.c.Keys
 	if m.quit {
 		return nil
 	}
 	typing := m.typing()
-	if msg.String() == "ctrl+c" || (!typing && key.Matches(msg, k.Quit)) {
+	if key.Matches(msg, k.Quit) || (!typing && key.Matches(msg, k.QuitQ)) {
 		return m.startQuit()
 	}
 	if m.quitting {
@@ -282,14 +281,14 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	if key.Matches(msg, k.Help) && !typing {
 		m.help.ShowAll = !m.help.ShowAll
 		if m.page != nil {
-			return m.updatePage(tea.WindowSizeMsg{Width: m.c.width, Height: m.bodyHeight()})
+			return m.updatePage(tea.WindowSizeMsg{Width: m.c.Width, Height: m.bodyHeight()})
 		}
 		return nil
 	}
 	if m.page != nil {
 		return m.updatePage(msg)
 	}
-	if key.Matches(msg, k.Tab) && !typing {
+	if (key.Matches(msg, k.NextMode) || key.Matches(msg, k.PrevMode)) && !typing {
 		m.tab = (m.tab + 1) % tabCount
 		m.help.ShowAll = false
 		if m.tab == tabKeys {
@@ -327,13 +326,13 @@ func (m Model) typing() bool {
 func (m *Model) open(p page, cmd tea.Cmd) tea.Cmd {
 	m.page = p
 	m.help.ShowAll = false
-	return tea.Batch(cmd, m.updatePage(tea.WindowSizeMsg{Width: m.c.width, Height: m.bodyHeight()}))
+	return tea.Batch(cmd, m.updatePage(tea.WindowSizeMsg{Width: m.c.Width, Height: m.bodyHeight()}))
 }
 
 // size is the terminal size, 80x24 until Bubble Tea says (it does not when
 // the output is not a terminal).
 func (m Model) size() (int, int) {
-	w, h := m.c.width, m.c.height
+	w, h := m.c.Width, m.c.Height
 	if w <= 0 {
 		w = 80
 	}
@@ -345,26 +344,34 @@ func (m Model) size() (int, int) {
 
 const headerLines = 2 // title and tabs, blank
 
-// footer is the status lines and the help, below the body.
+// footer is the status lines and the help, below the body. Every line
+// wraps (the status component): a message is never cut to one row.
 func (m Model) footer() string {
 	w, _ := m.size()
-	st := m.c.st
-	var lines []string
+	st := m.c.Styles
+	var ls []status.Line
 	if m.page == nil {
-		lines = append(lines, m.statusLines()...)
+		ls = append(ls, m.statusLines()...)
 	}
+	extra := ""
 	switch {
 	case m.quitting:
-		lines = append(lines, st.Hint.Render(truncate("Quitting: stopping the syncs under way…", w)))
+		ls = append(ls, status.Line{Text: "Quitting: stopping the syncs under way…", Style: st.Hint})
 	case m.flash.text != "" && !(m.page == nil && m.tab == tabRepos && m.repos.filtering):
-		style := st.Success
-		mark := "✓ "
+		style, mark := st.Success, "✓ "
 		if m.flash.err {
 			style, mark = st.Error, "✗ "
 		}
-		lines = append(lines, style.Render(truncate(mark+m.flash.text, w)))
+		ls = append(ls, status.Line{Text: mark + m.flash.text, Style: style})
 	case m.page == nil:
-		lines = append(lines, m.tabStatusExtra())
+		extra = m.tabStatusExtra()
+	}
+	area := status.New(m.c.Common)
+	area.SetSize(w, 0)
+	area.Set(ls...)
+	rows := area.Rows()
+	if m.page == nil {
+		rows = append(rows, extra)
 	}
 	var helpView string
 	if m.help.ShowAll {
@@ -372,26 +379,26 @@ func (m Model) footer() string {
 	} else {
 		helpView = shortHelp(st, w, m.helpKeys().ShortHelp())
 	}
-	return strings.Join(lines, "\n") + "\n\n" + helpView
+	return strings.Join(rows, "\n") + "\n\n" + helpView
 }
 
-// statusLines are the two lines about the selected row.
-func (m Model) statusLines() []string {
-	w, _ := m.size()
-	var ls []string
+// statusLines are the lines about the selected row (at least two, so the
+// layout does not jump from row to row).
+func (m Model) statusLines() []status.Line {
+	var ls []status.Line
 	if m.tab == tabKeys {
-		ls = m.keys.status(w)
+		ls = m.keys.status()
 	} else {
-		ls = m.repos.status(w, m.syncs)
+		ls = m.repos.status(m.syncs)
 	}
 	for len(ls) < 2 {
-		ls = append(ls, "")
+		ls = append(ls, status.Line{})
 	}
-	return ls[:2]
+	return ls
 }
 
-// tabStatusExtra is the third status line when no flash is shown: the
-// filter field on the repositories tab.
+// tabStatusExtra is the line under the status when no message is shown:
+// the filter field on the repositories tab.
 func (m Model) tabStatusExtra() string {
 	if m.tab == tabRepos {
 		return m.repos.filterLine()
@@ -432,22 +439,16 @@ func (m Model) View() string {
 		return ""
 	}
 	w, _ := m.size()
-	st := m.c.st
+	st := m.c.Styles
 	title := st.App.Render("gitjira") + st.Hint.Render(" · ")
 	if m.page != nil {
 		title += st.Header.Render(m.page.title())
 	} else {
 		title += st.Header.Render("Manage repositories")
 	}
-	var tabs []string
-	for i, t := range tabTitles {
-		if i == m.tab {
-			tabs = append(tabs, st.Cursor.Render("["+t+"]"))
-		} else {
-			tabs = append(tabs, st.Hint.Render(" "+t+" "))
-		}
-	}
-	tabsView := strings.Join(tabs, " ")
+	bar := newTabs(m.c)
+	bar.SetActive(m.tab)
+	tabsView := bar.View()
 	if m.page != nil {
 		tabsView = ""
 	}
@@ -489,7 +490,7 @@ func (m Model) View() string {
 
 // helpKeys is the help of the open page or tab, plus quit and help.
 func (m Model) helpKeys() help.KeyMap {
-	k := m.c.keys
+	k := m.c.Keys
 	var h help.KeyMap
 	switch {
 	case m.page != nil:
@@ -508,12 +509,7 @@ type frameKeys struct {
 	typing bool
 }
 
-func (f frameKeys) quit() key.Binding {
-	if f.typing {
-		return withDesc(f.keys.KeyMap.Quit, "quit")
-	}
-	return f.keys.Quit
-}
+func (f frameKeys) quit() key.Binding { return quitKeys(f.keys, f.typing) }
 
 func (f frameKeys) ShortHelp() []key.Binding {
 	b := append([]key.Binding{}, f.inner.ShortHelp()...)

@@ -1,6 +1,8 @@
 package manage
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 // S syncs every repository; each row is updated as its sync lands.
@@ -72,19 +75,20 @@ func TestFlowReplaceSharedKey(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(w.sshDir, "id_ecdsa"), readKey(t, keyECDSA), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var copied []string
+	var clip bytes.Buffer
 	m := newModel(w.cfg(), newSession())
-	m.c.clip = func(s string) error { copied = append(copied, s); return nil }
+	m.c.Clipboard = &clip
 	d := newDriver(t, m, 80, 24)
 	d.untilView("web").key(tea.KeyTab).untilView("api, docs")
-	// y copies the selected key's public half (OSC 52 on a terminal).
-	d.runes("y").untilView("Sent the public key to the clipboard")
-	if len(copied) != 1 || !strings.HasPrefix(copied[0], "ssh-ed25519 ") {
-		t.Errorf("copied %q", copied)
+	// c copies the selected key's public half (OSC 52 on a terminal).
+	d.runes("c").untilView("Sent the public key to the clipboard")
+	pub := strings.TrimSpace(string(parseKey(t, keyEd25519).AuthorizedKey))
+	if !strings.Contains(clip.String(), "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(pub))) {
+		t.Errorf("clipboard got %q, want the OSC 52 of %q", clip.String(), pub)
 	}
-	// x: the key is in use, so it is not removed, and the screen says why.
-	d.runes("x").untilView("Cannot remove this key: in use by api, docs")
-	d.runes("r").untilView("id_ecdsa")
+	// d: the key is in use, so it is not removed, and the screen says why.
+	d.runes("d").untilView("Cannot remove this key: in use by api, docs")
+	d.runes("k").untilView("id_ecdsa")
 	d.key(tea.KeyEnter).untilView("New key for api, docs, accepted by the server")
 	want := parseKey(t, keyECDSA).Fingerprint
 	for _, n := range []string{"api", "docs", "web"} {
@@ -95,15 +99,21 @@ func TestFlowReplaceSharedKey(t *testing.T) {
 	d.untilView("api, docs, web")
 }
 
-// Without a terminal there is no clipboard: the screen says how else to get the key.
+// Without a terminal there is no clipboard: the list says how else to get
+// the key (it is not on screen to select).
 func TestCopyWithoutClipboard(t *testing.T) {
-	msg := copyCmd(nil, "public key", "ssh-ed25519 AAAA")()
-	f := msg.(copiedMsg).flash()
-	if !f.err || !strings.Contains(f.text, "press enter to show") {
-		t.Errorf("flash %+v", f)
+	c := &shared{}
+	msg := copyCmd(c, "public key", "ssh-ed25519 AAAA", false)().(common.CopiedMsg)
+	if !strings.Contains(msg.Text, "press v to show it") {
+		t.Errorf("%+v", msg)
 	}
-	msg = copyCmd(func(string) error { return errors.New("broken pipe") }, "public key", "x")()
-	if f := msg.(copiedMsg).flash(); !f.err || !strings.Contains(f.text, "broken pipe") {
-		t.Errorf("flash %+v", f)
+	c.Clipboard = failingWriter{}
+	msg = copyCmd(c, "public key", "x", false)().(common.CopiedMsg)
+	if msg.Err == nil || !strings.Contains(msg.Text, "press v to show it") {
+		t.Errorf("%+v", msg)
 	}
 }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }

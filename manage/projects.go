@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // The projects editor is the wizard's permissions step (all projects, or a
@@ -21,25 +21,27 @@ import (
 
 type projectsSavedMsg struct {
 	name string
-	repo jira.Repository
+	repo store.Repository
 	err  error
 }
 
 // projectsPage edits the projects of one repository.
 type projectsPage struct {
-	c      *common
-	r      jira.Repository
+	c      *shared
+	r      store.Repository
 	draft  *steps.Draft
 	step   steps.Step
 	pane   stepPane
 	spin   spinner.Model
 	saving bool
 	err    error
+
+	width, height int
 }
 
-func newProjectsPage(c *common, r jira.Repository) (page, tea.Cmd) {
+func newProjectsPage(c *shared, r store.Repository) (page, tea.Cmd) {
 	d := &steps.Draft{Name: r.Name, Projects: slices.Clone(r.Projects)}
-	p := &projectsPage{c: c, r: r, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.keys.KeyMap)}
+	p := &projectsPage{c: c, r: r, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), pane: newStepPane(c.Keys)}
 	var cmd tea.Cmd
 	p.step, cmd = steps.NewPermissions(c.env, d).Enter()
 	p.pane.refresh(p.step)
@@ -55,7 +57,7 @@ func (p *projectsPage) help() help.KeyMap {
 		return newHelp()
 	}
 	// The step's keys, with enter and esc said as this page means them.
-	k := p.c.keys
+	k := p.c.Keys
 	var short []key.Binding
 	for _, b := range p.step.Help().ShortHelp() {
 		switch {
@@ -71,6 +73,13 @@ func (p *projectsPage) help() help.KeyMap {
 
 func (p *projectsPage) update(msg tea.Msg) (page, tea.Cmd) {
 	pg, cmd := p.updateInner(msg)
+	// The list takes every row the page has: all but the "Now:" line and
+	// the saving or error line.
+	used := 1
+	if p.saving || p.err != nil {
+		used++
+	}
+	p.pane.setSize(p.width, max(3, p.height-used))
 	p.pane.refresh(p.step)
 	return pg, cmd
 }
@@ -78,8 +87,8 @@ func (p *projectsPage) update(msg tea.Msg) (page, tea.Cmd) {
 func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		inner := tea.WindowSizeMsg{Width: msg.Width, Height: max(3, msg.Height-4)}
-		p.pane.setSize(inner.Width, inner.Height)
+		p.width, p.height = msg.Width, msg.Height
+		inner := tea.WindowSizeMsg{Width: msg.Width, Height: max(3, msg.Height-1)}
 		var cmd tea.Cmd
 		p.step, cmd = p.step.Update(inner)
 		return p, cmd
@@ -114,7 +123,7 @@ func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 		if p.saving || p.pane.scrollKey(msg) {
 			return p, nil
 		}
-		if key.Matches(msg, p.c.keys.Back) {
+		if key.Matches(msg, p.c.Keys.Back) {
 			// Closed at once, not through the step's BackMsg: a key typed
 			// right after esc already belongs to the list.
 			return closePage(flash{}, false)
@@ -131,7 +140,7 @@ func (p *projectsPage) updateInner(msg tea.Msg) (page, tea.Cmd) {
 func (p *projectsPage) save() (page, tea.Cmd) {
 	p.saving, p.err = true, nil
 	projects := slices.Clone(p.draft.Projects)
-	mgr, ctx, name := p.c.mgr, p.c.ctx, p.r.Name
+	mgr, ctx, name := p.c.Manager, p.c.Ctx, p.r.Name
 	return p, tea.Batch(func() tea.Msg {
 		r, err := mgr.SetProjects(ctx, name, projects)
 		return projectsSavedMsg{name: name, repo: r, err: err}
@@ -139,7 +148,7 @@ func (p *projectsPage) save() (page, tea.Cmd) {
 }
 
 func (p *projectsPage) view() string {
-	st := p.c.st
+	st := p.c.Styles
 	w := max(20, p.pane.width)
 	lines := []string{st.Hint.Render(truncate("Now: "+strings.Join(p.r.Projects, ", "), w)), p.pane.view(st)}
 	switch {

@@ -8,8 +8,8 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 type removedMsg struct {
@@ -20,8 +20,8 @@ type removedMsg struct {
 // removePage asks before removing a repository, with the option (when the
 // caller can do it) to remove its Jira links too.
 type removePage struct {
-	c        *common
-	r        jira.Repository
+	c        *shared
+	r        store.Repository
 	unlink   bool
 	removing bool
 	spin     spinner.Model
@@ -29,7 +29,7 @@ type removePage struct {
 	width    int
 }
 
-func newRemovePage(c *common, r jira.Repository) (page, tea.Cmd) {
+func newRemovePage(c *shared, r store.Repository) (page, tea.Cmd) {
 	return &removePage{c: c, r: r, spin: spinner.New(spinner.WithSpinner(spinner.Line))}, nil
 }
 
@@ -38,7 +38,7 @@ func (p *removePage) typing() bool  { return false }
 func (p *removePage) busy() bool    { return p.removing }
 
 func (p *removePage) help() help.KeyMap {
-	k := p.c.keys
+	k := p.c.Keys
 	if p.removing {
 		return newHelp()
 	}
@@ -51,7 +51,7 @@ func (p *removePage) help() help.KeyMap {
 }
 
 func (p *removePage) update(msg tea.Msg) (page, tea.Cmd) {
-	k := p.c.keys
+	k := p.c.Keys
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		p.width = msg.Width
@@ -93,7 +93,7 @@ func (p *removePage) update(msg tea.Msg) (page, tea.Cmd) {
 
 func (p *removePage) remove() (page, tea.Cmd) {
 	p.removing, p.err = true, nil
-	mgr, ctx, name := p.c.mgr, p.c.ctx, p.r.Name
+	mgr, ctx, name := p.c.Manager, p.c.Ctx, p.r.Name
 	var o lifecycle.RemoveOptions
 	if p.unlink && p.c.cfg.Unlink != nil {
 		o.BeforeDelete = p.c.cfg.Unlink
@@ -105,7 +105,7 @@ func (p *removePage) remove() (page, tea.Cmd) {
 }
 
 func (p *removePage) view() string {
-	st := p.c.st
+	st := p.c.Styles
 	w := max(20, p.width)
 	var b strings.Builder
 	b.WriteString(st.Value.Render("Remove " + p.r.Name + "?"))

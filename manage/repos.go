@@ -15,8 +15,10 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/components/status"
+	"github.com/gitjira/gitjira/ui/components/table"
 )
 
 // The repositories table's columns, in order; the sort key cycles through them.
@@ -31,20 +33,24 @@ const (
 	colCount
 )
 
-var repoColumns = []Column{
+// Every column is at least its title and the sort arrow wide (the table
+// sees to it); Projects grows with the terminal, and State wraps over up to
+// three rows rather than being cut ("error: conne…"): the status lines and
+// the details show the whole error.
+var repoColumns = []table.Column{
 	colName:     {Title: "Name", Min: 10, Grow: 2},
-	colHost:     {Title: "Host", Min: 14, Grow: 1},
-	colProjects: {Title: "Projects", Min: 8},
+	colHost:     {Title: "Host", Min: 15, Grow: 1},
+	colProjects: {Title: "Projects", Min: 8, Grow: 1},
 	colCommits:  {Title: "Commits", Min: 7, Right: true},
 	colIssues:   {Title: "Issues", Min: 6, Right: true},
-	colLastSync: {Title: "Last sync", Min: 11},
-	colState:    {Title: "State", Min: 10, Grow: 2},
+	colLastSync: {Title: "Last sync", Min: 10},
+	colState:    {Title: "State", Min: 10, Grow: 2, Wrap: true},
 }
 
 // reposLoadedMsg is the repositories list as read from disk.
 type reposLoadedMsg struct {
 	seq   int
-	repos []jira.Repository
+	repos []store.Repository
 	err   error
 }
 
@@ -58,14 +64,14 @@ type pendingResult struct {
 // reposTab is the Repositories tab: the list, its sort and filter, and the
 // latest sync results of this session.
 type reposTab struct {
-	c       *common
-	repos   []jira.Repository
+	c       *shared
+	repos   []store.Repository
 	hosts   map[string]string // URL -> host column
 	ready   bool
 	loadErr error
 	lastSeq int
 
-	table     Table
+	table     *table.Model
 	sortCol   int
 	sortDesc  bool
 	filter    textinput.Model
@@ -75,13 +81,16 @@ type reposTab struct {
 	lastRun map[string]lifecycle.SyncResult // this session's last result per repository
 }
 
-func newReposTab(c *common) reposTab {
+func newReposTab(c *shared) reposTab {
 	f := textinput.New()
 	f.Prompt = "Filter: "
 	f.Placeholder = "name, host, project or state"
 	f.CharLimit = 100
+	// The wizard's cursor style: under NO_COLOR it keeps reverse video, so
+	// the cursor stays visible without colours.
+	f.Cursor.Style = c.Styles.InputCursor
 	f.SetValue(c.sess.filter)
-	t := reposTab{c: c, table: NewTable(c.st, repoColumns...), filter: f, hosts: map[string]string{},
+	t := reposTab{c: c, table: newTable(c, repoColumns...), filter: f, hosts: map[string]string{},
 		results: map[string]pendingResult{}, lastRun: map[string]lifecycle.SyncResult{}, sortCol: c.sess.sortCol, sortDesc: c.sess.sortDesc}
 	t.table.SetEmpty("Loading the repositories list…")
 	return t
@@ -91,12 +100,12 @@ func newReposTab(c *common) reposTab {
 // runs left (lifecycle.Recover), as every lifecycle operation does.
 func (t reposTab) load(first bool) tea.Cmd {
 	t.c.loadSeq++
-	seq, mgr := t.c.loadSeq, t.c.mgr
+	seq, mgr := t.c.loadSeq, t.c.Manager
 	return func() tea.Msg {
 		if first {
 			mgr.Recover()
 		}
-		repos, err := jira.OpenRepositoryList(mgr.Paths).Load()
+		repos, err := store.OpenRepositoryList(mgr.Paths).Load()
 		return reposLoadedMsg{seq: seq, repos: repos, err: err}
 	}
 }
@@ -129,21 +138,21 @@ func (t *reposTab) loaded(msg reposLoadedMsg) {
 }
 
 // get returns the listed repository called name.
-func (t reposTab) get(name string) (jira.Repository, bool) {
+func (t reposTab) get(name string) (store.Repository, bool) {
 	for _, r := range t.repos {
 		if r.Name == name {
 			return r, true
 		}
 	}
-	return jira.Repository{}, false
+	return store.Repository{}, false
 }
 
 // selected is the selected repository.
-func (t reposTab) selected() (jira.Repository, bool) { return t.get(t.table.SelectedKey()) }
+func (t reposTab) selected() (store.Repository, bool) { return t.get(t.table.SelectedKey()) }
 
 // withResult is r with this session's latest sync result applied (the list
 // on disk has it too once it is reloaded).
-func (t reposTab) withResult(r jira.Repository) jira.Repository {
+func (t reposTab) withResult(r store.Repository) store.Repository {
 	p, ok := t.results[r.Name]
 	if !ok {
 		return r
@@ -162,7 +171,7 @@ func (t reposTab) withResult(r jira.Repository) jira.Repository {
 
 // stateText is the state column of r.
 // It reports whether the repository is syncing.
-func stateText(r jira.Repository, s *syncState) (string, bool) {
+func stateText(r store.Repository, s *syncState) (string, bool) {
 	if p, ok := s.row(r.Name); ok {
 		return p.short(), true
 	}
@@ -173,7 +182,7 @@ func stateText(r jira.Repository, s *syncState) (string, bool) {
 }
 
 // matches reports whether r matches the filter text q (lower case).
-func (t reposTab) matches(r jira.Repository, q string, s *syncState) bool {
+func (t reposTab) matches(r store.Repository, q string, s *syncState) bool {
 	if q == "" {
 		return true
 	}
@@ -195,7 +204,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		return
 	}
 	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
-	var rows []jira.Repository
+	var rows []store.Repository
 	for _, r := range t.repos {
 		r = t.withResult(r)
 		if t.matches(r, q, s) {
@@ -203,7 +212,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		}
 	}
 	now := t.c.now()
-	slices.SortStableFunc(rows, func(a, b jira.Repository) int {
+	slices.SortStableFunc(rows, func(a, b store.Repository) int {
 		c := t.compare(a, b, s)
 		if c == 0 {
 			c = cmp.Compare(a.Name, b.Name)
@@ -213,8 +222,8 @@ func (t *reposTab) rebuild(s *syncState) {
 		}
 		return c
 	})
-	st := t.c.st
-	out := make([]Row, len(rows))
+	st := t.c.Styles
+	out := make([]table.Row, len(rows))
 	for i, r := range rows {
 		state, syncing := stateText(r, s)
 		styles := map[int]lipgloss.Style{}
@@ -229,7 +238,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		default:
 			styles[colState] = st.Hint
 		}
-		out[i] = Row{Key: r.Name, Styles: styles, Cells: []string{
+		out[i] = table.Row{Key: r.Name, Styles: styles, Cells: []string{
 			colName:     r.Name,
 			colHost:     t.hosts[r.URL],
 			colProjects: projectsText(r),
@@ -250,7 +259,7 @@ func (t *reposTab) rebuild(s *syncState) {
 }
 
 // compare orders two repositories by the sort column.
-func (t reposTab) compare(a, b jira.Repository, s *syncState) int {
+func (t reposTab) compare(a, b store.Repository, s *syncState) int {
 	switch t.sortCol {
 	case colHost:
 		return cmp.Compare(t.hosts[a.URL], t.hosts[b.URL])
@@ -272,17 +281,17 @@ func (t reposTab) compare(a, b jira.Repository, s *syncState) int {
 
 func (t reposTab) view() string {
 	if t.loadErr != nil && !t.ready {
-		return t.c.st.Error.Render(ansi.Wrap("✗ Cannot read the repositories list: "+oneLine(t.loadErr), max(20, t.c.width), ""))
+		return t.c.Styles.Error.Render(ansi.Wrap("✗ Cannot read the repositories list: "+oneLine(t.loadErr), max(20, t.c.Width), ""))
 	}
 	return t.table.View()
 }
 
-// status is two lines about the selected repository: the full error, the
-// sync under way, or where it comes from.
-func (t reposTab) status(width int, s *syncState) []string {
-	st := t.c.st
+// status is the lines about the selected repository: the whole error, the
+// sync under way, or where it comes from (wrapped by the status area).
+func (t reposTab) status(s *syncState) []status.Line {
+	st := t.c.Styles
 	if t.loadErr != nil && t.ready {
-		return []string{st.Error.Render(truncate("✗ Cannot read the repositories list: "+oneLine(t.loadErr), width))}
+		return []status.Line{{Text: "✗ Cannot read the repositories list: " + oneLine(t.loadErr), Style: st.Error}}
 	}
 	r, ok := t.selected()
 	if !ok {
@@ -290,18 +299,10 @@ func (t reposTab) status(width int, s *syncState) []string {
 	}
 	r = t.withResult(r)
 	if p, ok := s.row(r.Name); ok {
-		return []string{st.Code.Render(truncate("Syncing "+r.Name+": "+p.long(), width)), st.Hint.Render(truncate(r.URL, width))}
+		return []status.Line{{Text: "Syncing " + r.Name + ": " + p.long(), Style: st.Code}, {Text: r.URL, Style: st.Hint}}
 	}
 	if r.LastError != "" {
-		lines := strings.Split(ansi.Wrap("✗ "+r.Name+": "+r.LastError, width, ""), "\n")
-		if len(lines) > 2 {
-			lines = lines[:2]
-			lines[1] = ansi.Truncate(lines[1], width-1, "") + "…"
-		}
-		for i := range lines {
-			lines[i] = st.Error.Render(lines[i])
-		}
-		return lines
+		return []status.Line{{Text: "✗ " + r.Name + ": " + r.LastError, Style: st.Error}}
 	}
 	loc := r.URL
 	if r.Alias != "" {
@@ -313,17 +314,17 @@ func (t reposTab) status(width int, s *syncState) []string {
 	} else if !r.LastFetched.IsZero() {
 		second = "Last synced " + r.LastFetched.Local().Format("2006-01-02 15:04") + "."
 	}
-	return []string{st.Hint.Render(truncate(r.Name+"  "+loc, width)), st.Hint.Render(truncate(second, width))}
+	return []status.Line{{Text: r.Name + " · " + loc, Style: st.Hint}, {Text: second, Style: st.Hint}}
 }
 
 // filterLine is the filter field while typing, or the filter in force.
 func (t reposTab) filterLine() string {
-	st := t.c.st
+	st := t.c.Styles
 	if t.filtering {
 		return t.filter.View()
 	}
 	if v := t.filter.Value(); v != "" {
-		return st.Hint.Render(truncate(fmt.Sprintf("Filter: %s (%d of %d shown; / to change, esc to clear)", v, t.table.Len(), len(t.repos)), max(20, t.c.width)))
+		return st.Hint.Render(truncate(fmt.Sprintf("Filter: %s (%d of %d shown; / to change, esc to clear)", v, t.table.Len(), len(t.repos)), max(20, t.c.Width)))
 	}
 	return ""
 }
@@ -339,21 +340,22 @@ func (t *reposTab) updateOther(msg tea.Msg) tea.Cmd {
 
 // help is the tab's key help.
 func (t reposTab) help() help.KeyMap {
-	k := t.c.keys
+	k := t.c.Keys
 	if t.filtering {
 		return newHelp(withDesc(k.Next, "keep filter"), withDesc(k.Back, "clear"))
 	}
-	short := []key.Binding{upDown(k, "move"), k.Details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove, k.Connect, k.Filter, k.Sort, k.Tab}
-	nav := []key.Binding{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End, k.Tab}
-	acts := []key.Binding{k.Details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove}
+	details, tab := withDesc(k.Next, "details"), withDesc(k.NextMode, "SSH keys")
+	short := []key.Binding{upDown(k, "move"), details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove, k.Connect, k.Filter, k.Sort, tab}
+	nav := []key.Binding{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End, tab}
+	acts := []key.Binding{details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove}
 	more := []key.Binding{k.Connect, k.Filter, k.Sort, k.Reverse}
-	return helpMap{short: short, full: [][]key.Binding{nav, acts, more}}
+	return helpMap{Short: short, Full: [][]key.Binding{nav, acts, more}}
 }
 
 // reposKey handles a key on the Repositories tab (no page open).
 func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 	t := &m.repos
-	k := m.c.keys
+	k := m.c.Keys
 	if t.filtering {
 		switch {
 		case key.Matches(msg, k.Next):
@@ -371,19 +373,11 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 		t.table.Top()
 		return cmd
 	}
+	if t.table.Handles(msg) {
+		t.table.Update(msg)
+		return nil
+	}
 	switch {
-	case key.Matches(msg, k.Up):
-		t.table.Move(-1)
-	case key.Matches(msg, k.Down):
-		t.table.Move(1)
-	case key.Matches(msg, k.PageUp):
-		t.table.Move(-t.table.PageRows())
-	case key.Matches(msg, k.PageDown):
-		t.table.Move(t.table.PageRows())
-	case key.Matches(msg, k.Home):
-		t.table.Top()
-	case key.Matches(msg, k.End):
-		t.table.Bottom()
 	case key.Matches(msg, k.Filter):
 		t.filtering = true
 		return t.filter.Focus()
@@ -418,7 +412,7 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 	}
 	busy := m.syncs.has(r.Name)
 	switch {
-	case key.Matches(msg, k.Details):
+	case key.Matches(msg, k.Next):
 		return m.open(newDetailsPage(m.c, t.withResult(r)))
 	case key.Matches(msg, k.Sync):
 		return m.startSync([]string{r.Name})
@@ -431,7 +425,7 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Projects):
 			return m.open(newProjectsPage(m.c, r))
 		case key.Matches(msg, k.Key):
-			return m.open(newKeyChangePage(m.c, []jira.Repository{r}))
+			return m.open(newKeyChangePage(m.c, []store.Repository{r}))
 		default:
 			return m.open(newRemovePage(m.c, r))
 		}

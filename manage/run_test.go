@@ -2,6 +2,7 @@ package manage
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -97,15 +98,15 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	}
 	cfg := w.cfg()
 	calls := 0
-	cfg.Connect = func(in io.Reader, out io.Writer) (*jira.Repository, error) {
+	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		calls++
-		return wizard.Run(wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
+		return wizard.Run(context.Background(), wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
 			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, URL: url, KeyPath: keyPath, Timeout: 10 * time.Second}, in, out)
 	}
 	r := startRun(t, cfg)
 	r.waitFor("api")
-	r.waitFor("c connect")
-	r.send("c")
+	r.waitFor("a add (connect)")
+	r.send("a")
 	r.waitFor("Step 1 of")
 	for i := 0; i < 15 && !strings.Contains(r.out.text(), "Connected newrepo"); i++ {
 		before := r.lastStep()
@@ -140,7 +141,7 @@ func TestRunConnectCancelledComesBack(t *testing.T) {
 	w.connect("api", 5, keyEd25519)
 	cfg := w.cfg()
 	reading := make(chan struct{})
-	cfg.Connect = func(in io.Reader, out io.Writer) (*jira.Repository, error) {
+	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		// A stand-in for the wizard that reads one key, as the wizard would
 		// until the user quits.
 		close(reading)
@@ -151,8 +152,8 @@ func TestRunConnectCancelledComesBack(t *testing.T) {
 		return nil, wizard.ErrCancelled
 	}
 	r := startRun(t, cfg)
-	r.waitFor("c connect")
-	r.send("c")
+	r.waitFor("a add (connect)")
+	r.send("a")
 	<-reading
 	r.send("x") // read by the stand-in wizard, not by the ended screen
 	r.waitFor("Connect cancelled")

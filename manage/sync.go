@@ -12,10 +12,10 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // A sync goes: the keys of the selected repositories are loaded in a
@@ -96,7 +96,7 @@ func (r rowProgress) long() string {
 
 // lockedKey is an encrypted stored key waiting for its passphrase.
 type lockedKey struct {
-	repo jira.Repository
+	repo store.Repository
 	raw  []byte
 	key  *sshkeys.Key
 }
@@ -104,7 +104,7 @@ type lockedKey struct {
 // batch is one sync request (s: one repository, S: all).
 type batch struct {
 	id       int
-	repos    []jira.Repository
+	repos    []store.Repository
 	resolved bool // the keys were loaded
 	running  bool // lifecycle's Sync is under way
 	signers  map[string]ssh.Signer
@@ -190,7 +190,7 @@ func (m *Model) startSync(names []string) tea.Cmd {
 	if m.quitting {
 		return nil
 	}
-	var todo []jira.Repository
+	var todo []store.Repository
 	for _, n := range names {
 		if m.syncs.has(n) {
 			continue
@@ -219,7 +219,7 @@ func (m *Model) startSync(names []string) tea.Cmd {
 
 // resolveSigners loads the keys of a batch: the session's decrypted ones,
 // else Config.Signer's or the stored key's.
-func resolveSigners(c *common, id int, repos []jira.Repository) tea.Cmd {
+func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
 	src, sess := c.cfg.Signer, c.sess
 	return func() tea.Msg {
 		msg := signersMsg{batch: id, signers: map[string]ssh.Signer{}, errs: map[string]error{}}
@@ -244,7 +244,7 @@ func resolveSigners(c *common, id int, repos []jira.Repository) tea.Cmd {
 
 // loadSigner gets a repository's signer from src (nil: its stored key). An
 // encrypted key comes back as a lockedKey to ask the passphrase of.
-func loadSigner(src func(jira.Repository) (ssh.Signer, error), r jira.Repository) (ssh.Signer, *lockedKey, error) {
+func loadSigner(src func(store.Repository) (ssh.Signer, error), r store.Repository) (ssh.Signer, *lockedKey, error) {
 	var pme *sshkeys.PassphraseMissingError
 	if src != nil {
 		s, err := src(r)
@@ -280,7 +280,7 @@ func loadSigner(src func(jira.Repository) (ssh.Signer, error), r jira.Repository
 	return k.Signer, nil, nil
 }
 
-func locked(r jira.Repository, raw []byte, pme *sshkeys.PassphraseMissingError) *lockedKey {
+func locked(r store.Repository, raw []byte, pme *sshkeys.PassphraseMissingError) *lockedKey {
 	k := pme.Key
 	if k == nil {
 		k = &sshkeys.Key{Encrypted: true}
@@ -429,12 +429,12 @@ func (m *Model) launch(b *batch) tea.Cmd {
 			p.stage = "fetch"
 		}
 	}
-	ctx, mgr, id, gate := m.c.ctx, m.c.mgr, b.id, m.syncs.gate
+	ctx, mgr, id, gate := m.c.Ctx, m.c.Manager, b.id, m.syncs.gate
 	signers, errs := b.signers, b.errs
 	ch := make(chan tea.Msg, 64)
 	o := lifecycle.SyncOptions{
 		Names: names,
-		Signer: func(r jira.Repository) (ssh.Signer, error) {
+		Signer: func(r store.Repository) (ssh.Signer, error) {
 			if s, ok := signers[r.Name]; ok {
 				return s, nil
 			}
@@ -514,7 +514,7 @@ func batchFlash(b *batch, results []lifecycle.SyncResult, err error) flash {
 // passphrasePage asks the passphrase of an encrypted stored key before a
 // sync, with the wizard's passphrase step (masked, never stored).
 type passphrasePage struct {
-	c     *common
+	c     *shared
 	batch int
 	name  string
 	draft *steps.Draft
@@ -522,9 +522,9 @@ type passphrasePage struct {
 	pane  stepPane
 }
 
-func newPassphrasePage(c *common, batch int, lk lockedKey) (page, tea.Cmd) {
+func newPassphrasePage(c *shared, batch int, lk lockedKey) (page, tea.Cmd) {
 	d := &steps.Draft{KeySource: lk.repo.KeyFile, KeyRaw: lk.raw, Key: lk.key}
-	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.keys.KeyMap)}
+	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.Keys)}
 	step, cmd := steps.NewPassphrase(c.env, d).Enter()
 	p.step = step
 	p.pane.refresh(p.step)
@@ -535,7 +535,7 @@ func (p *passphrasePage) title() string { return "Sync " + p.name + " · Passphr
 func (p *passphrasePage) typing() bool  { return p.step.Typing() }
 func (p *passphrasePage) busy() bool    { return p.step.Busy() }
 func (p *passphrasePage) help() help.KeyMap {
-	k := p.c.keys
+	k := p.c.Keys
 	return newHelp(withDesc(k.Next, "unlock"), withDesc(k.Back, "skip this sync"))
 }
 
@@ -564,8 +564,8 @@ func (p *passphrasePage) update(msg tea.Msg) (page, tea.Cmd) {
 }
 
 func (p *passphrasePage) view() string {
-	st := p.c.st
-	w := max(20, p.c.width)
+	st := p.c.Styles
+	w := max(20, p.c.Width)
 	return st.Text.Render(truncate("To sync "+p.name+", gitjira needs its key unlocked.", w)) + "\n" +
 		st.Hint.Render(truncate("The unlocked key stays in memory until you quit; the passphrase is kept nowhere.", w)) + "\n\n" +
 		p.pane.view(st)

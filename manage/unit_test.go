@@ -13,9 +13,8 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
-	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 func TestRelTime(t *testing.T) {
@@ -98,71 +97,9 @@ func TestRowProgressText(t *testing.T) {
 	}
 }
 
-func tableRows(n int) []Row {
-	var rows []Row
-	for i := 0; i < n; i++ {
-		rows = append(rows, Row{Key: string(rune('a' + i)), Cells: []string{string(rune('a' + i)), "x"}})
-	}
-	return rows
-}
-
-func TestTableScrollsAndKeepsSelection(t *testing.T) {
-	tb := NewTable(steps.NewStyles(nil), Column{Title: "Name", Min: 6, Grow: 1}, Column{Title: "N", Min: 3, Right: true})
-	tb.SetSize(30, 6) // header + 4 rows + the scroll line
-	tb.SetRows(tableRows(10))
-	v := plain(tb.View())
-	if got := strings.Count(v, "\n") + 1; got != 6 {
-		t.Fatalf("view has %d lines, want 6:\n%s", got, v)
-	}
-	if !strings.Contains(v, "↓ 6 more") || strings.Contains(v, "↑") {
-		t.Errorf("scroll line:\n%s", v)
-	}
-	tb.Move(5)
-	v = plain(tb.View())
-	if tb.SelectedKey() != "f" || !strings.Contains(v, "› f") || !strings.Contains(v, "↑ 2 more · ↓ 4 more") {
-		t.Errorf("after moving 5, selected %q:\n%s", tb.SelectedKey(), v)
-	}
-	// New rows (re-sorted): the selection follows the key.
-	rows := tableRows(10)
-	for i, j := 0, len(rows)-1; i < j; i, j = i+1, j-1 {
-		rows[i], rows[j] = rows[j], rows[i]
-	}
-	tb.SetRows(rows)
-	if tb.SelectedKey() != "f" {
-		t.Errorf("selection lost on re-sort: %q", tb.SelectedKey())
-	}
-	tb.Move(100)
-	if tb.SelectedKey() != "a" {
-		t.Errorf("move past the end: %q", tb.SelectedKey())
-	}
-	tb.SetRows(tableRows(2))
-	if tb.Cursor() != 0 && tb.Cursor() != 1 {
-		t.Errorf("cursor %d out of 2 rows", tb.Cursor())
-	}
-	tb.SetRows(nil)
-	tb.SetEmpty("nothing here")
-	if tb.SelectedKey() != "" || !strings.Contains(plain(tb.View()), "nothing here") {
-		t.Errorf("empty table:\n%s", plain(tb.View()))
-	}
-}
-
-func TestTableCellsNeverOverflow(t *testing.T) {
-	tb := NewTable(steps.NewStyles(nil), Column{Title: "Name", Min: 10, Grow: 2}, Column{Title: "Fingerprint", Min: 50}, Column{Title: "State", Min: 10, Grow: 1})
-	wide := strings.Repeat("界", 40) // double-width runes from a server's message
-	tb.SetRows([]Row{{Key: "k", Cells: []string{"name", strings.Repeat("F", 60), wide}}})
-	for _, w := range []int{120, 80, 60, 40, 20} {
-		tb.SetSize(w, 5)
-		for _, l := range strings.Split(tb.View(), "\n") {
-			if n := lipgloss.Width(l); n > max(w, 2+4*3+2) {
-				t.Errorf("width %d: line is %d cells: %q", w, n, plain(l))
-			}
-		}
-	}
-}
-
 // repoModel is a model on a fake list (no I/O): loaded as if read.
-func repoModel(t *testing.T, repos []jira.Repository) Model {
-	m := newModel(Config{Manager: &lifecycle.Manager{Paths: jira.Paths{Config: t.TempDir(), Data: t.TempDir()}},
+func repoModel(t *testing.T, repos []store.Repository) Model {
+	m := newModel(Config{Manager: &lifecycle.Manager{Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}},
 		Now: func() time.Time { return fixedNow }}, newSession())
 	m.c.loadSeq = 1
 	nm, _ := m.Update(reposLoadedMsg{seq: 1, repos: repos})
@@ -194,14 +131,11 @@ func press(m Model, keys ...string) Model {
 
 func names(m Model) string {
 	var out []string
-	for _, r := range m.repos.table.rows {
-		out = append(out, r.Key)
-	}
-	return strings.Join(out, ",")
+	return strings.Join(append(out, m.repos.table.Keys()...), ",")
 }
 
-func sampleRepos() []jira.Repository {
-	return []jira.Repository{
+func sampleRepos() []store.Repository {
+	return []store.Repository{
 		{Name: "web", URL: "ssh://git@b.example.com/web.git", Projects: []string{"ALL"}, Commits: 50, IssueKeys: 5, Enabled: true, LastFetched: fixedNow.Add(-time.Hour)},
 		{Name: "api", URL: "ssh://git@a.example.com/api.git", Projects: []string{"OPS"}, Commits: 900, IssueKeys: 40, Enabled: true, LastFetched: fixedNow.Add(-2 * time.Minute)},
 		{Name: "docs", URL: "ssh://git@c.example.com/docs.git", Projects: []string{"ALL"}, Commits: 7, Enabled: true, LastError: "fetch: connection refused", LastFetched: fixedNow.Add(-48 * time.Hour)},
@@ -222,7 +156,7 @@ func TestSortCyclesColumns(t *testing.T) {
 		{"state", "docs,api,web"}, // "error: …" < "ok"
 		{"name", "api,docs,web"},
 	} {
-		m = press(m, "o")
+		m = press(m, ">")
 		if got := names(m); got != c.want {
 			t.Errorf("by %s: %s, want %s", c.col, got, c.want)
 		}
@@ -230,7 +164,7 @@ func TestSortCyclesColumns(t *testing.T) {
 			t.Errorf("flash %q does not name %s", m.flash.text, c.col)
 		}
 	}
-	m = press(m, "O")
+	m = press(m, "<")
 	if got := names(m); got != "web,docs,api" {
 		t.Errorf("reversed: %s", got)
 	}

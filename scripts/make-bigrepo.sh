@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a ~50,000-commit repository for the commit index benchmark
-# (go test -run '^$' -bench 'Index|GitLog' ./jira/) and caches it:
+# (go test -run '^$' -bench 'Index|GitLog' ./index/) and caches it:
 #   $OUT/mirror.git   a bare mirror, packed as a clone over the network is
 # Default OUT=/tmp/gitjira-bigrepo; COMMITS=50000. Run again to reuse the cache;
 # remove $OUT to regenerate. History: a main line, a topic branch merged every

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/progress"
@@ -409,7 +411,7 @@ func (m Clone) View() Screen {
 		body.text(st.Success, "✓ "+note)
 	}
 	if r := m.draft.Remote; r != nil {
-		line := fmt.Sprintf("✓ Connected: %s, %s", plural(r.Branches, "branch", "branches"), plural(r.Tags, "tag", "tags"))
+		line := fmt.Sprintf("✓ Connected: %s, %s", common.Plural(r.Branches, "branch", "branches"), common.Plural(r.Tags, "tag", "tags"))
 		if r.DefaultBranch != "" {
 			line += ", default branch " + r.DefaultBranch
 		}
@@ -439,7 +441,7 @@ func (m Clone) View() Screen {
 	switch m.phase {
 	case cloneDone:
 		if s := m.draft.Staged; s != nil && s.Result != nil {
-			line := fmt.Sprintf("✓ %s into %s", plural(s.Result.Commits, "commit", "commits"), mirror)
+			line := fmt.Sprintf("✓ %s into %s", common.Plural(s.Result.Commits, "commit", "commits"), mirror)
 			if s.Result.DefaultBranch != "" {
 				line += ", default branch " + s.Result.DefaultBranch
 			}
@@ -450,7 +452,7 @@ func (m Clone) View() Screen {
 		if m.cancelled {
 			bottom.text(st.Text, "Clone cancelled; nothing was left behind.")
 		} else if m.err != nil {
-			bottom.text(st.Error, "✗ "+errText(m.err))
+			bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 		}
 		bottom.text(st.Hint, "Press r to try again, or esc to go back.")
 	}
@@ -469,25 +471,12 @@ func (m Clone) phaseLine(p gitops.Progress, finished bool) string {
 		line += fmt.Sprintf(": %d", p.Current)
 	}
 	if p.Phase == gitops.PhaseReceiving && p.Bytes > 0 {
-		line += ", " + byteSize(p.Bytes)
+		line += ", " + common.ByteSize(p.Bytes)
 		if !finished && p.BytesPerSec > 0 {
-			line += " | " + byteSize(int64(p.BytesPerSec)) + "/s"
+			line += " | " + common.ByteSize(int64(p.BytesPerSec)) + "/s"
 		}
 	}
 	return line
-}
-
-// byteSize formats n as git does: "1.50 KiB".
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.2f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.2f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // Help implements Step.
@@ -495,13 +484,13 @@ func (m Clone) Help() help.KeyMap {
 	k := m.env.Keys
 	switch {
 	case m.confirm:
-		return newHelp(withHelp(k.Yes, "cancel the clone"), withHelp(k.No, "keep cloning"))
+		return common.NewHelp(common.WithDesc(k.Yes, "cancel the clone"), common.WithDesc(k.No, "keep cloning"))
 	case m.phase == cloneRunning:
-		return newHelp(withHelp(k.Back, "cancel"))
+		return common.NewHelp(common.WithDesc(k.Back, "cancel"))
 	case m.phase == cloneFailed:
-		return newHelp(k.Retry, k.Back)
+		return common.NewHelp(k.Retry, k.Back)
 	case m.phase == cloneDone:
-		return newHelp(k.Next, withHelp(k.Back, "delete the clone, back"))
+		return common.NewHelp(k.Next, common.WithDesc(k.Back, "delete the clone, back"))
 	}
-	return newHelp(k.Back)
+	return common.NewHelp(k.Back)
 }

@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 func cloneStep(s Step) Clone { return s.(Clone) }
@@ -73,9 +75,9 @@ func TestCloneSuccess(t *testing.T) {
 		t.Errorf("mirror: %v", err)
 	}
 	d.viewHas("✓ Connected: 2 branches, 2 tags, default branch main", "✓ Receiving objects",
-		"✓ "+plural(want, "commit", "commits")+" into")
+		"✓ "+common.Plural(want, "commit", "commits")+" into")
 	d.viewFits(80)
-	if list, _ := jira.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
+	if list, _ := store.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
 		t.Fatal("the clone added to the list")
 	}
 
@@ -124,7 +126,7 @@ func TestCloneNameTakenGoesToLocation(t *testing.T) {
 	addListed(t, env, "demo", "ssh://git@elsewhere/demo.git")
 	d := newDriver(t, NewClone(env, draft)).enter()
 	g, ok := d.waitNav("goto").(GotoMsg)
-	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, jira.ErrNameTaken) {
+	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, store.ErrNameTaken) {
 		t.Fatalf("got %#v, location error %v", g, draft.LocationErr)
 	}
 }
@@ -258,8 +260,8 @@ func TestPlural(t *testing.T) {
 		n    int
 		want string
 	}{{0, "0 branches"}, {1, "1 branch"}, {2, "2 branches"}} {
-		if got := plural(tc.n, "branch", "branches"); got != tc.want {
-			t.Errorf("plural(%d) = %q", tc.n, got)
+		if got := common.Plural(tc.n, "branch", "branches"); got != tc.want {
+			t.Errorf("common.Plural(%d) = %q", tc.n, got)
 		}
 	}
 }
@@ -269,7 +271,7 @@ func TestPlural(t *testing.T) {
 func TestCursorVisibleWithoutColour(t *testing.T) {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
-	in := newInput(NewStyles(r), "> ")
+	in := common.NewInput(NewStyles(r), "> ")
 	in.Focus()
 	v := in.View()
 	if !strings.Contains(v, "\x1b[7m") {

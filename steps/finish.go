@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -15,11 +17,12 @@ import (
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // repoAddedMsg is the result of lifecycle.Manager.Commit.
 type repoAddedMsg struct {
-	repo jira.Repository
+	repo store.Repository
 	err  error
 }
 
@@ -35,7 +38,7 @@ func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.C
 // SummaryRows are the label/value pairs describing a repository, in the
 // order the finish step (and the wizard's caller, on the normal screen)
 // shows them. withMirror is false when the mirror is not kept (the demo).
-func SummaryRows(r jira.Repository, withMirror bool) [][2]string {
+func SummaryRows(r store.Repository, withMirror bool) [][2]string {
 	projects := "All projects"
 	if !r.AllProjects() {
 		projects = strings.Join(r.Projects, ", ")
@@ -117,7 +120,7 @@ const (
 // NewReview makes the review step. Linking is on by default when a Jira
 // site is configured (the permissions step lists its projects).
 func NewReview(env *Env, d *Draft) Review {
-	in := newInput(env.Styles, fmt.Sprintf("%-12s", "Web page"))
+	in := common.NewInput(env.Styles, fmt.Sprintf("%-12s", "Web page"))
 	in.Placeholder = "https://git.example.com/team/app"
 	in.CharLimit = 2000
 	// Linking is on by default: at once with a Jira site, else as soon as
@@ -276,7 +279,7 @@ func (m Review) View() Screen {
 		field("Typed as", d.Plan.Alias)
 	}
 	projects := "All projects"
-	if len(d.Projects) > 0 && d.Projects[0] != jira.AllProjectsValue {
+	if len(d.Projects) > 0 && d.Projects[0] != store.AllProjectsValue {
 		projects = strings.Join(d.Projects, ", ")
 	}
 	field("Projects", projects)
@@ -308,7 +311,7 @@ func (m Review) View() Screen {
 	if d.Plan != nil {
 		kept := " (cloned, kept)"
 		if d.Staged != nil && d.Staged.Result != nil {
-			kept = " (cloned: " + plural(d.Staged.Result.Commits, "commit", "commits") + ", kept)"
+			kept = " (cloned: " + common.Plural(d.Staged.Result.Commits, "commit", "commits") + ", kept)"
 		}
 		field("Mirror", m.env.Display(d.Plan.Mirror)+kept)
 	}
@@ -319,7 +322,7 @@ func (m Review) View() Screen {
 		body.text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
 	}
 	if m.err != nil {
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	bottom.text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
@@ -346,7 +349,7 @@ func (m Review) linksView(body *lines) {
 		}
 		page = termtext.OneLine(page)
 		if m.width > 0 {
-			page = truncate(page, max(10, m.width-2-12-len(" (e to edit)")))
+			page = common.Truncate(page, max(10, m.width-2-12-len(" (e to edit)")))
 		}
 		body.add("  " + st.Label.Render(fmt.Sprintf("%-12s", "Web page")) + st.Value.Render(page) + st.Hint.Render(" (e to edit)"))
 	}
@@ -395,9 +398,9 @@ func keySummary(env *Env, d *Draft) string {
 func (m Review) Help() help.KeyMap {
 	k := m.env.Keys
 	if m.focus == reviewWeb {
-		return newHelp(upDown(k, "move"), withHelp(k.Next, "save"), k.Back)
+		return common.NewHelp(upDown(k, "move"), common.WithDesc(k.Next, "save"), k.Back)
 	}
-	return newHelp(withHelp(k.Toggle, "link or not"), withHelp(k.Edit, "edit web page"), withHelp(k.Next, "save"), k.Back)
+	return common.NewHelp(common.WithDesc(k.Toggle, "link or not"), common.WithDesc(k.Edit, "edit web page"), common.WithDesc(k.Next, "save"), k.Back)
 }
 
 // Finish saves the repository (lifecycle.Manager.Commit) as soon as it is
@@ -503,7 +506,7 @@ func (m Finish) View() Screen {
 		top.add(m.spin.View() + " Saving: storing the key, indexing the commits, adding the list entry…")
 	case m.err != nil:
 		top.text(st.Error, "✗ Not added.")
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 		bottom.text(st.Hint, "Nothing was saved and the clone was deleted. Press r to clone again, or ctrl+c to quit.")
 	case m.draft.Repo != nil:
 		r := *m.draft.Repo
@@ -542,9 +545,9 @@ func (m Finish) Help() help.KeyMap {
 	k := m.env.Keys
 	switch {
 	case m.err != nil:
-		return newHelp(withHelp(k.Retry, "clone again"))
+		return common.NewHelp(common.WithDesc(k.Retry, "clone again"))
 	case m.draft.Repo != nil:
-		return newHelp(withHelp(k.Next, "exit"), withHelp(k.Copy, "copy a command"))
+		return common.NewHelp(common.WithDesc(k.Next, "exit"), common.WithDesc(k.Copy, "copy a command"))
 	}
-	return newHelp()
+	return common.NewHelp()
 }

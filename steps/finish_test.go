@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // stagedDraft is a draft as the clone step leaves it: the sample repository
@@ -56,7 +58,7 @@ func TestFinishAdds(t *testing.T) {
 		t.Errorf("copy %q", scr.Copy)
 	}
 	d.viewFits(80)
-	list, err := jira.OpenRepositoryList(env.Paths).Load()
+	list, err := store.OpenRepositoryList(env.Paths).Load()
 	if err != nil || len(list) != 1 || list[0].Name != "demo" || list[0].KeyFile == "" {
 		t.Fatalf("list %+v %v", list, err)
 	}
@@ -102,7 +104,7 @@ func TestFinishNameTakenGoesToLocation(t *testing.T) {
 	addListed(t, env, "demo", "ssh://x/y")
 	d := newDriver(t, NewFinish(env, draft)).enter()
 	g, ok := d.waitNav("goto").(GotoMsg)
-	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, jira.ErrNameTaken) {
+	if !ok || g.To != StepLocation || !errors.Is(draft.LocationErr, store.ErrNameTaken) {
 		t.Fatalf("got %#v, location error %v", g, draft.LocationErr)
 	}
 	if draft.Repo != nil || draft.Staged != nil {
@@ -144,7 +146,7 @@ func TestReviewSaysWhatGoesWhere(t *testing.T) {
 		"List entry "+env.Paths.ReposFile(),
 		"Key copy "+filepath.Join(env.Paths.KeysDir(), "demo.key")+" (mode 0600)",
 		"Index "+filepath.Join(env.Paths.IndexDir(), "demo.idx"),
-		"Mirror "+env.Paths.MirrorDir("demo")+" (cloned: "+plural(gitserver.SampleCommits(sampleCommits), "commit", "commits")+", kept)",
+		"Mirror "+env.Paths.MirrorDir("demo")+" (cloned: "+common.Plural(gitserver.SampleCommits(sampleCommits), "commit", "commits")+", kept)",
 		"Known host "+draft.HostKeyErr.Host+" ssh-ed25519, added to "+env.KnownHostsFile+" when you trusted it",
 		"Press enter to save")
 	d.viewFits(80)
@@ -153,7 +155,7 @@ func TestReviewSaysWhatGoesWhere(t *testing.T) {
 		t.Fatalf("got %#v", nav)
 	}
 	// nothing was saved by the review itself
-	if list, _ := jira.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
+	if list, _ := store.OpenRepositoryList(env.Paths).Load(); len(list) != 0 {
 		t.Fatal("the review saved")
 	}
 	if _, err := os.Stat(filepath.Join(env.Paths.KeysDir(), "demo.key")); err == nil {

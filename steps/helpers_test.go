@@ -1,20 +1,18 @@
 package steps
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/gitjira/gitjira/store"
 	"github.com/muesli/termenv"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
 func TestMain(m *testing.M) {
@@ -62,7 +60,7 @@ func testEnv(t *testing.T) (*Env, *Draft) {
 		t.Fatal(err)
 	}
 	env := &Env{
-		Paths:          jira.Paths{Config: filepath.Join(root, "config"), Data: filepath.Join(root, "data")},
+		Paths:          store.Paths{Config: filepath.Join(root, "config"), Data: filepath.Join(root, "data")},
 		KnownHostsFile: filepath.Join(sshDir, "known_hosts"),
 		SSHConfigFile:  filepath.Join(sshDir, "config"),
 		SSHDir:         sshDir,
@@ -73,73 +71,68 @@ func testEnv(t *testing.T) (*Env, *Draft) {
 	return env, &Draft{}
 }
 
-var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07`)
-
 // plain is a view without ANSI sequences.
-func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
+func plain(s string) string { return uitest.Plain(s) }
 
 // flat is a view without ANSI sequences and with all white space (wrapping)
 // collapsed to single spaces, for assertions on wrapped text.
-func flat(s string) string { return strings.Join(strings.Fields(plain(s)), " ") }
+func flat(s string) string { return uitest.Flat(s) }
 
-// driver runs a step like the Bubble Tea runtime would: commands run in
+// stepModel makes a Step a tea.Model for the shared driver (ui/uitest).
+type stepModel struct{ s Step }
+
+func (m stepModel) Init() tea.Cmd { return nil }
+func (m stepModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	s, cmd := m.s.Update(msg)
+	return stepModel{s}, cmd
+}
+func (m stepModel) View() string { return m.s.View().String() }
+
+// driver runs a step with the shared driver (ui/uitest): commands run in
 // goroutines, their messages come back to Update. Navigation messages
-// (DoneMsg, BackMsg, GotoMsg) are collected instead, as the wizard would get them.
+// (DoneMsg, BackMsg, GotoMsg) are collected instead, as the wizard would
+// get them. s is the step as the last message left it.
 type driver struct {
-	t    *testing.T
-	s    Step
-	msgs chan tea.Msg
-	nav  []tea.Msg
+	t   *testing.T
+	u   *uitest.Driver[stepModel]
+	s   Step
+	nav []tea.Msg
 }
 
 func newDriver(t *testing.T, s Step) *driver {
-	d := &driver{t: t, s: s, msgs: make(chan tea.Msg, 256)}
-	s, cmd := s.Update(tea.WindowSizeMsg{Width: 80, Height: 16})
-	d.s = s
-	d.run(cmd)
+	d := &driver{t: t}
+	d.u = uitest.NewDriver(t, stepModel{s}, 80, 16)
+	d.u.Ticks = []string{"steps.cloneTickMsg"}
+	d.u.Intercept = func(msg tea.Msg) bool {
+		switch msg.(type) {
+		case DoneMsg, BackMsg, GotoMsg:
+			d.nav = append(d.nav, msg)
+			return true
+		}
+		return false
+	}
+	d.s = d.u.Model.s
 	return d
 }
+
+// sync makes the driver's model the step the test may have replaced.
+func (d *driver) sync() { d.u.Model = stepModel{d.s} }
 
 // enter calls the step's Enter, as the wizard does when it becomes active.
 func (d *driver) enter() *driver {
+	d.sync()
 	s, cmd := d.s.Enter()
 	d.s = s
-	d.run(cmd)
+	d.u.Model = stepModel{s}
+	d.u.Run(cmd)
 	return d
-}
-
-func (d *driver) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	go func() {
-		msg := cmd()
-		if b, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range b {
-				d.run(c)
-			}
-			return
-		}
-		if msg != nil {
-			d.msgs <- msg
-		}
-	}()
-}
-
-// ignored are timer messages: feeding them back would keep timers running forever.
-func ignored(msg tea.Msg) bool {
-	switch msg.(type) {
-	case spinner.TickMsg, cloneTickMsg:
-		return true
-	}
-	return strings.HasPrefix(fmt.Sprintf("%T", msg), "cursor.")
 }
 
 // send gives a message to the step and runs its command.
 func (d *driver) send(msg tea.Msg) *driver {
-	s, cmd := d.s.Update(msg)
-	d.s = s
-	d.run(cmd)
+	d.sync()
+	d.u.Send(msg)
+	d.s = d.u.Model.s
 	return d
 }
 
@@ -158,73 +151,42 @@ func (d *driver) paste(s string) *driver {
 	return d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true})
 }
 
-// until processes messages until cond holds for the step (checked after each
-// message) or a navigation message arrives; it fails the test after 60 s.
+// until processes messages until cond holds for the step (checked after
+// each message); a navigation message that comes first fails the test.
 func (d *driver) until(what string, cond func(s Step) bool) *driver {
 	d.t.Helper()
-	deadline := time.After(60 * time.Second)
-	for !cond(d.s) {
-		select {
-		case msg := <-d.msgs:
-			switch msg.(type) {
-			case DoneMsg, BackMsg, GotoMsg:
-				d.nav = append(d.nav, msg)
-				if cond(d.s) {
-					return d
-				}
-				d.t.Fatalf("waiting for %s: got %#v; view:\n%s", what, msg, d.view())
-			}
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-deadline:
-			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
+	d.sync()
+	n := len(d.nav)
+	d.u.Until(what, func(m stepModel) bool {
+		if cond(m.s) {
+			return true
 		}
-	}
+		if len(d.nav) > n {
+			d.t.Fatalf("waiting for %s: got %#v; view:\n%s", what, d.nav[n], plain(m.View()))
+		}
+		return false
+	})
+	d.s = d.u.Model.s
 	return d
 }
 
 // waitNav processes messages until a navigation message arrives and returns it.
 func (d *driver) waitNav(what string) tea.Msg {
 	d.t.Helper()
+	d.sync()
 	n := len(d.nav)
-	deadline := time.After(60 * time.Second)
-	for len(d.nav) == n {
-		select {
-		case msg := <-d.msgs:
-			switch msg.(type) {
-			case DoneMsg, BackMsg, GotoMsg:
-				d.nav = append(d.nav, msg)
-				continue
-			}
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-deadline:
-			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
-		}
-	}
+	d.u.Until(what, func(stepModel) bool { return len(d.nav) > n })
+	d.s = d.u.Model.s
 	return d.nav[n]
 }
 
 // settle processes the messages that arrive within a short quiet period,
 // for asserting that something does NOT happen.
 func (d *driver) settle() *driver {
-	for {
-		select {
-		case msg := <-d.msgs:
-			switch msg.(type) {
-			case DoneMsg, BackMsg, GotoMsg:
-				d.nav = append(d.nav, msg)
-				continue
-			}
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-time.After(300 * time.Millisecond):
-			return d
-		}
-	}
+	d.sync()
+	d.u.Settle()
+	d.s = d.u.Model.s
+	return d
 }
 
 // view is the step's screen as plain text, each copyable line whole on one line.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -224,7 +226,7 @@ func (m HostKey) View() Screen {
 		top.text(st.Text, m.spin.View()+" Connecting to "+addr+" to check its host key…")
 	case m.err != nil:
 		top.text(st.Text, "The connection to "+addr+" failed.")
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 		bottom.text(st.Hint, "Press r to try again, or esc to go back.")
 	case hk != nil && hk.Unknown():
 		top.text(st.Text, "This host is not in your known hosts yet. Compare its fingerprint with the one its admin (or its documentation) publishes before trusting it.")
@@ -250,7 +252,7 @@ func (m HostKey) View() Screen {
 		}
 	case hk != nil && hk.Revoked:
 		top.text(st.Warning, "WARNING: THE HOST KEY IS REVOKED")
-		body.text(st.Error, errText(hk))
+		body.text(st.Error, common.ErrText(hk))
 		bottom.text(st.Text, "gitjira will not connect. Press esc to go back or ctrl+c to quit.")
 	case hk != nil:
 		top.text(st.Warning, "WARNING: THE HOST KEY HAS CHANGED")
@@ -289,7 +291,7 @@ func shortType(t string) string {
 
 func (m HostKey) field(label, value string) string {
 	st := m.env.Styles
-	return Wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
+	return common.Wrap(st.Text, m.width, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
 }
 
 // Help implements Step.
@@ -298,11 +300,11 @@ func (m HostKey) Help() help.KeyMap {
 	hk := m.draft.HostKeyErr
 	switch {
 	case m.checking:
-		return newHelp(k.Back)
+		return common.NewHelp(k.Back)
 	case m.err != nil:
-		return newHelp(k.Retry, k.Back)
+		return common.NewHelp(k.Retry, k.Back)
 	case hk != nil && hk.Unknown():
-		return newHelp(withHelp(k.Yes, "trust"), withHelp(k.No, "do not trust"), withHelp(k.Copy, "copy the fingerprint"), k.Back)
+		return common.NewHelp(common.WithDesc(k.Yes, "trust"), common.WithDesc(k.No, "do not trust"), common.WithDesc(k.Copy, "copy the fingerprint"), k.Back)
 	}
-	return newHelp(k.Back)
+	return common.NewHelp(k.Back)
 }

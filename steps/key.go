@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -97,7 +99,7 @@ type Key struct {
 // NewKey makes the key step; hint is a key path to preselect or prefill.
 func NewKey(env *Env, d *Draft, hint string) Key {
 	st := env.Styles
-	p := newInput(st, "Other file: ")
+	p := common.NewInput(st, "Other file: ")
 	p.Placeholder = "path to a private key"
 	p.CharLimit = 4096
 	p.ShowSuggestions = true
@@ -111,22 +113,22 @@ func NewKey(env *Env, d *Draft, hint string) Key {
 	a.MaxHeight = 1000 // an RSA 16384 PEM key is ~170 lines
 	a.SetHeight(6)
 	a.Prompt = "│ "
-	styleArea(st, &a)
+	common.StyleArea(st, &a)
 
-	g := newInput(st, "Save as:     ")
+	g := common.NewInput(st, "Save as:     ")
 	g.CharLimit = 4096
 	g.ShowSuggestions = true
 	g.KeyMap.AcceptSuggestion = env.Keys.TabComplete
-	pass := newInput(st, "Passphrase:  ")
+	pass := common.NewInput(st, "Passphrase:  ")
 	pass.Placeholder = "optional: empty for none"
 	pass.EchoMode = textinput.EchoPassword
 	pass.EchoCharacter = '•'
 	pass.CharLimit = 1024
-	pass2 := newInput(st, "Again:       ")
+	pass2 := common.NewInput(st, "Again:       ")
 	pass2.EchoMode = textinput.EchoPassword
 	pass2.EchoCharacter = '•'
 	pass2.CharLimit = 1024
-	comment := newInput(st, "Comment:     ")
+	comment := common.NewInput(st, "Comment:     ")
 	comment.CharLimit = 200
 
 	s := spinner.New(spinner.WithSpinner(spinner.Line))
@@ -721,7 +723,7 @@ func (m Key) View() Screen {
 	case m.authorizing:
 		bottom.text(st.Hint, "Authorizing the key…")
 	case m.err != nil:
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	case m.draft.AuthErr != nil:
 		a := m.draft.AuthErr
 		bottom.text(st.Error, fmt.Sprintf("✗ The server refused key %s for user %s.", a.Fingerprint, a.User))
@@ -744,7 +746,7 @@ func (m Key) tabsView() string {
 	if lipgloss.Width(line) > m.width && m.width > 0 {
 		// narrow terminals: the current mode only, with its position
 		line = st.Cursor.Render(fmt.Sprintf("[%s]", modeNames[m.mode])) + st.Hint.Render(fmt.Sprintf(" %d/%d, shift+tab for more", m.mode+1, modeCount))
-		line = truncate(line, m.width)
+		line = common.Truncate(line, m.width)
 	}
 	return line
 }
@@ -807,7 +809,7 @@ func candName(c keyCandidate) string {
 
 func (m Key) candRow(c keyCandidate, selected bool, nameW int) string {
 	st := m.env.Styles
-	name := truncate(candName(c), nameW)
+	name := common.Truncate(candName(c), nameW)
 	row := fmt.Sprintf("%-*s  ", nameW, name)
 	switch {
 	case c.Err != nil:
@@ -835,7 +837,7 @@ func (m Key) candRow(c keyCandidate, selected bool, nameW int) string {
 		}
 	}
 	if m.width > 0 {
-		row = truncate(row, m.width-2)
+		row = common.Truncate(row, m.width-2)
 	}
 	if selected {
 		return st.Cursor.Render("› ") + st.Selected.Render(row)
@@ -853,7 +855,7 @@ func (m Key) pasteView(b, bottom *lines) {
 	case m.pastedSeq != m.pasteSeq:
 		bottom.text(st.Hint, "Reading…")
 	case m.pasteErr != nil:
-		bottom.text(st.Error, "✗ "+errText(m.pasteErr))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.pasteErr))
 	case m.pasteKey != nil:
 		line := "✓ " + keyTypeLabel(m.pasteKey) + " key"
 		if m.pasteKey.Encrypted {
@@ -928,33 +930,33 @@ func (m Key) Help() help.KeyMap {
 	k := m.env.Keys
 	switch m.mode {
 	case ModeFile:
-		h := newHelp(upDown(k, "choose"), withHelp(k.Next, "use"))
+		h := common.NewHelp(upDown(k, "choose"), common.WithDesc(k.Next, "use"))
 		if m.onPath() {
-			h.short = append(h.short, withHelp(k.TabComplete, "complete"), withHelp(k.PrevMode, "paste/generate"))
+			h.Short = append(h.Short, common.WithDesc(k.TabComplete, "complete"), common.WithDesc(k.PrevMode, "paste/generate"))
 		} else {
-			h.short = append(h.short, withHelp(k.NextMode, "paste/generate"))
+			h.Short = append(h.Short, common.WithDesc(k.NextMode, "paste/generate"))
 		}
 		return withBack(h, k)
 	case ModePaste:
-		return withBack(newHelp(withHelp(k.Next, "use key"), withHelp(k.NextMode, "generate/file")), k)
+		return withBack(common.NewHelp(common.WithDesc(k.Next, "use key"), common.WithDesc(k.NextMode, "generate/file")), k)
 	default:
 		if m.generated != nil {
-			return newHelp(withHelp(k.Next, "continue"), withHelp(k.Copy, "copy the public key"), withHelp(k.Back, "back to the form"))
+			return common.NewHelp(common.WithDesc(k.Next, "continue"), common.WithDesc(k.Copy, "copy the public key"), common.WithDesc(k.Back, "back to the form"))
 		}
-		h := newHelp(upDown(k, "field"), withHelp(k.Next, "generate"))
+		h := common.NewHelp(upDown(k, "field"), common.WithDesc(k.Next, "generate"))
 		switch m.genField {
 		case genFieldType:
-			h.short = append(h.short, key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "key type")), withHelp(k.NextMode, "file/paste"))
+			h.Short = append(h.Short, key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "key type")), common.WithDesc(k.NextMode, "file/paste"))
 		case genFieldPath:
-			h.short = append(h.short, withHelp(k.TabComplete, "complete"), withHelp(k.PrevMode, "file/paste"))
+			h.Short = append(h.Short, common.WithDesc(k.TabComplete, "complete"), common.WithDesc(k.PrevMode, "file/paste"))
 		default:
-			h.short = append(h.short, withHelp(k.NextMode, "file/paste"))
+			h.Short = append(h.Short, common.WithDesc(k.NextMode, "file/paste"))
 		}
 		return withBack(h, k)
 	}
 }
 
-func withBack(h helpMap, k KeyMap) helpMap {
-	h.short = append(h.short, k.Back)
+func withBack(h common.HelpMap, k KeyMap) common.HelpMap {
+	h.Short = append(h.Short, k.Back)
 	return h
 }

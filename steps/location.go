@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // locationInspectedMsg is what is known about the location text as typed:
@@ -104,7 +106,7 @@ type Location struct {
 
 // NewLocation makes the location step; prefill is put in the field (e.g. by the demo).
 func NewLocation(env *Env, d *Draft, prefill string) Location {
-	in := newInput(env.Styles, "› ")
+	in := common.NewInput(env.Styles, "› ")
 	in.Placeholder = "git@host:org/repo.git"
 	in.CharLimit = 2048
 	in.ShowSuggestions = true
@@ -112,7 +114,7 @@ func NewLocation(env *Env, d *Draft, prefill string) Location {
 	in.SetValue(prefill)
 	in.CursorEnd()
 	in.Focus()
-	n := newInput(env.Styles, "Name: ")
+	n := common.NewInput(env.Styles, "Name: ")
 	n.Placeholder = "the name in gitjira's list"
 	n.CharLimit = 100
 	return Location{env: env, draft: d, input: in, name: n}
@@ -174,7 +176,7 @@ func (m Location) focus() Location {
 // isNameError reports errors that the name field fixes.
 func isNameError(err error) bool {
 	var de *gitops.DirExistsError
-	return errors.Is(err, jira.ErrNameTaken) || errors.Is(err, lifecycle.ErrBusy) || errors.As(err, &de)
+	return errors.Is(err, store.ErrNameTaken) || errors.Is(err, lifecycle.ErrBusy) || errors.As(err, &de)
 }
 
 // Update implements Step.
@@ -238,7 +240,7 @@ func (m Location) fieldOf(err error) int {
 	if isNameError(err) {
 		return fieldName
 	}
-	if m.parsed != nil && errors.Is(err, lifecycle.ErrInvalid) && jira.ValidName(m.nameValue()) != nil {
+	if m.parsed != nil && errors.Is(err, lifecycle.ErrInvalid) && store.ValidName(m.nameValue()) != nil {
 		return fieldName
 	}
 	return fieldURL
@@ -351,7 +353,7 @@ func (m Location) View() Screen {
 	scr := Screen{Top: top.String(), Body: body.String(), Focus: body.focus}
 	switch {
 	case m.parsedFor() && m.parseErr != nil && m.err == nil && m.draft.LocationErr == nil:
-		bottom.text(st.Error, "✗ "+errText(m.parseErr))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.parseErr))
 	case m.parsedFor() && m.parsed != nil:
 		line := "✓ " + m.parsed.String()
 		if m.parsed.Alias != "" {
@@ -369,14 +371,14 @@ func (m Location) View() Screen {
 		bottom.text(st.Text, "or type another location.")
 		scr.Copy, scr.CopyWhat = cmd, "command"
 	case m.draft.LocationErr != nil:
-		bottom.text(st.Error, "✗ "+errText(m.draft.LocationErr))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.draft.LocationErr))
 		what := "location"
 		if isNameError(m.draft.LocationErr) {
 			what = "name"
 		}
 		bottom.text(st.Hint, "Correct the "+what+" and press enter to try again.")
 	case m.err != nil:
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	scr.Bottom = bottom.String()
 	return scr
@@ -390,12 +392,12 @@ func (m Location) parsedFor() bool {
 // Help implements Step.
 func (m Location) Help() help.KeyMap {
 	k := m.env.Keys
-	h := newHelp(withHelp(k.Next, "continue"), withHelp(upDown(k, ""), "location/name"))
+	h := common.NewHelp(common.WithDesc(k.Next, "continue"), common.WithDesc(upDown(k, ""), "location/name"))
 	if m.field == fieldURL && len(m.aliases) > 0 {
-		h.short = append(h.short, withHelp(k.TabComplete, "complete"))
+		h.Short = append(h.Short, common.WithDesc(k.TabComplete, "complete"))
 	}
 	if m.connectedAs != "" && m.parsedFor() {
-		h.short = append(h.short, key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the command")))
+		h.Short = append(h.Short, key.NewBinding(key.WithKeys("ctrl+y"), key.WithHelp("ctrl+y", "copy the command")))
 	}
 	return h
 }

@@ -9,8 +9,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 func locStep(s Step) Location { return s.(Location) }
@@ -20,8 +20,8 @@ func inspected(s Step) bool { l := locStep(s); return l.inspectedFor == l.Value(
 // addListed puts a repository in the list, as an earlier connect would have.
 func addListed(t *testing.T, env *Env, name, url string) {
 	t.Helper()
-	err := jira.OpenRepositoryList(env.Paths).Update(func(r []jira.Repository) ([]jira.Repository, error) {
-		return append(r, jira.Repository{Name: name, URL: url, Projects: []string{"ALL"}, Mirror: env.Paths.MirrorDir(name)}), nil
+	err := store.OpenRepositoryList(env.Paths).Update(func(r []store.Repository) ([]store.Repository, error) {
+		return append(r, store.Repository{Name: name, URL: url, Projects: []string{"ALL"}, Mirror: env.Paths.MirrorDir(name)}), nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ func TestLocationNameField(t *testing.T) {
 	d.typeText("demo")
 	d.key(tea.KeyEnter)
 	d.until("refusal", func(s Step) bool { return locStep(s).err != nil })
-	if !errors.Is(locStep(d.s).err, jira.ErrNameTaken) {
+	if !errors.Is(locStep(d.s).err, store.ErrNameTaken) {
 		t.Fatalf("err %v", locStep(d.s).err)
 	}
 	d.viewHas("already in the list")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/spinner"
@@ -50,7 +52,7 @@ type Passphrase struct {
 
 // NewPassphrase makes the passphrase step.
 func NewPassphrase(env *Env, d *Draft) Passphrase {
-	in := newInput(env.Styles, "Passphrase: ")
+	in := common.NewInput(env.Styles, "Passphrase: ")
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
 	in.CharLimit = 1024
@@ -187,7 +189,7 @@ func (m Passphrase) View() Screen {
 	case m.authorizing:
 		bottom.text(st.Hint, "Authorizing the key…")
 	case m.err != nil:
-		bottom.text(st.Error, "✗ "+errText(m.err))
+		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
 }
@@ -195,5 +197,5 @@ func (m Passphrase) View() Screen {
 // Help implements Step.
 func (m Passphrase) Help() help.KeyMap {
 	k := m.env.Keys
-	return newHelp(withHelp(k.Next, "unlock"), withHelp(k.Back, "other key"))
+	return common.NewHelp(common.WithDesc(k.Next, "unlock"), common.WithDesc(k.Back, "other key"))
 }

@@ -8,9 +8,10 @@ import (
 
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/ui/components/projects"
 )
 
-func permStep(s Step) Permissions { return s.(Permissions) }
+func permStep(s Step) *projects.Model { return s.(Permissions).Picker() }
 
 var _ ProjectLister = (*jira.Client)(nil)
 
@@ -73,8 +74,8 @@ func TestPermissionsFromJira(t *testing.T) {
 	env, draft := testEnv(t)
 	env.Projects = client
 	d := newDriver(t, NewPermissions(env, draft)).enter()
-	d.until("projects", func(s Step) bool { return permStep(s).loaded })
-	if err := permStep(d.s).loadErr; err != nil {
+	d.until("projects", func(s Step) bool { return permStep(s).Loaded() })
+	if err := permStep(d.s).LoadErr(); err != nil {
 		t.Fatal(err)
 	}
 	d.key(tea.KeyDown)
@@ -107,7 +108,7 @@ func TestPermissionsJiraDownFallsBackToTyped(t *testing.T) {
 	env, draft := testEnv(t)
 	env.Projects = client
 	d := newDriver(t, NewPermissions(env, draft)).enter()
-	d.until("projects", func(s Step) bool { return permStep(s).loaded })
+	d.until("projects", func(s Step) bool { return permStep(s).Loaded() })
 	d.key(tea.KeyDown)
 	d.viewHas("Could not list the Jira projects", "type the keys instead", "Project keys:")
 	d.typeText("PROJ").key(tea.KeyEnter)

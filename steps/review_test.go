@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // reviewDraft is a draft ready for the review of url (nothing cloned: the
@@ -16,7 +17,7 @@ import (
 func reviewDraft(d *Draft, url string) {
 	d.Name = "app"
 	d.Plan = &lifecycle.Plan{Name: "app", URL: url, Mirror: "/m/app.git"}
-	d.Projects = []string{jira.AllProjectsValue}
+	d.Projects = []string{store.AllProjectsValue}
 }
 
 type someProjects struct{}
@@ -181,7 +182,7 @@ func TestFinishStoresWebAndLink(t *testing.T) {
 		t.Fatalf("repo %+v (%v)", r, f.s.(Finish).err)
 	}
 	f.viewHas("Web page https://web.example.com/team/demo", "on once a Jira site is logged in")
-	list, err := jira.OpenRepositoryList(env.Paths).Load()
+	list, err := store.OpenRepositoryList(env.Paths).Load()
 	if err != nil || len(list) != 1 || list[0].WebURL != r.WebURL || list[0].Link != nil {
 		t.Fatalf("list %+v %v", list, err)
 	}
@@ -201,13 +202,13 @@ func TestSummaryRowsWebAndLinks(t *testing.T) {
 		return "(missing)"
 	}
 	for _, c := range []struct {
-		r         jira.Repository
+		r         store.Repository
 		web, link string
 	}{
-		{jira.Repository{URL: "git@github.com:acme/app.git", Link: &on}, "https://github.com/acme/app", "on"},
-		{jira.Repository{URL: "ssh://h/x.git", WebURL: "https://w/x", Link: &off}, "https://w/x", "off"},
-		{jira.Repository{URL: "ssh://h/x.git", CommitURLTemplate: "https://w/c/{sha}"}, "https://w/c/{sha}", "on once a Jira site is logged in (the default)"},
-		{jira.Repository{URL: "/srv/git/x.git", Link: &on}, "(missing)", "on"},
+		{store.Repository{URL: "git@github.com:acme/app.git", Link: &on}, "https://github.com/acme/app", "on"},
+		{store.Repository{URL: "ssh://h/x.git", WebURL: "https://w/x", Link: &off}, "https://w/x", "off"},
+		{store.Repository{URL: "ssh://h/x.git", CommitURLTemplate: "https://w/c/{sha}"}, "https://w/c/{sha}", "on once a Jira site is logged in (the default)"},
+		{store.Repository{URL: "/srv/git/x.git", Link: &on}, "(missing)", "on"},
 	} {
 		rows := SummaryRows(c.r, false)
 		if got := row(rows, "Web page"); got != c.web {

@@ -4,9 +4,8 @@ import (
 	"errors"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // route finds the step that fixes err (a failure of the connection check,
@@ -38,19 +37,10 @@ func route(d *Draft, err error) (ID, bool) {
 		return StepHostKey, true
 	case errors.As(err, &nf), errors.As(err, &ne), errors.As(err, &rc), errors.As(err, &ue),
 		errors.As(err, &de), errors.As(err, &ace),
-		errors.Is(err, jira.ErrNameTaken), errors.Is(err, lifecycle.ErrBusy), errors.Is(err, lifecycle.ErrInvalid):
+		errors.Is(err, store.ErrNameTaken), errors.Is(err, lifecycle.ErrBusy), errors.Is(err, lifecycle.ErrInvalid):
 		// Wrong path, host, port or name: all typed on the location step.
 		d.LocationErr = err
 		return StepLocation, true
 	}
-	return 0, false
-}
-
-// errText is an error as shown on screen: one sanitised text (errors may
-// carry what a server sent).
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return termtext.Sanitize(err.Error())
+	return "", false
 }

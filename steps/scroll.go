@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitjira/gitjira/ui/common"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -73,7 +75,7 @@ func (s *Scroll) SetContent(body string, focus int) {
 		top, bottom := s.vp.YOffset, s.vp.YOffset+s.vp.Height
 		last := focus
 		// A copyable line is shown whole when it fits.
-		for last+1 < len(s.rows) && strings.HasPrefix(s.rows[last+1], CodeCont) && last+1-focus < s.vp.Height {
+		for last+1 < len(s.rows) && strings.HasPrefix(s.rows[last+1], common.CodeCont) && last+1-focus < s.vp.Height {
 			last++
 		}
 		switch {
@@ -121,7 +123,7 @@ func (s Scroll) Rows(st Styles) []string {
 		if below > 0 {
 			parts = append(parts, fmt.Sprintf("↓ %d more (pgdn)", below))
 		}
-		out = append(out, st.Hint.Render(truncate(strings.Join(parts, " · "), s.width)))
+		out = append(out, st.Hint.Render(common.Truncate(strings.Join(parts, " · "), s.width)))
 	}
 	return out
 }
@@ -129,7 +131,7 @@ func (s Scroll) Rows(st Styles) []string {
 // Help lists the scroll keys while something is hidden.
 func (s Scroll) Help() help.KeyMap {
 	if !s.Overflows() {
-		return newHelp()
+		return common.NewHelp()
 	}
-	return newHelp(key.NewBinding(key.WithKeys(append(s.keys.PageUp.Keys(), s.keys.PageDown.Keys()...)...), key.WithHelp("pgup/pgdn", "scroll")))
+	return common.NewHelp(key.NewBinding(key.WithKeys(append(s.keys.PageUp.Keys(), s.keys.PageDown.Keys()...)...), key.WithHelp("pgup/pgdn", "scroll")))
 }

@@ -19,29 +19,31 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/projects"
 )
 
-// ID identifies a step; the order of the constants is the order of the wizard.
-type ID int
+// ID identifies a step: its name, as the wizard registers and routes it
+// (a Request's Owner starts with it).
+type ID string
 
-// The steps of the Connect wizard, in order.
+// The steps of the Connect wizard; their order is the wizard's
+// (wizard.DefaultSteps), not the constants'.
 const (
-	StepLocation ID = iota
-	StepKey
-	StepPassphrase
-	StepHostKey
-	StepClone
-	StepPermissions
-	StepReview
-	StepFinish
-	// Count is the number of steps.
-	Count
+	StepLocation    ID = "location"
+	StepKey         ID = "key"
+	StepPassphrase  ID = "passphrase"
+	StepHostKey     ID = "hostkey"
+	StepClone       ID = "clone"
+	StepPermissions ID = "permissions"
+	StepReview      ID = "review"
+	StepFinish      ID = "finish"
 )
 
-var titles = [Count]string{
+var titles = map[ID]string{
 	StepLocation:    "Repository location",
 	StepKey:         "Private key",
 	StepPassphrase:  "Passphrase",
@@ -52,12 +54,23 @@ var titles = [Count]string{
 	StepFinish:      "Finish",
 }
 
-// Title is the step's name as the header shows it.
-func (id ID) Title() string {
-	if id < 0 || id >= Count {
-		return ""
+// Title is the step's name as the header shows it; a step not listed here
+// gives its own (Titled).
+func (id ID) Title() string { return titles[id] }
+
+// Titled is a step that names itself in the header (steps added after the
+// built-in ones).
+type Titled interface {
+	Title() string
+}
+
+// Owner is the request owner of the step's slot ("key/paste"): its results
+// are routed to the step.
+func (id ID) Owner(slot string) string {
+	if slot == "" {
+		return string(id)
 	}
-	return titles[id]
+	return string(id) + "/" + slot
 }
 
 // DoneMsg says the step From is complete; the wizard moves to the next step.
@@ -108,9 +121,7 @@ type Step interface {
 
 // ProjectLister lists the Jira projects a repository may be restricted to.
 // *jira.Client satisfies it.
-type ProjectLister interface {
-	Projects(ctx context.Context) ([]jira.Project, error)
-}
+type ProjectLister = projects.Lister
 
 // Env is what every step shares and does not change: where files are, the
 // lifecycle manager, the Jira project source, the styles and keys, and the
@@ -119,7 +130,7 @@ type Env struct {
 	Ctx context.Context
 	// Manager runs the connect: Plan, Clone, Commit, Abort.
 	Manager        *lifecycle.Manager
-	Paths          jira.Paths
+	Paths          store.Paths
 	KnownHostsFile string
 	SSHConfigFile  string
 	// SSHDir is searched for private keys and receives generated ones; it is
@@ -139,8 +150,33 @@ type Env struct {
 	// Temporary says the repository's files are removed when the program
 	// ends (the demo): screens do not point at them as if they stayed.
 	Temporary bool
-	Styles    Styles
-	Keys      KeyMap
+	// InManage says the wizard runs from the Manage screen: quitting it
+	// returns there.
+	InManage bool
+	Styles   Styles
+	Keys     KeyMap
+	// Requests issues the ids of the steps' async work; the wizard routes
+	// each result to its step, or drops it when stale (common.Reply).
+	Requests *common.Requests
+}
+
+// Common is the shared UI context the steps' components are built with.
+func (e *Env) Common() common.Common {
+	return common.Common{Ctx: e.ctx(), Styles: e.Styles, Keys: e.Keys, Manager: e.manager(), Home: e.Home, Requests: e.requests()}
+}
+
+// requests is Env.Requests, made on first use (a step tested alone).
+func (e *Env) requests() *common.Requests {
+	if e.Requests == nil {
+		e.Requests = &common.Requests{}
+	}
+	return e.Requests
+}
+
+// start begins a request of the step's slot, with a context cancelled when
+// the request becomes stale.
+func (e *Env) start(id ID, slot string) (common.Request, context.Context) {
+	return e.requests().Start(e.ctx(), id.Owner(slot))
 }
 
 // Display shows a path the short way people write it: ~/.ssh/id_ed25519.
@@ -235,7 +271,7 @@ type Draft struct {
 	Link                      *bool
 
 	// Repo is the entry added to the repositories list by the finish step.
-	Repo *jira.Repository
+	Repo *store.Repository
 }
 
 // PastedSource is the KeySource of a key pasted into the wizard.

@@ -17,6 +17,8 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
 // These tests run the whole wizard as a program (80x24 unless said, ASCII
@@ -25,34 +27,34 @@ import (
 
 // typeLocation types the server's URL on the first screen and moves on.
 func (s *session) typeLocation(url string) {
-	s.waitFor("Step 1 of 8 · Repository location")
-	s.typeText(url)
-	s.waitFor("✓ ")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 2 of 8 · Private key")
+	s.WaitFor("Step 1 of 8 · Repository location")
+	s.Type(url)
+	s.WaitFor("✓ ")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 2 of 8 · Private key")
 }
 
 // trustCloneFinish goes from the host key question (when asked) to the end,
 // with all projects, through the review, and returns the final model.
 func (s *session) trustCloneFinish(trust bool) Model {
-	s.t.Helper()
+	s.T().Helper()
 	if trust {
-		s.waitFor("Trust this host and record its key? (y/n)")
-		s.runes("y")
+		s.WaitFor("Trust this host and record its key? (y/n)")
+		s.Runes("y")
 	}
-	s.waitFor("Step 6 of 8 · Permissions")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 7 of 8 · Review")
-	s.waitFor("nothing is saved until you press enter")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 8 of 8 · Finish")
-	s.waitFor("Press enter to exit.")
-	s.key(tea.KeyEnter)
+	s.WaitFor("Step 6 of 8 · Permissions")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 7 of 8 · Review")
+	s.WaitFor("nothing is saved until you press enter")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 8 of 8 · Finish")
+	s.WaitFor("Press enter to exit.")
+	s.Key(tea.KeyEnter)
 	return s.final()
 }
 
 // checkAdded checks the result and the repositories list.
-func (w *world) checkAdded(m Model, keyName string, projects []string) *jira.Repository {
+func (w *world) checkAdded(m Model, keyName string, projects []string) *store.Repository {
 	w.t.Helper()
 	r, err := m.Result()
 	if err != nil {
@@ -79,13 +81,13 @@ func TestFlowPlainKeyUnknownHostTrusted(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
 	// no passphrase step for a plain key: straight to the host key
-	s.waitFor("Step 4 of 8 · Host key")
-	s.waitFor(fingerprint(t, "host_ed25519"))
+	s.WaitFor("Step 4 of 8 · Host key")
+	s.WaitFor(fingerprint(t, "host_ed25519"))
 	m := s.trustCloneFinish(true)
-	if strings.Contains(s.screenText(), "Step 3 of 8") {
+	if strings.Contains(s.ScreenText(), "Step 3 of 8") {
 		t.Error("the passphrase step was shown for a plain key")
 	}
 	r := w.checkAdded(m, "id_ed25519", []string{"ALL"})
@@ -108,18 +110,18 @@ func TestFlowEncryptedKeyWrongThenRight(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor("encrypted")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 3 of 8 · Passphrase")
-	s.typeText("not the passphrase")
-	s.key(tea.KeyEnter)
-	s.waitFor("wrong passphrase (attempt 1)")
-	s.typeText(testPassphrase)
-	s.key(tea.KeyEnter)
+	s.WaitFor("encrypted")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 3 of 8 · Passphrase")
+	s.Type("not the passphrase")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("wrong passphrase (attempt 1)")
+	s.Type(testPassphrase)
+	s.Key(tea.KeyEnter)
 	// a known host: no question, straight on to the clone
 	m := s.trustCloneFinish(false)
 	w.checkAdded(m, "enc_ed25519", []string{"ALL"})
-	screen := s.screenText()
+	screen := s.ScreenText()
 	if strings.Contains(screen, "Trust this host") {
 		t.Error("asked to trust a known host")
 	}
@@ -141,17 +143,17 @@ func TestFlowBackKeepsDecryptedKey(t *testing.T) {
 	w := newWorld(t, worldOpts{authorized: []string{"enc_ed25519"}, keys: map[string]string{"id_work": "enc_ed25519"}})
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor("encrypted")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 3 of 8 · Passphrase")
-	s.typeText(testPassphrase)
-	s.key(tea.KeyEnter)
-	s.waitFor("Trust this host and record its key? (y/n)")
-	s.key(tea.KeyEsc) // back over the passphrase step (done) to the key step
-	s.waitFor("Step 2 of 8 · Private key")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 4 of 8 · Host key")
-	if strings.Count(s.screenText(), "Step 3 of 8") != 1 {
+	s.WaitFor("encrypted")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 3 of 8 · Passphrase")
+	s.Type(testPassphrase)
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Trust this host and record its key? (y/n)")
+	s.Key(tea.KeyEsc) // back over the passphrase step (done) to the key step
+	s.WaitFor("Step 2 of 8 · Private key")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 4 of 8 · Host key")
+	if strings.Count(s.ScreenText(), "Step 3 of 8") != 1 {
 		t.Fatal("the passphrase was asked again for the same key")
 	}
 	w.checkAdded(s.trustCloneFinish(true), "enc_ed25519", []string{"ALL"})
@@ -162,13 +164,13 @@ func TestFlowPastedKey(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor("No private keys found")
-	s.key(tea.KeyShiftTab) // tab completes in the path field
-	s.key(tea.KeyShiftTab)
-	s.waitFor("[Paste a key]")
-	s.paste(strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n"))
-	s.waitFor("Press enter to use it.")
-	s.key(tea.KeyEnter)
+	s.WaitFor("No private keys found")
+	s.Key(tea.KeyShiftTab) // tab completes in the path field
+	s.Key(tea.KeyShiftTab)
+	s.WaitFor("[Paste a key]")
+	s.Paste(strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n"))
+	s.WaitFor("Press enter to use it.")
+	s.Key(tea.KeyEnter)
 	m := s.trustCloneFinish(false)
 	w.checkAdded(m, "id_ed25519", []string{"ALL"})
 }
@@ -185,21 +187,21 @@ func TestFlowGenerateInFreshHome(t *testing.T) {
 	}
 	w.cfg.NextSteps = "Connect a real repository:\ngitjira connect\nThe commits of an issue:\ngitjira issue DEMO-12"
 	w.cfg.Temporary = true
-	clip := &safeBuffer{}
+	clip := &uitest.Buffer{}
 	w.cfg.Clipboard = clip
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor("No private keys found")
-	s.key(tea.KeyShiftTab)
-	s.waitFor("[Generate a new key]")
-	s.waitFor("gitjira_ed25519")
-	s.key(tea.KeyDown)
-	s.key(tea.KeyDown)
-	s.typeText("onboarding pass")
-	s.key(tea.KeyEnter)
-	s.typeText("onboarding pass")
-	s.key(tea.KeyEnter)
-	s.waitFor("The demo server now accepts this key")
+	s.WaitFor("No private keys found")
+	s.Key(tea.KeyShiftTab)
+	s.WaitFor("[Generate a new key]")
+	s.WaitFor("gitjira_ed25519")
+	s.Key(tea.KeyDown)
+	s.Key(tea.KeyDown)
+	s.Type("onboarding pass")
+	s.Key(tea.KeyEnter)
+	s.Type("onboarding pass")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("The demo server now accepts this key")
 
 	path := filepath.Join(w.cfg.SSHDir, "gitjira_ed25519")
 	pub, err := os.ReadFile(path + ".pub")
@@ -208,17 +210,17 @@ func TestFlowGenerateInFreshHome(t *testing.T) {
 	}
 	line := strings.TrimSpace(string(pub))
 	// the whole public key reached the terminal on one line (not cut, not broken)
-	if !strings.Contains(s.screenText(), line) {
+	if !strings.Contains(s.ScreenText(), line) {
 		t.Errorf("the public key is not whole on the screen")
 	}
 	// c copies it with OSC 52
-	s.runes("c")
-	s.waitFor("Sent the public key to the clipboard (OSC 52)")
+	s.Runes("c")
+	s.WaitFor("Sent the public key to the clipboard (OSC 52)")
 	if want := "\x1b]52;c;" + base64.StdEncoding.EncodeToString([]byte(line)) + "\a"; !strings.Contains(clip.String(), want) {
 		t.Errorf("clipboard got %q, want %q", clip.String(), want)
 	}
 
-	s.key(tea.KeyEnter)
+	s.Key(tea.KeyEnter)
 	m := s.trustCloneFinish(true)
 	r, err := m.Result()
 	if err != nil {
@@ -240,7 +242,7 @@ func TestFlowGenerateInFreshHome(t *testing.T) {
 			t.Errorf("%s: %v %v", p, fi, err)
 		}
 	}
-	screen := s.screenText()
+	screen := s.ScreenText()
 	for _, want := range []string{"gitjira issue DEMO-12", "gitjira connect"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("finish screen lacks %q", want)
@@ -261,20 +263,20 @@ func TestFlowChangedHostRefused(t *testing.T) {
 	before := w.knownHosts()
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("WARNING: THE HOST KEY HAS CHANGED")
-	s.waitFor(fingerprint(t, "host2_ed25519"))
-	s.key(tea.KeyEnter) // no way forward
-	s.runes("y")
-	s.key(tea.KeyEsc)
-	s.waitFor("Step 2 of 8 · Private key")
-	s.key(tea.KeyCtrlC)
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("WARNING: THE HOST KEY HAS CHANGED")
+	s.WaitFor(fingerprint(t, "host2_ed25519"))
+	s.Key(tea.KeyEnter) // no way forward
+	s.Runes("y")
+	s.Key(tea.KeyEsc)
+	s.WaitFor("Step 2 of 8 · Private key")
+	s.Key(tea.KeyCtrlC)
 	m := s.final()
 	if _, err := m.Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatalf("result: %v", err)
 	}
-	if strings.Contains(s.screenText(), "Step 5 of 8") {
+	if strings.Contains(s.ScreenText(), "Step 5 of 8") {
 		t.Error("went on to the clone with a changed host key")
 	}
 	if w.knownHosts() != before {
@@ -291,16 +293,16 @@ func TestFlowUnknownHostDeclined(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("Trust this host and record its key? (y/n)")
-	s.runes("n")
-	s.waitFor("Not trusted: nothing was recorded")
-	s.waitFor("Ask the host's admin")
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Trust this host and record its key? (y/n)")
+	s.Runes("n")
+	s.WaitFor("Not trusted: nothing was recorded")
+	s.WaitFor("Ask the host's admin")
 	if w.knownHosts() != "" {
 		t.Fatal("a declined host was recorded")
 	}
-	s.runes("y")
+	s.Runes("y")
 	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
 }
 
@@ -309,16 +311,16 @@ func TestFlowAuthRefusedBackToKey(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "stranger_ed25519")[:30]) // listed first (a_stranger < id_ed25519)
-	s.key(tea.KeyEnter)
-	s.waitFor("Add this public key") // back on the key step
-	s.waitFor("The server refused key " + fingerprint(t, "stranger_ed25519"))
+	s.WaitFor(fingerprint(t, "stranger_ed25519")[:30]) // listed first (a_stranger < id_ed25519)
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Add this public key") // back on the key step
+	s.WaitFor("The server refused key " + fingerprint(t, "stranger_ed25519"))
 	if len(w.mirrors()) != 0 {
 		t.Errorf("mirror left after a refusal: %v", w.mirrors())
 	}
 	// choose the right key and go on
-	s.key(tea.KeyDown)
-	s.key(tea.KeyEnter)
+	s.Key(tea.KeyDown)
+	s.Key(tea.KeyEnter)
 	m := s.trustCloneFinish(false)
 	w.checkAdded(m, "id_ed25519", []string{"ALL"})
 }
@@ -330,20 +332,20 @@ func TestFlowNotFoundBackToLocation(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.srv.URL("/missing.git"))
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 1 of 8 · Repository location")
-	s.waitFor(`repository "/missing.git" not found`)
-	s.waitFor("Correct the location and press enter")
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 1 of 8 · Repository location")
+	s.WaitFor(`repository "/missing.git" not found`)
+	s.WaitFor("Correct the location and press enter")
 	for range len("missing.git") {
-		s.key(tea.KeyBackspace)
+		s.Key(tea.KeyBackspace)
 	}
-	s.typeText("demo.git")
-	s.waitFor("Name: demo")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 2 of 8 · Private key")
-	s.waitFor(fingerprint(t, "id_ed25519")[:30]) // the key is still selected
-	s.key(tea.KeyEnter)
+	s.Type("demo.git")
+	s.WaitFor("Name: demo")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 2 of 8 · Private key")
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30]) // the key is still selected
+	s.Key(tea.KeyEnter)
 	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
 }
 
@@ -359,11 +361,11 @@ func TestFlowRefusedPortBackToLocation(t *testing.T) {
 	l.Close()
 	s := startSession(t, w.cfg)
 	s.typeLocation("ssh://git@" + addr + "/demo.git")
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 1 of 8 · Repository location")
-	s.waitFor("connection to " + addr + " refused")
-	s.key(tea.KeyCtrlC)
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 1 of 8 · Repository location")
+	s.WaitFor("connection to " + addr + " refused")
+	s.Key(tea.KeyCtrlC)
 	if _, err := s.final().Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatal(err)
 	}
@@ -376,18 +378,18 @@ func TestFlowAlreadyConnected(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.key(tea.KeyEnter)
+	s.Key(tea.KeyEnter)
 	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
 
 	s = startSession(t, w.cfg)
-	s.waitFor("Step 1 of 8")
-	s.typeText(w.url())
-	s.waitFor(`already connected as "demo"`)
-	s.waitFor("gitjira repos fetch demo")
-	s.key(tea.KeyEnter)
-	s.key(tea.KeyCtrlC)
+	s.WaitFor("Step 1 of 8")
+	s.Type(w.url())
+	s.WaitFor(`already connected as "demo"`)
+	s.WaitFor("gitjira repos fetch demo")
+	s.Key(tea.KeyEnter)
+	s.Key(tea.KeyCtrlC)
 	s.final()
-	if strings.Contains(s.screenText(), "Step 2 of 8") {
+	if strings.Contains(s.ScreenText(), "Step 2 of 8") {
 		t.Error("went on with an already connected location")
 	}
 	if len(w.repos()) != 1 {
@@ -403,16 +405,16 @@ func TestFlowAgentKey(t *testing.T) {
 	w.cfg.AgentSocket = startAgent(t, "id_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor("ssh-agent")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 6 of 8 · Permissions")
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 7 of 8 · Review")
-	s.waitFor("No copy of the key: ssh-agent holds it")
+	s.WaitFor("ssh-agent")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 6 of 8 · Permissions")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 7 of 8 · Review")
+	s.WaitFor("No copy of the key: ssh-agent holds it")
 	if len(w.mirrors()) != 1 {
 		t.Fatalf("the agent's key did not clone: %v", w.mirrors())
 	}
-	s.key(tea.KeyCtrlC)
+	s.Key(tea.KeyCtrlC)
 	if _, err := s.final().Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatal(err)
 	}
@@ -427,13 +429,13 @@ func TestFlowCancelDuringClone(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 5 of 8 · Clone")
-	s.waitFor("Elapsed")
-	s.key(tea.KeyCtrlC)
-	s.waitFor("Cancel the clone and quit? (y/n)")
-	s.runes("y")
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 5 of 8 · Clone")
+	s.WaitFor("Elapsed")
+	s.Key(tea.KeyCtrlC)
+	s.WaitFor("Cancel the clone and quit? (y/n)")
+	s.Runes("y")
 	m := s.final()
 	if _, err := m.Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatalf("result: %v", err)
@@ -457,22 +459,22 @@ func TestFlowRestrictToTwoProjects(t *testing.T) {
 	w.cfg.Projects = client
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 6 of 8 · Permissions")
-	s.key(tea.KeyDown)
-	s.waitFor("[ ] PROJ")
-	s.key(tea.KeyDown)
-	s.key(tea.KeySpace)
-	s.waitFor("[x] OPS")
-	s.key(tea.KeyDown)
-	s.key(tea.KeySpace)
-	s.waitFor("2 selected: OPS, PROJ")
-	s.key(tea.KeyEnter)
-	s.waitFor("Projects    OPS, PROJ")
-	s.key(tea.KeyEnter)
-	s.waitFor("Press enter to exit.")
-	s.key(tea.KeyEnter)
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 6 of 8 · Permissions")
+	s.Key(tea.KeyDown)
+	s.WaitFor("[ ] PROJ")
+	s.Key(tea.KeyDown)
+	s.Key(tea.KeySpace)
+	s.WaitFor("[x] OPS")
+	s.Key(tea.KeyDown)
+	s.Key(tea.KeySpace)
+	s.WaitFor("2 selected: OPS, PROJ")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Projects    OPS, PROJ")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Press enter to exit.")
+	s.Key(tea.KeyEnter)
 	m := s.final()
 	r := w.checkAdded(m, "id_ed25519", []string{"OPS", "PROJ"})
 	if r.IssueKeys != 0 {
@@ -485,17 +487,17 @@ func TestFlowRestrictTypedKeys(t *testing.T) {
 	w.trustHost("host_ed25519")
 	s := startSession(t, w.cfg)
 	s.typeLocation(w.url())
-	s.waitFor(fingerprint(t, "id_ed25519")[:30])
-	s.key(tea.KeyEnter)
-	s.waitFor("Step 6 of 8 · Permissions")
-	s.key(tea.KeyDown)
-	s.waitFor("Project keys:")
-	s.typeText("demo, ops")
-	s.key(tea.KeyEnter)
-	s.waitFor("Projects    DEMO, OPS")
-	s.key(tea.KeyEnter)
-	s.waitFor("Press enter to exit.")
-	s.key(tea.KeyEnter)
+	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Step 6 of 8 · Permissions")
+	s.Key(tea.KeyDown)
+	s.WaitFor("Project keys:")
+	s.Type("demo, ops")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Projects    DEMO, OPS")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Press enter to exit.")
+	s.Key(tea.KeyEnter)
 	r := w.checkAdded(s.final(), "id_ed25519", []string{"DEMO", "OPS"})
 	if r.IssueKeys == 0 {
 		t.Error("DEMO issue keys not indexed")
@@ -509,22 +511,22 @@ func TestFlowSmallTerminal(t *testing.T) {
 	w.cfg.AuthorizeKey = func(pk ssh.PublicKey) (string, error) { w.srv.AuthorizeKey(pk); return "accepted", nil }
 	s := startSessionSize(t, w.cfg, 50, 20)
 	s.typeLocation(w.url())
-	s.key(tea.KeyShiftTab)
-	s.waitFor("[Generate a new key]")
-	s.waitFor("gitjira_ed25519")
-	s.key(tea.KeyEnter)
-	s.waitFor("Press enter to continue")
+	s.Key(tea.KeyShiftTab)
+	s.WaitFor("[Generate a new key]")
+	s.WaitFor("gitjira_ed25519")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Press enter to continue")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(s.screenText(), strings.TrimSpace(string(pub))) {
+	if !strings.Contains(s.ScreenText(), strings.TrimSpace(string(pub))) {
 		t.Error("the public key is not whole on a 50-column screen")
 	}
-	s.key(tea.KeyEnter)
-	s.waitFor("Trust this host and record its key? (y/n)")
-	s.runes("y")
-	s.waitFor("Step 6 of 8")
-	s.key(tea.KeyCtrlC)
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Trust this host and record its key? (y/n)")
+	s.Runes("y")
+	s.WaitFor("Step 6 of 8")
+	s.Key(tea.KeyCtrlC)
 	s.final()
 }

@@ -1,21 +1,15 @@
 package wizard
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 	"golang.org/x/crypto/ssh"
@@ -23,7 +17,8 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
 func TestMain(m *testing.M) {
@@ -133,7 +128,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 
 	w := &world{t: t, root: root, srv: srv, srvDir: srvDir}
 	w.cfg = Config{
-		Paths:          jira.DefaultPaths(), // from GITJIRA_HOME
+		Paths:          store.DefaultPaths(), // from GITJIRA_HOME
 		KnownHostsFile: filepath.Join(sshDir, "known_hosts"),
 		SSHConfigFile:  filepath.Join(sshDir, "config"),
 		SSHDir:         sshDir,
@@ -227,8 +222,8 @@ func (w *world) mirrors() []string {
 	return names
 }
 
-func (w *world) repos() []jira.Repository {
-	list, err := jira.OpenRepositoryList(w.cfg.Paths).Load()
+func (w *world) repos() []store.Repository {
+	list, err := store.OpenRepositoryList(w.cfg.Paths).Load()
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -243,239 +238,42 @@ func (w *world) sanitize(s string) string {
 	return s
 }
 
-var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78]`)
-
-func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
+func plain(s string) string { return uitest.Plain(s) }
 
 // ---- the whole program ----
 
-// session runs the wizard as a real Bubble Tea program (as teatest does, but
-// with the wizard's own program options, which teatest cannot take: the
-// renderer must not cut the long copyable lines), its screen output
-// collected as it comes.
-type session struct {
-	t    testing.TB
-	p    *tea.Program
-	out  *safeBuffer
-	pos  int // waitFor searches after the last match
-	done chan tea.Model
-}
-
-// safeBuffer is a bytes.Buffer written by the program and read by the test.
-type safeBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// session runs the wizard as a real Bubble Tea program with the wizard's
+// own program options (the renderer must not cut the long copyable lines).
+type session struct{ *uitest.Session }
 
 func startSession(t testing.TB, cfg Config) *session { return startSessionSize(t, cfg, 80, 24) }
 
 func startSessionSize(t testing.TB, cfg Config, width, height int) *session {
 	t.Helper()
-	s := &session{t: t, out: &safeBuffer{}, done: make(chan tea.Model, 1)}
-	opts := append([]tea.ProgramOption{tea.WithInput(&bytes.Buffer{}), tea.WithOutput(s.out), tea.WithoutSignals()}, ProgramOptions()...)
-	s.p = tea.NewProgram(New(cfg), opts...)
-	go func() {
-		m, err := s.p.Run()
-		if err != nil {
-			t.Errorf("program: %v", err)
-		}
-		s.done <- m
-	}()
-	t.Cleanup(func() { s.p.Kill() })
-	s.p.Send(tea.WindowSizeMsg{Width: width, Height: height})
-	return s
+	return &session{uitest.Start(t, New(cfg), width, height, ProgramOptions()...)}
 }
-
-// screenText is everything drawn so far, without escape sequences.
-func (s *session) screenText() string { return plain(s.out.String()) }
 
 // raw is everything drawn so far, escape sequences included.
-func (s *session) raw() string { return s.out.String() }
-
-// waitFor waits until text is drawn (after the previous match).
-func (s *session) waitFor(text string) {
-	s.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		all := s.screenText()
-		if i := strings.Index(all[min(s.pos, len(all)):], text); i >= 0 {
-			s.pos += i + len(text)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	all := s.screenText()
-	s.t.Fatalf("screen never showed %q; last output:\n%s", text, all[max(0, len(all)-3000):])
-}
-
-func (s *session) typeText(text string) {
-	for _, r := range text {
-		s.p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
-	}
-}
-func (s *session) key(k tea.KeyType) { s.p.Send(tea.KeyMsg{Type: k}) }
-func (s *session) runes(r string)    { s.p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r)}) }
-func (s *session) paste(text string) {
-	s.p.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true})
-}
+func (s *session) raw() string { return s.Out.String() }
 
 // final waits for the program to end and returns the root model.
 func (s *session) final() Model {
-	s.t.Helper()
-	select {
-	case m := <-s.done:
-		fm, ok := m.(Model)
-		if !ok {
-			s.t.Fatalf("final model %T", m)
-		}
-		return fm
-	case <-time.After(60 * time.Second):
-		s.t.Fatalf("the program did not end; last output:\n%s", s.screenText())
+	s.T().Helper()
+	fm, ok := s.Final().(Model)
+	if !ok {
+		s.T().Fatalf("final model is not the wizard")
 	}
-	return Model{}
+	return fm
 }
 
 // ---- a direct driver of the root model, for goldens and navigation tests ----
 
-// driver runs the root model like Bubble Tea does (commands in goroutines,
-// their messages back to Update) but lets the test look at View() between
-// messages. Timer messages are dropped, so spinners and cursors stay still.
-type driver struct {
-	t    testing.TB
-	m    Model
-	msgs chan tea.Msg
-	quit bool
-}
+type driver = uitest.Driver[Model]
 
 func newDriver(t testing.TB, cfg Config, width, height int) *driver {
-	d := &driver{t: t, m: New(cfg), msgs: make(chan tea.Msg, 256)}
-	d.run(d.m.Init())
-	d.send(tea.WindowSizeMsg{Width: width, Height: height})
+	d := uitest.NewDriver(t, New(cfg), width, height)
+	d.Ticks = []string{"steps.cloneTickMsg"}
 	return d
-}
-
-func (d *driver) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	go func() {
-		msg := cmd()
-		switch msg := msg.(type) {
-		case tea.BatchMsg:
-			for _, c := range msg {
-				d.run(c)
-			}
-			return
-		}
-		if isSequence(msg) {
-			// tea.Sequence: run in order
-			for _, c := range sequenceCmds(msg) {
-				if c == nil {
-					continue
-				}
-				if m := c(); m != nil {
-					d.msgs <- m
-				}
-			}
-			return
-		}
-		if msg != nil {
-			d.msgs <- msg
-		}
-	}()
-}
-
-func isSequence(msg tea.Msg) bool { return fmt.Sprintf("%T", msg) == "tea.sequenceMsg" }
-
-// sequenceCmds opens tea.Sequence's message, an unexported []tea.Cmd.
-func sequenceCmds(msg tea.Msg) []tea.Cmd {
-	v := reflect.ValueOf(msg)
-	cmds := make([]tea.Cmd, v.Len())
-	for i := range cmds {
-		cmds[i], _ = v.Index(i).Interface().(tea.Cmd)
-	}
-	return cmds
-}
-
-func ignored(msg tea.Msg) bool {
-	if _, ok := msg.(spinner.TickMsg); ok {
-		return true
-	}
-	n := fmt.Sprintf("%T", msg)
-	return strings.HasPrefix(n, "cursor.") || n == "steps.cloneTickMsg"
-}
-
-func (d *driver) send(msg tea.Msg) *driver {
-	if _, ok := msg.(tea.QuitMsg); ok {
-		d.quit = true
-		return d
-	}
-	m, cmd := d.m.Update(msg)
-	d.m = m.(Model)
-	d.run(cmd)
-	return d
-}
-
-func (d *driver) key(k tea.KeyType) *driver { return d.send(tea.KeyMsg{Type: k}) }
-func (d *driver) runes(s string) *driver {
-	return d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
-}
-func (d *driver) typeText(s string) *driver {
-	for _, r := range s {
-		d.runes(string(r))
-	}
-	return d
-}
-
-func (d *driver) view() string { return plain(d.m.View()) }
-
-// until feeds messages until cond holds.
-func (d *driver) until(what string, cond func(m Model) bool) *driver {
-	d.t.Helper()
-	deadline := time.After(60 * time.Second)
-	for !cond(d.m) {
-		select {
-		case msg := <-d.msgs:
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-deadline:
-			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
-		}
-	}
-	return d
-}
-
-// untilView feeds messages until the view contains text.
-func (d *driver) untilView(text string) *driver {
-	d.t.Helper()
-	return d.until(fmt.Sprintf("%q on screen", text), func(m Model) bool { return strings.Contains(plain(m.View()), text) })
-}
-
-// settle feeds the messages that come within a short quiet time.
-func (d *driver) settle() *driver {
-	for {
-		select {
-		case msg := <-d.msgs:
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-time.After(200 * time.Millisecond):
-			return d
-		}
-	}
 }
 
 func parseAuthorized(t testing.TB, b []byte) ssh.PublicKey {

@@ -12,10 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	osc52 "github.com/aymanbagabas/go-osc52/v2"
+	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/keys"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -24,9 +25,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ErrCancelled is returned by Run when the user quit before the repository
@@ -39,8 +40,8 @@ type ProjectLister = steps.ProjectLister
 
 // Config is what the wizard needs from its caller.
 type Config struct {
-	// Paths is where the repositories list, keys and mirrors go (zero: jira.DefaultPaths()).
-	Paths jira.Paths
+	// Paths is where the repositories list, keys and mirrors go (zero: store.DefaultPaths()).
+	Paths store.Paths
 	// KnownHostsFile is checked and extended (default gitops.DefaultKnownHostsFile()).
 	KnownHostsFile string
 	// SSHConfigFile is read for Host aliases and IdentityFile (default ~/.ssh/config).
@@ -73,12 +74,35 @@ type Config struct {
 	// Clipboard receives the OSC 52 sequence of the copy key; Run uses the
 	// program's output. nil (with New) disables copying.
 	Clipboard io.Writer
+	// InManage says the wizard was opened from the Manage screen: quitting
+	// returns there, and the screens say so.
+	InManage bool
+	// Steps are the wizard's steps in order (nil: DefaultSteps()). A new
+	// step is a screen over ui components, added here.
+	Steps []StepFactory
+}
+
+// StepFactory makes one step of the wizard, sharing env and the draft.
+type StepFactory func(env *steps.Env, d *steps.Draft, cfg Config) steps.Step
+
+// DefaultSteps are the steps of the Connect wizard, in order.
+func DefaultSteps() []StepFactory {
+	return []StepFactory{
+		func(e *steps.Env, d *steps.Draft, c Config) steps.Step { return steps.NewLocation(e, d, c.URL) },
+		func(e *steps.Env, d *steps.Draft, c Config) steps.Step { return steps.NewKey(e, d, c.KeyPath) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewPassphrase(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewHostKey(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewClone(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewPermissions(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewReview(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewFinish(e, d) },
+	}
 }
 
 // withDefaults fills the empty fields.
 func (c Config) withDefaults() Config {
-	if c.Paths == (jira.Paths{}) {
-		c.Paths = jira.DefaultPaths()
+	if c.Paths == (store.Paths{}) {
+		c.Paths = store.DefaultPaths()
 	}
 	if c.KnownHostsFile == "" {
 		c.KnownHostsFile = gitops.DefaultKnownHostsFile()
@@ -114,10 +138,12 @@ func (c Config) Manager() *lifecycle.Manager {
 // question and message always visible, its body in the scroll area), and
 // handles quit, help, scrolling and copying.
 type Model struct {
-	env       *steps.Env
-	draft     *steps.Draft
-	cancel    context.CancelFunc
-	steps     []steps.Step
+	env    *steps.Env
+	draft  *steps.Draft
+	cancel context.CancelFunc
+	// steps are registered by id; order is the wizard's sequence.
+	steps     map[steps.ID]steps.Step
+	order     []steps.ID
 	cur       steps.ID
 	banner    string
 	clipboard io.Writer
@@ -141,9 +167,13 @@ type Model struct {
 
 // New makes the wizard. Its styles use lipgloss' default renderer; Run
 // points that at the program's output first.
-func New(cfg Config) Model {
+func New(cfg Config) Model { return NewContext(context.Background(), cfg) }
+
+// NewContext makes the wizard with a context: when ctx is done, the work
+// the steps run stops.
+func NewContext(ctx context.Context, cfg Config) Model {
 	cfg = cfg.withDefaults()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	env := &steps.Env{
 		Ctx:            ctx,
 		Manager:        cfg.Manager(),
@@ -158,20 +188,14 @@ func New(cfg Config) Model {
 		AuthorizeKey:   cfg.AuthorizeKey,
 		NextSteps:      cfg.NextSteps,
 		Temporary:      cfg.Temporary,
-		Styles:         steps.NewStyles(nil),
-		Keys:           steps.DefaultKeyMap(),
+		Styles:         common.NewStyles(nil),
+		Keys:           keys.Default(),
+		Requests:       &common.Requests{},
+		InManage:       cfg.InManage,
 	}
 	d := &steps.Draft{}
-	h := help.New()
-	st := env.Styles
-	h.Styles.ShortKey = st.Text
-	h.Styles.ShortDesc = st.Hint
-	h.Styles.ShortSeparator = st.Hint
-	h.Styles.FullKey = st.Text
-	h.Styles.FullDesc = st.Hint
-	h.Styles.FullSeparator = st.Hint
-	h.Styles.Ellipsis = st.Hint
-	return Model{
+	h := common.NewHelpModel(env.Styles)
+	m := Model{
 		env:       env,
 		draft:     d,
 		cancel:    cancel,
@@ -179,23 +203,46 @@ func New(cfg Config) Model {
 		clipboard: cfg.Clipboard,
 		help:      h,
 		scroll:    steps.NewScroll(env.Keys),
-		steps: []steps.Step{
-			steps.NewLocation(env, d, cfg.URL),
-			steps.NewKey(env, d, cfg.KeyPath),
-			steps.NewPassphrase(env, d),
-			steps.NewHostKey(env, d),
-			steps.NewClone(env, d),
-			steps.NewPermissions(env, d),
-			steps.NewReview(env, d),
-			steps.NewFinish(env, d),
-		},
+		steps:     map[steps.ID]steps.Step{},
 	}
+	factories := cfg.Steps
+	if factories == nil {
+		factories = DefaultSteps()
+	}
+	for _, f := range factories {
+		m.register(f(env, d, cfg))
+	}
+	if len(m.order) > 0 {
+		m.cur = m.order[0]
+	}
+	return m
+}
+
+// register adds step s at the end of the sequence.
+func (m *Model) register(s steps.Step) {
+	if _, dup := m.steps[s.ID()]; dup {
+		panic("wizard: step " + string(s.ID()) + " registered twice")
+	}
+	m.steps[s.ID()] = s
+	m.order = append(m.order, s.ID())
+}
+
+// index is the position of id in the sequence (-1: not registered).
+func (m Model) index(id steps.ID) int {
+	for i, o := range m.order {
+		if o == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // Run runs the wizard on in/out in the alternate screen and returns the
-// repository it added, or ErrCancelled when the user quit. The caller prints
-// the summary (Config.Summary) on the normal screen.
-func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
+// repository it added, or ErrCancelled when the user quit. When ctx is done
+// (a signal), the program stops as if the user quit: a clone running is
+// cancelled and its files removed. The caller prints the summary
+// (Config.Summary) on the normal screen.
+func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (*store.Repository, error) {
 	// One renderer for out, used by our styles and the bubbles' defaults:
 	// it knows whether out is a terminal and honours NO_COLOR.
 	r := newRenderer(out)
@@ -205,16 +252,22 @@ func Run(cfg Config, in io.Reader, out io.Writer) (*jira.Repository, error) {
 	r.HasDarkBackground()
 
 	if cfg.Clipboard == nil {
-		cfg.Clipboard = &lockedWriter{w: out}
+		cfg.Clipboard = &common.LockedWriter{W: out}
 	}
-	m := New(cfg)
-	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()}, ProgramOptions()...)
+	m := NewContext(ctx, cfg)
+	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx)}, ProgramOptions()...)
 	final, err := tea.NewProgram(m, opts...).Run()
 	m.cancel()
+	fm, ok := final.(Model)
+	if errors.Is(err, tea.ErrProgramKilled) && ok {
+		// Stopped through ctx: clean up what a quit would have, then report
+		// the outcome as a quit.
+		fm.cleanup()
+		err = nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("the wizard stopped: %w", err)
 	}
-	fm, ok := final.(Model)
 	if !ok {
 		return nil, ErrCancelled
 	}
@@ -243,19 +296,6 @@ func hideSize(_ tea.Model, msg tea.Msg) tea.Msg {
 	return msg
 }
 
-// lockedWriter serialises writes to the program's output made outside the
-// renderer (the OSC 52 sequence), one Write each.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // newRenderer is the renderer for the program's output: termenv decides the
 // colour profile from whether out is a terminal, TERM/COLORTERM and NO_COLOR.
 func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer {
@@ -263,7 +303,7 @@ func newRenderer(out io.Writer, opts ...termenv.OutputOption) *lipgloss.Renderer
 }
 
 // Result is the added repository, or ErrCancelled.
-func (m Model) Result() (*jira.Repository, error) {
+func (m Model) Result() (*store.Repository, error) {
 	// Once added, the repository is the result even if the user then quit
 	// with ctrl+c rather than enter.
 	if m.draft.Repo == nil {
@@ -287,7 +327,7 @@ func (m Model) active() steps.Step { return m.steps[m.cur] }
 // Init implements tea.Model.
 func (m Model) Init() tea.Cmd {
 	s, cmd := m.steps[m.cur].Enter()
-	m.steps[m.cur] = s // steps share their state through the draft; the slice is shared too
+	m.steps[m.cur] = s // steps share their state through the draft; the map is shared too
 	return cmd
 }
 
@@ -302,15 +342,18 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = m.resize(msg)
 	case tea.KeyMsg:
 		cmd = m.updateKey(msg)
-	case copiedMsg:
-		m.copied = msg.text
+	case common.CopiedMsg:
+		m.copied = msg.Text
 	case steps.DoneMsg, steps.BackMsg, steps.GotoMsg:
 		if m.quitting || m.quit {
 			break // on the way out: no step is entered, nothing new starts
 		}
 		cmd = m.navigate(msg)
+	case common.Reply:
+		cmd = m.reply(msg)
 	default:
-		cmd = m.broadcast(msg)
+		// Timers (spinners, cursors) and the like: the active step's.
+		cmd = m.updateStep(m.cur, msg)
 	}
 	if m.quitting && !m.quit && !m.active().Busy() {
 		cmd = tea.Batch(cmd, m.quitCmd())
@@ -322,7 +365,35 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) resize(ws tea.WindowSizeMsg) tea.Cmd {
 	m.width, m.height = ws.Width, ws.Height
 	m.help.Width = ws.Width
-	return m.broadcast(tea.WindowSizeMsg{Width: ws.Width, Height: max(5, ws.Height-8)})
+	size := tea.WindowSizeMsg{Width: ws.Width, Height: max(5, ws.Height-8)}
+	cmds := make([]tea.Cmd, 0, len(m.order))
+	for _, id := range m.order {
+		cmds = append(cmds, m.updateStep(id, size))
+	}
+	return tea.Batch(cmds...)
+}
+
+// reply routes the result of async work to the step that asked for it, and
+// drops it, here and only here, when it is stale: a newer request of the
+// same owner was made, or the user left the step (which cancels its
+// requests) or cancelled the work. Steps never check.
+func (m *Model) reply(r common.Reply) tea.Cmd {
+	q := r.Answers()
+	if !m.env.Requests.Current(q) {
+		return nil
+	}
+	return m.updateStep(steps.ID(q.Screen()), r)
+}
+
+// updateStep gives msg to step id (if registered).
+func (m *Model) updateStep(id steps.ID, msg tea.Msg) tea.Cmd {
+	s, ok := m.steps[id]
+	if !ok {
+		return nil
+	}
+	s, cmd := s.Update(msg)
+	m.steps[id] = s
+	return cmd
 }
 
 // navigate handles the steps' DoneMsg, BackMsg and GotoMsg.
@@ -386,7 +457,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	if key.Matches(msg, k.Copy) && (!typing || msg.Type == tea.KeyCtrlY) && m.screen.Copy != "" {
-		return copyToClipboard(m.clipboard, m.screen.Copy, m.screen.CopyWhat)
+		return common.Copy(m.clipboard, m.screen.Copy, m.screen.CopyWhat)
 	}
 	if m.scroll.Update(msg) {
 		return nil
@@ -400,27 +471,6 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 func (m Model) cloning() bool {
 	c, ok := m.active().(steps.Clone)
 	return ok && c.Cloning()
-}
-
-// copiedMsg says what the copy key did.
-type copiedMsg struct{ text string }
-
-// copyToClipboard sends text to the terminal's clipboard with OSC 52 (it
-// works over SSH and in tmux with set-clipboard on), and says so with the
-// way to copy by hand when the terminal ignores it.
-func copyToClipboard(w io.Writer, text, what string) tea.Cmd {
-	if what == "" {
-		what = "text"
-	}
-	return func() tea.Msg {
-		if w == nil {
-			return copiedMsg{text: "This terminal cannot be sent the " + what + ": select it with the mouse (it is on one line) to copy it."}
-		}
-		if _, err := osc52.New(text).WriteTo(w); err != nil {
-			return copiedMsg{text: "Could not send the " + what + " to the clipboard: select it with the mouse to copy it."}
-		}
-		return copiedMsg{text: "Sent the " + what + " to the clipboard (OSC 52). Nothing to paste? Select it with the mouse: it is on one line."}
-	}
 }
 
 // quitCmd ends the program; a mirror cloned in this session that was not
@@ -437,35 +487,40 @@ func (m *Model) quitCmd() tea.Cmd {
 	return tea.Quit
 }
 
-// broadcast gives a non-key message to every step: each ignores what is not
-// its own, and a command's result reaches its step even if it was left.
-func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
-	cmds := make([]tea.Cmd, 0, len(m.steps))
-	for i, s := range m.steps {
-		var c tea.Cmd
-		m.steps[i], c = s.Update(msg)
-		cmds = append(cmds, c)
+// cleanup does, synchronously, what quitting does to the files when the
+// program was stopped through its context: a mirror cloned in this session
+// and not added is removed.
+func (m Model) cleanup() {
+	m.cancel()
+	if !m.finished && m.draft.Staged != nil && m.draft.Repo == nil {
+		if msg := steps.AbortStaged(m.env, m.draft.Staged)(); msg != nil {
+			m.draft.Staged = nil
+		}
 	}
-	return tea.Batch(cmds...)
 }
 
 // move goes to the next (+1) or previous (-1) step that is not skipped.
 func (m *Model) move(dir int) tea.Cmd {
-	id := m.cur
+	i := m.index(m.cur)
 	for {
-		id += steps.ID(dir)
-		if id < 0 || id >= steps.Count {
+		i += dir
+		if i < 0 || i >= len(m.order) {
 			return nil // esc on the first step: nothing before it
 		}
-		if !m.steps[id].Skip() {
+		if id := m.order[i]; !m.steps[id].Skip() {
 			return m.enter(id)
 		}
 	}
 }
 
 func (m *Model) enter(id steps.ID) tea.Cmd {
-	if id < 0 || id >= steps.Count {
+	if _, ok := m.steps[id]; !ok {
 		return nil
+	}
+	if id != m.cur {
+		// Leaving a step drops the results of its work still running (and
+		// cancels that work): the step restarts what it needs on Enter.
+		m.env.Requests.Cancel(string(m.cur))
 	}
 	m.cur = id
 	m.help.ShowAll = false
@@ -491,7 +546,7 @@ func (m Model) View() string {
 	}
 	out := make([]string, len(rows))
 	for i, r := range rows {
-		out[i] = steps.StripMarks(r)
+		out[i] = common.StripMarks(r)
 	}
 	return strings.Join(out, "\n")
 }
@@ -509,7 +564,7 @@ func (m *Model) layout() {
 	top := splitRows(scr.Top)
 	bottom := splitRows(scr.Bottom)
 	if m.copied != "" {
-		bottom = append(bottom, splitRows(steps.Wrap(st.Success, w, "✓ "+m.copied))...)
+		bottom = append(bottom, splitRows(common.Wrap(st.Success, w, "✓ "+m.copied))...)
 	}
 	switch {
 	case m.confirmQuit:
@@ -603,18 +658,18 @@ func (m Model) header(compact bool) []string {
 		case w <= 0 || lipgloss.Width(title)+3+lipgloss.Width(m.banner) <= w:
 			title += "   " + st.Banner.Render(m.banner)
 		case compact:
-			title = st.App.Render("gitjira") + "  " + st.Banner.Render(truncate(m.banner, w-9))
+			title = st.App.Render("gitjira") + "  " + st.Banner.Render(common.Truncate(m.banner, w-9))
 		default:
 			head = append(head, title)
-			title = st.Banner.Render(truncate(m.banner, w))
+			title = st.Banner.Render(common.Truncate(m.banner, w))
 		}
 	}
 	head = append(head, title)
-	head = append(head, st.Header.Render(truncate(fmt.Sprintf("Step %d of %d · %s", int(m.cur)+1, int(steps.Count), m.cur.Title()), w)))
-	if m.cur > steps.StepLocation && m.draft.Endpoint != nil {
-		head = append(head, st.Context.Render(truncate("Repository "+m.draft.EndpointString(), w)))
+	head = append(head, st.Header.Render(common.Truncate(fmt.Sprintf("Step %d of %d · %s", m.index(m.cur)+1, len(m.order), m.title()), w)))
+	if m.after(steps.StepLocation) && m.draft.Endpoint != nil {
+		head = append(head, st.Context.Render(common.Truncate("Repository "+m.draft.EndpointString(), w)))
 	}
-	if m.cur > steps.StepKey && m.draft.Key != nil {
+	if m.after(steps.StepKey) && m.draft.Key != nil {
 		desc := "Key        " + m.draft.Key.Fingerprint
 		if m.draft.Key.Fingerprint == "" {
 			desc = "Key        " + m.env.Display(m.draft.KeySource)
@@ -623,9 +678,23 @@ func (m Model) header(compact bool) []string {
 			// terminal it goes whole, without its label, rather than cut.
 			desc = m.draft.Key.Fingerprint
 		}
-		head = append(head, st.Context.Render(truncate(desc, w)))
+		head = append(head, st.Context.Render(common.Truncate(desc, w)))
 	}
 	return head
+}
+
+// title is the active step's title.
+func (m Model) title() string {
+	if t, ok := m.active().(steps.Titled); ok {
+		return t.Title()
+	}
+	return m.cur.Title()
+}
+
+// after reports whether the active step comes after step id.
+func (m Model) after(id steps.ID) bool {
+	i := m.index(id)
+	return i >= 0 && m.index(m.cur) > i
 }
 
 func (m Model) helpView() string {
@@ -650,16 +719,16 @@ func frame(rows []string, width int) string {
 	for i := 0; i < len(rows); i++ {
 		pos := fmt.Sprintf("\x1b[%d;1H", i+1)
 		row := rows[i]
-		if strings.HasPrefix(row, steps.CodeStart) {
+		if strings.HasPrefix(row, common.CodeStart) {
 			j := i + 1
-			for j < len(rows) && strings.HasPrefix(rows[j], steps.CodeCont) {
+			for j < len(rows) && strings.HasPrefix(rows[j], common.CodeCont) {
 				j++
 			}
-			if j-i > 1 && strings.Contains(rows[j-1], steps.CodeEnd) {
+			if j-i > 1 && strings.Contains(rows[j-1], common.CodeEnd) {
 				// Back to the line's first row once written: the renderer's
 				// "\r\n" (or "\n" for an unchanged line) then reaches the
 				// next row, as if the line had taken one row.
-				whole := steps.StripMarks(strings.Join(rows[i:j], ""))
+				whole := common.StripMarks(strings.Join(rows[i:j], ""))
 				out = append(out, pos+whole+eraseRest(whole, width)+pos)
 				for k := i + 1; k < j; k++ {
 					out = append(out, fmt.Sprintf("\x1b[%d;1H", k+1))
@@ -668,7 +737,7 @@ func frame(rows []string, width int) string {
 				continue
 			}
 		}
-		row = steps.StripMarks(row)
+		row = common.StripMarks(row)
 		out = append(out, pos+row+eraseRest(row, width))
 	}
 	return strings.Join(out, "\n")
@@ -687,16 +756,7 @@ func eraseRest(s string, width int) string {
 
 // shortHelp is the help line of the bindings (steps.HelpLine).
 func (m Model) shortHelp(bindings []key.Binding) string {
-	return steps.HelpLine(m.env.Styles, m.width, bindings)
-}
-
-// truncate cuts s to width runes with an ellipsis (no-op for width <= 0).
-func truncate(s string, width int) string {
-	r := []rune(s)
-	if width <= 0 || len(r) <= width {
-		return s
-	}
-	return string(r[:max(0, width-1)]) + "…"
+	return common.HelpLine(m.env.Styles, m.width, bindings)
 }
 
 // helpKeys is the active step's bindings plus the wizard's own.
@@ -750,31 +810,27 @@ func (f frameKeys) FullHelp() [][]key.Binding {
 	if len(f.copy.Keys()) > 0 {
 		last = append(last, f.copy)
 	}
-	last = append(last, f.keys.PageUp, f.keys.PageDown, f.keys.Quit, withDesc(f.keys.Help, "fewer keys"))
+	last = append(last, f.keys.PageUp, f.keys.PageDown, f.keys.Quit, common.WithDesc(f.keys.Help, "fewer keys"))
 	return append(full, last)
-}
-
-func withDesc(b key.Binding, desc string) key.Binding {
-	return key.NewBinding(key.WithKeys(b.Keys()...), key.WithHelp(b.Help().Key, desc))
 }
 
 type confirmKeys struct{ k steps.KeyMap }
 
 func (c confirmKeys) ShortHelp() []key.Binding {
-	return []key.Binding{withDesc(c.k.Yes, "cancel and quit"), withDesc(c.k.No, "keep going")}
+	return []key.Binding{common.WithDesc(c.k.Yes, "cancel and quit"), common.WithDesc(c.k.No, "keep going")}
 }
 func (c confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }
 
 // Summary is the repository's summary as plain text lines, for the caller to
 // print on the normal screen once the wizard has ended.
-func Summary(r *jira.Repository) string {
+func Summary(r *store.Repository) string {
 	return Config{}.Summary(r)
 }
 
 // Summary is the repository's summary and what to do next, for the caller
 // to print on the normal screen once the wizard has ended: with Temporary
 // it does not point at the mirror, and NextSteps replaces the advice.
-func (c Config) Summary(r *jira.Repository) string {
+func (c Config) Summary(r *store.Repository) string {
 	if r == nil {
 		return ""
 	}

@@ -2,6 +2,7 @@ package wizard
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,13 +19,14 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
 	"github.com/gitjira/gitjira/steps"
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 // toKeyStep types the URL and waits for the key list.
-func (d *driver) toKeyStep(w *world) *driver {
-	d.typeText(w.url()).untilView("✓ ssh://")
-	d.key(tea.KeyEnter)
-	return d.until("key list", func(m Model) bool {
+func toKeyStep(d *driver, w *world) *driver {
+	d.Type(w.url()).UntilView("✓ ssh://")
+	d.Key(tea.KeyEnter)
+	return d.Until("key list", func(m Model) bool {
 		return m.Current() == steps.StepKey && !strings.Contains(plain(m.View()), "Looking for keys")
 	})
 }
@@ -44,7 +46,7 @@ type screen struct {
 func walk(t *testing.T, width, height int) []screen {
 	var out []screen
 	snap := func(w *world, d *driver, name string, must ...string) {
-		out = append(out, screen{name: name, view: w.sanitize(d.view()), must: must})
+		out = append(out, screen{name: name, view: w.sanitize(d.View()), must: must})
 	}
 
 	// main path
@@ -57,56 +59,56 @@ func walk(t *testing.T, width, height int) []screen {
 	}
 	w.cfg.Projects = client
 	d := newDriver(t, w.cfg, width, height)
-	d.typeText(w.url()).untilView("✓ ssh://")
+	d.Type(w.url()).UntilView("✓ ssh://")
 	snap(w, d, "1-location", "Where is the repository?", "Name: demo")
-	d.key(tea.KeyEnter)
-	d.until("key list", func(m Model) bool {
+	d.Key(tea.KeyEnter)
+	d.Until("key list", func(m Model) bool {
 		return m.Current() == steps.StepKey && strings.Contains(plain(m.View()), "legacy_rsa")
 	})
 	snap(w, d, "2-key-list", "Which private key")
-	d.key(tea.KeyDown).key(tea.KeyEnter)
-	d.until("passphrase", func(m Model) bool { return m.Current() == steps.StepPassphrase })
-	d.typeText(wrongPassphrase).key(tea.KeyEnter).untilView("attempt 1")
+	d.Key(tea.KeyDown).Key(tea.KeyEnter)
+	d.Until("passphrase", func(m Model) bool { return m.Current() == steps.StepPassphrase })
+	d.Type(wrongPassphrase).Key(tea.KeyEnter).UntilView("attempt 1")
 	snap(w, d, "3-passphrase-wrong", "is encrypted", "wrong passphrase (attempt 1)")
-	d.typeText(testPassphrase).key(tea.KeyEnter).untilView("Trust this host")
+	d.Type(testPassphrase).Key(tea.KeyEnter).UntilView("Trust this host")
 	snap(w, d, "4-hostkey-unknown", "Trust this host and record its key? (y/n)")
-	d.runes("n").untilView("Not trusted")
+	d.Runes("n").UntilView("Not trusted")
 	snap(w, d, "4b-hostkey-declined", "Not trusted: nothing was recorded")
-	d.runes("y").until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
-	d.settle() // the projects
-	d.key(tea.KeyDown).untilView("[ ] PROJ")
-	d.key(tea.KeyDown).runes(" ")
+	d.Runes("y").Until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
+	d.Settle() // the projects
+	d.Key(tea.KeyDown).UntilView("[ ] PROJ")
+	d.Key(tea.KeyDown).Runes(" ")
 	snap(w, d, "6-permissions", "Which Jira projects", "1 selected: OPS")
-	d.key(tea.KeyEnter).until("review", func(m Model) bool { return m.Current() == steps.StepReview })
+	d.Key(tea.KeyEnter).Until("review", func(m Model) bool { return m.Current() == steps.StepReview })
 	snap(w, d, "7-review", "nothing is saved until you press enter", "› Web page https://127.0.0.1/demo",
 		"Press enter to save")
-	d.key(tea.KeyCtrlU).typeText("127.0.0.1/demo").key(tea.KeyEnter)
+	d.Key(tea.KeyCtrlU).Type("127.0.0.1/demo").Key(tea.KeyEnter)
 	snap(w, d, "7b-review-web-invalid", `"127.0.0.1/demo" is not a web URL`, "Press enter to save")
-	d.key(tea.KeyCtrlU).typeText("https://git.example.com/team/demo").key(tea.KeyDown)
+	d.Key(tea.KeyCtrlU).Type("https://git.example.com/team/demo").Key(tea.KeyDown)
 	snap(w, d, "7c-review-link", "Web page https://git.example.com", "(e to edit)",
 		"› [x] Link commits to their Jira issues", "Press enter to save")
-	d.key(tea.KeyEnter).until("finish", func(m Model) bool { return m.Current() == steps.StepFinish })
-	d.untilView("Press enter to exit.")
+	d.Key(tea.KeyEnter).Until("finish", func(m Model) bool { return m.Current() == steps.StepFinish })
+	d.UntilView("Press enter to exit.")
 	snap(w, d, "8-finish", "✓ Added demo", "Press enter to exit.")
-	d.key(tea.KeyEnter).until("quit", func(Model) bool { return d.quit })
-	if r, err := d.m.Result(); err != nil || !r.AllowsProject("OPS") || r.AllowsProject("PROJ") ||
+	d.Key(tea.KeyEnter).Until("quit", func(Model) bool { return d.Quit })
+	if r, err := d.Model.Result(); err != nil || !r.AllowsProject("OPS") || r.AllowsProject("PROJ") ||
 		r.WebURL != "https://git.example.com/team/demo" || r.Link == nil || !*r.Link {
 		t.Fatalf("result %+v %v", r, err)
 	}
 	// the same location again
 	d = newDriver(t, w.cfg, width, height)
-	d.typeText(w.url()).untilView(`already connected as "demo"`)
+	d.Type(w.url()).UntilView(`already connected as "demo"`)
 	snap(w, d, "1b-location-connected", "already connected", "gitjira repos fetch demo")
 
 	// a wrong path, found on the host key step, shown on the location step
 	w = newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
 	d = newDriver(t, w.cfg, width, height)
-	d.typeText(w.srv.URL("/nothing.git")).untilView("✓ ssh://")
-	d.key(tea.KeyEnter).until("key list", func(m Model) bool {
+	d.Type(w.srv.URL("/nothing.git")).UntilView("✓ ssh://")
+	d.Key(tea.KeyEnter).Until("key list", func(m Model) bool {
 		return m.Current() == steps.StepKey && strings.Contains(plain(m.View()), "id_ed25519")
 	})
-	d.key(tea.KeyEnter).until("back on the location", func(m Model) bool {
+	d.Key(tea.KeyEnter).Until("back on the location", func(m Model) bool {
 		return m.Current() == steps.StepLocation && m.Draft().LocationErr != nil
 	})
 	snap(w, d, "1c-location-not-found", "not found", "Correct the location")
@@ -114,27 +116,27 @@ func walk(t *testing.T, width, height int) []screen {
 	// a refused key
 	w = newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "stranger_ed25519"}})
 	w.trustHost("host_ed25519")
-	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
-	d.key(tea.KeyEnter).untilView("The server refused")
+	d = toKeyStep(newDriver(t, w.cfg, width, height), w)
+	d.Key(tea.KeyEnter).UntilView("The server refused")
 	snap(w, d, "2b-key-auth-refused", "The server refused key")
 
 	// a changed host key
 	w = newWorld(t, worldOpts{hostKey: "host2_ed25519", keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
-	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
-	d.key(tea.KeyEnter).untilView("HAS CHANGED")
+	d = toKeyStep(newDriver(t, w.cfg, width, height), w)
+	d.Key(tea.KeyEnter).UntilView("HAS CHANGED")
 	snap(w, d, "5-hostkey-changed", "HAS CHANGED", "gitjira will not connect")
 
 	// a generated key: the public key must be whole on screen
 	w = newWorld(t, worldOpts{})
-	d = newDriver(t, w.cfg, width, height).toKeyStep(w)
-	d.key(tea.KeyShiftTab).untilView("gitjira_ed25519")
-	d.key(tea.KeyEnter).untilView("Press enter once it is added")
+	d = toKeyStep(newDriver(t, w.cfg, width, height), w)
+	d.Key(tea.KeyShiftTab).UntilView("gitjira_ed25519")
+	d.Key(tea.KeyEnter).UntilView("Press enter once it is added")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = append(out, screen{name: "2c-key-generated", view: w.sanitize(d.view()), noGolden: true,
+	out = append(out, screen{name: "2c-key-generated", view: w.sanitize(d.View()), noGolden: true,
 		must: []string{"Add this public key", "\x00" + strings.TrimSpace(string(pub))}})
 
 	for _, s := range out {
@@ -204,18 +206,18 @@ func TestScreensFit(t *testing.T) {
 
 func TestBackKeepsValues(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
-	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
-	if !strings.Contains(d.view(), "Step 2 of 8 · Private key") || !strings.Contains(d.view(), "Repository ssh://git@127.0.0.1") {
-		t.Fatalf("key step header:\n%s", d.view())
+	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
+	if !strings.Contains(d.View(), "Step 2 of 8 · Private key") || !strings.Contains(d.View(), "Repository ssh://git@127.0.0.1") {
+		t.Fatalf("key step header:\n%s", d.View())
 	}
-	d.key(tea.KeyTab) // paste mode, to see it kept
-	d.key(tea.KeyEsc).until("location", func(m Model) bool { return m.Current() == steps.StepLocation })
-	if !strings.Contains(d.view(), "› "+w.url()) {
-		t.Fatalf("the URL was not kept:\n%s", d.view())
+	d.Key(tea.KeyTab) // paste mode, to see it kept
+	d.Key(tea.KeyEsc).Until("location", func(m Model) bool { return m.Current() == steps.StepLocation })
+	if !strings.Contains(d.View(), "› "+w.url()) {
+		t.Fatalf("the URL was not kept:\n%s", d.View())
 	}
-	d.key(tea.KeyEnter).until("key", func(m Model) bool { return m.Current() == steps.StepKey })
-	if !strings.Contains(d.view(), "[Paste a key]") {
-		t.Errorf("the key step's mode was not kept:\n%s", d.view())
+	d.Key(tea.KeyEnter).Until("key", func(m Model) bool { return m.Current() == steps.StepKey })
+	if !strings.Contains(d.View(), "[Paste a key]") {
+		t.Errorf("the key step's mode was not kept:\n%s", d.View())
 	}
 }
 
@@ -223,21 +225,21 @@ func TestHelpToggle(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	d := newDriver(t, w.cfg, 80, 24)
 	// on the location step '?' is text
-	d.runes("?")
-	if strings.Contains(d.view(), "fewer keys") || !strings.Contains(d.view(), "› ?") {
-		t.Fatalf("'?' did not go to the field:\n%s", d.view())
+	d.Runes("?")
+	if strings.Contains(d.View(), "fewer keys") || !strings.Contains(d.View(), "› ?") {
+		t.Fatalf("'?' did not go to the field:\n%s", d.View())
 	}
-	d.key(tea.KeyBackspace)
-	d.toKeyStep(w)
-	if !strings.Contains(d.view(), "? more") {
-		t.Fatalf("no help hint:\n%s", d.view())
+	d.Key(tea.KeyBackspace)
+	toKeyStep(d, w)
+	if !strings.Contains(d.View(), "? more") {
+		t.Fatalf("no help hint:\n%s", d.View())
 	}
-	d.runes("?")
-	if !strings.Contains(d.view(), "fewer keys") {
-		t.Fatalf("full help not shown:\n%s", d.view())
+	d.Runes("?")
+	if !strings.Contains(d.View(), "fewer keys") {
+		t.Fatalf("full help not shown:\n%s", d.View())
 	}
-	d.runes("?")
-	if strings.Contains(d.view(), "fewer keys") {
+	d.Runes("?")
+	if strings.Contains(d.View(), "fewer keys") {
 		t.Fatal("full help not hidden")
 	}
 }
@@ -245,8 +247,8 @@ func TestHelpToggle(t *testing.T) {
 func TestQuitAtOnce(t *testing.T) {
 	w := newWorld(t, worldOpts{})
 	d := newDriver(t, w.cfg, 80, 24)
-	d.key(tea.KeyCtrlC).until("quit", func(Model) bool { return d.quit })
-	if _, err := d.m.Result(); !errors.Is(err, ErrCancelled) {
+	d.Key(tea.KeyCtrlC).Until("quit", func(Model) bool { return d.Quit })
+	if _, err := d.Model.Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatalf("result: %v", err)
 	}
 }
@@ -254,18 +256,18 @@ func TestQuitAtOnce(t *testing.T) {
 func TestQuitWhileCloningAsksFirst(t *testing.T) {
 	w := newWorld(t, worldOpts{stallAfter: 2048, keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
-	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
-	d.key(tea.KeyEnter).untilView("Elapsed")
-	d.key(tea.KeyCtrlC)
-	if !strings.Contains(d.view(), "Cancel the clone and quit? (y/n)") {
-		t.Fatalf("no confirmation:\n%s", d.view())
+	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
+	d.Key(tea.KeyEnter).UntilView("Elapsed")
+	d.Key(tea.KeyCtrlC)
+	if !strings.Contains(d.View(), "Cancel the clone and quit? (y/n)") {
+		t.Fatalf("no confirmation:\n%s", d.View())
 	}
-	d.runes("n")
-	if d.quit || strings.Contains(d.view(), "Cancel the clone and quit") || !d.m.Step(steps.StepClone).Busy() {
+	d.Runes("n")
+	if d.Quit || strings.Contains(d.View(), "Cancel the clone and quit") || !d.Model.Step(steps.StepClone).Busy() {
 		t.Fatal("n did not keep cloning")
 	}
-	d.key(tea.KeyCtrlC).runes("y")
-	d.until("quit", func(Model) bool { return d.quit })
+	d.Key(tea.KeyCtrlC).Runes("y")
+	d.Until("quit", func(Model) bool { return d.Quit })
 	if len(w.mirrors()) != 0 {
 		t.Errorf("left: %v", w.mirrors())
 	}
@@ -274,12 +276,12 @@ func TestQuitWhileCloningAsksFirst(t *testing.T) {
 func TestQuitAfterCloneRemovesMirror(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
-	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
-	d.key(tea.KeyEnter).until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
+	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
+	d.Key(tea.KeyEnter).Until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
 	if len(w.mirrors()) != 1 {
 		t.Fatalf("mirrors: %v", w.mirrors())
 	}
-	d.key(tea.KeyCtrlC).until("quit", func(Model) bool { return d.quit })
+	d.Key(tea.KeyCtrlC).Until("quit", func(Model) bool { return d.Quit })
 	if len(w.mirrors()) != 0 || len(w.repos()) != 0 {
 		t.Errorf("left behind: mirrors %v, repos %v", w.mirrors(), w.repos())
 	}
@@ -293,7 +295,7 @@ func TestRunPlainOutput(t *testing.T) {
 	prev := lipgloss.DefaultRenderer()
 	t.Cleanup(func() { lipgloss.SetDefaultRenderer(prev); lipgloss.SetColorProfile(termenv.Ascii) })
 	var out bytes.Buffer
-	r, err := Run(w.cfg, &slowReader{data: []byte("\x03")}, &out)
+	r, err := Run(context.Background(), w.cfg, &slowReader{data: []byte("\x03")}, &out)
 	if !errors.Is(err, ErrCancelled) || r != nil {
 		t.Fatalf("Run = %v, %v", r, err)
 	}
@@ -329,16 +331,16 @@ func sleep() { time.Sleep(300 * time.Millisecond) }
 // frame must cost far less than 16 ms).
 func BenchmarkView(b *testing.B) {
 	w := newWorld(b, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519", "id_work": "enc_ed25519", "legacy_rsa": "legacy_rsa"}})
-	d := newDriver(b, w.cfg, 80, 24).toKeyStep(w)
+	d := toKeyStep(newDriver(b, w.cfg, 80, 24), w)
 	frame := func(b *testing.B) {
 		for b.Loop() {
-			m := d.m
+			m := d.Model
 			m.layout()
 			_ = m.View()
 		}
 	}
 	b.Run("key-list", frame)
-	d.key(tea.KeyEnter).untilView("Trust this host")
+	d.Key(tea.KeyEnter).UntilView("Trust this host")
 	b.Run("hostkey", frame)
 }
 
@@ -368,10 +370,10 @@ func TestNoColor(t *testing.T) {
 
 func TestResize(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519", "id_work": "enc_ed25519"}})
-	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
+	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
 	for _, size := range [][2]int{{44, 16}, {120, 40}, {80, 24}} {
-		d.send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
-		lines := strings.Split(d.view(), "\n")
+		d.Send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		lines := strings.Split(d.View(), "\n")
 		if len(lines) > size[1] {
 			t.Errorf("%v: %d lines", size, len(lines))
 		}
@@ -380,8 +382,8 @@ func TestResize(t *testing.T) {
 				t.Errorf("%v: line %q", size, l)
 			}
 		}
-		if !strings.Contains(d.view(), "id_work") || !strings.Contains(d.view(), "ctrl+c quit") {
-			t.Errorf("%v:\n%s", size, d.view())
+		if !strings.Contains(d.View(), "id_work") || !strings.Contains(d.View(), "ctrl+c quit") {
+			t.Errorf("%v:\n%s", size, d.View())
 		}
 	}
 }
@@ -389,17 +391,17 @@ func TestResize(t *testing.T) {
 func TestQuitAfterAddKeepsRepository(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	w.trustHost("host_ed25519")
-	d := newDriver(t, w.cfg, 80, 24).toKeyStep(w)
-	d.key(tea.KeyEnter).until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
-	d.key(tea.KeyEnter).until("review", func(m Model) bool { return m.Current() == steps.StepReview })
-	d.key(tea.KeyEnter).untilView("Press enter to exit.")
+	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
+	d.Key(tea.KeyEnter).Until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
+	d.Key(tea.KeyEnter).Until("review", func(m Model) bool { return m.Current() == steps.StepReview })
+	d.Key(tea.KeyEnter).UntilView("Press enter to exit.")
 	// esc cannot undo it; ctrl+c ends the wizard with the repository added
-	d.key(tea.KeyEsc)
-	if d.m.Current() != steps.StepFinish {
+	d.Key(tea.KeyEsc)
+	if d.Model.Current() != steps.StepFinish {
 		t.Fatal("esc left the finish step after the add")
 	}
-	d.key(tea.KeyCtrlC).until("quit", func(Model) bool { return d.quit })
-	r, err := d.m.Result()
+	d.Key(tea.KeyCtrlC).Until("quit", func(Model) bool { return d.Quit })
+	r, err := d.Model.Result()
 	if err != nil || r.Name != "demo" {
 		t.Fatalf("result %+v %v", r, err)
 	}
@@ -414,8 +416,8 @@ func TestQuitAfterAddKeepsRepository(t *testing.T) {
 func TestFrame(t *testing.T) {
 	rows := []string{
 		"title",
-		steps.CodeStart + "aaaaa", steps.CodeCont + "bbbbb", steps.CodeCont + "cc" + steps.CodeEnd,
-		steps.CodeStart + "ddddd", steps.CodeCont + "ee", // cut by the scroll: no end
+		common.CodeStart + "aaaaa", common.CodeCont + "bbbbb", common.CodeCont + "cc" + common.CodeEnd,
+		common.CodeStart + "ddddd", common.CodeCont + "ee", // cut by the scroll: no end
 		"help",
 	}
 	got := strings.Split(frame(rows, 5), "\n")
@@ -438,21 +440,21 @@ func TestFrame(t *testing.T) {
 // view (the terminal wraps it); without it, rows of at most the width.
 func TestRawModeKeepsLongLines(t *testing.T) {
 	w := newWorld(t, worldOpts{})
-	d := newDriver(t, w.cfg, 50, 20).toKeyStep(w)
-	d.key(tea.KeyShiftTab).untilView("gitjira_ed25519")
-	d.key(tea.KeyEnter).untilView("Press enter once it is added")
+	d := toKeyStep(newDriver(t, w.cfg, 50, 20), w)
+	d.Key(tea.KeyShiftTab).UntilView("gitjira_ed25519")
+	d.Key(tea.KeyEnter).UntilView("Press enter once it is added")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	line := strings.TrimSpace(string(pub))
-	for _, l := range strings.Split(d.view(), "\n") {
+	for _, l := range strings.Split(d.View(), "\n") {
 		if lipgloss.Width(l) > 50 {
 			t.Fatalf("a row wider than the terminal without raw mode: %q", l)
 		}
 	}
-	d.send(hideSize(nil, tea.WindowSizeMsg{Width: 50, Height: 20}))
-	raw := d.m.View()
+	d.Send(hideSize(nil, tea.WindowSizeMsg{Width: 50, Height: 20}))
+	raw := d.Model.View()
 	if !strings.Contains(plain(raw), line) {
 		t.Fatalf("raw view lacks the whole key:\n%q", raw)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 func TestReadLine(t *testing.T) {
@@ -107,8 +107,8 @@ func TestWriteJSON(t *testing.T) {
 	if b.String() != "{\n  \"url\": \"ssh://a/b?x=<y>&z\"\n}\n" {
 		t.Errorf("%q", b.String())
 	}
-	j := NewRepositoryJSON(jira.Repository{Name: "a", Projects: nil})
-	if strings.Join(j.Projects, ",") != jira.AllProjectsValue || j.Added != nil || j.LastFetched != nil {
+	j := NewRepositoryJSON(store.Repository{Name: "a", Projects: nil})
+	if strings.Join(j.Projects, ",") != store.AllProjectsValue || j.Added != nil || j.LastFetched != nil {
 		t.Errorf("%+v", j)
 	}
 }

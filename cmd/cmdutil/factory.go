@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Factory is what commands are built from, as in GitHub CLI's cmdutil: a
@@ -23,7 +23,7 @@ type Factory struct {
 	// IOStreams are stdin, stdout, stderr, the environment and the terminal.
 	IOStreams *IOStreams
 	// Paths is where gitjira's files are (GITJIRA_HOME, else the XDG directories).
-	Paths func() jira.Paths
+	Paths func() store.Paths
 	// KnownHostsFile is the default known_hosts file (GITJIRA_KNOWN_HOSTS,
 	// else ~/.ssh/known_hosts); --known-hosts overrides it.
 	KnownHostsFile func() string
@@ -41,7 +41,7 @@ func New(appVersion string) *Factory {
 	return &Factory{
 		AppVersion:     appVersion,
 		IOStreams:      System(),
-		Paths:          jira.DefaultPaths,
+		Paths:          store.DefaultPaths,
 		KnownHostsFile: gitops.DefaultKnownHostsFile,
 		SSHDir:         defaultSSHDir,
 		SSHConfigFile:  func() string { return filepath.Join(defaultSSHDir(), "config") },

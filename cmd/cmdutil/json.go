@@ -5,7 +5,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // WriteJSON prints one JSON document (indented, HTML characters kept as they are).
@@ -46,10 +46,10 @@ type RepositoryJSON struct {
 
 // NewRepositoryJSON is r in the shape of RepositoryJSON; projects is ["ALL"]
 // for all projects.
-func NewRepositoryJSON(r jira.Repository) RepositoryJSON {
+func NewRepositoryJSON(r store.Repository) RepositoryJSON {
 	projects := r.Projects
 	if r.AllProjects() {
-		projects = []string{jira.AllProjectsValue}
+		projects = []string{store.AllProjectsValue}
 	}
 	return RepositoryJSON{
 		Name: r.Name, URL: r.URL, Projects: projects, KeyFingerprint: r.KeyFingerprint,

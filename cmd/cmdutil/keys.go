@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 )
 
 // PassphraseEnv is the environment variable a key's passphrase may come from (docs/CLI.md).
@@ -143,7 +143,7 @@ func KeyError(name string, err error) error {
 // pass (--passphrase-stdin), GITJIRA_PASSPHRASE or, when mayPrompt and
 // stdin is a terminal, a masked prompt (cron jobs and scripts never hang on
 // a prompt).
-func StoredKey(ctx context.Context, s *IOStreams, r jira.Repository, pass []byte, agentSocket string, mayPrompt bool) (*sshkeys.Key, error) {
+func StoredKey(ctx context.Context, s *IOStreams, r store.Repository, pass []byte, agentSocket string, mayPrompt bool) (*sshkeys.Key, error) {
 	if r.KeyFile == "" {
 		if r.KeyFingerprint == "" {
 			return nil, fmt.Errorf("no stored key for %s: remove it and connect it again", r.Name)

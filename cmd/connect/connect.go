@@ -17,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -27,7 +28,7 @@ type ConnectOptions struct {
 	Ctx context.Context
 
 	// Paths is where the repositories list, keys and mirrors go.
-	Paths jira.Paths
+	Paths store.Paths
 	// KnownHostsFile is --known-hosts, else the Factory's default.
 	KnownHostsFile string
 	// SSHDir and SSHConfigFile are the user's ~/.ssh and ~/.ssh/config.
@@ -275,16 +276,10 @@ func orNone(s string) string {
 	return s
 }
 
-// runWizard runs the wizard until it ends or ctx does. wizard.Run takes no
-// context, but Bubble Tea quits on SIGTERM (and cleans the terminal up): a
-// SIGHUP, which Bubble Tea does not watch, is passed on as a SIGTERM so it
-// too ends the wizard (as ErrCancelled) instead of leaving it running. A
-// SIGINT or SIGTERM reached Bubble Tea already; the extra SIGTERM is then
-// caught by cmd/root's handler and does nothing more.
-func runWizard(ctx context.Context, cfg wizard.Config, s *cmdutil.IOStreams) (*jira.Repository, error) {
-	stop := context.AfterFunc(ctx, quitWizard)
-	defer stop()
-	return wizard.Run(cfg, s.In, s.Out)
+// runWizard runs the wizard until it ends or ctx does (a signal): the
+// wizard stops through its context (tea.WithContext) and cleans up as a quit.
+func runWizard(ctx context.Context, cfg wizard.Config, s *cmdutil.IOStreams) (*store.Repository, error) {
+	return wizard.Run(ctx, cfg, s.In, s.Out)
 }
 
 // parseProjects turns --projects into the list's projects field (["ALL"] when empty).
@@ -292,7 +287,7 @@ func parseProjects(flag string) ([]string, error) {
 	if strings.TrimSpace(flag) == "" {
 		return []string{"ALL"}, nil
 	}
-	keys, err := jira.ParseProjectKeys(flag)
+	keys, err := store.ParseProjectKeys(flag)
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("connect: --projects: %v", err)
 	}
@@ -343,12 +338,12 @@ func loadConnectKey(ctx context.Context, s *cmdutil.IOStreams, file string, pass
 
 // configuredProjectLister is the Jira client of the configured site, or nil
 // when none is configured (the permissions step then takes typed keys).
-func configuredProjectLister(p jira.Paths) wizard.ProjectLister {
-	site, err := jira.LoadSite(p)
+func configuredProjectLister(p store.Paths) wizard.ProjectLister {
+	site, err := store.LoadSite(p)
 	if err != nil || site == nil {
 		return nil
 	}
-	c, err := site.Client()
+	c, err := jira.SiteClient(*site)
 	if err != nil {
 		return nil
 	}

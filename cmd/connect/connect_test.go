@@ -17,7 +17,7 @@ import (
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 func newConnect(f *cmdutil.Factory) *cobra.Command { return NewCmdConnect(f, nil) }
@@ -221,7 +221,7 @@ func TestRunConnect(t *testing.T) {
 			t.Fatalf("second connect %v: exit %d\n%s", extra, code, stderr)
 		}
 	}
-	repos, _ := jira.OpenRepositoryList(e.Paths).Load()
+	repos, _ := store.OpenRepositoryList(e.Paths).Load()
 	if len(repos) != 1 {
 		t.Fatalf("list: %+v", repos)
 	}
@@ -287,7 +287,7 @@ func TestRunConnectCancelledMidClone(t *testing.T) {
 	if _, serr := os.Stat(e.Paths.MirrorDir("big")); !os.IsNotExist(serr) {
 		t.Errorf("the partial mirror was left: %v", serr)
 	}
-	if repos, _ := jira.OpenRepositoryList(e.Paths).Load(); len(repos) != 0 {
+	if repos, _ := store.OpenRepositoryList(e.Paths).Load(); len(repos) != 0 {
 		t.Errorf("an interrupted connect added %+v", repos)
 	}
 }

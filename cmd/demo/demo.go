@@ -18,6 +18,7 @@ import (
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/store"
 )
 
 // DemoOptions are the flags of `gitjira demo`.
@@ -126,7 +127,7 @@ func runDemo(o *DemoOptions) error {
 	defer srv.Close()
 
 	home := filepath.Join(tmp, "home")
-	paths := jira.Paths{Config: home, Data: home}
+	paths := store.Paths{Config: home, Data: home}
 	co := &connect.ConnectOptions{
 		IO:             s,
 		Ctx:            o.Ctx,

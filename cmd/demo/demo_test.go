@@ -11,7 +11,7 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 func newDemo(f *cmdutil.Factory) *cobra.Command { return NewCmdDemo(f, nil) }
@@ -33,7 +33,7 @@ func TestDemoWithoutTerminal(t *testing.T) {
 		t.Fatalf("--keep did not say where:\n%s", errOut)
 	}
 	t.Cleanup(func() { os.RemoveAll(m[1]) })
-	repos, err := jira.OpenRepositoryList(jira.Paths{Config: m[2], Data: m[2]}).Load()
+	repos, err := store.OpenRepositoryList(store.Paths{Config: m[2], Data: m[2]}).Load()
 	if err != nil || len(repos) != 1 || repos[0].Name != "demo" || repos[0].Commits == 0 {
 		t.Fatalf("the kept home's list: %+v %v", repos, err)
 	}

@@ -16,14 +16,14 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/lifecycle"
 )
 
 // IssueOptions are the arguments and flags of `gitjira issue`.
 type IssueOptions struct {
 	IO    *cmdutil.IOStreams
-	Paths jira.Paths
+	Paths store.Paths
 	Ctx   context.Context
 
 	Key   string // upper-cased
@@ -143,7 +143,7 @@ type commitJSON struct {
 // does not mention the key, the line of the message that does is shown. When
 // no allowed repository mentions it but a repository restricted to other
 // projects does, it says so. `gitjira demo` uses it too.
-func PrintCommits(s *cmdutil.IOStreams, p jira.Paths, key string, asJSON bool) error {
+func PrintCommits(s *cmdutil.IOStreams, p store.Paths, key string, asJSON bool) error {
 	m := &lifecycle.Manager{Paths: p}
 	found, err := m.IssueCommits(key)
 	if err != nil {

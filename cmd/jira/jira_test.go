@@ -11,8 +11,8 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
-	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 func newJira(f *cmdutil.Factory) *cobra.Command { return NewCmdJira(f) }
@@ -41,7 +41,7 @@ func TestJiraLoginAndProjects(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("config %s: %v, %v", cfg, fi, err)
 	}
-	site, err := jira.LoadSite(e.Paths)
+	site, err := store.LoadSite(e.Paths)
 	if err != nil || site.URL != srv.URL || site.Token != jiratest.DefaultToken {
 		t.Fatalf("saved site %v, %v", site, err)
 	}
@@ -133,7 +133,7 @@ func TestJiraLoginFailures(t *testing.T) {
 func TestJiraProjectsNotLoggedIn(t *testing.T) {
 	t.Parallel()
 	ios, out, errb := cmdutil.Test("", nil)
-	err := runProjects(&ProjectsOptions{IO: ios, Paths: jira.Paths{Config: t.TempDir(), Data: t.TempDir()}})
+	err := runProjects(&ProjectsOptions{IO: ios, Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}})
 	if code := cmdutil.ExitCode(nil, errb, err); code != 1 || out.String() != "" || errb.String() != "gitjira: no Jira site configured: run gitjira jira login --url URL\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errb)
 	}
@@ -181,5 +181,38 @@ func TestJiraLoginCloudAndInsecureHTTP(t *testing.T) {
 	code, _, errs = e.Exec(newJira, "tok\n", "login", "--url", "http://jira.example.invalid", "--token-stdin")
 	if code == 0 || !strings.Contains(errs, "--insecure-http") {
 		t.Fatalf("http URL: exit %d %q", code, errs)
+	}
+}
+
+func TestJiraLoginOAuthKeepsTheAPIToken(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	pl := srv.NewPlatform(t)
+	t.Setenv("GITJIRA_ATLASSIAN_AUTH_URL", pl.URL)
+	t.Setenv("GITJIRA_ATLASSIAN_API_URL", pl.URL)
+	e := cmdtest.New(t)
+	code, out, errs := e.Exec(newJira, jiratest.DefaultAPIToken+"\n", "login", "--url", srv.URL, "--email", jiratest.DefaultEmail, "--token-stdin")
+	if code != 0 {
+		t.Fatalf("cloud login: exit %d %q %q", code, out, errs)
+	}
+	code, out, errs = e.Exec(newJira, jiratest.DefaultClientSecret+"\n", "login", "--url", srv.URL, "--oauth-client-id", jiratest.DefaultClientID, "--token-stdin")
+	if code != 0 || !strings.Contains(out, "Development panel") {
+		t.Fatalf("oauth login: exit %d %q %q", code, out, errs)
+	}
+	noToken(t, jiratest.DefaultClientSecret, out, errs)
+	site, err := store.LoadSite(e.Paths)
+	if err != nil || !site.DevInfo() || site.Token != jiratest.DefaultAPIToken || site.User != jiratest.DefaultEmail {
+		t.Fatalf("site after both logins: %v, %v", site, err)
+	}
+	// Projects still come from the REST API (the OAuth credentials cannot list them).
+	if code, out, errs := e.Exec(newJira, "", "projects", "--json"); code != 0 || !strings.Contains(out, `"PROJ"`) {
+		t.Fatalf("projects: exit %d %q %q", code, out, errs)
+	}
+	// A wrong secret: one line, nothing saved over the good login.
+	code, _, errs = e.Exec(newJira, "wrong\n", "login", "--url", srv.URL, "--oauth-client-id", jiratest.DefaultClientID, "--token-stdin")
+	if code != 1 || !strings.Contains(errs, "refused the OAuth client credentials") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("wrong secret: exit %d %q", code, errs)
+	}
+	if again, _ := store.LoadSite(e.Paths); again == nil || again.OAuthSecret != jiratest.DefaultClientSecret {
+		t.Fatal("a failed login changed the saved site")
 	}
 }

@@ -3,6 +3,7 @@ package jiracmd
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // TokenEnv is the environment variable the Jira token may come from.
@@ -19,7 +21,7 @@ const TokenEnv = "JIRA_TOKEN"
 type LoginOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
-	Paths jira.Paths
+	Paths store.Paths
 
 	URL        string
 	TokenStdin bool
@@ -28,6 +30,11 @@ type LoginOptions struct {
 	Email, Username string
 	// InsecureHTTP accepts an http:// URL: the token then travels in clear.
 	InsecureHTTP bool
+	// OAuthClientID logs in with Jira Cloud OAuth client credentials (the
+	// secret comes like a token): commits go to the Development panel.
+	OAuthClientID string
+
+	HTTP *http.Client // nil: the default (tests pass the stand-ins' client)
 }
 
 // NewCmdLogin builds `gitjira jira login`. runF, when not nil, is called
@@ -42,6 +49,12 @@ check fails. Data Center/Server 8.14+ takes a personal access token (Profile,
 Personal Access Tokens); Jira Cloud takes the account e-mail (--email) and an
 API token; Data Center before 8.14 takes a username (--username) and password.
 http:// URLs are refused unless --insecure-http is given.
+
+Jira Cloud's Development panel: a site admin creates OAuth credentials in Jira
+(Settings, Apps, OAuth credentials, with the "Development information"
+permission); log in with --oauth-client-id ID and the client secret. Commits
+then go to each issue's Development panel instead of remote links. To also
+list the site's projects, log in with --email as well (both are kept).
 
 The secret comes from the first line of stdin (--token-stdin), the environment
 variable JIRA_TOKEN, or a masked prompt on the terminal; never from argv.`,
@@ -71,6 +84,7 @@ variable JIRA_TOKEN, or a masked prompt on the terminal; never from argv.`,
 	cmd.Flags().StringVar(&opts.Email, "email", "", "Jira Cloud: the account's `E-MAIL`; the secret is an API token (id.atlassian.com, Security, API tokens)")
 	cmd.Flags().StringVar(&opts.Username, "username", "", "Jira Data Center/Server before 8.14 (no personal access tokens): the `USER`; the secret is the password")
 	cmd.Flags().BoolVar(&opts.InsecureHTTP, "insecure-http", false, "accept an http:// URL although the token then travels in clear")
+	cmd.Flags().StringVar(&opts.OAuthClientID, "oauth-client-id", "", "Jira Cloud: OAuth client credentials' `ID` (the secret comes like a token): publish commits to the Development panel")
 	return cmd
 }
 
@@ -89,8 +103,13 @@ func runLogin(o *LoginOptions) error {
 	if o.Email != "" && o.Username != "" {
 		return cmdutil.UsageErrorf("jira login: give --email (Jira Cloud) or --username (Data Center before 8.14), not both")
 	}
+	if o.OAuthClientID != "" && (o.Email != "" || o.Username != "") {
+		return cmdutil.UsageErrorf("jira login: give --oauth-client-id alone; log in with --email in a second jira login to also list projects")
+	}
 	what, prompt := "token", "Jira personal access token: "
 	switch {
+	case o.OAuthClientID != "":
+		what, prompt = "OAuth client secret", "OAuth client secret for "+o.OAuthClientID+": "
 	case o.Email != "":
 		what, prompt = "API token", "Jira Cloud API token for "+o.Email+": "
 	case o.Username != "":
@@ -106,16 +125,33 @@ func runLogin(o *LoginOptions) error {
 	if !ok {
 		return cmdutil.UsageErrorf("jira login: no %s: pipe it with --token-stdin, set %s, or run on a terminal to be asked", what, TokenEnv)
 	}
-	res, err := jira.Login(ctx, jira.LoginOptions{URL: o.URL, Email: o.Email, Username: o.Username, Secret: strings.TrimSpace(string(secret)), InsecureHTTP: o.InsecureHTTP})
+	res, err := jira.Login(ctx, jira.LoginOptions{URL: o.URL, Email: o.Email, Username: o.Username, Secret: strings.TrimSpace(string(secret)), InsecureHTTP: o.InsecureHTTP, OAuthClientID: o.OAuthClientID, HTTP: o.HTTP})
 	clear(secret)
 	if err != nil {
 		return err
+	}
+	// The two kinds of Cloud credentials complement each other (the REST
+	// API for projects, OAuth for the Development panel): a login with one
+	// keeps the other when the site is the same.
+	if old, lerr := store.LoadSite(o.Paths); lerr == nil && old != nil && old.URL == res.Site.URL {
+		if o.OAuthClientID != "" && old.Token != "" {
+			res.Site.User, res.Site.Token, res.Site.Version = old.User, old.Token, old.Version
+		} else if o.OAuthClientID == "" && old.DevInfo() {
+			res.Site.OAuthClientID, res.Site.OAuthSecret, res.Site.CloudID = old.OAuthClientID, old.OAuthSecret, old.CloudID
+		}
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
 	}
 	if err := jira.SaveSite(o.Paths, res.Site); err != nil {
 		return err
+	}
+	if o.OAuthClientID != "" {
+		fmt.Fprintf(s.Out, "Logged in to %s with OAuth client %s: commits go to the Development panel of their issues\n", res.Site.URL, termtext.OneLine(o.OAuthClientID))
+		if res.Site.Token == "" {
+			fmt.Fprintf(s.Err, "note: to pick projects from the site's list, also run gitjira jira login --url %s --email YOUR-E-MAIL\n", res.Site.URL)
+		}
+		return nil
 	}
 	name, title, version := "", "Jira", ""
 	if res.User != nil {
@@ -131,7 +167,7 @@ func runLogin(o *LoginOptions) error {
 		version = res.Server.Version
 	}
 	kind := "Data Center/Server"
-	if res.Site.Kind == jira.KindCloud {
+	if res.Site.Kind == store.KindCloud {
 		kind = "Cloud"
 	}
 	fmt.Fprintf(s.Out, "Logged in to %s (Jira %s %s) as %s\n", termtext.OneLine(title), kind, termtext.OneLine(version), termtext.OneLine(name))

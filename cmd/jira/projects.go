@@ -10,13 +10,14 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ProjectsOptions are the flags of `gitjira jira projects`.
 type ProjectsOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
-	Paths jira.Paths
+	Paths store.Paths
 
 	JSON bool
 }
@@ -56,14 +57,14 @@ func runProjects(o *ProjectsOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	site, err := jira.LoadSite(o.Paths)
+	site, err := store.LoadSite(o.Paths)
 	if err != nil {
 		return err
 	}
 	if site == nil {
 		return jira.ErrNoSite
 	}
-	client, err := site.Client()
+	client, err := jira.SiteClient(*site)
 	if err != nil {
 		return fmt.Errorf("the saved Jira site is not usable (%v): run gitjira jira login --url URL", err)
 	}

@@ -10,16 +10,18 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // FetchOptions are the arguments and flags of `gitjira repos fetch`.
 type FetchOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
-	Paths jira.Paths
+	Paths store.Paths
 
 	// Names are the repositories to fetch; none means every enabled one.
 	Names []string
@@ -145,7 +147,7 @@ func runFetch(o *FetchOptions) error {
 		// Keys are opened one after the other before any network work: a
 		// passphrase prompt never races with other output. Only a single
 		// repository may prompt on a terminal.
-		Signer: func(r jira.Repository) (ssh.Signer, error) {
+		Signer: func(r store.Repository) (ssh.Signer, error) {
 			k, err := cmdutil.StoredKey(ctx, s, r, pass, agentSocket, len(repos) == 1)
 			if err != nil {
 				return nil, err
@@ -187,7 +189,7 @@ func runFetch(o *FetchOptions) error {
 	return nil
 }
 
-func namesOf(repos []jira.Repository) []string {
+func namesOf(repos []store.Repository) []string {
 	names := make([]string, len(repos))
 	for i, r := range repos {
 		names[i] = r.Name
@@ -199,20 +201,20 @@ func namesOf(repos []jira.Repository) []string {
 // fetched repository (and a missing site is each one's error), with
 // --no-link none, else those whose linking is on (the default once a Jira
 // site is logged in).
-func linker(o *FetchOptions) (func(context.Context, jira.Repository, []jira.CommitRef) (*jira.LinkReport, error), error) {
+func linker(o *FetchOptions) (func(context.Context, store.Repository, []index.CommitRef) (*jira.LinkReport, error), error) {
 	if o.NoLink {
 		return nil, nil
 	}
-	site, err := jira.LoadSite(o.Paths)
+	site, err := store.LoadSite(o.Paths)
 	if err != nil && !o.Link {
 		return nil, err
 	}
 	if site != nil {
-		for _, w := range site.Warnings() {
+		for _, w := range jira.SiteWarnings(*site) {
 			fmt.Fprintf(o.IO.Err, "gitjira: warning: %s\n", w)
 		}
 	}
-	return func(ctx context.Context, r jira.Repository, added []jira.CommitRef) (*jira.LinkReport, error) {
+	return func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
 		if !o.Link && !jira.LinkingEnabled(r, site != nil) {
 			return nil, nil
 		}

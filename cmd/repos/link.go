@@ -11,13 +11,14 @@ import (
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // LinkOptions are the arguments and flags of `gitjira repos link`.
 type LinkOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
-	Paths jira.Paths
+	Paths store.Paths
 
 	// Names are the repositories to link; none means every enabled one.
 	Names  []string
@@ -77,17 +78,17 @@ func runLink(o *LinkOptions) error {
 	if err != nil {
 		return err
 	}
-	site, err := jira.LoadSite(o.Paths)
+	site, err := store.LoadSite(o.Paths)
 	if err != nil {
 		return err
 	}
 	if site == nil {
 		return jira.ErrNoSite
 	}
-	for _, w := range site.Warnings() {
+	for _, w := range jira.SiteWarnings(*site) {
 		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
 	}
-	c, err := site.Client()
+	c, err := jira.SiteClient(*site)
 	if err != nil {
 		return err
 	}

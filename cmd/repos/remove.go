@@ -11,12 +11,13 @@ import (
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // RemoveOptions are the arguments of `gitjira repos remove`.
 type RemoveOptions struct {
 	IO    *cmdutil.IOStreams
-	Paths jira.Paths
+	Paths store.Paths
 
 	Ctx context.Context
 
@@ -66,18 +67,18 @@ func runRemove(o *RemoveOptions) error {
 	var ro lifecycle.RemoveOptions
 	var unlinked *jira.LinkReport
 	if o.Unlink {
-		site, err := jira.LoadSite(o.Paths)
+		site, err := store.LoadSite(o.Paths)
 		if err != nil {
 			return err
 		}
 		if site == nil {
 			return fmt.Errorf("--unlink needs the Jira site the links are on: log in with `gitjira jira login`, or remove without --unlink")
 		}
-		c, err := site.Client()
+		c, err := jira.SiteClient(*site)
 		if err != nil {
 			return err
 		}
-		ro.BeforeDelete = func(ctx context.Context, r jira.Repository) error {
+		ro.BeforeDelete = func(ctx context.Context, r store.Repository) error {
 			rep, err := jira.UnlinkRepository(ctx, o.Paths, c, r)
 			if err != nil {
 				return fmt.Errorf("could not delete the Jira links of %s (nothing was removed): %w", r.Name, err)

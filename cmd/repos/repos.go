@@ -12,13 +12,13 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ListOptions are the flags of `gitjira repos [list]`.
 type ListOptions struct {
 	IO    *cmdutil.IOStreams
-	Paths jira.Paths
+	Paths store.Paths
 
 	JSON bool
 }
@@ -76,7 +76,7 @@ func newCmdList(f *cmdutil.Factory, runF func(*ListOptions) error, use string) *
 // repositoryNames completes a repository name: the names in the list that
 // are not in args already (nothing when the list cannot be read).
 func repositoryNames(f *cmdutil.Factory, args []string) []cobra.Completion {
-	repos, err := jira.OpenRepositoryList(f.Paths()).Load()
+	repos, err := store.OpenRepositoryList(f.Paths()).Load()
 	if err != nil {
 		return nil
 	}
@@ -91,7 +91,7 @@ func repositoryNames(f *cmdutil.Factory, args []string) []cobra.Completion {
 
 func runList(o *ListOptions) error {
 	s := o.IO
-	repos, err := jira.OpenRepositoryList(o.Paths).Load()
+	repos, err := store.OpenRepositoryList(o.Paths).Load()
 	if err != nil {
 		return err
 	}

@@ -15,8 +15,10 @@ import (
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 func newRepos(f *cmdutil.Factory) *cobra.Command { return NewCmdRepos(f) }
@@ -96,11 +98,11 @@ func TestReposListAndRemove(t *testing.T) {
 	if _, err := os.Stat(p.MirrorDir("alpha")); !os.IsNotExist(err) {
 		t.Fatal("mirror still there")
 	}
-	refs, err := jira.OpenIndex(p).Lookup("PROJ-7")
+	refs, err := index.Open(p).Lookup("PROJ-7")
 	if err != nil || len(refs) != 1 || refs[0].Repository != "beta" {
 		t.Fatalf("index after remove: %+v %v", refs, err)
 	}
-	repos, _ := jira.OpenRepositoryList(p).Load()
+	repos, _ := store.OpenRepositoryList(p).Load()
 	if len(repos) != 1 || repos[0].Name != "beta" {
 		t.Fatalf("list after remove: %+v", repos)
 	}
@@ -205,10 +207,10 @@ func TestReposFetch(t *testing.T) {
 	if !slices.Equal(res, want) {
 		t.Fatalf("results %+v, want %+v", res, want)
 	}
-	if refs, err := jira.OpenIndex(e.Paths).Lookup("PROJ-7"); err != nil || len(refs) != 2 {
+	if refs, err := index.Open(e.Paths).Lookup("PROJ-7"); err != nil || len(refs) != 2 {
 		t.Fatalf("PROJ-7 after fetch: %+v %v", refs, err)
 	}
-	repos, _ := jira.OpenRepositoryList(e.Paths).Load()
+	repos, _ := store.OpenRepositoryList(e.Paths).Load()
 	if repos[0].Commits != 5 || repos[0].LastFetched.IsZero() || repos[0].LastError != "" || repos[0].HostKeyFingerprint == "" {
 		t.Fatalf("list not updated: %+v", repos[0])
 	}
@@ -252,7 +254,7 @@ func TestReposFetchOneFailureDoesNotStopOthers(t *testing.T) {
 	if !res[0].OK || res[0].NewCommits != 1 || res[1].OK || res[1].Error == "" {
 		t.Fatalf("results: %+v", res)
 	}
-	repos, _ := jira.OpenRepositoryList(e.Paths).Load()
+	repos, _ := store.OpenRepositoryList(e.Paths).Load()
 	if repos[0].LastError != "" || repos[1].LastError == "" || repos[1].Status() != "error" {
 		t.Fatalf("list: %+v", repos)
 	}
@@ -330,7 +332,7 @@ func TestReposFetchLinkWithoutSite(t *testing.T) {
 	// The fetch itself was recorded (the next run indexes nothing new), and
 	// the link failure is the repository's last error, for repos list and
 	// the Manage screen.
-	repos, _ := jira.OpenRepositoryList(e.Paths).Load()
+	repos, _ := store.OpenRepositoryList(e.Paths).Load()
 	if repos[0].Commits != 2 || !strings.Contains(repos[0].LastError, "jira login") {
 		t.Fatalf("list after a link failure: %+v", repos[0])
 	}
@@ -341,7 +343,7 @@ func TestReposFetchLink(t *testing.T) {
 	e := cmdtest.New(t)
 	srv := cmdtest.StartGitServer(t, e, gitserver.Options{})
 	js := jiratest.NewServer(t)
-	if err := jira.SaveSite(e.Paths, jira.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+	if err := jira.SaveSite(e.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
 		t.Fatal(err)
 	}
 	src := srv.Serve(t, "alpha", "PROJ-1 start")
@@ -375,7 +377,7 @@ func TestReposLinkBackfillAndUnlink(t *testing.T) {
 	src := srv.Serve(t, "alpha", "PROJ-1 start")
 	cmdtest.CommitAndPush(t, src, "PROJ-2 second", "OPS-3 and PROJ-2 third")
 	srv.Connect(t, "alpha", srv.KeyFile)
-	if err := jira.SaveSite(e.Paths, jira.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+	if err := jira.SaveSite(e.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := e.Exec(newRepos, "", "link", "alpha", "--dry-run")
@@ -409,7 +411,7 @@ func TestReposSet(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("set: exit %d %q %q", code, out, errOut)
 	}
-	r, err := jira.OpenRepositoryList(e.Paths).Get("alpha")
+	r, err := store.OpenRepositoryList(e.Paths).Get("alpha")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +429,7 @@ func TestReposSet(t *testing.T) {
 	if code, _, errOut = e.Exec(newRepos, "", "set", "nope", "--link"); code != 1 || !strings.Contains(errOut, "alpha") {
 		t.Errorf("unknown: exit %d %q", code, errOut)
 	}
-	again, _ := jira.OpenRepositoryList(e.Paths).Get("alpha")
+	again, _ := store.OpenRepositoryList(e.Paths).Get("alpha")
 	if again.WebURL != r.WebURL || strings.Join(again.Projects, ",") != "OPS,PROJ" {
 		t.Fatalf("a refused set changed the entry: %+v", again)
 	}

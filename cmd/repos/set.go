@@ -9,13 +9,14 @@ import (
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // SetOptions are the arguments and flags of `gitjira repos set`.
 type SetOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
-	Paths jira.Paths
+	Paths store.Paths
 
 	Name string
 	// Each setting is changed only when its flag was given.
@@ -97,7 +98,7 @@ func runSet(o *SetOptions) error {
 	var projects []string
 	switch {
 	case o.AllProjects:
-		projects = []string{jira.AllProjectsValue}
+		projects = []string{store.AllProjectsValue}
 	case o.Projects != nil:
 		keys, err := parseProjectKeys(*o.Projects)
 		if err != nil {
@@ -106,7 +107,7 @@ func runSet(o *SetOptions) error {
 		projects = keys
 	}
 	m := &lifecycle.Manager{Paths: o.Paths}
-	r, err := m.Edit(ctx, o.Name, func(r *jira.Repository) error {
+	r, err := m.Edit(ctx, o.Name, func(r *store.Repository) error {
 		if o.WebURL != nil {
 			r.WebURL = web
 		}
@@ -138,7 +139,7 @@ func runSet(o *SetOptions) error {
 
 // parseProjectKeys reads --projects KEY[,KEY...].
 func parseProjectKeys(flag string) ([]string, error) {
-	keys, err := jira.ParseProjectKeys(flag)
+	keys, err := store.ParseProjectKeys(flag)
 	if err != nil {
 		return nil, cmdutil.UsageErrorf("repos set: --projects: %v; or pass --all-projects", err)
 	}

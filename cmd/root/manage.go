@@ -8,16 +8,18 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/manage"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/wizard"
 )
 
 // hasRepositories reports whether the repositories list has an entry (an
 // unreadable list counts as none: the wizard then says what is wrong).
-func hasRepositories(p jira.Paths) bool {
-	repos, err := jira.OpenRepositoryList(p).Load()
+func hasRepositories(p store.Paths) bool {
+	repos, err := store.OpenRepositoryList(p).Load()
 	return err == nil && len(repos) > 0
 }
 
@@ -28,8 +30,8 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 	mgr := &lifecycle.Manager{Paths: paths, KnownHostsFile: f.KnownHostsFile(), SSHConfigFile: f.SSHConfigFile()}
 	var lister manage.ProjectLister
 	var client *jira.Client
-	if site, err := jira.LoadSite(paths); err == nil && site != nil {
-		if c, err := site.Client(); err == nil {
+	if site, err := store.LoadSite(paths); err == nil && site != nil {
+		if c, err := jira.SiteClient(*site); err == nil {
 			lister, client = c, c
 		}
 	}
@@ -38,7 +40,7 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 		Manager: mgr,
 		// The same key source as repos fetch: ssh-agent, GITJIRA_PASSPHRASE,
 		// else the screen asks for the passphrase itself.
-		Signer: func(r jira.Repository) (ssh.Signer, error) {
+		Signer: func(r store.Repository) (ssh.Signer, error) {
 			k, err := cmdutil.StoredKey(ctx, s, r, nil, agentSocket, false)
 			if err != nil {
 				return nil, err
@@ -48,9 +50,9 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 		Projects: lister,
 		SSHDir:   f.SSHDir(),
 		Context:  ctx,
-		Connect: func(in io.Reader, out io.Writer) (*jira.Repository, error) {
-			r, err := wizard.Run(wizard.Config{Paths: paths, KnownHostsFile: mgr.KnownHostsFile, SSHConfigFile: mgr.SSHConfigFile,
-				SSHDir: f.SSHDir(), Projects: lister}, in, out)
+		Connect: func(in io.Reader, out io.Writer) (*store.Repository, error) {
+			r, err := wizard.Run(ctx, wizard.Config{Paths: paths, KnownHostsFile: mgr.KnownHostsFile, SSHConfigFile: mgr.SSHConfigFile,
+				SSHDir: f.SSHDir(), Projects: lister, InManage: true}, in, out)
 			if errors.Is(err, wizard.ErrCancelled) {
 				return nil, nil
 			}
@@ -58,14 +60,14 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 		},
 	}
 	if client != nil {
-		cfg.Link = func(ctx context.Context, r jira.Repository, added []jira.CommitRef) (*jira.LinkReport, error) {
+		cfg.Link = func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
 			if !jira.LinkingEnabled(r, true) {
 				return nil, nil
 			}
 			rep, err := jira.PushCommitLinks(ctx, paths, r, added)
 			return &rep, err
 		}
-		cfg.Unlink = func(ctx context.Context, r jira.Repository) error {
+		cfg.Unlink = func(ctx context.Context, r store.Repository) error {
 			_, err := jira.UnlinkRepository(ctx, paths, client, r)
 			return err
 		}

@@ -9,14 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // ShowOptions are the arguments of `gitjira show`.
 type ShowOptions struct {
 	IO    *cmdutil.IOStreams
-	Paths jira.Paths
+	Paths store.Paths
 
 	Repository string
 	Revision   string
@@ -44,7 +45,7 @@ REV is a commit id (at least 4 digits) or a branch or tag name.`,
 			if len(args) > 0 {
 				return nil, cobra.ShellCompDirectiveNoFileComp
 			}
-			repos, _ := jira.OpenRepositoryList(f.Paths()).Load()
+			repos, _ := store.OpenRepositoryList(f.Paths()).Load()
 			var names []cobra.Completion
 			for _, r := range repos {
 				names = append(names, r.Name)
@@ -68,10 +69,10 @@ func runShow(opts *ShowOptions) error {
 	m := &lifecycle.Manager{Paths: opts.Paths}
 	err := m.WriteShow(opts.IO.Out, opts.Repository, opts.Revision)
 	switch {
-	case errors.Is(err, jira.ErrUnknownRevision), errors.Is(err, jira.ErrAmbiguousRevision):
+	case errors.Is(err, index.ErrUnknownRevision), errors.Is(err, index.ErrAmbiguousRevision):
 		return cmdutil.UsageErrorf("show: %v", err)
 	case err != nil:
-		if _, gerr := jira.OpenRepositoryList(opts.Paths).Get(opts.Repository); gerr != nil {
+		if _, gerr := store.OpenRepositoryList(opts.Paths).Get(opts.Repository); gerr != nil {
 			return cmdutil.UsageErrorf("show: %v (gitjira repos list names the repositories)", gerr)
 		}
 		return fmt.Errorf("show: %w", err)

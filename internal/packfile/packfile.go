@@ -220,3 +220,33 @@ func HashObject(t Type, data []byte) plumbing.Hash {
 	h.Sum(id[:0])
 	return id
 }
+
+// AppendEntryHeader appends a pack entry header for an object of type t
+// (an object type or a delta) whose data inflates to size bytes: the
+// type-and-size varint, then for OFSDelta the distance back to the base
+// (rel, in git's offset encoding) and for REFDelta the base id.
+func AppendEntryHeader(b []byte, t Type, size int64, rel int64, base plumbing.Hash) []byte {
+	c := byte(t&7)<<4 | byte(size&15)
+	size >>= 4
+	for size > 0 {
+		b = append(b, c|0x80)
+		c = byte(size & 0x7f)
+		size >>= 7
+	}
+	b = append(b, c)
+	switch t {
+	case OFSDelta:
+		var tmp [10]byte
+		i := len(tmp) - 1
+		tmp[i] = byte(rel & 0x7f)
+		for rel >>= 7; rel > 0; rel >>= 7 {
+			rel--
+			i--
+			tmp[i] = 0x80 | byte(rel&0x7f)
+		}
+		b = append(b, tmp[i:]...)
+	case REFDelta:
+		b = append(b, base[:]...)
+	}
+	return b
+}

@@ -123,6 +123,11 @@ type Server struct {
 	requests    []Request
 	onRequest   func(Request)
 	closeSignal chan struct{}
+
+	// Cloud platform (atlassian.go): the site's cloud id, and API tokens
+	// accepted only through the API gateway (scoped tokens).
+	cloudID string
+	scoped  map[string]string
 }
 
 // Option configures NewServer.
@@ -167,6 +172,8 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		links:       map[string][]RemoteLink{},
 		nextLinkID:  10000,
 		closeSignal: make(chan struct{}),
+		cloudID:     DefaultCloudID,
+		scoped:      map[string]string{},
 	}
 	s.SetUser("admin", "Alice Admin", "alice@example.com")
 	for i := 1; i <= 20; i++ {
@@ -424,6 +431,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	token, failFn, retryAfter := s.token, s.fail, s.retryAfter
 	s.mu.Unlock()
 
+	if path == "/_edge/tenant_info" && r.URL.Path == path {
+		// At the host's root; Cloud sites only.
+		s.tenantInfo(w)
+		return
+	}
 	status := 0
 	if failFn != nil {
 		status = failFn(r)
@@ -497,6 +509,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ps := slices.Clone(s.projects)
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, s.projectsJSON(ps))
+	case path == "/rest/api/3/project/search" && r.Method == http.MethodGet:
+		s.projectSearch(w, r)
 	case remoteLinkPath.MatchString(path):
 		key := remoteLinkPath.FindStringSubmatch(path)[1]
 		s.remoteLink(w, r, key, body)
@@ -541,7 +555,11 @@ func (s *Server) authenticated(r *http.Request, token string) bool {
 	}
 	s.mu.Lock()
 	want, known := s.basic[user]
+	scopedWant, scoped := s.scoped[user]
 	s.mu.Unlock()
+	if scoped && viaGateway(r) {
+		return pass == scopedWant
+	}
 	return known && pass == want
 }
 

@@ -19,7 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
-	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/index"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Env is an isolated environment for commands: gitjira's directories, a
@@ -27,7 +28,7 @@ import (
 // environment variables the commands see (none unless set here).
 type Env struct {
 	T          *testing.T
-	Paths      jira.Paths
+	Paths      store.Paths
 	KnownHosts string
 	SSHDir     string
 	Vars       map[string]string
@@ -40,7 +41,7 @@ func New(t *testing.T) *Env {
 	home := filepath.Join(dir, "gitjira-home")
 	return &Env{
 		T:          t,
-		Paths:      jira.Paths{Config: home, Data: home},
+		Paths:      store.Paths{Config: home, Data: home},
 		KnownHosts: filepath.Join(dir, "known_hosts"),
 		SSHDir:     filepath.Join(dir, "ssh"),
 		Vars:       map[string]string{},
@@ -57,7 +58,7 @@ func (e *Env) Factory(stdin string) (f *cmdutil.Factory, stdout, stderr *bytes.B
 	f = &cmdutil.Factory{
 		AppVersion:     "test",
 		IOStreams:      ios,
-		Paths:          func() jira.Paths { return e.Paths },
+		Paths:          func() store.Paths { return e.Paths },
 		KnownHostsFile: func() string { return e.KnownHosts },
 		SSHDir:         func() string { return e.SSHDir },
 		SSHConfigFile:  func() string { return filepath.Join(e.SSHDir, "config") },
@@ -128,7 +129,7 @@ func SourceRepo(t *testing.T, msgs ...string) (string, []string) {
 
 // AddRepo mirrors src into the data directory and adds it to the list (with
 // a stored key that is not a key: enough for list, issue and remove).
-func AddRepo(t *testing.T, p jira.Paths, name, src string, projects []string) jira.Repository {
+func AddRepo(t *testing.T, p store.Paths, name, src string, projects []string) store.Repository {
 	t.Helper()
 	mirror := p.MirrorDir(name)
 	if err := os.MkdirAll(p.MirrorsDir(), 0o700); err != nil {
@@ -138,20 +139,20 @@ func AddRepo(t *testing.T, p jira.Paths, name, src string, projects []string) ji
 	// The list entry as the lifecycle layer writes it (no server to clone
 	// from here): the stored key, the index, then the entry.
 	now := time.Now().UTC().Truncate(time.Second)
-	r := jira.Repository{Name: name, ID: name, URL: "ssh://git@127.0.0.1:1/" + name + ".git", Mirror: mirror, Enabled: true, Added: now, LastFetched: now}
+	r := store.Repository{Name: name, ID: name, URL: "ssh://git@127.0.0.1:1/" + name + ".git", Mirror: mirror, Enabled: true, Added: now, LastFetched: now}
 	var err error
-	if r.Projects, err = jira.NormalizeProjects(projects); err != nil {
+	if r.Projects, err = store.NormalizeProjects(projects); err != nil {
 		t.Fatal(err)
 	}
-	if r.KeyFile, err = jira.StoreKey(p, name, []byte("not a real key\n")); err != nil {
+	if r.KeyFile, err = store.StoreKey(p, name, []byte("not a real key\n")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := jira.OpenIndex(p).Update(r)
+	res, err := index.Open(p).Update(r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.Commits, r.IssueKeys = res.Commits, res.IssueKeys
-	if err := jira.OpenRepositoryList(p).Update(func(rs []jira.Repository) ([]jira.Repository, error) { return append(rs, r), nil }); err != nil {
+	if err := store.OpenRepositoryList(p).Update(func(rs []store.Repository) ([]store.Repository, error) { return append(rs, r), nil }); err != nil {
 		t.Fatal(err)
 	}
 	return r

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitjira/gitjira/gitops/sshdtest"
+	"github.com/gitjira/gitjira/jira/jiratest"
+)
+
+// wizardToPermissions starts the real binary in tmux with a Jira site
+// logged in (many projects) and walks to the permissions step.
+func wizardToPermissions(t *testing.T, width, height int) (*tmuxSession, *e2eEnv) {
+	srv := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{sshdtest.Ed25519}})
+	repo := srv.NewBareRepo("webapp", 5)
+	site := jiratest.NewServer(t)
+	var ps []jiratest.Project
+	for i, k := range []string{"API", "APP", "BACK", "CORE", "DATA", "DOCS", "FRONT", "INFRA", "MOB", "OPS", "PAY", "PROJ", "QA", "SEC", "WEB"} {
+		ps = append(ps, jiratest.Project{ID: fmt.Sprint(10000 + i), Key: k, Name: strings.ToLower(k) + " team"})
+	}
+	site.SetProjects(ps...)
+	e := newE2EEnv(t)
+	if code, _, stderr := e.run(jiratest.DefaultToken+"\n", "jira", "login", "--url", site.URL, "--insecure-http", "--token-stdin"); code != 0 {
+		t.Fatalf("jira login: exit %d: %s", code, stderr)
+	}
+	var home string
+	for _, kv := range e.env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+	}
+	sshDir := filepath.Join(home, ".ssh")
+	if err := os.MkdirAll(sshDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := sshKeygen(t, sshDir, "id_ed25519", "ed25519", "")
+	srv.AuthorizeKey(readFile(t, key+".pub"))
+
+	s := startTmux(t, width, height, e.env, gitjiraBinary(t)+" connect")
+	s.waitFor("Step 1 of", "Repository location")
+	s.typeText(srv.URL(repo))
+	s.waitFor("✓")
+	s.keys("Enter")
+	s.waitFor("Private key", "id_ed25519")
+	s.keys("Enter")
+	s.waitFor("Trust this host")
+	s.keys("y")
+	s.waitFor("Permissions", "All projects")
+	return s, e
+}
+
+// TestE2EPermissionsFilterThenSpaceInTmux (issue 15, defect 1): after a
+// filter is typed, the row under the cursor is on screen, and space selects
+// that row, the one the user sees.
+func TestE2EPermissionsFilterThenSpaceInTmux(t *testing.T) {
+	s, e := wizardToPermissions(t, 80, 24)
+	s.keys("Down")
+	s.waitFor("Filter:", "API")
+	for range 16 {
+		s.keys("Down")
+	}
+	// At the end of a long list the filter, where the typing goes, is
+	// still on screen.
+	if scr := s.waitFor("› [ ] WEB"); !strings.Contains(scr, "Filter:") {
+		t.Fatalf("the filter line scrolled away:\n%s", scr)
+	}
+	s.typeText("o")
+	scr := s.waitFor("Filter: o")
+	var cursorRow string
+	for _, l := range strings.Split(scr, "\n") {
+		if strings.Contains(l, "› [") {
+			cursorRow = l
+		}
+	}
+	if cursorRow == "" {
+		t.Fatalf("no project row under the cursor after typing a filter:\n%s", scr)
+	}
+	fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(cursorRow), "› [ ]"))
+	if len(fields) == 0 {
+		t.Fatalf("cursor row %q", cursorRow)
+	}
+	want := fields[0]
+	s.keys("Space")
+	scr = s.waitFor("1 selected:")
+	if !strings.Contains(scr, "1 selected: "+want) || !strings.Contains(scr, "› [x] "+want) {
+		t.Fatalf("space selected another project than the one under the cursor (%s):\n%s", want, scr)
+	}
+	s.keys("Enter")
+	s.waitFor("Review")
+	s.keys("Enter")
+	s.waitFor("Finish", "Press enter to exit")
+	s.keys("Enter")
+	s.waitFor("EXIT=0")
+	_, out, _ := e.run("", "repos", "list", "--json")
+	if !strings.Contains(out, `"`+want+`"`) {
+		t.Fatalf("the repository's projects are not [%s]:\n%s", want, out)
+	}
+}

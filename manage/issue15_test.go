@@ -1,0 +1,190 @@
+package manage
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/gitjira/gitjira/jira"
+)
+
+// Issue 15, defect 5 (the Manage screen), each case failing before its fix.
+
+// header is the table's title line of a view.
+func header(t *testing.T, view string) string {
+	t.Helper()
+	for _, l := range strings.Split(view, "\n") {
+		if strings.Contains(l, "Name") && strings.Contains(l, "State") {
+			return l
+		}
+	}
+	t.Fatalf("no table header:\n%s", view)
+	return ""
+}
+
+// colWidth is the cells from a column's title to the next one's.
+func colWidth(t *testing.T, head, col, next string) int {
+	t.Helper()
+	i, j := strings.Index(head, col), strings.Index(head, next)
+	if i < 0 || j < i {
+		t.Fatalf("no %s before %s in %q", col, next, head)
+	}
+	return lipgloss.Width(head[i:j])
+}
+
+func TestSortArrowOnEverySortedColumn(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 5, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.untilView("api").settle()
+	for i := 0; i < colCount; i++ {
+		for _, desc := range []bool{false, true} {
+			arrow := "↑"
+			if desc {
+				arrow = "↓"
+			}
+			if head := header(t, d.view()); !strings.Contains(head, repoColumns[d.m.repos.sortCol].Title+arrow) {
+				t.Errorf("sorted by %s: header %q has no %s", repoColumns[d.m.repos.sortCol].Title, head, arrow)
+			}
+			d.runes("<")
+		}
+		d.runes(">")
+	}
+}
+
+func TestProjectsColumnGrowsOnAWideTerminal(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 5, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.untilView("api").settle()
+	narrow := colWidth(t, header(t, d.view()), "Projects", "Commits")
+	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	wide := colWidth(t, header(t, d.view()), "Projects", "Commits")
+	if wide <= narrow {
+		t.Errorf("the Projects column is %d cells at 120 columns, %d at 80: it should grow", wide, narrow)
+	}
+}
+
+// TestErrorsAreNotCutToOneRow: a repository in error shows its state over
+// more than one row in the table, the whole error in the status lines, and
+// a long message (the copy one) whole, wrapped.
+func TestErrorsAreNotCutToOneRow(t *testing.T) {
+	w := threeRepos(t)
+	docs, _ := w.get("docs")
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.untilView("docs").settle()
+	d.key(tea.KeyDown).settle() // docs
+	v := d.view()
+	checkFits(t, v, 80, 24)
+	lines := strings.Split(v, "\n")
+	head := []rune(header(t, v))
+	stateAt := len([]rune(string(head)[:strings.Index(string(head), "State")]))
+	var state []string
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "› docs") {
+			continue
+		}
+		for j, r := range lines[i:] {
+			rs := []rune(r)
+			if len(rs) < stateAt || (j > 0 && strings.TrimSpace(string(rs[:stateAt])) != "") || strings.TrimSpace(string(rs[stateAt:])) == "" {
+				break
+			}
+			state = append(state, strings.TrimSpace(string(rs[stateAt:])))
+		}
+		break
+	}
+	if len(state) < 2 {
+		t.Errorf("docs' state takes %d row(s), want it wrapped: %q\n%s", len(state), state, v)
+	}
+	// The status lines: the whole error, wrapped at spaces.
+	flat := strings.Join(strings.Fields(v), " ")
+	if want := strings.Join(strings.Fields("✗ docs: "+docs.LastError), " "); !strings.Contains(flat, want) {
+		t.Errorf("the status lines do not show the whole error %q:\n%s", want, v)
+	}
+
+	// A message longer than a row.
+	d.m.flash = flash{text: "No terminal clipboard here: press enter to show the public key and select it with the mouse.", err: true}
+	v = d.view()
+	if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, "press enter to show the public key and select it with the mouse.") {
+		t.Errorf("the message is cut:\n%s", v)
+	}
+	checkFits(t, v, 80, 24)
+}
+
+func TestProjectsEditorUsesTheScreen(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 5, keyEd25519)
+	cfg := w.cfg()
+	var ps fakeProjects
+	for i := 0; i < 30; i++ {
+		ps = append(ps, jira.Project{Key: fmt.Sprintf("P%02d", i), Name: fmt.Sprintf("Project %d", i)})
+	}
+	cfg.Projects = ps
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		d := newDriver(t, newModel(cfg, newSession()), size[0], size[1])
+		d.untilView("api").settle()
+		d.runes("p").untilView("Restrict").settle()
+		d.key(tea.KeyDown).untilView("P00").settle()
+		v := d.view()
+		checkFits(t, v, size[0], size[1])
+		lines := strings.Split(v, "\n")
+		// Blank rows between the last list row and the help, the scroll
+		// line and one separator aside.
+		blank := 0
+		for i := len(lines) - 1; i >= 0; i-- {
+			if strings.Contains(lines[i], "more") {
+				break
+			}
+			if strings.TrimSpace(lines[i]) == "" {
+				blank++
+			}
+		}
+		if blank > 2 {
+			t.Errorf("%dx%d: %d empty rows under the projects list while projects are hidden:\n%s", size[0], size[1], blank, v)
+		}
+	}
+}
+
+// TestFilterCursorVisibleWithoutColours: NO_COLOR (the ASCII profile)
+// drops colours, not the reverse-video cursor of the filter field.
+func TestFilterCursorVisibleWithoutColours(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.Ascii)
+	w := newWorld(t)
+	w.connect("api", 5, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.untilView("api").settle()
+	d.runes("/").typeText("ap")
+	v := d.m.View()
+	if !strings.Contains(v, "\x1b[7m") {
+		t.Errorf("no visible cursor in the filter field under NO_COLOR:\n%q", v)
+	}
+}
+
+// TestDetailsShowTheWebURLLinkingUses (issue 15, defect 9 on the details
+// page): no "Web URL none" while links use a guessed address; the guess is
+// marked, and the advice names the command that works for a connected
+// repository.
+func TestDetailsShowTheWebURLLinkingUses(t *testing.T) {
+	w := newWorld(t)
+	api := w.connect("api", 5, keyEd25519)
+	loc, confident := jira.RepositoryWebLocation(api)
+	if loc.WebURL == "" || confident {
+		t.Fatalf("the test needs a guessed web URL for %s: %+v %v", api.URL, loc, confident)
+	}
+	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 40)
+	d.untilView("api").settle()
+	d.key(tea.KeyEnter).untilView("Recent commits").settle()
+	flat := strings.Join(strings.Fields(d.view()), " ")
+	for _, want := range []string{"Web URL " + loc.WebURL + " (guessed", "gitjira repos set api --web-url"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("details lack %q:\n%s", want, d.view())
+		}
+	}
+	if strings.Contains(flat, "connect --web-url") {
+		t.Errorf("details advise connect --web-url, which a connected repository refuses:\n%s", d.view())
+	}
+}
