@@ -16,8 +16,8 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/store"
 )
 
 // IssueOptions are the arguments and flags of `gitjira issue`.
