@@ -170,7 +170,7 @@ func CheckTransport(base string, insecure bool) (warning string, err error) {
 	if !insecure {
 		return "", fmt.Errorf("%s: %w", base, ErrInsecureHTTP)
 	}
-	return fmt.Sprintf("warning: the Jira credentials are sent in clear over http:// to %s (logged in with --insecure-http); anyone on the network path can read and reuse them", u.Host), nil
+	return fmt.Sprintf("the Jira credentials are sent in clear over http:// to %s (logged in with --insecure-http); anyone on the network path can read and reuse them", u.Host), nil
 }
 
 func isLoopbackHost(h string) bool {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -33,12 +32,11 @@ func ParseIssueKey(s string) (string, error) {
 	return key, nil
 }
 
-// IssueCommit is one commit that mentions an issue.
+// IssueCommit is one commit that mentions an issue (Match, from the index,
+// is the line of the message that mentions the key when the subject does
+// not).
 type IssueCommit struct {
 	index.CommitRef
-	// Match is the line of the message that mentions the key when the
-	// subject does not ("" otherwise, and past maxMatchLookups commits).
-	Match string
 	// WebURL is the commit's page in a browser, "" when none is known.
 	WebURL string
 }
@@ -52,12 +50,9 @@ type IssueCommits struct {
 	Hidden map[string]int
 }
 
-// maxMatchLookups bounds how many messages are read from the mirrors to
-// find the line that mentions the key.
-const maxMatchLookups = 200
-
 // IssueCommits returns the commits that mention key in the connected
-// repositories, newest first, from the index (no history walk).
+// repositories, newest first, from the index (no history walk, no mirror
+// opened).
 func (m *Manager) IssueCommits(key string) (*IssueCommits, error) {
 	key, err := ParseIssueKey(key)
 	if err != nil {
@@ -81,46 +76,11 @@ func (m *Manager) IssueCommits(key string) (*IssueCommits, error) {
 		byName[r.Name] = r
 	}
 	out := &IssueCommits{Key: key, Hidden: hidden, Commits: make([]IssueCommit, len(refs))}
-	dbs := map[string]*index.Objects{}
-	defer func() {
-		for _, db := range dbs {
-			if db != nil {
-				db.Close()
-			}
-		}
-	}()
-	lookups := 0
 	for i, ref := range refs {
-		c := IssueCommit{CommitRef: ref}
-		r := byName[ref.Repository]
-		c.WebURL, _ = jira.CommitURL(r, ref.SHA)
-		if !mentions(ref.Subject, key) && lookups < maxMatchLookups {
-			lookups++
-			db, ok := dbs[r.Name]
-			if !ok {
-				db, _ = index.OpenObjects(r.Mirror)
-				dbs[r.Name] = db
-			}
-			if db != nil {
-				if commit, err := gitdiff.ReadCommit(db, plumbing.NewHash(ref.SHA)); err == nil {
-					c.Match = matchingLine(commit.Message, key)
-				}
-			}
-		}
-		out.Commits[i] = c
+		out.Commits[i] = IssueCommit{CommitRef: ref}
+		out.Commits[i].WebURL, _ = jira.CommitURL(byName[ref.Repository], ref.SHA)
 	}
 	return out, nil
-}
-
-func mentions(text, key string) bool { return slices.Contains(store.IssueKeys(text), key) }
-
-func matchingLine(msg, key string) string {
-	for line := range strings.SplitSeq(msg, "\n") {
-		if mentions(line, key) {
-			return strings.TrimSpace(line)
-		}
-	}
-	return ""
 }
 
 // maxBranchWalk bounds the commits CommitBranches visits.

@@ -66,7 +66,7 @@ func (m *Manager) Plan(req ConnectRequest) (*Plan, error) {
 	// What killed runs left is repaired before the list is consulted (an
 	// unfinished remove still listed would otherwise block this connect).
 	// Recover creates nothing: with no home yet it has nothing to look at.
-	m.Recover()
+	m.recoverNow()
 	repos, err := m.list().Load()
 	if err != nil {
 		return nil, err
@@ -188,7 +188,7 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	if err := m.ensureDirs(); err != nil {
 		return nil, err
 	}
-	m.Recover()
+	m.recoverNow()
 	lk, err := m.lockName(ctx, p.Name)
 	if err != nil {
 		return nil, err

@@ -3,12 +3,15 @@ package lifecycle
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/safefile"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -50,26 +53,32 @@ func (m *Manager) clearIntent(name string) {
 	}
 }
 
-// readIntent returns the journal entry of name; a missing file is (nil, nil)
-// and an unreadable one (a crash mid-write cannot make one: writes are
-// atomic) is treated as an unfinished connect, the safe reading: roll back
-// only what the list does not own.
-func (m *Manager) readIntent(name string) *intent {
-	data, err := os.ReadFile(m.journalFile(name))
+// maxJournalSize bounds a journal file read (one is a few hundred bytes).
+const maxJournalSize = 64 << 10
+
+// readIntent returns the journal entry of name; a missing file is (nil,
+// nil). One that cannot be read or decoded (gitjira writes journals
+// atomically, so it is not one of its own: a FIFO, a huge file, garbage) is
+// an error, and recovery then touches nothing of that name.
+func (m *Manager) readIntent(name string) (*intent, error) {
+	data, err := safefile.Read(m.journalFile(name), maxJournalSize)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
 	}
 	var in intent
-	if err != nil || json.Unmarshal(data, &in) != nil || in.Name != name {
-		return &intent{Op: opConnect, Name: name}
+	if err := json.Unmarshal(data, &in); err != nil || in.Name != name || (in.Op != opConnect && in.Op != opRemove) {
+		return nil, fmt.Errorf("%s is not a gitjira journal entry: move it aside (gitjira leaves the files of %s alone meanwhile)", m.journalFile(name), name)
 	}
-	return &in
+	return &in, nil
 }
 
-// artifactNames lists the names that have a journal entry or files under
-// Data (mirror, partial clone, stored key, index), from the names of the
-// files themselves.
-func (m *Manager) artifactNames() map[string]bool {
+// artifactNames lists, sorted, the names that have a journal entry or files
+// under Data (mirror, partial clone, stored key, index), from the names of
+// the files themselves.
+func (m *Manager) artifactNames() []string {
 	names := map[string]bool{}
 	add := func(dir string, name func(string) (string, bool)) {
 		entries, _ := os.ReadDir(dir)
@@ -88,5 +97,10 @@ func (m *Manager) artifactNames() map[string]bool {
 	})
 	add(m.Paths.KeysDir(), func(f string) (string, bool) { return strings.CutSuffix(f, ".key") })
 	add(m.Paths.IndexDir(), func(f string) (string, bool) { return strings.CutSuffix(f, ".idx") })
-	return names
+	out := make([]string, 0, len(names))
+	for n := range names {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -45,6 +45,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
 	"golang.org/x/crypto/ssh"
 )
@@ -64,6 +65,11 @@ type Manager struct {
 	LockWait time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// Notify, when set, receives the lines that say what the repair at the
+	// start of an operation (Recover) cleaned up, and a repair that failed:
+	// "cleaned up an interrupted connect of app (22 MiB)". The command line
+	// prints them on stderr; a screen shows them itself (List).
+	Notify func(line string)
 }
 
 // Sentinel errors, wrapped with %w in messages that say what to do.
@@ -84,6 +90,21 @@ type AlreadyConnectedError struct {
 func (e *AlreadyConnectedError) Error() string {
 	return fmt.Sprintf("%s is already connected as %q: fetch it with `gitjira repos fetch %s`, or remove it first with `gitjira repos remove %s`",
 		e.URL, e.Name, e.Name, e.Name)
+}
+
+// recoverNow runs Recover at the start of an operation and passes what it
+// did to Notify.
+func (m *Manager) recoverNow() {
+	rep, err := m.Recover()
+	if m.Notify == nil {
+		return
+	}
+	for _, line := range rep.Lines() {
+		m.Notify(line)
+	}
+	if err != nil {
+		m.Notify("warning: " + termtext.OneLine(err.Error()))
+	}
 }
 
 func (m *Manager) now() time.Time {

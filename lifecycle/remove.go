@@ -28,7 +28,7 @@ func (m *Manager) Remove(ctx context.Context, name string, o RemoveOptions) (sto
 	if err := store.ValidName(name); err != nil {
 		return store.Repository{}, invalid(err)
 	}
-	m.Recover()
+	m.recoverNow()
 	r, err := m.list().Get(name)
 	if err != nil {
 		return store.Repository{}, err

@@ -101,6 +101,9 @@ func (m *Manager) Selection(names []string) ([]store.Repository, error) {
 // recorded. The error is for the selection or the list itself; per
 // repository failures are in the results.
 func (m *Manager) Sync(ctx context.Context, o SyncOptions) ([]SyncResult, error) {
+	// What killed runs left is repaired before the selection: a remove
+	// killed mid-way is finished, not fetched and reported as failed.
+	m.recoverNow()
 	repos, err := m.Selection(o.Names)
 	if err != nil {
 		return nil, err
@@ -108,7 +111,6 @@ func (m *Manager) Sync(ctx context.Context, o SyncOptions) ([]SyncResult, error)
 	if len(repos) == 0 {
 		return nil, nil
 	}
-	m.Recover()
 	signers := make([]ssh.Signer, len(repos))
 	keyErrs := make([]error, len(repos))
 	for i, r := range repos {

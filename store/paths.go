@@ -3,6 +3,7 @@ package store
 import (
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Paths says where gitjira keeps its files: Config holds the Jira site
@@ -64,3 +65,26 @@ func (p Paths) JiraConfigFile() string { return filepath.Join(p.Config, "jira.js
 
 // MirrorDir is where the mirror of the repository called name goes.
 func (p Paths) MirrorDir(name string) string { return filepath.Join(p.MirrorsDir(), name+".git") }
+
+// Resolve is a path stored in the repositories list as an absolute path: a
+// relative one is relative to Data (the list stores its own files that way,
+// so a moved or copied home works on its own files).
+func (p Paths) Resolve(path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(p.Data, path)
+}
+
+// Relative is how the list stores path: relative to Data when it is inside
+// it ("mirrors/app.git"), else as given.
+func (p Paths) Relative(path string) string {
+	if path == "" || !filepath.IsAbs(path) || p.Data == "" {
+		return path
+	}
+	rel, err := filepath.Rel(p.Data, path)
+	if err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return path
+	}
+	return rel
+}

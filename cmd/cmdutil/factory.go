@@ -5,10 +5,14 @@
 package cmdutil
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -33,6 +37,63 @@ type Factory struct {
 	// SSHConfigFile is the OpenSSH client configuration read for Host
 	// aliases (~/.ssh/config).
 	SSHConfigFile func() string
+
+	mgrOnce sync.Once
+	mgr     *lifecycle.Manager
+
+	siteOnce sync.Once
+	site     *store.Site
+	siteErr  error
+
+	clientOnce sync.Once
+	client     *jira.Client
+	clientErr  error
+}
+
+// Manager is the lifecycle manager of this run, built once from Paths,
+// KnownHostsFile and SSHConfigFile, so every command and screen reaches the
+// repositories with the same SSH settings; what its repairs clean up is said
+// on stderr (Manager.Notify). A command with --known-hosts or --timeout sets
+// them on it before its first use.
+func (f *Factory) Manager() *lifecycle.Manager {
+	f.mgrOnce.Do(func() {
+		f.mgr = &lifecycle.Manager{Paths: f.Paths(), KnownHostsFile: f.KnownHostsFile(), SSHConfigFile: f.SSHConfigFile(),
+			Notify: func(line string) { fmt.Fprintf(f.IOStreams.Err, "gitjira: %s\n", line) }}
+	})
+	return f.mgr
+}
+
+// JiraSite is the configured Jira site, read once per run; nil (and no
+// error) when none is configured. A site reached over plain http:// (jira
+// login --insecure-http) is said so on stderr here, once per run: every
+// command that sends the token reads the site through this.
+func (f *Factory) JiraSite() (*store.Site, error) {
+	f.siteOnce.Do(func() {
+		f.site, f.siteErr = store.LoadSite(f.Paths())
+		if f.site != nil {
+			for _, w := range jira.SiteWarnings(*f.site) {
+				fmt.Fprintf(f.IOStreams.Err, "gitjira: warning: %s\n", w)
+			}
+		}
+	})
+	return f.site, f.siteErr
+}
+
+// JiraClient is the client of the configured site, built once per run;
+// jira.ErrNoSite when none is configured.
+func (f *Factory) JiraClient() (*jira.Client, error) {
+	f.clientOnce.Do(func() {
+		site, err := f.JiraSite()
+		switch {
+		case err != nil:
+			f.clientErr = err
+		case site == nil:
+			f.clientErr = jira.ErrNoSite
+		default:
+			f.client, f.clientErr = jira.SiteClient(*site)
+		}
+	})
+	return f.client, f.clientErr
 }
 
 // New is the Factory of the real program: the process' streams and

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
 )
@@ -137,49 +138,56 @@ func KeyError(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
-// StoredKey finds a repository's key: a key held by ssh-agent (no
-// stored file, or an encrypted file whose key the agent holds) is used
-// through the agent; else the stored file is decrypted when needed with
-// pass (--passphrase-stdin), GITJIRA_PASSPHRASE or, when mayPrompt and
-// stdin is a terminal, a masked prompt (cron jobs and scripts never hang on
-// a prompt).
-func StoredKey(ctx context.Context, s *IOStreams, r store.Repository, pass []byte, agentSocket string, mayPrompt bool) (*sshkeys.Key, error) {
-	if r.KeyFile == "" {
-		if r.KeyFingerprint == "" {
-			return nil, fmt.Errorf("no stored key for %s: remove it and connect it again", r.Name)
-		}
-		k, err := sshkeys.AgentSigner(agentSocket, r.KeyFingerprint)
-		if err != nil {
-			return nil, fmt.Errorf("the key of %s is held by ssh-agent only: %w", r.Name, err)
-		}
-		return k, nil
-	}
-	raw, err := os.ReadFile(r.KeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the stored key of %s (%v): remove the repository and connect it again", r.Name, err)
-	}
-	// An agent holding this key spares the passphrase (unattended runs).
-	if len(pass) == 0 && agentSocket != "" && r.KeyFingerprint != "" {
-		if _, set := s.Getenv(PassphraseEnv); !set {
-			if k, err := sshkeys.AgentSigner(agentSocket, r.KeyFingerprint); err == nil {
-				return k, nil
-			}
+// passphraseTries is how many times a passphrase is asked on a terminal
+// before giving up, as ssh does.
+const passphraseTries = 3
+
+// StoredKey opens a repository's key through the lifecycle layer
+// (Manager.OpenStoredKey: ssh-agent, else the stored file), with the
+// passphrase from pass (--passphrase-stdin), GITJIRA_PASSPHRASE or, when
+// mayPrompt and stdin is a terminal, a masked prompt asked up to three times
+// as ssh does (cron jobs and scripts never hang on a prompt).
+func StoredKey(ctx context.Context, s *IOStreams, m *lifecycle.Manager, r store.Repository, pass []byte, agentSocket string, mayPrompt bool) (*sshkeys.Key, error) {
+	src, source := lifecycle.KeySource{AgentSocket: agentSocket, Passphrase: pass}, "--passphrase-stdin"
+	if len(pass) == 0 {
+		if v, set := s.Getenv(PassphraseEnv); set {
+			// A passphrase given spares the agent lookup (as before).
+			src.Passphrase, source = []byte(v), PassphraseEnv
 		}
 	}
-	prompt := ""
-	if mayPrompt {
-		prompt = fmt.Sprintf("Passphrase for the key of %s: ", r.Name)
+	k, err := m.OpenStoredKey(r, src)
+	var locked *lifecycle.KeyLockedError
+	if !errors.As(err, &locked) {
+		if err != nil && len(src.Passphrase) > 0 && errors.Is(err, sshkeys.ErrWrongPassphrase) {
+			return nil, fmt.Errorf("%w (the passphrase came from %s)", err, source)
+		}
+		return k, err
 	}
-	k, locked, err := OpenKey(ctx, s, raw, "the stored key of "+r.Name, pass, prompt)
-	if err != nil {
-		return nil, err
-	}
-	if locked != nil {
+	if !mayPrompt || !s.StdinIsTerminal() {
 		// Wraps the *sshkeys.PassphraseMissingError: a screen that can ask
 		// (Manage) asks for the passphrase itself.
 		return nil, fmt.Errorf("the key of %s is encrypted: pass its passphrase with --passphrase-stdin, set %s, or load it into ssh-agent, for unattended fetches (gitjira never stores it)%w", r.Name, PassphraseEnv, silent{locked})
 	}
-	return k, nil
+	prompt := fmt.Sprintf("Passphrase for the key of %s: ", r.Name)
+	for try := 1; ; try++ {
+		typed, ok, err := s.Secret(ctx, false, "", prompt)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || len(typed) == 0 {
+			clear(typed)
+			return nil, fmt.Errorf("no passphrase given for the key of %s", r.Name)
+		}
+		k, err := m.OpenStoredKey(r, lifecycle.KeySource{Passphrase: typed})
+		clear(typed)
+		if err == nil || !errors.Is(err, sshkeys.ErrWrongPassphrase) {
+			return k, err
+		}
+		if try == passphraseTries {
+			return nil, fmt.Errorf("%w (%d tries)", err, passphraseTries)
+		}
+		fmt.Fprintln(s.Err, "Wrong passphrase, try again.")
+	}
 }
 
 // silent wraps an error for errors.As without adding its text.

@@ -27,6 +27,13 @@ type ConnectOptions struct {
 	IO  *cmdutil.IOStreams
 	Ctx context.Context
 
+	// Manager is the run's lifecycle manager (Factory.Manager, with
+	// --known-hosts and --timeout applied); nil makes one from the fields
+	// below (gitjira demo, with its own home).
+	Manager *lifecycle.Manager
+	// JiraClient is the configured Jira site's client (Factory.JiraClient),
+	// asked only when the wizard offers the site's projects.
+	JiraClient func() (*jira.Client, error)
 	// Paths is where the repositories list, keys and mirrors go.
 	Paths store.Paths
 	// KnownHostsFile is --known-hosts, else the Factory's default.
@@ -93,6 +100,9 @@ that names the flag.`,
 			if err := cmdutil.ResolveTimeout(cmd, opts.IO, &opts.Timeout); err != nil {
 				return err
 			}
+			opts.Manager = f.Manager()
+			opts.Manager.KnownHostsFile, opts.Manager.Timeout = opts.KnownHostsFile, opts.Timeout
+			opts.JiraClient = f.JiraClient
 			if runF != nil {
 				return runF(opts)
 			}
@@ -162,8 +172,10 @@ func runConnect(o *ConnectOptions) error {
 			NextSteps:      o.NextSteps,
 			Temporary:      o.Temporary,
 		}
-		if cfg.Projects == nil {
-			cfg.Projects = configuredProjectLister(paths)
+		if cfg.Projects == nil && o.JiraClient != nil {
+			if c, err := o.JiraClient(); err == nil {
+				cfg.Projects = c
+			}
 		}
 		repo, err := runWizard(ctx, cfg, s)
 		if errors.Is(err, wizard.ErrCancelled) {
@@ -243,8 +255,12 @@ func runConnect(o *ConnectOptions) error {
 	return nil
 }
 
-// manager is the lifecycle layer with this command's paths and timeout.
+// manager is the run's lifecycle manager; gitjira demo, with a home of its
+// own, gets one on its paths, known_hosts, SSH config and timeout.
 func (o *ConnectOptions) manager() *lifecycle.Manager {
+	if o.Manager != nil {
+		return o.Manager
+	}
 	return &lifecycle.Manager{Paths: o.Paths, KnownHostsFile: o.KnownHostsFile, SSHConfigFile: o.SSHConfigFile, Timeout: o.Timeout}
 }
 
@@ -334,18 +350,4 @@ func loadConnectKey(ctx context.Context, s *cmdutil.IOStreams, file string, pass
 		return nil, nil, fmt.Errorf("%s%s is encrypted: pass its passphrase with --passphrase-stdin or %s", name, fp, cmdutil.PassphraseEnv)
 	}
 	return raw, k, nil
-}
-
-// configuredProjectLister is the Jira client of the configured site, or nil
-// when none is configured (the permissions step then takes typed keys).
-func configuredProjectLister(p store.Paths) wizard.ProjectLister {
-	site, err := store.LoadSite(p)
-	if err != nil || site == nil {
-		return nil
-	}
-	c, err := jira.SiteClient(*site)
-	if err != nil {
-		return nil
-	}
-	return c
 }

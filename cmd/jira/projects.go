@@ -64,6 +64,9 @@ func runProjects(o *ProjectsOptions) error {
 	if site == nil {
 		return jira.ErrNoSite
 	}
+	for _, w := range jira.SiteWarnings(*site) {
+		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
+	}
 	client, err := jira.SiteClient(*site)
 	if err != nil {
 		return fmt.Errorf("the saved Jira site is not usable (%v): run gitjira jira login --url URL", err)

@@ -19,9 +19,13 @@ import (
 
 // FetchOptions are the arguments and flags of `gitjira repos fetch`.
 type FetchOptions struct {
-	IO    *cmdutil.IOStreams
-	Ctx   context.Context
-	Paths store.Paths
+	IO  *cmdutil.IOStreams
+	Ctx context.Context
+	// Manager is the run's lifecycle manager (Factory.Manager), with
+	// --known-hosts and --timeout applied; JiraSite reads the Jira site
+	// (once per run, saying so when the token goes over http).
+	Manager  *lifecycle.Manager
+	JiraSite func() (*store.Site, error)
 
 	// Names are the repositories to fetch; none means every enabled one.
 	Names []string
@@ -31,8 +35,6 @@ type FetchOptions struct {
 	// either, repositories whose linking is on (the default once a Jira site
 	// is logged in) are linked.
 	Link, NoLink bool
-	// SSHConfigFile resolves Host aliases of entries stored by older versions.
-	SSHConfigFile string
 	// KnownHostsFile is --known-hosts, else the Factory's default.
 	KnownHostsFile string
 	// PassphraseStdin: the first line of stdin is the passphrase of the
@@ -65,15 +67,16 @@ terminal it is asked for. gitjira never stores it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
-			opts.Paths = f.Paths()
 			opts.Names = args
-			opts.SSHConfigFile = f.SSHConfigFile()
-			if opts.KnownHostsFile == "" {
-				opts.KnownHostsFile = f.KnownHostsFile()
-			}
 			if err := cmdutil.ResolveTimeout(cmd, opts.IO, &opts.Timeout); err != nil {
 				return err
 			}
+			if opts.KnownHostsFile == "" {
+				opts.KnownHostsFile = f.KnownHostsFile()
+			}
+			opts.Manager = f.Manager()
+			opts.Manager.KnownHostsFile, opts.Manager.Timeout = opts.KnownHostsFile, opts.Timeout
+			opts.JiraSite = f.JiraSite
 			if runF != nil {
 				return runF(opts)
 			}
@@ -115,7 +118,11 @@ func runFetch(o *FetchOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := &lifecycle.Manager{Paths: o.Paths, KnownHostsFile: o.KnownHostsFile, SSHConfigFile: o.SSHConfigFile, Timeout: o.Timeout}
+	m := o.Manager
+	// What killed runs left is repaired before the repositories are picked
+	// (a remove killed mid-way is finished, not fetched and failed).
+	rec, rerr := m.Recover()
+	reportRecovered(s, rec, rerr)
 	repos, err := m.Selection(o.Names)
 	if err != nil {
 		return err
@@ -148,7 +155,7 @@ func runFetch(o *FetchOptions) error {
 		// passphrase prompt never races with other output. Only a single
 		// repository may prompt on a terminal.
 		Signer: func(r store.Repository) (ssh.Signer, error) {
-			k, err := cmdutil.StoredKey(ctx, s, r, pass, agentSocket, len(repos) == 1)
+			k, err := cmdutil.StoredKey(ctx, s, m, r, pass, agentSocket, len(repos) == 1)
 			if err != nil {
 				return nil, err
 			}
@@ -183,10 +190,18 @@ func runFetch(o *FetchOptions) error {
 	if err != nil {
 		return err
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d repositories failed; the others were fetched (see above)", failed, len(results))
+	if orphans, oerr := m.Orphans(); oerr == nil {
+		reportOrphans(s, orphans)
 	}
-	return nil
+	switch {
+	case failed == 0:
+		return nil
+	case len(results) == 1:
+		return fmt.Errorf("%s could not be fetched (see above)", results[0].Name)
+	case failed == len(results):
+		return fmt.Errorf("all %d repositories failed (see above)", failed)
+	}
+	return fmt.Errorf("%d of %d repositories failed; the others were fetched (see above)", failed, len(results))
 }
 
 func namesOf(repos []store.Repository) []string {
@@ -205,20 +220,15 @@ func linker(o *FetchOptions) (func(context.Context, store.Repository, []index.Co
 	if o.NoLink {
 		return nil, nil
 	}
-	site, err := store.LoadSite(o.Paths)
+	site, err := o.JiraSite()
 	if err != nil && !o.Link {
 		return nil, err
-	}
-	if site != nil {
-		for _, w := range jira.SiteWarnings(*site) {
-			fmt.Fprintf(o.IO.Err, "gitjira: warning: %s\n", w)
-		}
 	}
 	return func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
 		if !o.Link && !jira.LinkingEnabled(r, site != nil) {
 			return nil, nil
 		}
-		rep, err := jira.PushCommitLinks(ctx, o.Paths, r, added)
+		rep, err := jira.PushCommitLinks(ctx, o.Manager.Paths, r, added)
 		return &rep, err
 	}, nil
 }

@@ -61,7 +61,7 @@ func TestNewCmdFetchFlags(t *testing.T) {
 			}
 			if strings.Join(got.Names, ",") != strings.Join(want.Names, ",") || got.JSON != want.JSON || got.Link != want.Link ||
 				got.PassphraseStdin != want.PassphraseStdin || got.KnownHostsFile != want.KnownHostsFile || got.Timeout != want.Timeout ||
-				got.Paths != e.Paths || got.IO == nil || got.Ctx == nil {
+				got.Manager.Paths != e.Paths || got.Manager.KnownHostsFile != want.KnownHostsFile || got.Manager.Timeout != want.Timeout || got.IO == nil || got.Ctx == nil {
 				t.Fatalf("options %+v\nwant %+v", *got, want)
 			}
 		})

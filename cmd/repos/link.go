@@ -19,6 +19,11 @@ type LinkOptions struct {
 	IO    *cmdutil.IOStreams
 	Ctx   context.Context
 	Paths store.Paths
+	// Manager is the run's lifecycle manager (Factory.Manager); JiraSite
+	// reads the site once per run (Factory.JiraSite, which says so when the
+	// token goes over http).
+	Manager  *lifecycle.Manager
+	JiraSite func() (*store.Site, error)
 
 	// Names are the repositories to link; none means every enabled one.
 	Names  []string
@@ -47,6 +52,8 @@ Issues that were not visible are retried now. Nothing is fetched.`,
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
 			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
+			opts.JiraSite = f.JiraSite
 			opts.Names = args
 			if runF != nil {
 				return runF(opts)
@@ -73,20 +80,16 @@ func runLink(o *LinkOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := &lifecycle.Manager{Paths: o.Paths}
-	repos, err := m.Selection(o.Names)
+	repos, err := o.Manager.Selection(o.Names)
 	if err != nil {
 		return err
 	}
-	site, err := store.LoadSite(o.Paths)
+	site, err := o.JiraSite()
 	if err != nil {
 		return err
 	}
 	if site == nil {
 		return jira.ErrNoSite
-	}
-	for _, w := range jira.SiteWarnings(*site) {
-		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
 	}
 	c, err := jira.SiteClient(*site)
 	if err != nil {

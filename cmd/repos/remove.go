@@ -16,8 +16,11 @@ import (
 
 // RemoveOptions are the arguments of `gitjira repos remove`.
 type RemoveOptions struct {
-	IO    *cmdutil.IOStreams
-	Paths store.Paths
+	IO *cmdutil.IOStreams
+	// Manager is the run's lifecycle manager (Factory.Manager); JiraClient
+	// the configured site's client (Factory.JiraClient), used by --unlink.
+	Manager    *lifecycle.Manager
+	JiraClient func() (*jira.Client, error)
 
 	Ctx context.Context
 
@@ -41,7 +44,8 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Co
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
-			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
+			opts.JiraClient = f.JiraClient
 			opts.Name = args[0]
 			if runF != nil {
 				return runF(opts)
@@ -63,23 +67,19 @@ func runRemove(o *RemoveOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := &lifecycle.Manager{Paths: o.Paths}
+	m := o.Manager
 	var ro lifecycle.RemoveOptions
 	var unlinked *jira.LinkReport
 	if o.Unlink {
-		site, err := store.LoadSite(o.Paths)
-		if err != nil {
-			return err
-		}
-		if site == nil {
+		c, err := o.JiraClient()
+		if errors.Is(err, jira.ErrNoSite) {
 			return fmt.Errorf("--unlink needs the Jira site the links are on: log in with `gitjira jira login`, or remove without --unlink")
 		}
-		c, err := jira.SiteClient(*site)
 		if err != nil {
 			return err
 		}
 		ro.BeforeDelete = func(ctx context.Context, r store.Repository) error {
-			rep, err := jira.UnlinkRepository(ctx, o.Paths, c, r)
+			rep, err := jira.UnlinkRepository(ctx, m.Paths, c, r)
 			if err != nil {
 				return fmt.Errorf("could not delete the Jira links of %s (nothing was removed): %w", r.Name, err)
 			}

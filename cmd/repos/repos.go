@@ -12,13 +12,13 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
-	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/lifecycle"
 )
 
 // ListOptions are the flags of `gitjira repos [list]`.
 type ListOptions struct {
-	IO    *cmdutil.IOStreams
-	Paths store.Paths
+	IO      *cmdutil.IOStreams
+	Manager *lifecycle.Manager
 
 	JSON bool
 }
@@ -59,7 +59,7 @@ func newCmdList(f *cmdutil.Factory, runF func(*ListOptions) error, use string) *
 				return cmd.Help()
 			}
 			opts.IO = f.IOStreams
-			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -76,7 +76,7 @@ func newCmdList(f *cmdutil.Factory, runF func(*ListOptions) error, use string) *
 // repositoryNames completes a repository name: the names in the list that
 // are not in args already (nothing when the list cannot be read).
 func repositoryNames(f *cmdutil.Factory, args []string) []cobra.Completion {
-	repos, err := store.OpenRepositoryList(f.Paths()).Load()
+	repos, err := f.Manager().Repositories()
 	if err != nil {
 		return nil
 	}
@@ -89,12 +89,18 @@ func repositoryNames(f *cmdutil.Factory, args []string) []cobra.Completion {
 	return names
 }
 
+// runList repairs what killed runs left (one line each on stderr), prints
+// the list, and ends with the orphans: files no list entry or journal owns,
+// with the commands that re-add or delete them.
 func runList(o *ListOptions) error {
 	s := o.IO
-	repos, err := store.OpenRepositoryList(o.Paths).Load()
+	l, err := o.Manager.List()
+	reportRecovered(s, l.Recovered, l.RecoverErr)
 	if err != nil {
 		return err
 	}
+	repos := l.Repositories
+	defer reportOrphans(s, l.Orphans)
 	if o.JSON {
 		out := make([]cmdutil.RepositoryJSON, 0, len(repos))
 		for _, r := range repos {
@@ -121,9 +127,28 @@ func runList(o *ListOptions) error {
 		if status == "error" {
 			status = "error: " + termtext.Truncate(termtext.OneLine(r.LastError), 80)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Name, r.URL, projects, r.Commits, fetched, status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Name, termtext.Field(r.URL, 0), projects, r.Commits, fetched, status)
 	}
 	return tw.Flush()
+}
+
+// reportRecovered says on stderr, one line each, what recovery repaired,
+// and a repair that failed (the next run retries it).
+func reportRecovered(s *cmdutil.IOStreams, rep lifecycle.RecoverReport, err error) {
+	for _, line := range rep.Lines() {
+		fmt.Fprintf(s.Err, "gitjira: %s\n", line)
+	}
+	if err != nil {
+		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", termtext.OneLine(err.Error()))
+	}
+}
+
+// reportOrphans says on stderr, one line each, which files no list entry
+// or journal owns and what to do with them.
+func reportOrphans(s *cmdutil.IOStreams, orphans []lifecycle.Orphan) {
+	for _, o := range orphans {
+		fmt.Fprintf(s.Err, "gitjira: %s\n", o.Advice())
+	}
 }
 
 // oneRepositoryName is the Args check of a command on one repository.

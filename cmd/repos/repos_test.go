@@ -18,6 +18,7 @@ import (
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -115,13 +116,13 @@ func TestRunRemove(t *testing.T) {
 	src, _ := cmdtest.SourceRepo(t, "PROJ-1 a")
 	cmdtest.AddRepo(t, e.Paths, "alpha", src, nil)
 	ios, out, _ := cmdutil.Test("", nil)
-	if err := runRemove(&RemoveOptions{IO: ios, Paths: e.Paths, Name: "alpha"}); err != nil {
+	if err := runRemove(&RemoveOptions{IO: ios, Manager: &lifecycle.Manager{Paths: e.Paths}, Name: "alpha"}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "Removed alpha from the repositories list and deleted its mirror") {
 		t.Fatalf("stdout %q", out)
 	}
-	if err := runRemove(&RemoveOptions{IO: ios, Paths: e.Paths, Name: "alpha"}); err == nil {
+	if err := runRemove(&RemoveOptions{IO: ios, Manager: &lifecycle.Manager{Paths: e.Paths}, Name: "alpha"}); err == nil {
 		t.Fatal("removing it twice did not fail")
 	}
 }

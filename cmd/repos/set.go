@@ -14,9 +14,9 @@ import (
 
 // SetOptions are the arguments and flags of `gitjira repos set`.
 type SetOptions struct {
-	IO    *cmdutil.IOStreams
-	Ctx   context.Context
-	Paths store.Paths
+	IO      *cmdutil.IOStreams
+	Ctx     context.Context
+	Manager *lifecycle.Manager
 
 	Name string
 	// Each setting is changed only when its flag was given.
@@ -44,7 +44,7 @@ goes back to the address derived from the SSH URL.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
-			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
 			opts.Name = args[0]
 			fl := cmd.Flags()
 			if fl.Changed("web-url") {
@@ -106,8 +106,7 @@ func runSet(o *SetOptions) error {
 		}
 		projects = keys
 	}
-	m := &lifecycle.Manager{Paths: o.Paths}
-	r, err := m.Edit(ctx, o.Name, func(r *store.Repository) error {
+	r, err := o.Manager.Edit(ctx, o.Name, func(r *store.Repository) error {
 		if o.WebURL != nil {
 			r.WebURL = web
 		}

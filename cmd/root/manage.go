@@ -18,22 +18,23 @@ import (
 
 // hasRepositories reports whether the repositories list has an entry (an
 // unreadable list counts as none: the wizard then says what is wrong).
-func hasRepositories(p store.Paths) bool {
-	repos, err := store.OpenRepositoryList(p).Load()
+func hasRepositories(m *lifecycle.Manager) bool {
+	repos, err := m.Repositories()
 	return err == nil && len(repos) > 0
 }
 
 // runManage opens the Manage repositories screen; `c` there runs the wizard.
 func runManage(ctx context.Context, f *cmdutil.Factory) error {
 	s := f.IOStreams
-	paths := f.Paths()
-	mgr := &lifecycle.Manager{Paths: paths, KnownHostsFile: f.KnownHostsFile(), SSHConfigFile: f.SSHConfigFile()}
+	mgr := f.Manager()
+	// On the screen, not on stderr under it: Manage shows what its repairs
+	// cleaned up (lifecycle.Listing.Recovered).
+	mgr.Notify = nil
+	paths := mgr.Paths
 	var lister manage.ProjectLister
-	var client *jira.Client
-	if site, err := store.LoadSite(paths); err == nil && site != nil {
-		if c, err := jira.SiteClient(*site); err == nil {
-			lister, client = c, c
-		}
+	client, err := f.JiraClient()
+	if err == nil {
+		lister = client
 	}
 	agentSocket, _ := s.Getenv("SSH_AUTH_SOCK")
 	cfg := manage.Config{
@@ -41,7 +42,7 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 		// The same key source as repos fetch: ssh-agent, GITJIRA_PASSPHRASE,
 		// else the screen asks for the passphrase itself.
 		Signer: func(r store.Repository) (ssh.Signer, error) {
-			k, err := cmdutil.StoredKey(ctx, s, r, nil, agentSocket, false)
+			k, err := cmdutil.StoredKey(ctx, s, mgr, r, nil, agentSocket, false)
 			if err != nil {
 				return nil, err
 			}

@@ -62,7 +62,7 @@ or cancelled.`,
 			}
 			// The Manage repositories screen is where admins live once a
 			// repository is connected; the wizard is where they start.
-			if hasRepositories(f.Paths()) {
+			if hasRepositories(f.Manager()) {
 				return runManage(cmd.Context(), f)
 			}
 			connectCmd.SetContext(cmd.Context())

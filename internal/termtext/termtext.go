@@ -6,6 +6,7 @@
 package termtext
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -160,4 +161,22 @@ func Field(s string, n int) string {
 		s = Truncate(s, n)
 	}
 	return s
+}
+
+// ByteSize is n bytes the way du -h says it: "512 B", "1.5 KiB", "12 MiB".
+func ByteSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, u := float64(n)/unit, 0
+	for v >= unit && u < 5 {
+		v /= unit
+		u++
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
+	if v < 10 {
+		return fmt.Sprintf("%.1f %s", v, units[u])
+	}
+	return fmt.Sprintf("%.0f %s", v, units[u])
 }

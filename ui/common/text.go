@@ -30,23 +30,9 @@ func TruncateLeft(s string, width int) string {
 	return "…" + ansi.TruncateLeft(s, w-width+1, "")
 }
 
-// ByteSize is n bytes the way du -h says it: "512 B", "1.5 KiB", "12 MiB".
-func ByteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, u := float64(n)/unit, 0
-	for v >= unit && u < 5 {
-		v /= unit
-		u++
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	if v < 10 {
-		return fmt.Sprintf("%.1f %s", v, units[u])
-	}
-	return fmt.Sprintf("%.0f %s", v, units[u])
-}
+// ByteSize is n bytes the way du -h says it: "512 B", "1.5 KiB", "12 MiB"
+// (internal/termtext's, which the domain's messages use too).
+func ByteSize(n int64) string { return termtext.ByteSize(n) }
 
 // OneLine is an error (often carrying what a server said) as one sanitised
 // line of at most 500 characters; "" for nil.
