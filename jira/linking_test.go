@@ -35,7 +35,7 @@ type linkHistory struct {
 	msgs   map[int]string    // mark -> subject, until sync resolves it
 	byMsg  map[string]string // subject -> sha
 	tick   int
-	author string // "Name <email>" of the next commits ("" = Ann Author)
+	author string            // "Name <email>" of the next commits ("" = Ann Author)
 	added  []index.CommitRef // what the last sync indexed for the first time
 }
 
