@@ -1,30 +1,17 @@
 package repos
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestProgressLinesWithoutTerminal: a long linking run without a terminal
 // prints a progress line every interval (30 s by default), none once done.
 func TestProgressLinesWithoutTerminal(t *testing.T) {
-	var out syncBuffer
+	var out cmdtest.SyncBuffer
 	p := newProgressLines(&out, false, time.Millisecond)
 	p.update("app", 57, 130)
 	deadline := time.Now().Add(10 * time.Second)
@@ -42,7 +29,7 @@ func TestProgressLinesWithoutTerminal(t *testing.T) {
 		t.Errorf("lines after the end: %q", out.String())
 	}
 	// On a terminal: one line rewritten in place, ended by stop.
-	var term syncBuffer
+	var term cmdtest.SyncBuffer
 	p = newProgressLines(&term, true, 0)
 	p.update("app", 1, 2)
 	p.update("app", 2, 2)
