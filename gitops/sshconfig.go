@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/internal/termtext"
 	sshconfig "github.com/kevinburke/ssh_config"
 )
@@ -48,9 +50,12 @@ func ParseURLWithConfig(s, sshConfigPath string) (*Endpoint, error) {
 	return ep, nil
 }
 
+// maxSSHConfigSize bounds an ssh_config file read (internal/safefile).
+const maxSSHConfigSize = 16 << 20
+
 // loadSSHConfig reads one ssh_config file; nil, nil when it does not exist.
 func loadSSHConfig(path string) (cfg *sshconfig.Config, err error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, maxSSHConfigSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -240,7 +245,7 @@ func SSHConfigHosts(sshConfigPath string) []string {
 	if sshConfigPath == "" {
 		sshConfigPath = DefaultSSHConfigFile()
 	}
-	data, err := os.ReadFile(sshConfigPath)
+	data, err := safefile.Read(sshConfigPath, maxSSHConfigSize)
 	if err != nil {
 		return nil
 	}

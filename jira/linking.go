@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/internal/termtext"
@@ -143,11 +145,14 @@ func safeFileName(name string) string {
 	return "repo-" + hex.EncodeToString(h[:12])
 }
 
+// maxLinkStateSize bounds a link state file read (internal/safefile).
+const maxLinkStateSize = 1 << 30
+
 // loadLinkState reads r's state; a missing file is an empty state.
 func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 	path := LinkStateFile(p, r)
 	st := &linkState{path: path, key: LinkKey(r), name: r.Name, linked: map[string]map[string]bool{}, notVisible: map[string]notVisible{}}
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, maxLinkStateSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
