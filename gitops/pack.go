@@ -467,9 +467,15 @@ func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (_ int, err err
 			// Hashed as it inflates, whatever its size: never held whole.
 			hasher.Reset()
 			hasher.Write(packfile.AppendObjectHeader(hdrBuf[:0], o.typ, h.Size))
-			n, err := io.CopyBuffer(hasher, zr, copyBuf)
+			// At most one byte past the declared size: a zlib bomb (a few
+			// KiB that inflate to gigabytes) is refused at once, not
+			// inflated to its end first.
+			n, err := io.CopyBuffer(hasher, io.LimitReader(zr, h.Size+1), copyBuf)
 			if err != nil {
 				return 0, inflateErr(o.offset, err)
+			}
+			if n > h.Size {
+				return 0, packErr("object at offset %d inflates to more than the %d bytes its header says", o.offset, h.Size)
 			}
 			if n != h.Size {
 				return 0, packErr("object at offset %d inflates to %d bytes, header says %d", o.offset, n, h.Size)
@@ -488,12 +494,16 @@ func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (_ int, err err
 				}
 				n, ref = int64(k), sref
 			}
-			// The rest (all of an uncached delta), and the zlib end and checksum.
-			m, err := io.CopyBuffer(io.Discard, zr, copyBuf)
+			// The rest (all of an uncached delta), and the zlib end and
+			// checksum; at most one byte past the declared size.
+			m, err := io.CopyBuffer(io.Discard, io.LimitReader(zr, h.Size-n+1), copyBuf)
 			if err != nil {
 				return 0, inflateErr(o.offset, err)
 			}
-			if n += m; n != h.Size {
+			if n += m; n > h.Size {
+				return 0, packErr("delta at offset %d inflates to more than the %d bytes its header says", o.offset, h.Size)
+			}
+			if n != h.Size {
 				return 0, packErr("delta at offset %d inflates to %d bytes, header says %d", o.offset, n, h.Size)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gitjira/gitjira/internal/safefile"
 
@@ -34,6 +35,11 @@ type CommitRef struct {
 	// Keys are the issue keys the message mentions that the repository's
 	// projects allow, in order of first appearance.
 	Keys []string
+	// Match, set by Lookup, is the first line of the message that mentions
+	// the issue looked up, when the subject does not: stored in the index
+	// when the commit was indexed (read from the mirror for commits an
+	// older gitjira indexed), "" when the subject mentions it.
+	Match string
 }
 
 // UpdateResult says what Index.Update did.
@@ -121,8 +127,12 @@ const (
 	seenSection = "seen "
 )
 
-// entry line: sha \t unix-seconds \t tz-offset-minutes \t KEY,KEY \t author \t subject
-func formatEntry(buf []byte, sha plumbing.Hash, when int64, tzMin int, keys []string, author, subject string) []byte {
+// entry line: sha \t unix-seconds \t tz-offset-minutes \t KEY,KEY \t author
+// \t subject \t matches. matches (absent in lines an older gitjira wrote)
+// holds, for each key the subject does not mention, the key, 0x1f and the
+// first line of the message that mentions it, the pairs separated by 0x1e
+// (control characters never appear in the cleaned text).
+func formatEntry(buf []byte, sha plumbing.Hash, when int64, tzMin int, keys []string, author, subject string, matches []keyLine) []byte {
 	buf = hex.AppendEncode(buf, sha[:])
 	buf = append(buf, '\t')
 	buf = strconv.AppendInt(buf, when, 10)
@@ -139,7 +149,72 @@ func formatEntry(buf []byte, sha plumbing.Hash, when int64, tzMin int, keys []st
 	buf = appendClean(buf, author)
 	buf = append(buf, '\t')
 	buf = appendClean(buf, subject)
+	buf = append(buf, '\t')
+	for i, m := range matches {
+		if i > 0 {
+			buf = append(buf, matchSep)
+		}
+		buf = append(buf, m.key...)
+		buf = append(buf, keyLineSep)
+		buf = appendClean(buf, m.line)
+	}
 	return buf
+}
+
+// keyLine is an issue key and the first line of a message that mentions it.
+type keyLine struct{ key, line string }
+
+const (
+	matchSep   = 0x1e
+	keyLineSep = 0x1f
+	// maxMatchLine bounds a stored line (bytes, cut at a character
+	// boundary) and maxMatches the lines stored for one commit.
+	maxMatchLine = 240
+	maxMatches   = 16
+)
+
+// matchLines returns, for each key the subject does not mention, the first
+// line of msg that does (trimmed, at most maxMatchLine bytes).
+func matchLines(keys []string, subject, msg string) []keyLine {
+	var out []keyLine
+	var inSubject []string
+	for _, k := range keys {
+		if len(out) >= maxMatches {
+			break
+		}
+		if inSubject == nil {
+			inSubject = append(store.IssueKeys(subject), "")
+		}
+		if slices.Contains(inSubject, k) {
+			continue
+		}
+		for line := range strings.SplitSeq(msg, "\n") {
+			if !strings.Contains(line, k) || !slices.Contains(store.IssueKeys(line), k) {
+				continue
+			}
+			line = strings.TrimSpace(line)
+			if len(line) > maxMatchLine {
+				cut := maxMatchLine
+				for cut > 0 && !utf8.RuneStart(line[cut]) {
+					cut--
+				}
+				line = line[:cut]
+			}
+			out = append(out, keyLine{k, line})
+			break
+		}
+	}
+	return out
+}
+
+// storedMatch returns the stored line for key in an entry's matches field.
+func storedMatch(matches, key string) string {
+	for m := range strings.SplitSeq(matches, string(rune(matchSep))) {
+		if k, line, ok := strings.Cut(m, string(rune(keyLineSep))); ok && k == key {
+			return line
+		}
+	}
+	return ""
 }
 
 // appendClean appends s with tabs, newlines and other control characters
@@ -162,11 +237,15 @@ type entryFields struct {
 	keys    string // comma separated
 	author  string
 	subject string
+	matches string
+	// hasMatches is false for a line an older gitjira wrote: its matches
+	// are unknown (not "none").
+	hasMatches bool
 }
 
 func parseEntry(line []byte) (entryFields, bool) {
-	parts := bytes.SplitN(line, []byte{'\t'}, 6)
-	if len(parts) != 6 || len(parts[0]) != 40 {
+	parts := bytes.SplitN(line, []byte{'\t'}, 7)
+	if len(parts) < 6 || len(parts[0]) != 40 {
 		return entryFields{}, false
 	}
 	when, err1 := strconv.ParseInt(string(parts[1]), 10, 64)
@@ -174,7 +253,11 @@ func parseEntry(line []byte) (entryFields, bool) {
 	if err1 != nil || err2 != nil {
 		return entryFields{}, false
 	}
-	return entryFields{string(parts[0]), when, tz, string(parts[3]), string(parts[4]), string(parts[5])}, true
+	e := entryFields{sha: string(parts[0]), when: when, tzMin: tz, keys: string(parts[3]), author: string(parts[4]), subject: string(parts[5])}
+	if len(parts) == 7 {
+		e.matches, e.hasMatches = string(parts[6]), true
+	}
+	return e, true
 }
 
 func (e entryFields) ref(repo string, keys []string) CommitRef {
@@ -343,7 +426,7 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 		if len(c.keys) == 0 {
 			return
 		}
-		line = formatEntry(line[:0], id, c.when, c.tzMin, c.keys, c.author, c.subject)
+		line = formatEntry(line[:0], id, c.when, c.tzMin, c.keys, c.author, c.subject, c.matches)
 		d.entries = append(d.entries, slices.Clone(line))
 	})
 	if err != nil {
@@ -471,6 +554,7 @@ func (ix *Index) lookupRepo(r store.Repository, issueKey string) ([]CommitRef, e
 	sc.Buffer(make([]byte, 1<<16), 1<<24)
 	want := []byte(issueKey)
 	var out []CommitRef
+	var legacy []int // entries of an older gitjira: matches not stored
 	for n := 0; sc.Scan(); n++ {
 		line := sc.Bytes()
 		if n < 2 {
@@ -492,13 +576,22 @@ func (ix *Index) lookupRepo(r store.Repository, issueKey string) ([]CommitRef, e
 				if !ok {
 					return nil, fmt.Errorf("the index %s is corrupted (bad entry line): remove it and run `gitjira repos fetch %s` to rebuild it", path, r.Name)
 				}
-				out = append(out, e.ref(r.Name, []string{issueKey}))
+				ref := e.ref(r.Name, []string{issueKey})
+				if e.hasMatches {
+					ref.Match = storedMatch(e.matches, issueKey)
+				} else if !slices.Contains(store.IssueKeys(e.subject), issueKey) {
+					legacy = append(legacy, len(out))
+				}
+				out = append(out, ref)
 				break
 			}
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("cannot read the index %s: %w", path, err)
+	}
+	if len(legacy) > 0 {
+		mirrorMatches(r.Mirror, issueKey, out, legacy)
 	}
 	return out, nil
 }

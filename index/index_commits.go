@@ -90,8 +90,8 @@ type indexLine struct {
 // parseIndexLine reads "sha \t unix-seconds \t tz-offset-minutes \t KEY,KEY
 // \t author \t subject".
 func parseIndexLine(line []byte) (indexLine, bool) {
-	parts := strings.SplitN(string(line), "\t", 6)
-	if len(parts) != 6 || !ValidSHA(parts[0]) {
+	parts := strings.SplitN(string(line), "\t", 7) // a 7th field: the matching lines
+	if len(parts) < 6 || !ValidSHA(parts[0]) {
 		return indexLine{}, false
 	}
 	when, err1 := strconv.ParseInt(parts[1], 10, 64)

@@ -500,12 +500,14 @@ type commitMeta struct {
 	tzMin   int
 	keys    []string
 	subject string // set when keys is not empty
+	matches []keyLine
 }
 
 func newMeta(c *commitInfo) *commitMeta {
 	m := &commitMeta{parents: slices.Clone(c.parents), author: c.author, when: c.when, tzMin: c.tzMin, keys: store.IssueKeys(c.message)}
 	if len(m.keys) > 0 {
 		m.subject = c.subject()
+		m.matches = matchLines(m.keys, m.subject, c.message)
 	}
 	return m
 }

@@ -83,15 +83,6 @@ type DevInfoPublisher struct {
 	Now   func() time.Time
 }
 
-// RepositoryIdentity is the identity of a repository as the Development
-// panel knows it when no other is given: its stored id, else its name.
-func RepositoryIdentity(r store.Repository) string {
-	if r.ID != "" {
-		return r.ID
-	}
-	return r.Name
-}
-
 // devInfoState is what was accepted for one repository identity.
 type devInfoState struct {
 	Version    int      `json:"version"`

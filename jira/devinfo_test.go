@@ -310,7 +310,7 @@ func TestDevInfoUnlinkByProperties(t *testing.T) {
 	srv.SetAnyIssueExists(true)
 	dp, repo := newPublisher(t, srv, pl)
 	other := repo
-	other.Name, other.ID = "lib", "git.example.com/team/lib"
+	other.Name, other.ID, other.URL = "lib", "git.example.com/team/lib", "git@git.example.com:team/lib.git"
 	for _, r := range []store.Repository{repo, other} {
 		if _, err := dp.Publish(context.Background(), r, devInfoCommits(3, func(int) []string { return []string{"PROJ-1"} })); err != nil {
 			t.Fatal(err)

@@ -256,6 +256,9 @@ type CommitRequest struct {
 	WebURL, CommitURLTemplate string
 	// Link sets whether syncs link commits to Jira (nil: the default).
 	Link *bool
+	// LinkIcon is the Jira links' icon URL ("" = the git host's favicon,
+	// "none" = no icon); see jira.NormalizeLinkIcon.
+	LinkIcon string
 }
 
 // Commit indexes the staged mirror, stores the key and adds the repository
@@ -291,6 +294,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (store.Repository, error) {
 		WebURL:             c.WebURL,
 		CommitURLTemplate:  c.CommitURLTemplate,
 		Link:               c.Link,
+		LinkIcon:           c.LinkIcon,
 	}
 	added, err := m.add(r, c.KeyRaw, c.KeyInAgent)
 	if err != nil {

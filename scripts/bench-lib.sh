@@ -2,7 +2,7 @@
 # bench_start_sshd WORK: a private OpenSSH sshd on a free 127.0.0.1 port,
 # running as the current user, with a fresh host key and client key. It sets
 #   PORT, USER_NAME, CLIENT_KEY, KNOWN_HOSTS and GIT_SSH_COMMAND (exported)
-# and stops the daemon on exit. measure OUT CMD... runs CMD under GNU time
+# and stops the daemon on exit ($BENCH_SSHD_EXTRA: more sshd_config lines). measure OUT CMD... runs CMD under GNU time
 # and prints "seconds kib" (wall time, peak RSS of the largest process).
 
 die() { echo "$(basename "$0"): $*" >&2; exit 1; }
@@ -58,6 +58,7 @@ PermitTTY no
 LogLevel ERROR
 # No profile scripts: HOME without dotfiles, git on PATH, no system git config.
 SetEnv HOME=$work/home PATH=$gitdir:/usr/local/bin:/usr/bin:/bin GIT_CONFIG_NOSYSTEM=1
+${BENCH_SSHD_EXTRA:-}
 EOF
 	"$SSHD" -t -f "$work/sshd_config" || die "sshd rejected the config"
 	"$SSHD" -D -e -f "$work/sshd_config" 2>"$work/sshd.log" &

@@ -56,6 +56,16 @@ type Repository struct {
 	// issues as remote links; nil means the default (on once a Jira site is
 	// logged in).
 	Link *bool `json:"link,omitempty"`
+	// LinkStyle is how commits appear on Jira issues: "issue" (one link per
+	// issue and repository, the default when empty) or "commit" (also one
+	// link per commit, the newest 10). See package jira.
+	LinkStyle string `json:"link_style,omitempty"`
+	// LinkIcon is the links' 16x16 icon URL: "" = the web host's own
+	// /favicon.ico, "none" = no icon.
+	LinkIcon string `json:"link_icon,omitempty"`
+	// SmartCommits applies smart commit commands (#comment, #time,
+	// #transition) of commits a fetch sees for the first time; off by default.
+	SmartCommits bool `json:"smart_commits,omitempty"`
 }
 
 // AllProjectsValue is the Projects entry meaning "every Jira project".

@@ -42,6 +42,11 @@ type RepositoryJSON struct {
 	Link              *bool  `json:"link"`
 	LastError         string `json:"last_error,omitempty"`
 	KeyFile           string `json:"key_file,omitempty"`
+
+	// Additions (issue 16): how its commits appear on Jira issues.
+	LinkStyle    string `json:"link_style"`
+	LinkIcon     string `json:"link_icon,omitempty"`
+	SmartCommits bool   `json:"smart_commits"`
 }
 
 // NewRepositoryJSON is r in the shape of RepositoryJSON; projects is ["ALL"]
@@ -57,7 +62,15 @@ func NewRepositoryJSON(r store.Repository) RepositoryJSON {
 		Commits: r.Commits, IssueKeys: r.IssueKeys, Added: rfc3339OrNil(r.Added), LastFetched: rfc3339OrNil(r.LastFetched),
 		ID: r.ID, Alias: r.Alias, WebURL: r.WebURL, CommitURLTemplate: r.CommitURLTemplate, Link: r.Link,
 		LastError: r.LastError, KeyFile: r.KeyFile,
+		LinkStyle: linkStyleOrDefault(r.LinkStyle), LinkIcon: r.LinkIcon, SmartCommits: r.SmartCommits,
 	}
+}
+
+func linkStyleOrDefault(s string) string {
+	if s == "" {
+		return "issue"
+	}
+	return s
 }
 
 func rfc3339OrNil(t time.Time) *string {

@@ -70,6 +70,7 @@ func runRemove(o *RemoveOptions) error {
 	m := o.Manager
 	var ro lifecycle.RemoveOptions
 	var unlinked *jira.LinkReport
+	var stay, stayIssues int
 	if o.Unlink {
 		c, err := o.JiraClient()
 		if errors.Is(err, jira.ErrNoSite) {
@@ -84,6 +85,13 @@ func runRemove(o *RemoveOptions) error {
 				return fmt.Errorf("could not delete the Jira links of %s (nothing was removed): %w", r.Name, err)
 			}
 			unlinked = &rep
+			return nil
+		}
+	} else {
+		// Without --unlink the links stay in Jira: count them before the
+		// link state goes with the repository.
+		ro.BeforeDelete = func(ctx context.Context, r store.Repository) error {
+			stay, stayIssues, _ = jira.RecordedLinks(m.Paths, r)
 			return nil
 		}
 	}
@@ -102,6 +110,9 @@ func runRemove(o *RemoveOptions) error {
 	fmt.Fprintln(s.Out, ".")
 	if unlinked != nil {
 		fmt.Fprintf(s.Out, "Deleted %d Jira links it had created.\n", unlinked.Deleted)
+	}
+	if stay > 0 {
+		fmt.Fprintf(s.Out, "Its %d Jira links (on %d issues) stay in Jira. Connecting the same repository again updates them instead of adding new ones; to delete them, connect it again and run gitjira repos remove %s --unlink.\n", stay, stayIssues, r.Name)
 	}
 	return err
 }

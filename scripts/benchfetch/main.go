@@ -124,6 +124,7 @@ func fetch(args []string) error {
 	kh := fs.String("known-hosts", "", "known_hosts file")
 	dir := fs.String("dir", "", "mirror directory")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the fetch to this file")
+	log := fs.Bool("log", true, "read the new commits afterwards, as `git log old..new` does")
 	fs.Parse(args)
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -162,7 +163,7 @@ func fetch(args []string) error {
 	}
 	logged := 0
 	for _, ids := range res.Updated {
-		if ids[1] == "" {
+		if ids[1] == "" || !*log {
 			continue
 		}
 		stop := plumbing.NewHash(ids[0])
@@ -179,7 +180,7 @@ func fetch(args []string) error {
 			return err
 		}
 	}
-	fmt.Printf("gitjira: %d refs updated, %d objects, %d haves, %d new commits read; fetch %.3fs, total %.3fs\n",
-		len(res.Updated), res.Objects, res.Haves, logged, fetched.Seconds(), time.Since(start).Seconds())
+	fmt.Printf("gitjira: %d refs updated, %d objects, %d haves, %d new commits read; pack %d bytes, %d thin bases; fetch %.3fs, total %.3fs\n",
+		len(res.Updated), res.Objects, res.Haves, logged, res.PackBytes, res.ThinBases, fetched.Seconds(), time.Since(start).Seconds())
 	return nil
 }
