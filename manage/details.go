@@ -208,6 +208,9 @@ func (p *detailsPage) content() string {
 	if r.Alias != "" {
 		row("Alias", r.Alias)
 	}
+	if rt := p.c.Manager.RouteText(r); r.Alias != "" || strings.Contains(rt, " via ") {
+		row("Route", rt)
+	}
 	row("Web URL", webURLText(r))
 	row("Projects", strings.ReplaceAll(projectsText(r), ",", ", "))
 	state := r.Status()
