@@ -99,7 +99,7 @@ func (m *Manager) ConnectedAs(url string) string {
 
 func (m *Manager) connectedAs(repos []store.Repository, resolved string) string {
 	for _, r := range repos {
-		if m.resolve(r.URL) == resolved {
+		if m.resolve(Location(r)) == resolved || m.resolve(r.URL) == resolved {
 			return r.Name
 		}
 	}

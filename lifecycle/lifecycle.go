@@ -121,13 +121,9 @@ func (m *Manager) knownHosts() string {
 	return gitops.DefaultKnownHostsFile()
 }
 
+// sshConfig is the SSH config argument for gitops: "" means ~/.ssh/config
+// and /etc/ssh/ssh_config (as ssh reads them), "none" none, else that file.
 func (m *Manager) sshConfig() string {
-	switch m.SSHConfigFile {
-	case "":
-		return gitops.DefaultSSHConfigFile()
-	case "none":
-		return ""
-	}
 	return m.SSHConfigFile
 }
 

@@ -180,7 +180,7 @@ func (m *Manager) syncOne(ctx context.Context, r store.Repository, signer ssh.Si
 		return "", nil
 	}
 	defer lk.Unlock()
-	ep, err := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
+	ep, err := m.Endpoint(r)
 	if err != nil {
 		res.Err = err
 		return "", nil

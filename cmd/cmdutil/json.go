@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -47,6 +48,36 @@ type RepositoryJSON struct {
 	LinkStyle    string `json:"link_style"`
 	LinkIcon     string `json:"link_icon,omitempty"`
 	SmartCommits bool   `json:"smart_commits"`
+
+	// Route is how the location resolves now with the SSH config (issue
+	// 20): the next connection goes this way.
+	Route *RouteJSON `json:"route,omitempty"`
+}
+
+// RouteJSON is a resolved location: who logs in where, through which jump
+// hosts or proxy command; Error says why it does not resolve.
+type RouteJSON struct {
+	User         string   `json:"user,omitempty"`
+	Host         string   `json:"host,omitempty"`
+	Port         int      `json:"port,omitempty"`
+	ProxyJump    []string `json:"proxy_jump,omitempty"`
+	ProxyCommand string   `json:"proxy_command,omitempty"`
+	HostKeyAlias string   `json:"host_key_alias,omitempty"`
+	Error        string   `json:"error,omitempty"`
+}
+
+// NewRouteJSON resolves location with the SSH config file sshConfig (""
+// for ~/.ssh/config and /etc/ssh/ssh_config, "none" for none).
+func NewRouteJSON(location, sshConfig string) *RouteJSON {
+	ep, err := gitops.ParseURLWithConfig(location, sshConfig)
+	if err != nil {
+		return &RouteJSON{Error: err.Error()}
+	}
+	r := &RouteJSON{User: ep.User, Host: ep.Host, Port: ep.Port}
+	if ep.Route != nil {
+		r.ProxyJump, r.ProxyCommand, r.HostKeyAlias = ep.Route.ProxyJump, ep.Route.ProxyCommand, ep.Route.HostKeyAlias
+	}
+	return r
 }
 
 // NewRepositoryJSON is r in the shape of RepositoryJSON; projects is ["ALL"]

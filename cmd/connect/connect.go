@@ -326,7 +326,9 @@ func parseProjects(flag string) ([]string, error) {
 // connectError adds the flag that fixes a host-key problem to gitops' message.
 func connectError(err error) error {
 	var hk *gitops.HostKeyError
-	if errors.As(err, &hk) && hk.Unknown() {
+	// A pinned fingerprint that does not match keeps gitops' warning: the
+	// presented key must never be offered as the one to pin.
+	if errors.As(err, &hk) && hk.Unknown() && hk.Expected == "" {
 		return fmt.Errorf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then pass --trust-host %s",
 			hk.Host, hk.KeyType, hk.OfferedFingerprint, hk.OfferedFingerprint)
 	}

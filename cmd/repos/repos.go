@@ -104,7 +104,9 @@ func runList(o *ListOptions) error {
 	if o.JSON {
 		out := make([]cmdutil.RepositoryJSON, 0, len(repos))
 		for _, r := range repos {
-			out = append(out, cmdutil.NewRepositoryJSON(r))
+			j := cmdutil.NewRepositoryJSON(r)
+			j.Route = cmdutil.NewRouteJSON(lifecycle.Location(r), o.Manager.SSHConfigFile)
+			out = append(out, j)
 		}
 		return cmdutil.WriteJSON(s.Out, out)
 	}
