@@ -88,6 +88,7 @@ type linkState struct {
 	name     string
 	issues   map[string]*issueState
 	mu       sync.Mutex
+	saveMu   sync.Mutex
 }
 
 func (st *linkState) issue(key string) *issueState {
@@ -323,8 +324,11 @@ func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 }
 
 // save writes the state atomically, or deletes the file when nothing is
-// recorded.
+// recorded. Saves are serialised (workers checkpoint concurrently), so the
+// file never goes back to an older snapshot.
 func (st *linkState) save() error {
+	st.saveMu.Lock()
+	defer st.saveMu.Unlock()
 	st.mu.Lock()
 	for k := range st.issues {
 		st.tidy(k)
