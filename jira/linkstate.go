@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/internal/termtext"
@@ -249,10 +251,13 @@ func safeFileName(name string) string {
 
 // loadLinkState reads r's state; a missing file is an empty state. A
 // version 1 file is converted (see the package comment above).
+// maxLinkStateSize bounds a link state file read (internal/safefile).
+const maxLinkStateSize = 1 << 30
+
 func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 	path := LinkStateFile(p, r)
 	st := &linkState{path: path, identity: RepositoryIdentity(r), name: r.Name, issues: map[string]*issueState{}}
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, maxLinkStateSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
