@@ -19,7 +19,7 @@ type RemoveOptions struct {
 	IO *cmdutil.IOStreams
 	// Manager is the run's lifecycle manager (Factory.Manager); JiraSite
 	// the configured site (Factory.JiraSite), used by --unlink.
-	Manager    *lifecycle.Manager
+	Manager  *lifecycle.Manager
 	JiraSite func() (*store.Site, error)
 
 	Ctx context.Context
