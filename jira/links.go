@@ -305,6 +305,10 @@ func WithLinkProgress(ctx context.Context, fn func(done, total int)) context.Con
 	return context.WithValue(ctx, progressKey{}, fn)
 }
 
+// LinkProgressFrom is the progress function of WithLinkProgress, or nil:
+// for publishers and Link callbacks other than PushCommitLinks.
+func LinkProgressFrom(ctx context.Context) func(done, total int) { return progressFrom(ctx) }
+
 func progressFrom(ctx context.Context) func(done, total int) {
 	fn, _ := ctx.Value(progressKey{}).(func(done, total int))
 	return fn

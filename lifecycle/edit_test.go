@@ -6,7 +6,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gitjira/gitjira/store"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -63,11 +62,4 @@ func TestReplaceKeyChecksFirst(t *testing.T) {
 		t.Errorf("key not replaced: %+v", got)
 	}
 	checkHome(t, f.m)
-}
-
-func TestLinkStatusOfUnknownRepository(t *testing.T) {
-	m := &Manager{Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}}
-	if _, err := m.LinkStatus("nope"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("%v", err)
-	}
 }
