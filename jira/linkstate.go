@@ -13,10 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gitjira/gitjira/internal/safefile"
-
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/safefile"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
 )
@@ -250,11 +249,11 @@ func safeFileName(name string) string {
 	return "repo-" + hex.EncodeToString(h[:12])
 }
 
-// loadLinkState reads r's state; a missing file is an empty state. A
-// version 1 file is converted (see the package comment above).
 // maxLinkStateSize bounds a link state file read (internal/safefile).
 const maxLinkStateSize = 1 << 30
 
+// loadLinkState reads r's state; a missing file is an empty state. A
+// version 1 file is converted (see the package comment above).
 func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 	path := LinkStateFile(p, r)
 	st := &linkState{path: path, identity: RepositoryIdentity(r), name: r.Name, issues: map[string]*issueState{}}
