@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -82,6 +84,17 @@ type Index struct {
 
 // Open returns the index kept under p.
 func Open(p store.Paths) *Index { return &Index{paths: p} }
+
+// sameMirror reports whether an index header's mirror is the one being
+// indexed: the same path, or (an index written with absolute paths before
+// its home was moved or copied) the same mirrors/NAME.git of the home's own.
+func sameMirror(header, stored string, resolvedEqual bool) bool {
+	if header == stored || resolvedEqual {
+		return true
+	}
+	return !filepath.IsAbs(stored) && filepath.IsAbs(header) &&
+		filepath.Base(filepath.Dir(header)) == "mirrors" && filepath.Base(header) == filepath.Base(stored)
+}
 
 // indexVersion is the format version of the per-repository index files.
 const indexVersion = 1
@@ -291,9 +304,13 @@ func entryKeys(line []byte) []byte {
 	return nil
 }
 
+// MaxFileSize bounds an index file read (opened without blocking, regular
+// files only: internal/safefile); git/git's is about 10 MiB.
+const MaxFileSize = 1 << 30
+
 func (ix *Index) load(name string) (*indexData, error) {
 	path := ix.file(name)
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path, MaxFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -398,7 +415,10 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 	if a, err := filepath.Abs(mirror); err == nil {
 		mirror = a
 	}
-	if d == nil || d.header.Mirror != mirror {
+	// The header names the mirror as the list does, relative to the home
+	// when it is the home's own: a moved or copied home keeps its index.
+	stored := ix.paths.Relative(mirror)
+	if d == nil || !sameMirror(d.header.Mirror, stored, ix.paths.Resolve(d.header.Mirror) == mirror) {
 		// No index yet, or the repository now has another mirror: start over.
 		d = &indexData{seen: map[plumbing.Hash]struct{}{}}
 	}
@@ -434,8 +454,8 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 			res.Added = append(res.Added, e.ref(repo.Name, keys))
 		}
 	}
-	changed := res.New > 0 || d.header.Mirror != mirror || !mapsEqual(d.header.Tips, tips)
-	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: mirror, Tips: tips, Commits: len(d.seen), Updated: time.Now().UTC()}
+	changed := res.New > 0 || d.header.Mirror != stored || !mapsEqual(d.header.Tips, tips)
+	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: stored, Tips: tips, Commits: len(d.seen), Updated: time.Now().UTC()}
 	if changed {
 		if err := ix.save(repo.Name, d); err != nil {
 			return UpdateResult{}, fmt.Errorf("cannot write the index of %s: %w", repo.Name, err)
@@ -536,7 +556,7 @@ func (ix *Index) Lookup(issueKey string) ([]CommitRef, error) {
 // list, which lookups do not need.
 func (ix *Index) lookupRepo(r store.Repository, issueKey string) ([]CommitRef, error) {
 	path := ix.file(r.Name)
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path, MaxFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

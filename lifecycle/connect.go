@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
@@ -185,6 +186,8 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	if p == nil {
 		return nil, errors.New("nothing planned to clone")
 	}
+	running.Add(1)
+	defer running.Done()
 	if err := m.ensureDirs(); err != nil {
 		return nil, err
 	}
@@ -215,6 +218,11 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	copts.TrustFingerprint = o.TrustFingerprint
 	stage("connect-journaled")
 	res, err := gitops.Clone(ctx, gitops.CloneOptions{ConnectOptions: copts, Dir: p.Mirror, Progress: o.Progress})
+	if err == nil && ctx.Err() != nil {
+		// Cancelled (a signal) just as the clone finished: nobody will
+		// commit or abort it, so it goes now rather than at the next run.
+		err = context.Cause(ctx)
+	}
 	if err != nil {
 		m.deleteArtifacts(p.Name, "", store.Repository{})
 		m.clearIntent(p.Name)
@@ -223,6 +231,28 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	ok = true
 	stage("connect-cloned")
 	return &Staged{Plan: p, Result: res, lock: lk}, nil
+}
+
+// running counts the clones of this process that have not returned yet: a
+// cancelled clone deletes its partial mirror and journal before it returns.
+var running sync.WaitGroup
+
+// WaitClones waits, at most timeout, until every clone this process started
+// has returned, so a front-end stopped by a signal exits only once a
+// cancelled clone has deleted its partial mirror and journal. It reports
+// whether they all returned.
+func WaitClones(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // Abort deletes a staged clone and releases its name (the wizard's cancel,
@@ -318,6 +348,11 @@ func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Re
 	case !inAgent && len(keyRaw) == 0:
 		return store.Repository{}, errors.New("no private key given: give one with --key")
 	}
+	// Checked first without the lock (no key stored, no index built for a
+	// location connected meanwhile), and again under it before the write.
+	if err := m.checkNotConnected(r); err != nil {
+		return store.Repository{}, err
+	}
 	now := m.now().UTC().Truncate(time.Second)
 	r.Added, r.LastFetched, r.Enabled = now, now, true
 	if !inAgent {
@@ -339,7 +374,15 @@ func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Re
 	}
 	r.Commits, r.IssueKeys = res.Commits, res.IssueKeys
 	stage("connect-indexed")
+	loc, err := m.lockLocation(m.resolve(r.URL))
+	if err != nil {
+		return store.Repository{}, err
+	}
+	defer loc.Unlock()
 	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
+		if other := m.connectedAs(repos, m.resolve(r.URL)); other != "" {
+			return nil, &AlreadyConnectedError{Name: other, URL: r.URL}
+		}
 		for _, o := range repos {
 			if o.Name == r.Name {
 				return nil, fmt.Errorf("%w: a repository called %q is already in the list", store.ErrNameTaken, r.Name)
@@ -351,6 +394,19 @@ func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Re
 		return store.Repository{}, err
 	}
 	return r, nil
+}
+
+// checkNotConnected refuses r when its location is in the list already
+// (another process connected it since Plan).
+func (m *Manager) checkNotConnected(r store.Repository) error {
+	repos, err := m.list().Load()
+	if err != nil {
+		return err
+	}
+	if other := m.connectedAs(repos, m.resolve(r.URL)); other != "" {
+		return &AlreadyConnectedError{Name: other, URL: r.URL}
+	}
+	return nil
 }
 
 // Connect runs the whole connect: Plan, Clone, Commit.
