@@ -52,6 +52,9 @@ type SSHRoute struct {
 
 	Canonicalized bool     // CanonicalizeHostname changed or confirmed the name
 	ConfigFiles   []string // the files read, in order
+	// ConfigArg is the configuration argument it was resolved with ("",
+	// "none" or a file): jump hosts are resolved with the same.
+	ConfigArg string
 }
 
 // sshResolver evaluates ssh_config files for one host.
@@ -158,7 +161,11 @@ func LocalUser() string {
 // file (as ssh -F). user and port, when set, win over the config (as on
 // ssh's command line).
 func ResolveSSHHost(host, user string, port int, configFile string) (*SSHRoute, error) {
-	return newSSHResolver(configFile).resolve(host, user, port)
+	r, err := newSSHResolver(configFile).resolve(host, user, port)
+	if r != nil {
+		r.ConfigArg = configFile
+	}
+	return r, err
 }
 
 func (r *sshResolver) resolve(hostArg, cmdUser string, cmdPort int) (*SSHRoute, error) {
@@ -514,6 +521,7 @@ func (r *sshResolver) canonicalize(host string, opts *sshOptions) (string, bool,
 		return host, true, nil
 	}
 	if strings.HasSuffix(host, ".") {
+		// Looked up with its dot, as OpenSSH does (glibc then skips /etc/hosts).
 		if r.lookup(host) == nil {
 			return strings.TrimSuffix(host, "."), true, nil
 		}
