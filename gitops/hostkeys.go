@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/internal/termtext"
 	skknownhosts "github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -51,7 +53,11 @@ func AddKnownHost(file string, e *Endpoint, key ssh.PublicKey) error {
 	}
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
-	if hk, err := loadKnownHosts(file); err == nil && hk != nil {
+	hk, err := loadKnownHosts(file)
+	if errors.Is(err, safefile.ErrRefused) {
+		return err // a FIFO would block the open for writing below
+	}
+	if err == nil && hk != nil {
 		if hk.callback(e.hostKeyAddr(), fakeRemote(e), key) == nil {
 			return nil
 		}
@@ -90,18 +96,26 @@ type knownHostsDB struct {
 	callback ssh.HostKeyCallback
 }
 
+// maxKnownHostsSize bounds a known_hosts file (internal/safefile).
+const maxKnownHostsSize = 64 << 20
+
 // loadKnownHosts parses the files that exist; nil, nil when none does
-// (every host unknown).
+// (every host unknown). Each is checked without blocking first (a FIFO,
+// /dev/zero): NewDB opens them plainly.
 func loadKnownHosts(files ...string) (*knownHostsDB, error) {
 	var present []string
 	for _, file := range files {
-		st, err := os.Stat(file)
-		if errors.Is(err, fs.ErrNotExist) || (err == nil && st.IsDir()) {
+		if st, err := os.Stat(file); err == nil && st.IsDir() {
 			continue
 		}
-		if err == nil && !st.Mode().IsRegular() {
-			return nil, fmt.Errorf("known_hosts file %s is not a regular file: fix or move it", file)
+		f, _, err := safefile.Open(file, maxKnownHostsSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
 		present = append(present, file)
 	}
 	if len(present) == 0 {

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/gitjira/gitjira/internal/safefile"
 )
 
 // This file reads ssh_config(5) files the way OpenSSH 9's readconf.c does:
@@ -61,7 +62,14 @@ func (e *ConfigError) Error() string {
 // and no error only when optional is set (~/.ssh/config, Includes); a file
 // named with -F (SSHConfigFile) must exist, as with ssh -F.
 func readConfigFile(path string, optional bool) ([]configLine, error) {
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path, 0) // never blocks on a FIFO; the checks are below
+	var refused *safefile.Error
+	if errors.As(err, &refused) {
+		if refused.What == "a directory" && optional {
+			return nil, nil
+		}
+		return nil, &ConfigError{File: path, Reason: "not a regular file"}
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && optional {
 			return nil, nil

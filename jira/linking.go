@@ -312,9 +312,17 @@ func (r *linkRun) run(ctx context.Context, work []issueWork) error {
 	for i := range work {
 		queue <- i
 	}
-	var remaining sync.WaitGroup
-	remaining.Add(len(work))
-	go func() { remaining.Wait(); close(queue) }()
+	// remaining counts the issues not finished; the last one closes the
+	// queue (a cancelled run leaves it open: its workers end on ctx).
+	var remainMu sync.Mutex
+	remaining := len(work)
+	finishOne := func() {
+		remainMu.Lock()
+		defer remainMu.Unlock()
+		if remaining--; remaining == 0 {
+			close(queue)
+		}
+	}
 	retries := make([]int, len(work))
 	var wg sync.WaitGroup
 	for range r.opts.Concurrency {
@@ -355,7 +363,7 @@ func (r *linkRun) run(ctx context.Context, work []issueWork) error {
 				if out == outStop {
 					cancel()
 				}
-				remaining.Done()
+				finishOne()
 			}
 		}()
 	}

@@ -35,6 +35,8 @@ type linkHistory struct {
 	msgs   map[int]string    // mark -> subject, until sync resolves it
 	byMsg  map[string]string // subject -> sha
 	tick   int
+	author string            // "Name <email>" of the next commits ("" = Ann Author)
+	added  []index.CommitRef // what the last sync indexed for the first time
 }
 
 func newLinkHistory(t *testing.T) *linkHistory {
@@ -76,7 +78,11 @@ func (h *linkHistory) commitOn(branch, msg string, merge ...string) {
 	h.tick++
 	when := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(h.tick) * time.Minute).Unix()
 	fmt.Fprintf(&h.stream, "commit refs/heads/%s\nmark :%d\n", branch, h.mark)
-	fmt.Fprintf(&h.stream, "author Ann Author <ann@example.com> %d +0000\ncommitter Cy Committer <cy@example.com> %d +0000\n", when, when)
+	author := h.author
+	if author == "" {
+		author = "Ann Author <ann@example.com>"
+	}
+	fmt.Fprintf(&h.stream, "author %s %d +0000\ncommitter Cy Committer <cy@example.com> %d +0000\n", author, when, when)
 	fmt.Fprintf(&h.stream, "data %d\n%s\n", len(msg), msg)
 	if from := h.tip[branch]; from != "" {
 		fmt.Fprintf(&h.stream, "from %s\n", from)
@@ -117,9 +123,11 @@ func (h *linkHistory) sync() {
 			delete(h.msgs, mark)
 		}
 	}
-	if _, err := index.Open(h.p).Update(h.repo); err != nil {
+	ur, err := index.Open(h.p).Update(h.repo)
+	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.added = ur.Added
 }
 
 // standardHistory: issues of the permitted projects PROJ and OPS, one of a

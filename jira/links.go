@@ -305,6 +305,10 @@ func WithLinkProgress(ctx context.Context, fn func(done, total int)) context.Con
 	return context.WithValue(ctx, progressKey{}, fn)
 }
 
+// LinkProgressFrom is the progress function of WithLinkProgress, or nil:
+// for publishers and Link callbacks other than PushCommitLinks.
+func LinkProgressFrom(ctx context.Context) func(done, total int) { return progressFrom(ctx) }
+
 func progressFrom(ctx context.Context) func(done, total int) {
 	fn, _ := ctx.Value(progressKey{}).(func(done, total int))
 	return fn
@@ -333,14 +337,28 @@ func PushCommitLinksWith(ctx context.Context, p store.Paths, repo store.Reposito
 	}
 	rep, err := pub.Publish(ctx, repo, added, progressFrom(ctx))
 	if repo.SmartCommits && len(added) > 0 && ctx.Err() == nil {
-		c, cerr := SiteClient(*site)
-		if cerr == nil {
-			sr, serr := ApplySmartCommits(ctx, p, c, *site, repo, added, SmartOptions{})
-			rep.Smart = &sr
-			if err == nil && serr != nil {
-				err = fmt.Errorf("smart commits: %w", serr)
-			}
+		sr, serr := SiteSmartCommits(ctx, p, *site, repo, added)
+		rep.Smart = sr.Smart
+		if err == nil && serr != nil {
+			err = serr
 		}
+	}
+	return rep, err
+}
+
+// SiteSmartCommits applies the smart commits of added on the configured
+// site (ApplySmartCommits), for a sync whose links are off or done: the
+// report carries only Smart.
+func SiteSmartCommits(ctx context.Context, p store.Paths, site store.Site, repo store.Repository, added []index.CommitRef) (LinkReport, error) {
+	var rep LinkReport
+	c, err := SiteClient(site)
+	if err != nil {
+		return rep, err
+	}
+	sr, err := ApplySmartCommits(ctx, p, c, site, repo, added, SmartOptions{})
+	rep.Smart = &sr
+	if err != nil {
+		err = fmt.Errorf("smart commits: %w", err)
 	}
 	return rep, err
 }

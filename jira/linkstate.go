@@ -15,6 +15,7 @@ import (
 
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/safefile"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
 )
@@ -86,6 +87,7 @@ type linkState struct {
 	name     string
 	issues   map[string]*issueState
 	mu       sync.Mutex
+	saveMu   sync.Mutex
 }
 
 func (st *linkState) issue(key string) *issueState {
@@ -247,12 +249,15 @@ func safeFileName(name string) string {
 	return "repo-" + hex.EncodeToString(h[:12])
 }
 
+// maxLinkStateSize bounds a link state file read (internal/safefile).
+const maxLinkStateSize = 1 << 30
+
 // loadLinkState reads r's state; a missing file is an empty state. A
 // version 1 file is converted (see the package comment above).
 func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 	path := LinkStateFile(p, r)
 	st := &linkState{path: path, identity: RepositoryIdentity(r), name: r.Name, issues: map[string]*issueState{}}
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, maxLinkStateSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, nil
 	}
@@ -318,8 +323,11 @@ func loadLinkState(p store.Paths, r store.Repository) (*linkState, error) {
 }
 
 // save writes the state atomically, or deletes the file when nothing is
-// recorded.
+// recorded. Saves are serialised (workers checkpoint concurrently), so the
+// file never goes back to an older snapshot.
 func (st *linkState) save() error {
+	st.saveMu.Lock()
+	defer st.saveMu.Unlock()
 	st.mu.Lock()
 	for k := range st.issues {
 		st.tidy(k)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/safefile"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
 )
@@ -308,7 +308,7 @@ func applySmart(ctx context.Context, c *Client, repo store.Repository, e *SmartE
 
 func loadSmartJournal(path string) (*smartJournal, error) {
 	j := &smartJournal{Version: 1}
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, 64<<20)
 	if errors.Is(err, fs.ErrNotExist) {
 		return j, nil
 	}

@@ -229,6 +229,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(m.repos.load(false), tick())
 	case reposLoadedMsg:
 		m.repos.loaded(msg)
+		if len(msg.recovered) > 0 && msg.err == nil {
+			text := strings.Join(msg.recovered, "; ")
+			m.flash = flash{text: strings.ToUpper(text[:1]) + text[1:] + "."}
+		}
 		if m.keys.stale(msg.repos) {
 			return m.keys.load()
 		}

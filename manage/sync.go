@@ -3,7 +3,6 @@ package manage
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -220,7 +219,7 @@ func (m *Model) startSync(names []string) tea.Cmd {
 // resolveSigners loads the keys of a batch: the session's decrypted ones,
 // else Config.Signer's or the stored key's.
 func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
-	src, sess := c.cfg.Signer, c.sess
+	src, sess, mgr := c.cfg.Signer, c.sess, c.Manager
 	return func() tea.Msg {
 		msg := signersMsg{batch: id, signers: map[string]ssh.Signer{}, errs: map[string]error{}}
 		for _, r := range repos {
@@ -228,7 +227,7 @@ func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
 				msg.signers[r.Name] = s
 				continue
 			}
-			s, lk, err := loadSigner(src, r)
+			s, lk, err := loadSigner(mgr, src, r)
 			switch {
 			case lk != nil:
 				msg.locked = append(msg.locked, *lk)
@@ -242,50 +241,32 @@ func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
 	}
 }
 
-// loadSigner gets a repository's signer from src (nil: its stored key). An
-// encrypted key comes back as a lockedKey to ask the passphrase of.
-func loadSigner(src func(store.Repository) (ssh.Signer, error), r store.Repository) (ssh.Signer, *lockedKey, error) {
-	var pme *sshkeys.PassphraseMissingError
+// loadSigner gets a repository's signer from src, or (src nil) its key
+// as lifecycle opens it. An encrypted key comes back as a lockedKey to ask
+// the passphrase of.
+func loadSigner(mgr *lifecycle.Manager, src func(store.Repository) (ssh.Signer, error), r store.Repository) (ssh.Signer, *lockedKey, error) {
+	var s ssh.Signer
+	var err error
 	if src != nil {
-		s, err := src(r)
-		if err == nil {
-			return s, nil, nil
+		s, err = src(r)
+	} else {
+		var k *sshkeys.Key
+		if k, err = mgr.OpenStoredKey(r, lifecycle.KeySource{}); err == nil {
+			s = k.Signer
 		}
-		if !errors.As(err, &pme) {
-			return nil, nil, err
+	}
+	var kle *lifecycle.KeyLockedError
+	if errors.As(err, &kle) && len(kle.Raw) > 0 {
+		k := kle.Missing.Key
+		if k == nil {
+			k = &sshkeys.Key{Encrypted: true}
 		}
-		raw, rerr := os.ReadFile(r.KeyFile)
-		if rerr != nil {
-			return nil, nil, err
-		}
-		return nil, locked(r, raw, pme), nil
-	}
-	if r.KeyFile == "" {
-		return nil, nil, fmt.Errorf("no stored key for %s: give it one with k (change key)", r.Name)
-	}
-	raw, err := os.ReadFile(r.KeyFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read the stored key of %s (%v): give it a key again with k (change key)", r.Name, err)
-	}
-	k, err := sshkeys.Parse(raw)
-	if errors.As(err, &pme) {
-		return nil, locked(r, raw, pme), nil
+		return nil, &lockedKey{repo: r, raw: kle.Raw, key: k}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("the stored key of %s: %w", r.Name, err)
+		return nil, nil, err
 	}
-	if k.Signer == nil {
-		return nil, nil, fmt.Errorf("the stored key of %s cannot sign", r.Name)
-	}
-	return k.Signer, nil, nil
-}
-
-func locked(r store.Repository, raw []byte, pme *sshkeys.PassphraseMissingError) *lockedKey {
-	k := pme.Key
-	if k == nil {
-		k = &sshkeys.Key{Encrypted: true}
-	}
-	return &lockedKey{repo: r, raw: raw, key: k}
+	return s, nil, nil
 }
 
 // updateSync handles the sync's messages.

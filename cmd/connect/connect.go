@@ -188,6 +188,9 @@ func runConnect(o *ConnectOptions) error {
 			return err
 		}
 		fmt.Fprint(s.Out, cfg.Summary(repo))
+		if line := jira.PendingLinksLine(paths, *repo); line != "" {
+			fmt.Fprintln(s.Out, line)
+		}
 		return nil
 	}
 

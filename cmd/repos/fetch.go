@@ -238,7 +238,12 @@ func linker(o *FetchOptions) (func(context.Context, store.Repository, []index.Co
 	}
 	return func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
 		if !o.Link && !jira.LinkingEnabled(r, site != nil) {
-			return nil, nil
+			if site == nil || !r.SmartCommits || len(added) == 0 {
+				return nil, nil
+			}
+			// Links off, smart commits on: only the commands.
+			rep, err := jira.SiteSmartCommits(ctx, o.Manager.Paths, *site, r, added)
+			return &rep, err
 		}
 		rep, err := jira.PushCommitLinksWith(ctx, o.Manager.Paths, r, added, jira.LinkOptions{Concurrency: o.LinkConcurrency})
 		return &rep, err

@@ -479,3 +479,39 @@ func TestReposSet(t *testing.T) {
 		t.Fatalf("a refused set changed the entry: %+v", again)
 	}
 }
+
+// TestReposFetchSmartCommits: smart commits on, a fetch applies the
+// commands of the commits it sees first (the author's e-mail matching one
+// Jira user), once; the history and repos link never.
+func TestReposFetchSmartCommits(t *testing.T) {
+	t.Parallel()
+	e := cmdtest.New(t)
+	srv := cmdtest.StartGitServer(t, e, gitserver.Options{})
+	js := jiratest.NewServer(t)
+	js.AddUser("ada", "Ada Author", "ada@example.com")
+	if err := jira.SaveSite(e.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+		t.Fatal(err)
+	}
+	src := srv.Serve(t, "alpha", "PROJ-1 #comment in the history")
+	srv.Connect(t, "alpha", srv.KeyFile)
+	if code, out, errOut := e.Exec(newRepos, "", "set", "alpha", "--smart-commits", "--no-link"); code != 0 {
+		t.Fatalf("set: %d %q %q", code, out, errOut)
+	}
+	cmdtest.CommitAndPush(t, src, "PROJ-2 #comment fixed it #time 1h 30m #start-progress")
+	code, res, errOut := fetchJSON(t, e, "")
+	if code != 0 || res[0].Links == nil || res[0].Links.Smart == nil || res[0].Links.Smart.Applied != 3 {
+		t.Fatalf("fetch: exit %d %+v %s", code, res, errOut)
+	}
+	if cs := js.Comments("PROJ-2"); len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "fixed it\n\n— Ada Author, commit ") {
+		t.Errorf("comments %+v", cs)
+	}
+	if len(js.Worklogs("PROJ-2")) != 1 || js.Status("PROJ-2") != "In Progress" || len(js.Comments("PROJ-1")) != 0 || js.AllLinks() != 0 {
+		t.Errorf("worklogs %d, status %s, history comments %d, links %d", len(js.Worklogs("PROJ-2")), js.Status("PROJ-2"), len(js.Comments("PROJ-1")), js.AllLinks())
+	}
+	// Again, and a backfill: nothing more.
+	fetchJSON(t, e, "")
+	e.Exec(newRepos, "", "link")
+	if len(js.Comments("PROJ-2")) != 1 || len(js.Worklogs("PROJ-2")) != 1 || len(js.Comments("PROJ-1")) != 0 {
+		t.Errorf("applied twice: %d comments, %d worklogs", len(js.Comments("PROJ-2")), len(js.Worklogs("PROJ-2")))
+	}
+}

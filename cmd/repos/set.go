@@ -135,7 +135,7 @@ func runSet(o *SetOptions) error {
 	case o.AllProjects:
 		projects = []string{store.AllProjectsValue}
 	case o.Projects != nil:
-		keys, err := parseProjectKeys(*o.Projects)
+		keys, err := parseProjectKeys("repos set", *o.Projects)
 		if err != nil {
 			return err
 		}
@@ -187,10 +187,10 @@ func runSet(o *SetOptions) error {
 }
 
 // parseProjectKeys reads --projects KEY[,KEY...].
-func parseProjectKeys(flag string) ([]string, error) {
+func parseProjectKeys(command, flag string) ([]string, error) {
 	keys, err := store.ParseProjectKeys(flag)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("repos set: --projects: %v; or pass --all-projects", err)
+		return nil, cmdutil.UsageErrorf("%s: --projects: %v; or pass --all-projects", command, err)
 	}
 	return keys, nil
 }
