@@ -3,12 +3,12 @@ package gitops
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/safefile"
 	"github.com/gitjira/gitjira/sshkeys"
 	"golang.org/x/crypto/ssh"
 )
@@ -112,28 +112,7 @@ func readCertFile(path string) *ssh.Certificate {
 
 // readSmallFile reads a regular file of at most maxSmallFile bytes
 // without blocking on a FIFO or a device.
-func readSmallFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxSmallFile {
-		return nil, fmt.Errorf("%s is larger than %d KiB", path, maxSmallFile>>10)
-	}
-	return data, nil
-}
+func readSmallFile(path string) ([]byte, error) { return safefile.Read(path, maxSmallFile) }
 
 // agentSocket is the route's IdentityAgent, else $SSH_AUTH_SOCK.
 func agentSocket(route *SSHRoute) string {

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -721,7 +720,6 @@ func containsStr(list []string, s string) bool { return indexStr(list, s) >= 0 }
 
 func oneLineErr(err error) string { return termtext.OneLine(err.Error()) }
 
-func ioLimit(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }
 
 func contains(list []string, s string) bool { return containsStr(list, s) }
 
