@@ -60,7 +60,7 @@ func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Pr
 		return nil, err
 	}
 	res.HostKeyFingerprint = up.fp
-	res.Warnings = up.adv.warnings
+	res.Warnings = append(up.adv.warnings, res.Warnings...)
 	rep.send(Progress{Phase: PhaseDone, Done: true})
 	return res, nil
 }
@@ -164,7 +164,23 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 		}
 	}
 	rep.send(Progress{Phase: PhaseUpdatingRef, Current: int64(len(res.Updated)), Total: int64(len(res.Updated)), Done: true})
+	if res.Objects > 0 && AutoPackLimit > 0 && countPacks(dir) > AutoPackLimit {
+		objects.close() // its mappings of the packs about to go
+		// The fetch is done: a failure here leaves the packs as they were
+		// and is only worth a warning.
+		if c, err := consolidate(ctx, dir, rep); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("consolidating the mirror's packs failed (they are left as they were): %v", err))
+		} else {
+			res.Consolidated = c
+		}
+	}
 	return res, nil
+}
+
+// countPacks returns how many packs the mirror at dir has.
+func countPacks(dir string) int {
+	paths, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "pack-*.idx"))
+	return len(paths)
 }
 
 // mergeRefs walks two sorted lists together and calls f for each name
