@@ -9,16 +9,19 @@
 #   -n REFS   refs (branches) in the repository (default 1000000); each of
 #             them points at one of 1,000 commits
 #   -k        keep the work directory
+#   -G        gitjira only (git's clone and fetch of a million refs take minutes)
 #
 # The binary is built from this tree unless $GITJIRA_BIN names one.
 set -euo pipefail
 N=1000000
 KEEP=0
-while getopts "n:k" opt; do
+GIT=1
+while getopts "n:kG" opt; do
 	case $opt in
 	n) N=$OPTARG ;;
 	k) KEEP=1 ;;
-	*) echo "usage: $0 [-n REFS] [-k]" >&2; exit 2 ;;
+	G) GIT=0 ;;
+	*) echo "usage: $0 [-n REFS] [-k] [-G]" >&2; exit 2 ;;
 	esac
 done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,12 +59,13 @@ bench_start_sshd "$WORK"
 URL="ssh://$USER_NAME@127.0.0.1:$PORT$REPO"
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k/1024 }'; }
 
-read -r gcw gcm < <(measure "$WORK/git-clone" git clone --quiet --mirror "$URL" "$WORK/git.git")
+gcw=0 gcm=0 gfw=0 gfm=0
+[ $GIT = 1 ] && read -r gcw gcm < <(measure "$WORK/git-clone" git clone --quiet --mirror "$URL" "$WORK/git.git")
 read -r jcw jcm < <(measure "$WORK/gj-connect" env GITJIRA_HOME="$WORK/home" "$BIN" connect --yes --json \
 	--url "$URL" --key "$CLIENT_KEY" --known-hosts "$KNOWN_HOSTS" --name refs)
 printf 'commit refs/heads/main\ncommitter Ada <ada@example.com> 1800000000 +0000\ndata 13\nPROJ-1: more\nfrom %s\n\n' "$(git -C "$REPO" rev-parse main)" |
 	git -C "$REPO" fast-import --quiet
-read -r gfw gfm < <(measure "$WORK/git-fetch" git -C "$WORK/git.git" fetch --quiet --prune "$URL" '+refs/*:refs/*')
+[ $GIT = 1 ] && read -r gfw gfm < <(measure "$WORK/git-fetch" git -C "$WORK/git.git" fetch --quiet --prune "$URL" '+refs/*:refs/*')
 read -r jfw jfm < <(measure "$WORK/gj-fetch" env GITJIRA_HOME="$WORK/home" GITJIRA_KNOWN_HOSTS="$KNOWN_HOSTS" "$BIN" repos fetch refs)
 
 printf '\n%d refs (load %s)\n' "$N" "$(cut -d' ' -f1-3 /proc/loadavg)"
