@@ -38,6 +38,10 @@ type ConnectOptions struct {
 	// that goes silent gives a *TimeoutError (or a *NetError of kind
 	// NetTimeout before the SSH connection is up).
 	Timeout time.Duration
+
+	// password, set only by AppendAuthorizedKey, logs in with the
+	// account's password instead of Signer (a one-time login).
+	password []byte
 }
 
 // Validate checks the options and fills the defaults (known_hosts file,
@@ -46,7 +50,7 @@ func (o *ConnectOptions) Validate() error {
 	if o.Endpoint == nil {
 		return ErrNoEndpoint
 	}
-	if o.Signer == nil {
+	if o.Signer == nil && o.password == nil {
 		return ErrNoSigner
 	}
 	if o.KnownHostsFile == "" {
@@ -176,7 +180,7 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 
 	cfg := &ssh.ClientConfig{
 		User:              o.Endpoint.User,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(o.Signer)},
+		Auth:              o.authMethods(),
 		HostKeyCallback:   hk.callback,
 		HostKeyAlgorithms: hostKeyAlgos,
 		ClientVersion:     clientVersion,
@@ -202,6 +206,8 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 func classifyDial(err error, addr, stage string, o ConnectOptions, hk *hostKeyCheck) error {
 	msg := err.Error()
 	switch {
+	case strings.Contains(msg, "unable to authenticate") && o.Signer == nil:
+		return &PasswordError{User: o.Endpoint.User, Host: o.Endpoint.Addr(), Err: err}
 	case strings.Contains(msg, "unable to authenticate"):
 		pub := o.Signer.PublicKey()
 		return &AuthError{

@@ -127,7 +127,10 @@ func (e *HostKeyError) Error() string {
 			"someone may be intercepting the connection: do not connect until the host's admin confirms the new key, then remove the old line from %s",
 			e.Host, strings.Join(e.Known, ", "), e.OfferedFingerprint, e.KnownHostsFile)
 	case e.Expected != "":
-		return fmt.Sprintf("host %s offered %s key %s, not the %s you said to trust: check the fingerprint with the host's admin",
+		// Never suggest pinning the presented key: under a man-in-the-middle it is the attacker's.
+		return fmt.Sprintf("WARNING host %s presented %s key %s, not the pinned %s (no key of the host's other types matched either): "+
+			"a host key that differs from the one you were given can mean someone is intercepting the connection (an attack); "+
+			"nothing was connected or recorded: confirm the right fingerprint with the host's admin through another channel",
 			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.Expected)
 	default:
 		return fmt.Sprintf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin and trust it (--trust-host %s)",

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/internal/termtext"
 	skknownhosts "github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -51,7 +53,11 @@ func AddKnownHost(file string, e *Endpoint, key ssh.PublicKey) error {
 	}
 	knownHostsMu.Lock()
 	defer knownHostsMu.Unlock()
-	if hk, err := loadKnownHosts(file); err == nil && hk != nil {
+	hk, err := loadKnownHosts(file)
+	if errors.Is(err, safefile.ErrRefused) {
+		return err // a FIFO would block the open for writing below
+	}
+	if err == nil && hk != nil {
 		if hk.callback(e.Addr(), fakeRemote(e), key) == nil {
 			return nil
 		}
@@ -90,11 +96,20 @@ type knownHostsDB struct {
 	callback ssh.HostKeyCallback
 }
 
+// maxKnownHostsSize bounds a known_hosts file (internal/safefile).
+const maxKnownHostsSize = 64 << 20
+
 // loadKnownHosts parses file; nil, nil when it does not exist (every host unknown).
 func loadKnownHosts(file string) (*knownHostsDB, error) {
-	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
+	// Checked without blocking first (a FIFO, /dev/zero): NewDB opens it plainly.
+	f, _, err := safefile.Open(file, maxKnownHostsSize)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
 	db, err := skknownhosts.NewDB(file)
 	if err != nil {
 		return nil, fmt.Errorf("known_hosts file %s: %s: fix or move the file", file, termtext.OneLine(strings.TrimPrefix(err.Error(), "knownhosts: ")))

@@ -9,8 +9,10 @@ import (
 	"unicode"
 )
 
-// DefaultUser is the SSH user name when the location names none: git hosts
-// (GitHub, GitLab, Gitea, Bitbucket) all serve repositories as "git".
+// DefaultUser is the user the well-known git hosts (GitHub, GitLab, Gitea,
+// Bitbucket) serve repositories as; the wizard suggests it. A location
+// without a user logs in as ssh would: the SSH config's User, else the
+// local login name.
 const DefaultUser = "git"
 
 // DefaultPort is the SSH port used when the location names none.
@@ -18,13 +20,17 @@ const DefaultPort = 22
 
 // Endpoint is a parsed repository location on an SSH git host.
 type Endpoint struct {
-	User          string   // default "git"
+	User          string   // the location's, else the SSH config's User, else the local login name
 	Host          string   // DNS name or IP, as dialled (after ~/.ssh/config HostName); IPv6 without brackets
 	Port          int      // default 22
 	Path          string   // as given, e.g. "/srv/git/repo.git" or "org/repo.git" (scp-like: relative); "~/x" for ssh://host/~/x
 	Alias         string   // the ~/.ssh/config Host alias used, if any
 	IdentityFiles []string // IdentityFile entries for this host (expanded paths), key candidates
 	Original      string   // the text the user typed
+	// Route is how the OpenSSH configuration resolved the host (jump hosts,
+	// proxy command, certificates, known_hosts files); nil when no
+	// configuration was applied (ParseURL alone).
+	Route *SSHRoute
 
 	// Which parts the location spelled out; ~/.ssh/config only fills the others
 	// (OpenSSH gives the command line precedence over the config file too).
@@ -44,7 +50,10 @@ var knownForges = map[string]string{
 
 // ParseURL parses a repository location: ssh://[user@]host[:port]/path,
 // git+ssh:// and ssh+git:// (same thing), or scp-like [user@]host:path, with
-// IPv6 hosts in brackets. The user defaults to "git" and the port to 22.
+// IPv6 hosts in brackets. The user defaults to the local login name (as
+// with ssh; ParseURLWithConfig applies the SSH config's User first) and
+// the port to 22. As git does, an ssh:// location is %XX-decoded, and a path
+// may contain spaces.
 // http(s)://, git://, file:// and local paths are refused with a *URLError
 // that says gitjira connects over SSH and shows the form to use.
 func ParseURL(s string) (*Endpoint, error) {
@@ -56,16 +65,17 @@ func ParseURL(s string) (*Endpoint, error) {
 	if s == "" {
 		return fail("no repository location given", "")
 	}
+	var ep *Endpoint
+	var reason, suggest string
+	if i := strings.Index(s, "://"); i >= 0 && isScheme(s[:i]) {
+		// git decodes %XX in a URL before splitting it (connect.c, url_decode).
+		s = s[:i+3] + percentDecode(s[i+3:])
+	}
 	for _, r := range s {
-		if unicode.IsSpace(r) {
-			return fail("a repository location has no spaces", "")
-		}
 		if unicode.IsControl(r) || r == unicode.ReplacementChar {
 			return fail("the location contains control or invalid characters", "")
 		}
 	}
-	var ep *Endpoint
-	var reason, suggest string
 	if i := strings.Index(s, "://"); i >= 0 {
 		ep, reason, suggest = parseSchemeURL(s, strings.ToLower(s[:i]))
 	} else {
@@ -93,14 +103,14 @@ func parseSchemeURL(s, scheme string) (*Endpoint, string, string) {
 	default:
 		return nil, "unsupported scheme " + strconv.Quote(scheme), ""
 	}
-	// Like git, take the parts literally: no percent-decoding, and '?' or
-	// '#' are part of the path (git passes the path to the server as is).
+	// Like git, '?' and '#' are part of the path (git passes the path to
+	// the server as is); %XX was decoded by ParseURL.
 	rest := s[strings.Index(s, "://")+3:]
 	authority, p := rest, ""
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		authority, p = rest[:i], rest[i:]
 	}
-	ep := &Endpoint{User: DefaultUser, Port: DefaultPort}
+	ep := &Endpoint{User: LocalUser(), Port: DefaultPort}
 	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 		ep.User = authority[:at]
 		ep.userGiven = true
@@ -161,7 +171,7 @@ func parseSCP(s string) (*Endpoint, string, string) {
 		strings.HasPrefix(s, "~") || s == "." || s == ".." || isWindowsPath(s) {
 		return nil, "local paths are not supported", ""
 	}
-	ep := &Endpoint{User: DefaultUser, Port: DefaultPort}
+	ep := &Endpoint{User: LocalUser(), Port: DefaultPort}
 	rest := s
 	// A user name ends at an '@' that comes before the host's ':', '/' or '['.
 	if at := strings.IndexByte(rest, '@'); at >= 0 {
@@ -221,6 +231,51 @@ func parseSCP(s string) (*Endpoint, string, string) {
 	return ep, "", ""
 }
 
+// isScheme reports whether s is a URL scheme (letters, digits, + - .).
+func isScheme(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// percentDecode is git's url_decode: %XX with two hex digits becomes that
+// byte; anything else stays as written ('+' is not a space).
+func percentDecode(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
 func isWindowsPath(s string) bool {
 	return len(s) >= 3 && s[1] == ':' && (s[2] == '\\' || s[2] == '/') &&
 		((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))
@@ -236,7 +291,7 @@ func checkParts(ep *Endpoint) string {
 	if strings.HasPrefix(ep.User, "-") || strings.HasPrefix(ep.Host, "-") {
 		return "the user and host cannot start with '-'"
 	}
-	if strings.ContainsAny(ep.User, "@:/[]") {
+	if strings.ContainsAny(ep.User, "@:/[] \t") {
 		return "invalid user name " + strconv.Quote(ep.User)
 	}
 	if ep.Host == "" {

@@ -39,14 +39,24 @@ func TestParseURL(t *testing.T) {
 			str: "ssh://git@host:2222/~/org/r.git", addr: "host:2222", repoName: "r", userGiven: true, portSet: true},
 		{in: "[host:2222]:/abs/r", user: "git", host: "host", port: 2222, path: "/abs/r",
 			str: "ssh://git@host:2222/abs/r", addr: "host:2222", repoName: "r", portSet: true},
-		{in: "ssh://h/a%20b?c#d", user: "git", host: "h", port: 22, path: "/a%20b?c#d",
-			str: "ssh://git@h:22/a%20b?c#d", addr: "h:22", repoName: "a%20b?c#d"},
+		// git decodes %XX in ssh:// locations, and paths may hold spaces.
+		{in: "ssh://h/a%20b?c#d", user: "git", host: "h", port: 22, path: "/a b?c#d",
+			str: "ssh://git@h:22/a b?c#d", addr: "h:22", repoName: "a b?c#d"},
+		{in: "ssh://git@h/srv/my%2dre%zzpo.git", user: "git", host: "h", port: 22, path: "/srv/my-re%zzpo.git",
+			str: "ssh://git@h:22/srv/my-re%zzpo.git", addr: "h:22", repoName: "my-re%zzpo", userGiven: true},
+		{in: "git@host:my repo.git", user: "git", host: "host", port: 22, path: "my repo.git",
+			str: "git@host:my repo.git", addr: "host:22", repoName: "my repo", userGiven: true},
 		{in: "ssh:/#x", user: "git", host: "ssh", port: 22, path: "/#x",
 			str: "ssh://git@ssh:22/#x", addr: "ssh:22", repoName: "#x"},
 		{in: "my_alias:repo", user: "git", host: "my_alias", port: 22, path: "repo",
 			str: "git@my_alias:repo", addr: "my_alias:22", repoName: "repo"},
 		{in: "git@h:~", user: "", host: "", path: ""}, // refused below (no path)
 	} {
+		if !tc.userGiven && tc.user == "git" {
+			// No user in the location: the local login name, as with ssh.
+			tc.user = LocalUser()
+			tc.str = strings.Replace(tc.str, "git@", tc.user+"@", 1)
+		}
 		t.Run(tc.in, func(t *testing.T) {
 			ep, err := ParseURL(tc.in)
 			if tc.host == "" {
@@ -107,7 +117,8 @@ func TestParseURLRefused(t *testing.T) {
 		{"C:/repos/x", "local paths", ""},
 		{"repo", "not an SSH location", ""},
 		{"org/repo:x", "not an SSH location", ""},
-		{"git@host:my repo.git", "no spaces", ""},
+		{"git @host:r", "invalid user name", ""},
+		{"ssh://h/r%00x", "control", ""},
 		{"git@host:repo\x00", "control", ""},
 		{"ssh://user:secret@h/r", "passwords are not used", ""},
 		{"ssh://h", "no repository path", ""},

@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -295,9 +297,13 @@ func entryKeys(line []byte) []byte {
 	return nil
 }
 
+// MaxFileSize bounds an index file read (opened without blocking, regular
+// files only: internal/safefile); git/git's is about 10 MiB.
+const MaxFileSize = 1 << 30
+
 func (ix *Index) load(name string) (*indexData, error) {
 	path := ix.file(name)
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path, MaxFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -528,7 +534,7 @@ func (ix *Index) Lookup(issueKey string) ([]CommitRef, error) {
 // list, which lookups do not need.
 func (ix *Index) lookupRepo(r store.Repository, issueKey string) ([]CommitRef, error) {
 	path := ix.file(r.Name)
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path, MaxFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -29,7 +31,7 @@ func IndexedCommits(p store.Paths, r store.Repository) ([]CommitRef, error) {
 		return nil, err
 	}
 	path := filepath.Join(p.IndexDir(), r.Name+".idx")
-	f, err := os.Open(path)
+	f, _, err := safefile.Open(path, MaxFileSize)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -70,9 +70,6 @@ type DevInfoPublisher struct {
 	// Identity is the repository's stable identity (the same for the same
 	// repository connected again, from anywhere); nil: RepositoryIdentity.
 	Identity func(store.Repository) string
-	// SmartCommits reports whether Jira may apply smart commits (and other
-	// transitions) for the repository's new commits; nil: never.
-	SmartCommits func(store.Repository) bool
 	// FileCount gives the number of files a commit changed (the panel shows
 	// it); nil or an error: 0, which the panel shows as no file count.
 	FileCount func(repo store.Repository, sha string) (int, error)
@@ -81,15 +78,6 @@ type DevInfoPublisher struct {
 	// Sleep waits out Retry-After (tests shorten it); nil: a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
 	Now   func() time.Time
-}
-
-// RepositoryIdentity is the identity of a repository as the Development
-// panel knows it when no other is given: its stored id, else its name.
-func RepositoryIdentity(r store.Repository) string {
-	if r.ID != "" {
-		return r.ID
-	}
-	return r.Name
 }
 
 // devInfoState is what was accepted for one repository identity.
@@ -228,19 +216,26 @@ func (dp *DevInfoPublisher) now() time.Time {
 	return time.Now()
 }
 
-// Link publishes every indexed commit of repo that mentions issues of its
-// permitted projects and that Jira has not accepted yet.
-func (dp *DevInfoPublisher) Link(ctx context.Context, repo store.Repository) (LinkReport, error) {
+// Publish implements Publisher: every indexed commit of repo that mentions
+// issues of its permitted projects and that Jira has not accepted yet is
+// sent (added, the commits this fetch indexed, are among them; what was
+// accepted is known from the state, so a backfill and a fetch are the same
+// call).
+func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, added []index.CommitRef, progress func(done, total int)) (LinkReport, error) {
 	commits, err := index.IndexedCommits(dp.Paths, repo)
 	if err != nil {
 		return LinkReport{}, err
 	}
-	return dp.Publish(ctx, repo, commits)
+	cp := *dp
+	if progress != nil {
+		cp.Progress = progress
+	}
+	return cp.publish(ctx, repo, commits)
 }
 
-// Publish sends the commits of repo not accepted yet, in batches of at most
+// publish sends the commits of repo not accepted yet, in batches of at most
 // 1,000: BACKFILL until the first complete run, NORMAL afterwards.
-func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, commits []index.CommitRef) (LinkReport, error) {
+func (dp *DevInfoPublisher) publish(ctx context.Context, repo store.Repository, commits []index.CommitRef) (LinkReport, error) {
 	var rep LinkReport
 	c, err := devInfoClient(ctx, dp.Site, dp.HTTP)
 	if err != nil {
@@ -288,7 +283,7 @@ func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, 
 	operation, prevent := "NORMAL", true
 	if !st.Backfilled {
 		operation = "BACKFILL"
-	} else if dp.SmartCommits != nil && dp.SmartCommits(repo) {
+	} else if repo.SmartCommits {
 		prevent = false
 	}
 	props := map[string]string{DevInfoProperty: devInfoHash(identity)}

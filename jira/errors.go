@@ -68,7 +68,10 @@ type APIError struct {
 	Message    string        // Messages joined with "; ", "" when the body had none
 	Messages   []string      // from the body's "errorMessages" and "errors" (one line each, sanitised)
 	RetryAfter time.Duration // from Retry-After on 429/503, 0 when absent
-	Reason     string        // for authentication failures: one of the Reason constants
+	// RateLimitReason is Jira Cloud's RateLimit-Reason on 429 (e.g.
+	// jira-burst-based, jira-per-issue-on-write), sanitised.
+	RateLimitReason string
+	Reason          string // for authentication failures: one of the Reason constants
 
 	kind error // ErrUnauthorized, ErrForbidden, ErrCaptcha or nil
 	site siteContext
@@ -243,6 +246,7 @@ func newAPIError(status int, method, path string, header http.Header, body []byt
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		e.RetryAfter = parseRetryAfter(header.Get("Retry-After"), now)
+		e.RateLimitReason = termtext.Field(header.Get("RateLimit-Reason"), 100)
 	}
 	return e
 }

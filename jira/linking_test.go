@@ -3,10 +3,10 @@ package jira
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +35,8 @@ type linkHistory struct {
 	msgs   map[int]string    // mark -> subject, until sync resolves it
 	byMsg  map[string]string // subject -> sha
 	tick   int
+	author string            // "Name <email>" of the next commits ("" = Ann Author)
+	added  []index.CommitRef // what the last sync indexed for the first time
 }
 
 func newLinkHistory(t *testing.T) *linkHistory {
@@ -76,7 +78,11 @@ func (h *linkHistory) commitOn(branch, msg string, merge ...string) {
 	h.tick++
 	when := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(h.tick) * time.Minute).Unix()
 	fmt.Fprintf(&h.stream, "commit refs/heads/%s\nmark :%d\n", branch, h.mark)
-	fmt.Fprintf(&h.stream, "author Ann Author <ann@example.com> %d +0000\ncommitter Cy Committer <cy@example.com> %d +0000\n", when, when)
+	author := h.author
+	if author == "" {
+		author = "Ann Author <ann@example.com>"
+	}
+	fmt.Fprintf(&h.stream, "author %s %d +0000\ncommitter Cy Committer <cy@example.com> %d +0000\n", author, when, when)
 	fmt.Fprintf(&h.stream, "data %d\n%s\n", len(msg), msg)
 	if from := h.tip[branch]; from != "" {
 		fmt.Fprintf(&h.stream, "from %s\n", from)
@@ -117,9 +123,11 @@ func (h *linkHistory) sync() {
 			delete(h.msgs, mark)
 		}
 	}
-	if _, err := index.Open(h.p).Update(h.repo); err != nil {
+	ur, err := index.Open(h.p).Update(h.repo)
+	if err != nil {
 		h.t.Fatal(err)
 	}
+	h.added = ur.Added
 }
 
 // standardHistory: issues of the permitted projects PROJ and OPS, one of a
@@ -161,402 +169,420 @@ func testLinkOptions(clk *fakeClock) LinkOptions {
 }
 
 // checkLinkedOnce: every pair of standardPairs (but the invisible one) has
-// exactly one link on its issue, with the repository's globalId, and
-// nothing else is linked.
-func checkLinkedOnce(t *testing.T, srv *jiratest.Server, h *linkHistory, key string) {
-	t.Helper()
-	want := 0
+
+func (h *linkHistory) pusher(srv *jiratest.Server, clk *fakeClock) *LinkPusher {
+	return &LinkPusher{Client: h.client(srv), Paths: h.p, Options: testLinkOptions(clk)}
+}
+
+// linksOf returns the issue's links whose globalId starts with prefix.
+func linksOf(srv *jiratest.Server, issue, prefix string) []jiratest.RemoteLink {
+	var out []jiratest.RemoteLink
+	for _, l := range srv.Links(issue) {
+		if strings.HasPrefix(l.GlobalID, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestAggregateLinks: one link per (issue, repository), created once,
+// updated in place when a commit arrives (one POST for that issue), not
+// sent when unchanged; title, summary, URL and icon as issue 16 says.
+func TestAggregateLinks(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	srv.AddIssues("HR-4")
+	h := newLinkHistory(t)
+	h.repo.DefaultBranch = "main"
+	h.standardHistory()
+	h.sync()
+	clk := newFakeClock()
+	ctx := context.Background()
+	var progress []int
+	lp := h.pusher(srv, clk)
+	lp.Options.Progress = func(done, total int) { progress = append(progress, done*100+total) }
+	rep, err := lp.Link(ctx, h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PROJ-1, PROJ-2, PROJ-3, OPS-3, OPS-4, OPS-5 linked; PROJ-999 refused (404).
+	if rep.Created != 6 || rep.Updated != 0 || rep.NotVisible != 1 || rep.Linked != 6 || rep.Issues != 6 || len(rep.Refused) != 1 || rep.Refused[0].Issue != "PROJ-999" || rep.Refused[0].Status != 404 {
+		t.Fatalf("first run %+v", rep)
+	}
+	if len(progress) != 7 || progress[6] != 707 {
+		t.Errorf("progress %v", progress)
+	}
+	if posts(srv) != 7 {
+		t.Errorf("%d POSTs, want one per issue (7)", posts(srv))
+	}
+	if len(srv.Links("HR-4")) != 0 {
+		t.Error("HR-4 linked: HR is not a permitted project")
+	}
+	id := "github.com/acme/app"
+	ls := srv.Links("PROJ-1")
+	if len(ls) != 1 || ls[0].GlobalID != "gitjira:"+id+":PROJ-1" {
+		t.Fatalf("PROJ-1 links %+v", ls)
+	}
+	newest := h.byMsg["PROJ-1 again, see PROJ-3"]
+	if want := "app: 2 commits · latest " + newest[:10] + " PROJ-1 again, see PROJ-3"; ls[0].Title() != want {
+		t.Errorf("title %q, want %q", ls[0].Title(), want)
+	}
+	if s := ls[0].Object["summary"]; s != "Commits in app by Ann Author, 2025-03-01" {
+		t.Errorf("summary %q", s)
+	}
+	if u := ls[0].URL(); u != "https://github.com/search?q=repo%3Aacme%2Fapp+PROJ-1&type=commits" {
+		t.Errorf("url %q", u)
+	}
+	if icon := ls[0].Object["icon"].(map[string]any); icon["url16x16"] != "https://github.com/favicon.ico" {
+		t.Errorf("icon %v", icon)
+	}
+
+	// Unchanged: nothing sent.
+	before := len(srv.Requests())
+	rep, err = h.pusher(srv, clk).Link(ctx, h.repo)
+	if err != nil || rep.Created+rep.Updated != 0 || rep.Unchanged != 6 || rep.Skipped != 1 || len(srv.Requests()) != before {
+		t.Fatalf("second run %+v, %v, %d requests", rep, err, len(srv.Requests())-before)
+	}
+
+	// A new commit on PROJ-1: one POST, an update in place.
+	h.commit("PROJ-1 third time")
+	h.sync()
+	rep, err = h.pusher(srv, clk).Link(ctx, h.repo)
+	if err != nil || rep.Created != 0 || rep.Updated != 1 || len(srv.Requests()) != before+1 {
+		t.Fatalf("new commit %+v, %v, %d requests", rep, err, len(srv.Requests())-before)
+	}
+	if ls := srv.Links("PROJ-1"); len(ls) != 1 || !strings.HasPrefix(ls[0].Title(), "app: 3 commits · latest "+h.byMsg["PROJ-1 third time"][:10]) {
+		t.Errorf("after update %+v", ls)
+	}
+
+	// The icon can be changed or dropped.
+	h.repo.LinkIcon = NoIcon
+	if _, err := h.pusher(srv, clk).Link(ctx, h.repo); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.Links("PROJ-2")[0].Object["icon"]; ok {
+		t.Error("icon none still sends an icon")
+	}
+
+	// Unlinking deletes them all.
+	rep, err = UnlinkRepository(ctx, h.p, h.client(srv), h.repo)
+	if err != nil || srv.AllLinks() != 0 || stateExists(h.p, h.repo) {
+		t.Fatalf("unlink %+v, %v, %d left", rep, err, srv.AllLinks())
+	}
+}
+
+// TestLinkStyleSwitch: the commit style keeps the newest 10 commit links
+// per issue plus an aggregate saying how many more; switching style removes
+// the other style's links.
+func TestLinkStyleSwitch(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	h := newLinkHistory(t)
+	for i := 1; i <= 12; i++ {
+		h.commit(fmt.Sprintf("PROJ-1 step %d", i))
+	}
+	h.commit("PROJ-2 once")
+	h.sync()
+	clk := newFakeClock()
+	ctx := context.Background()
+	h.repo.LinkStyle = LinkStyleCommit
+	rep, err := h.pusher(srv, clk).Link(ctx, h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1 := srv.Links("PROJ-1")
+	if len(p1) != 11 || rep.Created != 12 || len(srv.Links("PROJ-2")) != 1 {
+		t.Fatalf("commit style: %d links on PROJ-1, %d on PROJ-2, %+v", len(p1), len(srv.Links("PROJ-2")), rep)
+	}
+	agg := linksOf(srv, "PROJ-1", "gitjira:github.com/acme/app:PROJ-1")
+	if len(agg) != 1 || !strings.HasPrefix(agg[0].Title(), "app: 2 more commits (12 in all) · latest "+h.byMsg["PROJ-1 step 12"][:10]) {
+		t.Errorf("aggregate %+v", agg)
+	}
+	for _, old := range []string{"PROJ-1 step 1", "PROJ-1 step 2"} {
+		if n := len(linksOf(srv, "PROJ-1", "gitjira:github.com/acme/app:"+h.byMsg[old])); n != 0 {
+			t.Errorf("%q linked though older than the newest 10", old)
+		}
+	}
+	// A 13th commit pushes the oldest linked one out.
+	h.commit("PROJ-1 step 13")
+	h.sync()
+	if _, err := h.pusher(srv, clk).Link(ctx, h.repo); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(linksOf(srv, "PROJ-1", "gitjira:github.com/acme/app:"+h.byMsg["PROJ-1 step 3"])); n != 0 || len(srv.Links("PROJ-1")) != 11 {
+		t.Errorf("after a 13th commit: %d links", len(srv.Links("PROJ-1")))
+	}
+
+	// Switch to the issue style: one link per issue, the others deleted.
+	h.repo.LinkStyle = LinkStyleIssue
+	rep, err = h.pusher(srv, clk).Link(ctx, h.repo)
+	if err != nil || len(srv.Links("PROJ-1")) != 1 || len(srv.Links("PROJ-2")) != 1 || rep.Deleted != 11 {
+		t.Fatalf("issue style: %d + %d links, %+v, %v", len(srv.Links("PROJ-1")), len(srv.Links("PROJ-2")), rep, err)
+	}
+	if !strings.HasPrefix(srv.Links("PROJ-1")[0].Title(), "app: 13 commits · latest") {
+		t.Errorf("aggregate after switch %q", srv.Links("PROJ-1")[0].Title())
+	}
+	// And back.
+	h.repo.LinkStyle = LinkStyleCommit
+	if _, err := h.pusher(srv, clk).Link(ctx, h.repo); err != nil || len(srv.Links("PROJ-1")) != 11 || len(srv.Links("PROJ-2")) != 1 {
+		t.Fatalf("back to commit style: %d links, %v", len(srv.Links("PROJ-1")), err)
+	}
+}
+
+// TestRefusedIssuesDoNotBlock: a 403 issue and a 400 issue among 30 good
+// ones: the 30 are linked, the two reported by key and reason, backed off,
+// retried by repos link; several refusing issues of one project skip the
+// project's rest in that run only.
+func TestRefusedIssuesDoNotBlock(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	srv.SetAnyIssueExists(true)
+	h := newLinkHistory(t)
+	h.repo.Projects = []string{"ALL"}
+	for i := 1; i <= 32; i++ {
+		h.commit(fmt.Sprintf("PROJ-%d work", i))
+	}
+	h.sync()
+	srv.SetIssueLocked("PROJ-7", true)
+	// PROJ-9 is at the remote link cap: another app's link fills it.
+	srv.SetRemoteLinkLimit(1)
+	if err := h.client(srv).UpsertRemoteLink(context.Background(), "PROJ-9", RemoteLink{GlobalID: "other:1", Object: RemoteObject{URL: "https://x.example/1", Title: "other"}}); err != nil {
+		t.Fatal(err)
+	}
+	clk := newFakeClock()
+	for _, conc := range []int{1, 4} {
+		lp := h.pusher(srv, clk)
+		lp.Options.Concurrency = conc
+		rep, err := lp.Link(context.Background(), h.repo)
+		if err != nil {
+			t.Fatalf("concurrency %d: a refused issue failed the run: %v", conc, err)
+		}
+		if conc == 1 && (rep.Created != 30 || rep.Forbidden != 1 || rep.Failed != 1) {
+			t.Errorf("report %+v", rep)
+		}
+		if len(rep.Refused) != 2 || rep.Refused[0].Issue != "PROJ-7" || rep.Refused[0].Status != 403 || !strings.Contains(rep.Refused[0].Reason, "permission to edit issue PROJ-7") ||
+			rep.Refused[1].Issue != "PROJ-9" || rep.Refused[1].Status != 400 || !strings.Contains(rep.Refused[1].Reason, "limit") {
+			t.Errorf("refused %+v", rep.Refused)
+		}
+		if s := rep.RefusedSummary(5); !strings.HasPrefix(s, "2 refused (PROJ-7: refused (403)") {
+			t.Errorf("summary %q", s)
+		}
+		if len(rep.RefusingProjects) != 0 {
+			t.Errorf("PROJ counted as refusing: %v", rep.RefusingProjects)
+		}
+	}
+	for i := 1; i <= 32; i++ {
+		k := fmt.Sprintf("PROJ-%d", i)
+		if n := len(linksOf(srv, k, "gitjira:")); (i == 7 || i == 9) != (n == 0) || n > 1 {
+			t.Errorf("%s has %d links", k, n)
+		}
+	}
+	st, err := LinkStatus(h.p, h.repo)
+	if err != nil || st.Issues != 30 || len(st.Refused) != 2 || st.String() != "30 ✓ · 2 refused · 2 pending" {
+		t.Errorf("status %+v %q, %v", st, st.String(), err)
+	}
+	// Backed off: the next run asks nothing; repos link (RetryNotVisible) does.
+	before := len(srv.Requests())
+	rep, _ := h.pusher(srv, clk).Link(context.Background(), h.repo)
+	if len(srv.Requests()) != before || rep.Skipped != 2 || len(rep.Refused) != 2 {
+		t.Errorf("backed-off run %+v, %d requests", rep, len(srv.Requests())-before)
+	}
+	srv.SetIssueLocked("PROJ-7", false)
+	lp := h.pusher(srv, clk)
+	lp.Options.RetryNotVisible = true
+	rep, _ = lp.Link(context.Background(), h.repo)
+	if rep.Created != 1 || len(rep.Refused) != 1 || rep.Refused[0].Issue != "PROJ-9" || rep.Refused[0].Attempts != 2 {
+		t.Errorf("retry %+v", rep)
+	}
+
+	// A project whose issues all refuse is skipped after 3 distinct issues.
+	srv2 := jiratest.NewServer(t)
+	srv2.SetAnyIssueExists(true)
+	srv2.SetLinkPermission("OPS", false)
+	h2 := newLinkHistory(t)
+	for i := 1; i <= 10; i++ {
+		h2.commit(fmt.Sprintf("OPS-%d and PROJ-%d", i, i))
+	}
+	h2.sync()
+	lp2 := h2.pusher(srv2, clk)
+	lp2.Options.Concurrency = 1
+	rep, err = lp2.Link(context.Background(), h2.repo)
+	if err != nil || rep.Created != 10 || rep.Forbidden != 3 || rep.Skipped != 7 || !slices.Equal(rep.RefusingProjects, []string{"OPS"}) || rep.Pending != 7 {
+		t.Errorf("refusing project %+v, %v", rep, err)
+	}
+}
+
+// TestSiteDownStopsAfterDistinctIssues: server errors on 5 distinct issues
+// in a row stop the run (the site is down), keeping everything pending.
+func TestSiteDownStopsAfterDistinctIssues(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	h := newLinkHistory(t)
+	for i := 1; i <= 12; i++ {
+		h.commit(fmt.Sprintf("PROJ-%d work", i))
+	}
+	h.sync()
+	srv.FailNext(http.StatusInternalServerError, -1)
+	lp := h.pusher(srv, newFakeClock())
+	lp.Options.Concurrency = 1
+	rep, err := lp.Link(context.Background(), h.repo)
+	if err == nil || !strings.Contains(err.Error(), "5 issues in a row") || posts(srv) != 5 || rep.Pending != 12 || len(rep.Refused) != 0 {
+		t.Fatalf("%+v, %v, %d POSTs", rep, err, posts(srv))
+	}
+	srv.FailNext(0, 0)
+	if rep, err = h.pusher(srv, newFakeClock()).Link(context.Background(), h.repo); err != nil || rep.Created != 12 {
+		t.Fatalf("after recovery %+v, %v", rep, err)
+	}
+}
+
+// TestLinkingDisabledStopsTheRun: Jira says linking is off for the site.
+func TestLinkingDisabledStopsTheRun(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	srv.SetLinkingDisabled(true)
+	h := newLinkHistory(t)
+	for i := 1; i <= 10; i++ {
+		h.commit(fmt.Sprintf("PROJ-%d work", i))
+	}
+	h.sync()
+	lp := h.pusher(srv, newFakeClock())
+	lp.Options.Concurrency = 1
+	rep, err := lp.Link(context.Background(), h.repo)
+	var fe *LinkForbiddenError
+	if !errors.As(err, &fe) || !fe.SiteWide || !rep.SiteRefuses || posts(srv) != 1 || rep.Pending != 10 {
+		t.Fatalf("%+v, %v, %d POSTs", rep, err, posts(srv))
+	}
+}
+
+// TestRateLimitPerIssue: a 429 with RateLimit-Reason jira-per-issue-on-write
+// delays only that issue (the others go on meanwhile); a burst 429 pauses
+// every request for its Retry-After.
+func TestRateLimitPerIssue(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	h := newLinkHistory(t)
+	for i := 1; i <= 6; i++ {
+		h.commit(fmt.Sprintf("PROJ-%d work", i))
+	}
+	h.sync()
+	srv.SetRetryAfter("7")
+	srv.SetRateLimitReason("jira-per-issue-on-write")
+	var mu sync.Mutex
+	limited := 0
+	srv.FailWhen(func(r *http.Request) int {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/PROJ-2/") && limited < 2 {
+			limited++
+			return http.StatusTooManyRequests
+		}
+		return 0
+	})
+	clk := newFakeClock()
+	lp := h.pusher(srv, clk)
+	lp.Options.Concurrency = 1
+	rep, err := lp.Link(context.Background(), h.repo)
+	if err != nil || rep.Created != 6 {
+		t.Fatalf("%+v, %v", rep, err)
+	}
+	var order []string
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPost {
+			order = append(order, strings.Split(r.Path, "/")[5])
+		}
+	}
+	// PROJ-2's retries come after the other issues, which were not held up.
+	if len(order) != 8 || order[1] != "PROJ-2" || order[2] != "PROJ-3" || order[len(order)-1] != "PROJ-2" {
+		t.Errorf("request order %v", order)
+	}
+	if got := clk.sleeps(); len(got) != 2 || got[0] != 7*time.Second {
+		t.Errorf("sleeps %v", got)
+	}
+
+	// A burst limit pauses everyone: its Retry-After is waited once, then
+	// the same request is retried.
+	srv2 := jiratest.NewServer(t)
+	srv2.SetRetryAfter("3")
+	srv2.SetRateLimitReason("jira-burst-based")
+	srv2.FailNext(http.StatusTooManyRequests, 1)
+	h.repo.ID = "other"
+	clk2 := newFakeClock()
+	lp2 := &LinkPusher{Client: h.client(srv2), Paths: h.p, Options: testLinkOptions(clk2)}
+	lp2.Options.Concurrency = 1
+	rep, err = lp2.Link(context.Background(), h.repo)
+	if err != nil || rep.Created != 6 || !slices.Equal(clk2.sleeps(), []time.Duration{3 * time.Second}) {
+		t.Errorf("burst: %+v, %v, sleeps %v", rep, err, clk2.sleeps())
+	}
+}
+
+// TestReconnectAndSecondHome: the same repository connected again (another
+// ID, another name, the location written another way) or from another home
+// updates the same links: no new ones.
+func TestReconnectAndSecondHome(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	h := newLinkHistory(t)
+	h.standardHistory()
+	h.sync()
+	clk := newFakeClock()
+	if _, err := h.pusher(srv, clk).Link(context.Background(), h.repo); err != nil {
+		t.Fatal(err)
+	}
+	links := srv.AllLinks()
+	// Removed without --unlink (its state deleted), connected again.
+	if err := RemoveRepositoryLinkState(h.p, h.repo); err != nil {
+		t.Fatal(err)
+	}
+	again := h.repo
+	again.ID, again.URL = "0123456789abcdef", "ssh://git@GitHub.com:22/acme/app"
+	rep, err := h.pusher(srv, clk).Link(context.Background(), again)
+	if err != nil || rep.Created != 0 || rep.Updated != 6 || srv.AllLinks() != links {
+		t.Fatalf("reconnect: %+v, %v, %d links (was %d)", rep, err, srv.AllLinks(), links)
+	}
+	// Another home (its own index of the same mirror), another name.
+	h2 := newLinkHistory(t)
+	h2.stream.Reset()
+	other := again
+	other.ID, other.Name, other.Mirror = "fedcba9876543210", "app", h.repo.Mirror
+	if _, err := index.Open(h2.p).Update(other); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = (&LinkPusher{Client: h.client(srv), Paths: h2.p, Options: testLinkOptions(clk)}).Link(context.Background(), other)
+	if err != nil || rep.Created != 0 || srv.AllLinks() != links {
+		t.Fatalf("second home: %+v, %v, %d links", rep, err, srv.AllLinks())
+	}
+}
+
+// TestMigrateCommitLinks: a home of the per-commit gitjira (state version 1,
+// globalIds gitjira:<ID>:<sha>) moves to the aggregate: one link per issue,
+// the old ones deleted.
+func TestMigrateCommitLinks(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	h := newLinkHistory(t)
+	h.standardHistory()
+	h.sync()
+	c := h.client(srv)
+	linked := map[string][]string{}
 	for _, pr := range standardPairs {
 		if pr[0] == "PROJ-999" {
 			continue
 		}
-		want++
 		sha := h.byMsg[pr[1]]
-		n := 0
-		for _, l := range srv.Links(pr[0]) {
-			if l.GlobalID == "gitjira:"+key+":"+sha {
-				n++
-				if l.URL() != "https://github.com/acme/app/commit/"+sha || !strings.HasPrefix(l.Title(), sha[:10]+" ") {
-					t.Errorf("%s link %s: url %q title %q", pr[0], l.GlobalID, l.URL(), l.Title())
-				}
-			}
-		}
-		if n != 1 {
-			t.Errorf("%s has %d links for %q, want 1", pr[0], n, pr[1])
-		}
-	}
-	if got := srv.AllLinks(); got != want {
-		t.Errorf("%d links in all, want %d", got, want)
-	}
-	if len(srv.Links("HR-4")) != 0 {
-		t.Error("HR-4 was linked: HR is not a permitted project")
-	}
-}
-
-// TestLinkRepositoryBackfill is issue 10's "Done when": a repository whose
-// history mentions several issues; one run links every commit of the
-// permitted projects exactly once; a second run creates nothing; a renamed
-// repository creates no duplicates; new commits are linked by the next run;
-// unlink removes them all.
-func TestLinkRepositoryBackfill(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	srv.AddIssues("HR-4")
-	h := newLinkHistory(t)
-	h.standardHistory()
-	h.sync()
-	c := h.client(srv)
-	clk := newFakeClock()
-	ctx := context.Background()
-
-	var progress []int
-	opts := testLinkOptions(clk)
-	opts.Progress = func(done, total int) { progress = append(progress, done*100+total) }
-	rep, err := LinkRepository(ctx, h.p, c, h.repo, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c := countsOf(rep); c != (linkCounts{Created: 7, NotVisible: 1, Pending: 1}) || rep.Linked != 7 {
-		t.Fatalf("first run %+v", rep)
-	}
-	checkLinkedOnce(t, srv, h, h.repo.ID)
-	if len(progress) != 8 || progress[7] != 808 {
-		t.Errorf("progress %v", progress)
-	}
-
-	// Second run: nothing to send (the invisible issue waits for its retry time).
-	before := len(srv.Requests())
-	rep, err = LinkRepository(ctx, h.p, c, h.repo, testLinkOptions(clk))
-	if err != nil || countsOf(rep) != (linkCounts{Skipped: 1, NotVisible: 1, Pending: 1}) || len(srv.Requests()) != before {
-		t.Fatalf("second run %+v, %v, %d requests", rep, err, len(srv.Requests())-before)
-	}
-
-	// Renamed (same ID): the index is rebuilt under the new name, nothing is sent.
-	renamed := h.repo
-	renamed.Name = "app-renamed"
-	if _, err := index.Open(h.p).Update(renamed); err != nil {
-		t.Fatal(err)
-	}
-	rep, err = LinkRepository(ctx, h.p, c, renamed, testLinkOptions(clk))
-	if err != nil || rep.Created+rep.Updated != 0 || len(srv.Requests()) != before {
-		t.Fatalf("after rename %+v, %v, %d requests", rep, err, len(srv.Requests())-before)
-	}
-	checkLinkedOnce(t, srv, h, h.repo.ID)
-
-	// New commits are linked by the next run, and only they.
-	h.repo = renamed
-	h.commit("OPS-2 new work")
-	h.sync()
-	newSHA := h.byMsg["OPS-2 new work"]
-	rep, err = LinkRepository(ctx, h.p, c, h.repo, testLinkOptions(clk))
-	if err != nil || rep.Created != 1 || posts(srv) != 9 || len(srv.Links("OPS-2")) != 1 || srv.Links("OPS-2")[0].GlobalID != "gitjira:"+h.repo.ID+":"+newSHA {
-		t.Fatalf("new commit: %+v, %v, %d POSTs", rep, err, posts(srv))
-	}
-
-	// A dry run of unlinking lists the 8 links; unlinking deletes them.
-	del := &LinkPusher{Client: c, Paths: h.p, Options: LinkOptions{DryRun: true, Clock: clk, Limiter: &countingLimiter{}}}
-	rep, err = del.Unlink(ctx, h.repo)
-	if err != nil || len(rep.Planned) != 8 || srv.AllLinks() != 8 {
-		t.Fatalf("unlink dry run %+v, %v", rep, err)
-	}
-	rep, err = UnlinkRepository(ctx, h.p, c, h.repo)
-	if err != nil || rep.Deleted != 8 || rep.Pending != 0 || srv.AllLinks() != 0 {
-		t.Fatalf("unlink %+v, %v, %d links left", rep, err, srv.AllLinks())
-	}
-	for _, r := range srv.Requests() {
-		if r.Method == http.MethodDelete {
-			q, _ := url.ParseQuery(r.Query)
-			if !strings.HasPrefix(q.Get("globalId"), "gitjira:"+h.repo.ID+":") {
-				t.Errorf("DELETE %s?%s", r.Path, r.Query)
-			}
-		}
-	}
-	if stateExists(h.p, h.repo) {
-		t.Error("link state left after unlinking everything")
-	}
-	before = len(srv.Requests())
-	if rep, err = UnlinkRepository(ctx, h.p, c, h.repo); err != nil || rep.Deleted != 0 || len(srv.Requests()) != before {
-		t.Errorf("second unlink %+v, %v", rep, err)
-	}
-}
-
-// TestLinkRepositoryKilledMidRun: a run interrupted after some requests
-// (the last one stored by Jira although the client gave up), then a rerun,
-// leaves every link exactly once; so does losing the state entirely, as a
-// run killed before its first checkpoint would.
-func TestLinkRepositoryKilledMidRun(t *testing.T) {
-	for _, loseState := range []bool{false, true} {
-		t.Run(fmt.Sprintf("loseState=%v", loseState), func(t *testing.T) {
-			srv := jiratest.NewServer(t)
-			h := newLinkHistory(t)
-			for i := 1; i <= 12; i++ {
-				h.commit(fmt.Sprintf("PROJ-%d step %d", i, i))
-			}
-			h.sync()
-			c := h.client(srv)
-			ctx, cancel := context.WithCancel(context.Background())
-			var mu sync.Mutex
-			n := 0
-			srv.FailWhen(func(r *http.Request) int {
-				mu.Lock()
-				n++
-				k := n
-				mu.Unlock()
-				if k == 5 {
-					// Killed while the 5th link is in flight: Jira stores it
-					// after the client gave up.
-					cancel()
-					select {
-					case <-r.Context().Done():
-					case <-time.After(10 * time.Second):
-					}
-				}
-				return 0
-			})
-			opts := testLinkOptions(newFakeClock())
-			opts.CheckpointEvery = 2
-			rep, err := LinkRepository(ctx, h.p, c, h.repo, opts)
-			if !errors.Is(err, context.Canceled) || rep.Created != 4 || rep.Pending != 8 {
-				t.Fatalf("interrupted run %+v, %v", rep, err)
-			}
-			srv.FailWhen(nil)
-			if loseState {
-				os.Remove(LinkStateFile(h.p, h.repo))
-			}
-			rep, err = LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-			if err != nil || rep.Pending != 0 || rep.Linked != 12 {
-				t.Fatalf("rerun %+v, %v", rep, err)
-			}
-			wantUpdated := 1 // the link Jira stored after the client gave up
-			if loseState {
-				wantUpdated = 5
-			}
-			// Either way 7 links are new; the rest were already on Jira.
-			if rep.Updated != wantUpdated || rep.Created != 7 {
-				t.Errorf("rerun created %d, updated %d; want %d updated", rep.Created, rep.Updated, wantUpdated)
-			}
-			for i := 1; i <= 12; i++ {
-				if got := len(srv.Links(fmt.Sprintf("PROJ-%d", i))); got != 1 {
-					t.Errorf("PROJ-%d has %d links, want 1", i, got)
-				}
-			}
-		})
-	}
-}
-
-func TestLinkRepositoryDryRun(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	h := newLinkHistory(t)
-	h.standardHistory()
-	h.sync()
-	rep, err := LinkRepository(context.Background(), h.p, h.client(srv), h.repo, LinkOptions{DryRun: true})
-	if err != nil || len(rep.Planned) != 8 || rep.Pending != 8 || rep.Created != 0 {
-		t.Fatalf("%+v, %v", rep, err)
-	}
-	if len(srv.Requests()) != 0 || stateExists(h.p, h.repo) {
-		t.Errorf("a dry run sent %d requests or wrote state", len(srv.Requests()))
-	}
-	var got [][2]string
-	for _, pl := range rep.Planned {
-		if pl.GlobalID != "gitjira:"+h.repo.ID+":"+pl.SHA || pl.URL != "https://github.com/acme/app/commit/"+pl.SHA || !strings.HasPrefix(pl.Title, pl.SHA[:10]) {
-			t.Errorf("planned %+v", pl)
-		}
-		got = append(got, [2]string{pl.Issue, h.subjectOf(pl.SHA)})
-	}
-	// Oldest first: the order the links appear in on the issues.
-	if !slices.Equal(got, standardPairs) {
-		t.Errorf("planned %v\nwant    %v", got, standardPairs)
-	}
-}
-
-func (h *linkHistory) subjectOf(sha string) string {
-	for m, s := range h.byMsg {
-		if s == sha {
-			return m
-		}
-	}
-	return ""
-}
-
-// TestLinkStopsWhenLinkingIsDisabled: a site-wide 403 costs one request and
-// one message; the pairs stay for the next run, which links them all.
-func TestLinkStopsWhenLinkingIsDisabled(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	srv.SetLinkingDisabled(true)
-	h := newLinkHistory(t)
-	h.standardHistory()
-	h.sync()
-	c := h.client(srv)
-	rep, err := LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-	var fe *LinkForbiddenError
-	if !errors.As(err, &fe) || !fe.SiteWide || !errors.Is(err, ErrLinkingForbidden) || !errors.Is(err, ErrForbidden) {
-		t.Fatalf("error %v", err)
-	}
-	checkOneLine(t, err)
-	if !strings.Contains(err.Error(), "issue linking is disabled") || !strings.Contains(err.Error(), "8 link(s) kept") {
-		t.Errorf("message %q", err)
-	}
-	if len(srv.Requests()) != 1 || rep.Pending != 8 || rep.Forbidden != 8 || rep.Created != 0 {
-		t.Errorf("%d requests, report %+v", len(srv.Requests()), rep)
-	}
-	srv.SetLinkingDisabled(false)
-	rep, err = LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-	if err != nil || rep.Created != 7 {
-		t.Errorf("after enabling: %+v, %v", rep, err)
-	}
-	checkLinkedOnce(t, srv, h, h.repo.ID)
-}
-
-// TestLinkForbiddenProject: without the Link Issues permission in OPS, one
-// request finds out; PROJ is linked; OPS's pairs stay for the next run.
-func TestLinkForbiddenProject(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	srv.SetLinkPermission("OPS", false)
-	h := newLinkHistory(t)
-	h.standardHistory()
-	h.sync()
-	c := h.client(srv)
-	rep, err := LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-	var fe *LinkForbiddenError
-	if !errors.As(err, &fe) || fe.SiteWide || !slices.Equal(fe.Projects, []string{"OPS"}) || !strings.Contains(err.Error(), "Link Issues permission") {
-		t.Fatalf("error %v", err)
-	}
-	checkOneLine(t, err)
-	opsPosts := 0
-	for _, r := range srv.Requests() {
-		if r.Method == http.MethodPost && strings.Contains(r.Path, "/OPS-") {
-			opsPosts++
-		}
-	}
-	if opsPosts != 1 || rep.Created != 4 || rep.Forbidden != 3 || rep.Pending != 4 || !slices.Equal(rep.ForbiddenProjects, []string{"OPS"}) {
-		t.Errorf("%d OPS requests, report %+v", opsPosts, rep)
-	}
-	srv.SetLinkPermission("OPS", true)
-	rep, err = LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-	if err != nil || rep.Created != 3 {
-		t.Errorf("after granting: %+v, %v", rep, err)
-	}
-	checkLinkedOnce(t, srv, h, h.repo.ID)
-}
-
-// TestLinkNotVisibleIsKeptAndRetried: a 404 keeps the pair (not dropped),
-// asks again after the retry time, and links it once the issue is visible.
-func TestLinkNotVisibleIsKeptAndRetried(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	h := newLinkHistory(t)
-	h.commit("PROJ-999 is not visible yet")
-	h.commit("PROJ-999 second commit")
-	h.commit("PROJ-1 visible")
-	h.sync()
-	c := h.client(srv)
-	clk := newFakeClock()
-	run := func() LinkReport {
-		t.Helper()
-		rep, err := LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(clk))
-		if err != nil {
+		if err := c.UpsertRemoteLink(context.Background(), pr[0], RemoteLink{GlobalID: "gitjira:" + h.repo.ID + ":" + sha, Object: RemoteObject{URL: "https://github.com/acme/app/commit/" + sha, Title: sha[:10]}}); err != nil {
 			t.Fatal(err)
 		}
-		return rep
+		linked[pr[0]] = append(linked[pr[0]], sha)
 	}
-	asked := func() int { return srv.Count(http.MethodPost, "/rest/api/2/issue/PROJ-999/remotelink") }
-
-	rep := run()
-	// One request finds PROJ-999 invisible; its second pair is not asked.
-	if countsOf(rep) != (linkCounts{Created: 1, NotVisible: 2, Skipped: 1, Pending: 2}) || asked() != 1 || !slices.Equal(rep.NotVisibleIssues, []string{"PROJ-999"}) {
-		t.Fatalf("first run %+v, asked %d", rep, asked())
-	}
-	clk.advance(30 * time.Minute)
-	if rep = run(); rep.NotVisible != 2 || asked() != 1 {
-		t.Errorf("before the retry time: %+v, asked %d", rep, asked())
-	}
-	clk.advance(31 * time.Minute) // past 1 h
-	if rep = run(); rep.NotVisible != 2 || asked() != 2 {
-		t.Errorf("after 1 h: %+v, asked %d", rep, asked())
-	}
-	srv.AddIssues("PROJ-999")
-	clk.advance(time.Hour) // the second wait is 4 h: not yet
-	if rep = run(); rep.Created != 0 || asked() != 2 {
-		t.Errorf("within 4 h: %+v, asked %d", rep, asked())
-	}
-	// gitjira repos link retries at once.
-	opts := testLinkOptions(clk)
-	opts.RetryNotVisible = true
-	rep, err := LinkRepository(context.Background(), h.p, c, h.repo, opts)
-	if err != nil || countsOf(rep) != (linkCounts{Created: 2}) || len(srv.Links("PROJ-999")) != 2 {
-		t.Errorf("retry now: %+v, %v", rep, err)
-	}
-}
-
-func TestLinkStateCorruptIsRefusedAndKept(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	h := newLinkHistory(t)
-	h.commit("PROJ-1 one")
-	h.sync()
-	path := LinkStateFile(h.p, h.repo)
-	os.MkdirAll(filepath.Dir(path), 0o700)
-	for _, content := range []string{"{not json", `{"version":9,"key":"9f86d081884c7d65","linked":{}}`, `{"version":1,"key":"someone-else","linked":{}}`, `{"version":1,"key":"9f86d081884c7d65","linked":{"PROJ-1":["xyz"]}}`} {
-		os.WriteFile(path, []byte(content), 0o600)
-		_, err := LinkRepository(context.Background(), h.p, h.client(srv), h.repo, testLinkOptions(newFakeClock()))
-		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "delete it") {
-			t.Errorf("state %q: %v", content, err)
-		}
-		if b, _ := os.ReadFile(path); string(b) != content {
-			t.Error("a refused state file was changed")
-		}
-	}
-	if len(srv.Requests()) != 0 {
-		t.Errorf("%d requests with a corrupt state", len(srv.Requests()))
-	}
-}
-
-// TestLinkOldEntryWithoutID: repositories from before IDs keep their
-// name-based globalIds, so links made by earlier versions are updated, not
-// duplicated; the journal of earlier versions is removed.
-func TestLinkOldEntryWithoutID(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	h := newLinkHistory(t)
-	h.repo.ID = ""
-	h.commit("PROJ-1 one")
-	h.sync()
-	sha1 := h.byMsg["PROJ-1 one"]
-	c := h.client(srv)
-	// A link as an earlier gitjira made it.
-	if err := c.UpsertRemoteLink(context.Background(), "PROJ-1", RemoteLink{GlobalID: "gitjira:app:" + sha1, Object: RemoteObject{URL: "https://x", Title: "old"}}); err != nil {
+	v1 := linkStateFileV1{Version: 1, Key: h.repo.ID, Name: "app", Linked: linked}
+	b, _ := json.Marshal(v1)
+	os.MkdirAll(filepath.Dir(LinkStateFile(h.p, h.repo)), 0o700)
+	if err := os.WriteFile(LinkStateFile(h.p, h.repo), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	journal := legacyJournal(h.p, "app")
-	os.MkdirAll(filepath.Dir(journal), 0o700)
-	os.WriteFile(journal, []byte(`{"op":"add","issue":"PROJ-1","sha":"`+sha1+`"}`+"\n"), 0o600)
-	rep, err := LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-	if err != nil || rep.Updated != 1 || rep.Created != 0 || len(srv.Links("PROJ-1")) != 1 {
-		t.Errorf("%+v, %v, %d links", rep, err, len(srv.Links("PROJ-1")))
+	rep, err := h.pusher(srv, newFakeClock()).Link(context.Background(), h.repo)
+	if err != nil || rep.Created != 6 || rep.Deleted != 7 || srv.AllLinks() != 6 {
+		t.Fatalf("%+v, %v, %d links", rep, err, srv.AllLinks())
 	}
-	if _, err := os.Stat(journal); !os.IsNotExist(err) {
-		t.Errorf("old journal left: %v", err)
-	}
-	if err := RemoveRepositoryLinkState(h.p, h.repo); err != nil || stateExists(h.p, h.repo) {
-		t.Errorf("RemoveRepositoryLinkState: %v", err)
-	}
-}
-
-// TestLinkCloudSite: the same backfill on Jira Cloud, with basic auth.
-func TestLinkCloudSite(t *testing.T) {
-	srv := jiratest.NewServer(t)
-	srv.SetCloud()
-	h := newLinkHistory(t)
-	h.standardHistory()
-	h.sync()
-	c, err := SiteClient(store.Site{URL: srv.URL, User: jiratest.DefaultEmail, Token: jiratest.DefaultAPIToken, Kind: store.KindCloud})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := LinkRepository(context.Background(), h.p, c, h.repo, testLinkOptions(newFakeClock()))
-	if err != nil || rep.Created != 7 {
-		t.Fatalf("%+v, %v", rep, err)
-	}
-	checkLinkedOnce(t, srv, h, h.repo.ID)
-	for _, r := range srv.Requests() {
-		if u, p, ok := (&http.Request{Header: r.Header}).BasicAuth(); !ok || u != jiratest.DefaultEmail || p != jiratest.DefaultAPIToken {
-			t.Errorf("%s %s without the Cloud basic auth", r.Method, r.Path)
+	for _, k := range []string{"PROJ-1", "PROJ-2", "PROJ-3", "OPS-3", "OPS-4", "OPS-5"} {
+		if ls := srv.Links(k); len(ls) != 1 || ls[0].GlobalID != "gitjira:github.com/acme/app:"+k {
+			t.Errorf("%s: %+v", k, ls)
 		}
+	}
+	b, _ = os.ReadFile(LinkStateFile(h.p, h.repo))
+	if !strings.Contains(string(b), `"version":2`) {
+		t.Errorf("state not rewritten: %s", b)
 	}
 }

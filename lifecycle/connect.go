@@ -99,7 +99,7 @@ func (m *Manager) ConnectedAs(url string) string {
 
 func (m *Manager) connectedAs(repos []store.Repository, resolved string) string {
 	for _, r := range repos {
-		if m.resolve(r.URL) == resolved {
+		if m.resolve(Location(r)) == resolved || m.resolve(r.URL) == resolved {
 			return r.Name
 		}
 	}
@@ -256,6 +256,9 @@ type CommitRequest struct {
 	WebURL, CommitURLTemplate string
 	// Link sets whether syncs link commits to Jira (nil: the default).
 	Link *bool
+	// LinkIcon is the Jira links' icon URL ("" = the git host's favicon,
+	// "none" = no icon); see jira.NormalizeLinkIcon.
+	LinkIcon string
 }
 
 // Commit indexes the staged mirror, stores the key and adds the repository
@@ -291,6 +294,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (store.Repository, error) {
 		WebURL:             c.WebURL,
 		CommitURLTemplate:  c.CommitURLTemplate,
 		Link:               c.Link,
+		LinkIcon:           c.LinkIcon,
 	}
 	added, err := m.add(r, c.KeyRaw, c.KeyInAgent)
 	if err != nil {
@@ -314,6 +318,11 @@ func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Re
 	case !inAgent && len(keyRaw) == 0:
 		return store.Repository{}, errors.New("no private key given: give one with --key")
 	}
+	// Checked first without the lock (no key stored, no index built for a
+	// location connected meanwhile), and again under it before the write.
+	if err := m.checkNotConnected(r); err != nil {
+		return store.Repository{}, err
+	}
 	now := m.now().UTC().Truncate(time.Second)
 	r.Added, r.LastFetched, r.Enabled = now, now, true
 	if !inAgent {
@@ -335,7 +344,15 @@ func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Re
 	}
 	r.Commits, r.IssueKeys = res.Commits, res.IssueKeys
 	stage("connect-indexed")
+	loc, err := m.lockLocation(m.resolve(r.URL))
+	if err != nil {
+		return store.Repository{}, err
+	}
+	defer loc.Unlock()
 	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
+		if other := m.connectedAs(repos, m.resolve(r.URL)); other != "" {
+			return nil, &AlreadyConnectedError{Name: other, URL: r.URL}
+		}
 		for _, o := range repos {
 			if o.Name == r.Name {
 				return nil, fmt.Errorf("%w: a repository called %q is already in the list", store.ErrNameTaken, r.Name)
@@ -347,6 +364,19 @@ func (m *Manager) add(r store.Repository, keyRaw []byte, inAgent bool) (store.Re
 		return store.Repository{}, err
 	}
 	return r, nil
+}
+
+// checkNotConnected refuses r when its location is in the list already
+// (another process connected it since Plan).
+func (m *Manager) checkNotConnected(r store.Repository) error {
+	repos, err := m.list().Load()
+	if err != nil {
+		return err
+	}
+	if other := m.connectedAs(repos, m.resolve(r.URL)); other != "" {
+		return &AlreadyConnectedError{Name: other, URL: r.URL}
+	}
+	return nil
 }
 
 // Connect runs the whole connect: Plan, Clone, Commit.

@@ -85,7 +85,7 @@ func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, si
 	if err != nil {
 		return store.Repository{}, err
 	}
-	ep, err := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
+	ep, err := m.Endpoint(r)
 	if err != nil {
 		return store.Repository{}, err
 	}

@@ -27,6 +27,9 @@ type KeySource struct {
 type KeyLockedError struct {
 	Name    string
 	Missing *sshkeys.PassphraseMissingError
+	// Raw is the stored key file as read, still encrypted, for a screen's
+	// passphrase prompt to decrypt (the Manage screen's sync).
+	Raw []byte
 }
 
 func (e *KeyLockedError) Error() string {
@@ -77,7 +80,7 @@ func (m *Manager) OpenStoredKey(r store.Repository, src KeySource) (*sshkeys.Key
 	var pme *sshkeys.PassphraseMissingError
 	if errors.As(err, &pme) {
 		if len(src.Passphrase) == 0 {
-			return nil, &KeyLockedError{Name: r.Name, Missing: pme}
+			return nil, &KeyLockedError{Name: r.Name, Missing: pme, Raw: raw}
 		}
 		k, err = sshkeys.ParseWithPassphrase(raw, src.Passphrase)
 	}

@@ -36,6 +36,8 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -121,13 +123,9 @@ func (m *Manager) knownHosts() string {
 	return gitops.DefaultKnownHostsFile()
 }
 
+// sshConfig is the SSH config argument for gitops: "" means ~/.ssh/config
+// and /etc/ssh/ssh_config (as ssh reads them), "none" none, else that file.
 func (m *Manager) sshConfig() string {
-	switch m.SSHConfigFile {
-	case "":
-		return gitops.DefaultSSHConfigFile()
-	case "none":
-		return ""
-	}
 	return m.SSHConfigFile
 }
 
@@ -173,6 +171,20 @@ func (m *Manager) lockName(ctx context.Context, name string) (*fsatomic.Lock, er
 	return l, nil
 }
 
+// lockLocation takes the lock on a location's identity (its resolved URL),
+// locks/location-<sha256>.lock: the "already connected" check and the list
+// write happen under it, so two connects of one location never both add it.
+func (m *Manager) lockLocation(resolved string) (*fsatomic.Lock, error) {
+	sum := sha256.Sum256([]byte(resolved))
+	ctx, cancel := context.WithTimeout(context.Background(), m.lockWait())
+	defer cancel()
+	l, err := fsatomic.Acquire(ctx, filepath.Join(m.locksDir(), "location-"+hex.EncodeToString(sum[:12])+".lock"))
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("%w: another gitjira process is connecting %s; try again when it has finished", ErrBusy, resolved)
+	}
+	return l, err
+}
+
 // connectOptions is what gitops needs to reach a repository of the list.
 func (m *Manager) connectOptions(ep *gitops.Endpoint, signer ssh.Signer) gitops.ConnectOptions {
 	return gitops.ConnectOptions{Endpoint: ep, Signer: signer, KnownHostsFile: m.knownHosts(), Timeout: m.Timeout}
@@ -183,7 +195,8 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// stageEnv names the environment variable, "STAGE:DURATION", that makes an
+// stageEnv names the environment variable, "STAGE:DURATION" (or
+// "STAGE:file=PATH": until PATH exists), that makes an
 // operation stop for DURATION at the stage called STAGE, after printing
 // "gitjira-stage: STAGE" on stderr: the crash tests kill the real binary
 // exactly there (mid-index, between the list write and the file deletions).
@@ -198,6 +211,15 @@ func stage(name string) {
 	}
 	at, dur, ok := strings.Cut(v, ":")
 	if !ok || at != name {
+		return
+	}
+	if file, ok := strings.CutPrefix(dur, "file="); ok {
+		// Wait until the test creates file (at most a minute): two
+		// processes held at the same stage are released together.
+		fmt.Fprintf(os.Stderr, "gitjira-stage: %s\n", name)
+		for deadline := time.Now().Add(time.Minute); !exists(file) && time.Now().Before(deadline); {
+			time.Sleep(10 * time.Millisecond)
+		}
 		return
 	}
 	d, err := time.ParseDuration(dur)

@@ -221,7 +221,8 @@ func TestSameLocationTwiceIsRefused(t *testing.T) {
 	// Through an ~/.ssh/config alias, it is still the same repository.
 	cfg := filepath.Join(t.TempDir(), "config")
 	host, port, _ := strings.Cut(f.srv.Addr(), ":")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("Host al\n  HostName %s\n  Port %s\n", host, port)), 0o600)
+	// No user in the location: the config names it (else ssh logs in as the local user).
+	os.WriteFile(cfg, []byte(fmt.Sprintf("Host al\n  HostName %s\n  Port %s\n  User git\n", host, port)), 0o600)
 	f.m.SSHConfigFile = cfg
 	if _, err := f.m.Plan(ConnectRequest{URL: "al:/demo.git", Name: "third"}); !errors.As(err, &ac) {
 		t.Fatalf("alias spelling: err = %v", err)

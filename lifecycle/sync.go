@@ -25,9 +25,16 @@ type SyncOptions struct {
 	// other output.
 	Signer func(r store.Repository) (ssh.Signer, error)
 	// Link, when set, pushes the repository's commits to Jira after the
-	// index update; added are the commits the update indexed. Its report is
-	// stored in the result; its error fails only the link part.
+	// index update, once the repository lock is released (link state has
+	// its own lock, so an overlapping fetch of the same repository does not
+	// fail "busy" while links are pushed); added are the commits the update
+	// indexed. Its report is stored in the result; its error fails only the
+	// link part.
 	Link func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error)
+	// LinkProgress, when set, follows the linking phase of each repository
+	// ("Linking in Jira 57/130"): Link's context carries it
+	// (jira.WithLinkProgress).
+	LinkProgress func(name string, done, total int)
 	// Concurrency bounds how many repositories are fetched at once (default
 	// 4: enough to overlap network waits, few enough not to flood a host).
 	Concurrency int
@@ -137,8 +144,18 @@ func (m *Manager) Sync(ctx context.Context, o SyncOptions) ([]SyncResult, error)
 			start := time.Now()
 			res := SyncResult{Name: r.Name, Commits: r.Commits, IssueKeys: r.IssueKeys, Err: keyErrs[i]}
 			var hostKey string
+			var added []index.CommitRef
 			if res.Err == nil {
-				hostKey = m.syncOne(ctx, r, signers[i], o, &res)
+				hostKey, added = m.syncOne(ctx, r, signers[i], o, &res)
+			}
+			if res.Err == nil && o.Link != nil {
+				// The fetch is recorded before linking, which may take long.
+				rec.record(res, hostKey)
+				lctx := ctx
+				if o.LinkProgress != nil {
+					lctx = jira.WithLinkProgress(ctx, func(done, total int) { o.LinkProgress(r.Name, done, total) })
+				}
+				res.Links, res.LinkErr = o.Link(lctx, r, added)
 			}
 			res.Duration = time.Since(start)
 			results[i] = res
@@ -152,19 +169,21 @@ func (m *Manager) Sync(ctx context.Context, o SyncOptions) ([]SyncResult, error)
 	return results, rec.close()
 }
 
-// syncOne fetches, indexes and links one repository; it returns the host
-// key fingerprint the server showed ("" when the fetch did not get that far).
-func (m *Manager) syncOne(ctx context.Context, r store.Repository, signer ssh.Signer, o SyncOptions, res *SyncResult) string {
+// syncOne fetches and indexes one repository under its lock; it returns the
+// host key fingerprint the server showed ("" when the fetch did not get that
+// far) and the commits the index update added (for the linking phase, which
+// runs after the lock is released).
+func (m *Manager) syncOne(ctx context.Context, r store.Repository, signer ssh.Signer, o SyncOptions, res *SyncResult) (string, []index.CommitRef) {
 	lk, err := m.lockName(ctx, r.Name)
 	if err != nil {
 		res.Err = err
-		return ""
+		return "", nil
 	}
 	defer lk.Unlock()
-	ep, err := gitops.ParseURLWithConfig(r.URL, m.sshConfig())
+	ep, err := m.Endpoint(r)
 	if err != nil {
 		res.Err = err
-		return ""
+		return "", nil
 	}
 	var progress chan gitops.Progress
 	var forwarded sync.WaitGroup
@@ -185,20 +204,17 @@ func (m *Manager) syncOne(ctx context.Context, r store.Repository, signer ssh.Si
 	}
 	if err != nil {
 		res.Err = fmt.Errorf("fetch: %w", err)
-		return ""
+		return "", nil
 	}
 	res.Warnings = fr.Warnings
 	stage("sync-fetched")
 	ur, err := index.Open(m.Paths).Update(r)
 	if err != nil {
 		res.Err = err
-		return fr.HostKeyFingerprint
+		return fr.HostKeyFingerprint, nil
 	}
 	res.NewCommits, res.Commits, res.IssueKeys = ur.New, ur.Commits, ur.IssueKeys
-	if o.Link != nil {
-		res.Links, res.LinkErr = o.Link(ctx, r, ur.Added)
-	}
-	return fr.HostKeyFingerprint
+	return fr.HostKeyFingerprint, ur.Added
 }
 
 // recorder writes sync outcomes to the list as they arrive: while one write

@@ -1,136 +1,45 @@
 package manage
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
-	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/components/scroll"
 )
 
 // recentCommits is how many of the latest commits the details show.
 const recentCommits = 8
 
-// commitLine is one recent commit in the details.
-type commitLine struct {
-	sha     string
-	date    time.Time
-	keys    []string // the issue keys the repository's projects allow
-	subject string
-}
-
-// detailsMsg is what the details page reads from disk.
+// detailsMsg is the repository's details as lifecycle reads them (mirror
+// size, stored key's public part, recent commits; each part with its error).
 type detailsMsg struct {
-	name    string
-	size    int64
-	sizeErr error
-	key     *sshkeys.Key // the stored key as parsed (public half only when encrypted)
-	keyErr  error
-	commits []commitLine
-	logErr  error
+	name     string
+	d        lifecycle.Details
+	err      error
+	links    jira.LinkSummary // what is linked in Jira, refused, pending
+	linksErr error
+	noSite   bool // no Jira site is logged in: nothing is linked
 }
 
-// loadDetails measures the mirror and reads the stored key and the latest
-// commits of the default branch (with their issue keys, found as the index
-// finds them).
-func loadDetails(r store.Repository) tea.Cmd {
+// loadDetails asks lifecycle for the details: front-ends never open
+// mirrors or key files themselves.
+func loadDetails(mgr *lifecycle.Manager, r store.Repository) tea.Cmd {
 	return func() tea.Msg {
-		msg := detailsMsg{name: r.Name}
-		msg.size, msg.sizeErr = dirSize(r.Mirror)
-		msg.key, msg.keyErr = readStoredKey(r.KeyFile)
-		msg.commits, msg.logErr = latestCommits(r, recentCommits)
+		d, err := mgr.Details(r.Name, recentCommits)
+		msg := detailsMsg{name: r.Name, d: d, err: err}
+		msg.links, msg.linksErr = mgr.LinkStatus(r.Name)
+		site, err := store.LoadSite(mgr.Paths)
+		msg.noSite = err == nil && site == nil
 		return msg
 	}
-}
-
-// dirSize is the bytes the files under dir take (their sizes, as du --apparent-size).
-func dirSize(dir string) (int64, error) {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
-			}
-		}
-		return nil
-	})
-	return n, err
-}
-
-// readStoredKey parses a stored key; an encrypted one gives what it shows
-// in the clear (the public half, for OpenSSH and PuTTY keys).
-func readStoredKey(path string) (*sshkeys.Key, error) {
-	if path == "" {
-		return nil, errors.New("no stored key")
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	k, err := sshkeys.Parse(raw)
-	var pme *sshkeys.PassphraseMissingError
-	if errors.As(err, &pme) && pme.Key != nil {
-		return pme.Key, nil
-	}
-	return k, err
-}
-
-// latestCommits walks the mirror's HEAD back n commits.
-func latestCommits(r store.Repository, n int) ([]commitLine, error) {
-	repo, err := git.PlainOpen(r.Mirror)
-	if err != nil {
-		return nil, err
-	}
-	head, err := repo.Head()
-	if err != nil {
-		return nil, err
-	}
-	it, err := repo.Log(&git.LogOptions{From: head.Hash()})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []commitLine
-	for len(out) < n {
-		c, err := it.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return out, err
-		}
-		out = append(out, toCommitLine(r, c))
-	}
-	return out, nil
-}
-
-func toCommitLine(r store.Repository, c *object.Commit) commitLine {
-	var keys []string
-	for _, k := range store.IssueKeys(c.Message) {
-		if r.AllowsIssue(k) {
-			keys = append(keys, k)
-		}
-	}
-	subject, _, _ := strings.Cut(c.Message, "\n")
-	return commitLine{sha: c.Hash.String(), date: c.Author.When, keys: keys, subject: termtext.Field(subject, 200)}
 }
 
 // detailsPage shows everything about one repository, scrolling.
@@ -138,7 +47,9 @@ type detailsPage struct {
 	c      *shared
 	r      store.Repository
 	sc     *scroll.Model
-	d      *detailsMsg
+	d      *lifecycle.Details // nil until read
+	err    error              // the details could not be read at all
+	links  *detailsMsg        // the link status, with d
 	width  int
 	height int
 }
@@ -146,7 +57,7 @@ type detailsPage struct {
 func newDetailsPage(c *shared, r store.Repository) (page, tea.Cmd) {
 	p := &detailsPage{c: c, r: r, sc: newScroll(c)}
 	p.refresh()
-	return p, loadDetails(r)
+	return p, loadDetails(c.Manager, r)
 }
 
 func (p *detailsPage) title() string { return p.r.Name + " · Details" }
@@ -165,7 +76,10 @@ func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
 		return p, nil
 	case detailsMsg:
 		if msg.name == p.r.Name {
-			p.d = &msg
+			p.d, p.err, p.links = &msg.d, msg.err, &msg
+			if msg.err == nil {
+				p.r = msg.d.Repository // the list as read now
+			}
 			p.refresh()
 		}
 		return p, nil
@@ -208,7 +122,19 @@ func (p *detailsPage) content() string {
 	if r.Alias != "" {
 		row("Alias", r.Alias)
 	}
+	if rt := p.c.Manager.RouteText(r); r.Alias != "" || strings.Contains(rt, " via ") {
+		row("Route", rt)
+	}
 	row("Web URL", webURLText(r))
+	if p.links != nil {
+		for i, l := range linksText(r, p.links) {
+			label := ""
+			if i == 0 {
+				label = "Jira links"
+			}
+			row(label, l)
+		}
+	}
 	row("Projects", strings.ReplaceAll(projectsText(r), ",", ", "))
 	state := r.Status()
 	if r.LastError != "" {
@@ -228,27 +154,27 @@ func (p *detailsPage) content() string {
 	keyDesc := orNone(r.KeyFingerprint, "not recorded")
 	if p.d != nil {
 		switch {
-		case p.d.key != nil:
-			fp := p.d.key.Fingerprint
+		case p.d.Key != nil:
+			fp := p.d.Key.Fingerprint
 			if fp == "" {
 				fp = r.KeyFingerprint
 			}
-			keyDesc = fp + " (" + keyLabel(p.d.key)
-			if p.d.key.Encrypted {
+			keyDesc = fp + " (" + keyLabel(p.d.Key)
+			if p.d.Key.Encrypted {
 				keyDesc += ", encrypted"
 			}
 			keyDesc += ")"
-		case p.d.keyErr != nil:
-			keyDesc += " (cannot read the stored key: " + oneLine(p.d.keyErr) + ")"
+		case p.d.KeyErr != nil:
+			keyDesc += " (cannot read the stored key: " + oneLine(p.d.KeyErr) + ")"
 		}
 	}
 	row("Key", keyDesc)
 	row("Key file", orNone(p.c.env.Display(r.KeyFile), "none"))
 	size := pending
 	if p.d != nil {
-		size = byteSize(p.d.size)
-		if p.d.sizeErr != nil {
-			size = "cannot measure: " + oneLine(p.d.sizeErr)
+		size = byteSize(p.d.MirrorSize)
+		if p.d.SizeErr != nil {
+			size = "cannot measure: " + oneLine(p.d.SizeErr)
 		}
 	}
 	row("Mirror", p.c.env.Display(r.Mirror))
@@ -258,24 +184,52 @@ func (p *detailsPage) content() string {
 	}
 	b.WriteString("\n" + st.Header.Render("Recent commits") + "\n")
 	switch {
+	case p.err != nil:
+		b.WriteString(common.Wrap(st.Error, w, "✗ Cannot read the details: "+oneLine(p.err)) + "\n")
 	case p.d == nil:
 		b.WriteString(st.Hint.Render("Reading the mirror…") + "\n")
-	case p.d.logErr != nil && len(p.d.commits) == 0:
-		b.WriteString(st.Error.Render(truncate("✗ Cannot read the mirror: "+oneLine(p.d.logErr), w)) + "\n")
-	case len(p.d.commits) == 0:
+	case p.d.RecentErr != nil && len(p.d.Recent) == 0:
+		b.WriteString(common.Wrap(st.Error, w, "✗ Cannot read the mirror: "+oneLine(p.d.RecentErr)) + "\n")
+	case len(p.d.Recent) == 0:
 		b.WriteString(st.Hint.Render("No commits yet.") + "\n")
 	}
 	if p.d != nil {
-		for _, c := range p.d.commits {
-			keys := strings.Join(c.keys, ",")
+		for _, c := range p.d.Recent {
+			keys := strings.Join(c.IssueKeys, ",")
 			if keys == "" {
 				keys = "-"
 			}
-			line := fmt.Sprintf("%s %s %-15s %s", shortSHA(c.sha), c.date.Local().Format("2006-01-02"), truncate(keys, 15), c.subject)
+			line := fmt.Sprintf("%s %s %-15s %s", shortSHA(c.SHA), c.Date.Local().Format("2006-01-02"), truncate(keys, 15), c.Subject)
 			b.WriteString(truncate(line, w) + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// linksText is the repository's Jira links as the details show them:
+// "130 ✓ · 2 refused · 5 pending", then each refused issue with its reason.
+func linksText(r store.Repository, msg *detailsMsg) []string {
+	s, err := msg.links, msg.linksErr
+	switch {
+	case msg.noSite:
+		return []string{"none: no Jira site is logged in (gitjira jira login)"}
+	case r.Link != nil && !*r.Link:
+		return []string{"off (turn it on with gitjira repos set " + r.Name + " --link)"}
+	case err != nil:
+		return []string{"cannot read the link state: " + oneLine(err)}
+	case s.Issues == 0 && s.Pending == 0 && len(s.Refused) == 0:
+		return []string{"none yet"}
+	}
+	out := []string{s.String()}
+	const most = 5
+	for i, f := range s.Refused {
+		if i == most {
+			out = append(out, fmt.Sprintf("… %d more refused; gitjira repos link %s retries them", len(s.Refused)-most, r.Name))
+			break
+		}
+		out = append(out, "✗ "+f.Issue+": "+f.Reason)
+	}
+	return out
 }
 
 // webURLText is the web address Jira links use for r (its own, or the one

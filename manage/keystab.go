@@ -48,9 +48,10 @@ type keysLoadedMsg struct {
 // fingerprint (one key may be given to several repositories).
 func loadKeys(c *shared) tea.Cmd {
 	c.keysSeq++
-	seq, paths := c.keysSeq, c.Manager.Paths
+	seq, mgr := c.keysSeq, c.Manager
+	paths := mgr.Paths
 	return func() tea.Msg {
-		repos, err := store.OpenRepositoryList(paths).Load()
+		repos, err := mgr.Repositories()
 		if err != nil {
 			return keysLoadedMsg{seq: seq, err: err}
 		}
@@ -65,7 +66,7 @@ func loadKeys(c *shared) tea.Cmd {
 			}
 			g := keyGroup{fingerprint: r.KeyFingerprint, files: []string{r.KeyFile}, comments: map[string]string{}}
 			g.outside = !strings.HasPrefix(r.KeyFile, keysDir+string(filepath.Separator))
-			k, err := readStoredKey(r.KeyFile)
+			k, err := mgr.PublicStoredKey(r)
 			switch {
 			case err != nil:
 				g.err = oneLine(err)

@@ -102,7 +102,8 @@ type Model struct {
 	help  help.Model
 	flash flash
 
-	syncs *syncState
+	syncs    *syncState
+	pageSize [2]int // the size the open page was last given
 
 	quitting     bool // waiting for the work under way (syncs, a page's command) to stop
 	quit         bool
@@ -198,6 +199,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmd = tea.Batch(cmd, tea.Quit)
 	}
 	m.layout()
+	// The page's room changes with the help under it (a mode with more
+	// keys): it is told, so it never draws past the screen or short of it.
+	if m.page != nil {
+		w, _ := m.size()
+		if size := [2]int{w, m.bodyHeight()}; size != m.pageSize {
+			m.pageSize = size
+			cmd = tea.Batch(cmd, m.updatePage(tea.WindowSizeMsg{Width: size[0], Height: size[1]}))
+		}
+	}
 	return m, cmd
 }
 
@@ -219,6 +229,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(m.repos.load(false), tick())
 	case reposLoadedMsg:
 		m.repos.loaded(msg)
+		if len(msg.recovered) > 0 && msg.err == nil {
+			text := strings.Join(msg.recovered, "; ")
+			m.flash = flash{text: strings.ToUpper(text[:1]) + text[1:] + "."}
+		}
 		if m.keys.stale(msg.repos) {
 			return m.keys.load()
 		}
@@ -226,7 +240,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case keysLoadedMsg:
 		m.keys.loaded(msg)
 		return nil
-	case signersMsg, syncProgressMsg, syncRepoDoneMsg, syncBatchDoneMsg, passphraseDoneMsg:
+	case signersMsg, syncProgressMsg, syncLinkMsg, syncRepoDoneMsg, syncBatchDoneMsg, passphraseDoneMsg:
 		return m.updateSync(msg)
 	case common.CopiedMsg:
 		m.flash = flash{text: msg.Text, err: msg.Err != nil || m.c.Clipboard == nil}
@@ -326,7 +340,9 @@ func (m Model) typing() bool {
 func (m *Model) open(p page, cmd tea.Cmd) tea.Cmd {
 	m.page = p
 	m.help.ShowAll = false
-	return tea.Batch(cmd, m.updatePage(tea.WindowSizeMsg{Width: m.c.Width, Height: m.bodyHeight()}))
+	w, _ := m.size()
+	m.pageSize = [2]int{w, m.bodyHeight()}
+	return tea.Batch(cmd, m.updatePage(tea.WindowSizeMsg{Width: m.pageSize[0], Height: m.pageSize[1]}))
 }
 
 // size is the terminal size, 80x24 until Bubble Tea says (it does not when
@@ -378,6 +394,9 @@ func (m Model) footer() string {
 		helpView = m.help.FullHelpView(m.helpKeys().FullHelp())
 	} else {
 		helpView = shortHelp(st, w, m.helpKeys().ShortHelp())
+	}
+	if len(rows) == 0 {
+		return "\n" + helpView
 	}
 	return strings.Join(rows, "\n") + "\n\n" + helpView
 }

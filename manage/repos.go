@@ -52,6 +52,9 @@ type reposLoadedMsg struct {
 	seq   int
 	repos []store.Repository
 	err   error
+	// recovered says what the first read repaired ("cleaned up an
+	// interrupted connect of app (22 MiB)").
+	recovered []string
 }
 
 // pendingResult is a sync result shown over the list read before it (seq:
@@ -96,16 +99,21 @@ func newReposTab(c *shared) reposTab {
 	return t
 }
 
-// load reads the list in a command; the first load also repairs what killed
-// runs left (lifecycle.Recover), as every lifecycle operation does.
+// load reads the list in a command; the first load is lifecycle's List,
+// which first repairs what killed runs left (and says what it cleaned).
 func (t reposTab) load(first bool) tea.Cmd {
 	t.c.loadSeq++
 	seq, mgr := t.c.loadSeq, t.c.Manager
 	return func() tea.Msg {
 		if first {
-			mgr.Recover()
+			l, err := mgr.List()
+			msg := reposLoadedMsg{seq: seq, repos: l.Repositories, err: err, recovered: l.Recovered.Lines()}
+			if l.RecoverErr != nil {
+				msg.recovered = append(msg.recovered, "Could not finish repairing an interrupted run (it is retried next time): "+oneLine(l.RecoverErr))
+			}
+			return msg
 		}
-		repos, err := store.OpenRepositoryList(mgr.Paths).Load()
+		repos, err := mgr.Repositories()
 		return reposLoadedMsg{seq: seq, repos: repos, err: err}
 	}
 }

@@ -3,7 +3,6 @@ package manage
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 
@@ -28,8 +27,10 @@ import (
 // rowProgress is what a syncing row shows.
 type rowProgress struct {
 	batch int
-	stage string // "starting", "passphrase", "fetch", "index"
+	stage string // "starting", "passphrase", "fetch", "index", "link"
 	p     gitops.Progress
+	// linked and toLink are the linking phase's progress (stage "link").
+	linked, toLink int
 }
 
 // short is the state column: "connecting", "receiving 45%", "indexing".
@@ -41,6 +42,8 @@ func (r rowProgress) short() string {
 		return "locked key"
 	case "index":
 		return "indexing…"
+	case "link":
+		return fmt.Sprintf("linking %d/%d", r.linked, r.toLink)
 	}
 	p := r.p
 	name := string(p.Phase)
@@ -69,6 +72,8 @@ func (r rowProgress) long() string {
 		return "waiting for the passphrase of its key…"
 	case "index":
 		return "indexing the new commits…"
+	case "link":
+		return fmt.Sprintf("Linking in Jira %d/%d", r.linked, r.toLink)
 	}
 	p := r.p
 	switch p.Phase {
@@ -166,6 +171,14 @@ type (
 		p     gitops.Progress
 		ch    <-chan tea.Msg
 	}
+	// syncLinkMsg is the linking phase's progress (lifecycle's
+	// LinkProgress): done of total issues linked.
+	syncLinkMsg struct {
+		batch       int
+		name        string
+		done, total int
+		ch          <-chan tea.Msg
+	}
 	syncRepoDoneMsg struct {
 		batch int
 		res   lifecycle.SyncResult
@@ -220,7 +233,7 @@ func (m *Model) startSync(names []string) tea.Cmd {
 // resolveSigners loads the keys of a batch: the session's decrypted ones,
 // else Config.Signer's or the stored key's.
 func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
-	src, sess := c.cfg.Signer, c.sess
+	src, sess, mgr := c.cfg.Signer, c.sess, c.Manager
 	return func() tea.Msg {
 		msg := signersMsg{batch: id, signers: map[string]ssh.Signer{}, errs: map[string]error{}}
 		for _, r := range repos {
@@ -228,7 +241,7 @@ func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
 				msg.signers[r.Name] = s
 				continue
 			}
-			s, lk, err := loadSigner(src, r)
+			s, lk, err := loadSigner(mgr, src, r)
 			switch {
 			case lk != nil:
 				msg.locked = append(msg.locked, *lk)
@@ -242,50 +255,32 @@ func resolveSigners(c *shared, id int, repos []store.Repository) tea.Cmd {
 	}
 }
 
-// loadSigner gets a repository's signer from src (nil: its stored key). An
-// encrypted key comes back as a lockedKey to ask the passphrase of.
-func loadSigner(src func(store.Repository) (ssh.Signer, error), r store.Repository) (ssh.Signer, *lockedKey, error) {
-	var pme *sshkeys.PassphraseMissingError
+// loadSigner gets a repository's signer from src, or (src nil) its key
+// as lifecycle opens it. An encrypted key comes back as a lockedKey to ask
+// the passphrase of.
+func loadSigner(mgr *lifecycle.Manager, src func(store.Repository) (ssh.Signer, error), r store.Repository) (ssh.Signer, *lockedKey, error) {
+	var s ssh.Signer
+	var err error
 	if src != nil {
-		s, err := src(r)
-		if err == nil {
-			return s, nil, nil
+		s, err = src(r)
+	} else {
+		var k *sshkeys.Key
+		if k, err = mgr.OpenStoredKey(r, lifecycle.KeySource{}); err == nil {
+			s = k.Signer
 		}
-		if !errors.As(err, &pme) {
-			return nil, nil, err
+	}
+	var kle *lifecycle.KeyLockedError
+	if errors.As(err, &kle) && len(kle.Raw) > 0 {
+		k := kle.Missing.Key
+		if k == nil {
+			k = &sshkeys.Key{Encrypted: true}
 		}
-		raw, rerr := os.ReadFile(r.KeyFile)
-		if rerr != nil {
-			return nil, nil, err
-		}
-		return nil, locked(r, raw, pme), nil
-	}
-	if r.KeyFile == "" {
-		return nil, nil, fmt.Errorf("no stored key for %s: give it one with k (change key)", r.Name)
-	}
-	raw, err := os.ReadFile(r.KeyFile)
-	if err != nil {
-		return nil, nil, fmt.Errorf("cannot read the stored key of %s (%v): give it a key again with k (change key)", r.Name, err)
-	}
-	k, err := sshkeys.Parse(raw)
-	if errors.As(err, &pme) {
-		return nil, locked(r, raw, pme), nil
+		return nil, &lockedKey{repo: r, raw: kle.Raw, key: k}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("the stored key of %s: %w", r.Name, err)
+		return nil, nil, err
 	}
-	if k.Signer == nil {
-		return nil, nil, fmt.Errorf("the stored key of %s cannot sign", r.Name)
-	}
-	return k.Signer, nil, nil
-}
-
-func locked(r store.Repository, raw []byte, pme *sshkeys.PassphraseMissingError) *lockedKey {
-	k := pme.Key
-	if k == nil {
-		k = &sshkeys.Key{Encrypted: true}
-	}
-	return &lockedKey{repo: r, raw: raw, key: k}
+	return s, nil, nil
 }
 
 // updateSync handles the sync's messages.
@@ -337,6 +332,11 @@ func (m *Model) updateSync(msg tea.Msg) tea.Cmd {
 			p.stage, p.p = "fetch", msg.p
 		}
 		s.progressSeen++
+		return waitFor(msg.ch)
+	case syncLinkMsg:
+		if p := s.rows[msg.name]; p != nil && p.batch == msg.batch {
+			p.stage, p.linked, p.toLink = "link", msg.done, msg.total
+		}
 		return waitFor(msg.ch)
 	case syncRepoDoneMsg:
 		m.syncResult(msg.batch, msg.res)
@@ -452,6 +452,13 @@ func (m *Model) launch(b *batch) tea.Cmd {
 			// rather than slow the fetch down.
 			select {
 			case ch <- syncProgressMsg{batch: id, name: name, p: p, ch: ch}:
+			default:
+			}
+		},
+		LinkProgress: func(name string, done, total int) {
+			// For the eye too: dropped when the screen lags.
+			select {
+			case ch <- syncLinkMsg{batch: id, name: name, done: done, total: total, ch: ch}:
 			default:
 			}
 		},

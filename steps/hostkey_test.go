@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/ui/components/hostkey"
 )
 
 func hostStep(s Step) HostKey { return s.(HostKey) }
@@ -174,10 +175,10 @@ func TestHostKeyOtherErrorRetry(t *testing.T) {
 	d := newDriver(t, NewHostKey(env, draft))
 	s, _ := d.s.Enter() // checking, without running the check
 	d.s = s
-	d.send(hostCheckedMsg{endpoint: draft.EndpointString(), err: errors.New("known_hosts file is unreadable")})
+	d.send(hostkey.CheckedMsg{Err: errors.New("known_hosts file is unreadable")}).settle()
 	d.viewHas("✗ known_hosts file is unreadable", "Press r to try again")
 	d.send(runes("r"))
-	if !hostStep(d.s).checking {
+	if !hostStep(d.s).Checking() {
 		t.Error("r did not retry")
 	}
 	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepHostKey}) {
@@ -231,7 +232,7 @@ func TestHostKeyShowsEveryType(t *testing.T) {
 	t.Cleanup(func() { srv.Close() })
 	connectedDraft(t, env, draft, srv, "id_ed25519")
 	d := newDriver(t, NewHostKey(env, draft)).enter()
-	d.until("other keys", func(s Step) bool { return len(hostStep(s).others) > 0 })
+	d.until("other keys", func(s Step) bool { return len(hostStep(s).check.Others()) > 0 })
 	ed, ec := ssh.FingerprintSHA256(signers[1].PublicKey()), ssh.FingerprintSHA256(signers[0].PublicKey())
 	if draft.HostKeyErr.OfferedFingerprint != ed {
 		t.Errorf("offered %s, want the ed25519 key %s", draft.HostKeyErr.OfferedFingerprint, ed)

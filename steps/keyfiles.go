@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gitjira/gitjira/internal/safefile"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/crypto/ssh"
 
@@ -102,7 +104,7 @@ func readKeyFile(path string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is not a regular file: choose a private key file", path)
 	}
-	f, err := os.Open(p)
+	f, _, err := safefile.Open(p, 0) // never blocks (a FIFO swapped in after the Stat)
 	if err != nil {
 		return nil, fileError(path, err)
 	}

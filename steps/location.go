@@ -20,6 +20,7 @@ import (
 // locationInspectedMsg is what is known about the location text as typed:
 // its parsed form, the repository already connected from there, a free name.
 type locationInspectedMsg struct {
+	common.Request
 	text        string
 	endpoint    *gitops.Endpoint
 	err         error
@@ -29,6 +30,7 @@ type locationInspectedMsg struct {
 
 // locationPlannedMsg is lifecycle.Manager.Plan's answer for the form.
 type locationPlannedMsg struct {
+	common.Request
 	text, name string
 	auto       bool // the name was the suggestion, made for text
 	plan       *lifecycle.Plan
@@ -41,11 +43,11 @@ type aliasesMsg struct{ hosts []string }
 // inspectLocation parses text with ~/.ssh/config and asks the lifecycle
 // layer whether it is connected already and which name is free (it reads
 // files, hence a command).
-func inspectLocation(mgr *lifecycle.Manager, text, sshConfig string) tea.Cmd {
+func inspectLocation(req common.Request, mgr *lifecycle.Manager, text, sshConfig string) tea.Cmd {
 	return func() tea.Msg {
 		t := strings.TrimSpace(text)
 		e, err := gitops.ParseURLWithConfig(t, sshConfig)
-		msg := locationInspectedMsg{text: text, endpoint: e, err: err}
+		msg := locationInspectedMsg{Request: req, text: text, endpoint: e, err: err}
 		if err == nil {
 			msg.connectedAs = mgr.ConnectedAs(t)
 			msg.suggested = mgr.SuggestName(t)
@@ -57,14 +59,14 @@ func inspectLocation(mgr *lifecycle.Manager, text, sshConfig string) tea.Cmd {
 // planLocation validates the form with lifecycle.Manager.Plan (no network,
 // nothing created). auto: the user did not type a name, so the suggestion
 // for text is used (the one in the field may be for text typed earlier).
-func planLocation(mgr *lifecycle.Manager, text, name string, auto bool) tea.Cmd {
+func planLocation(req common.Request, mgr *lifecycle.Manager, text, name string, auto bool) tea.Cmd {
 	return func() tea.Msg {
 		t := strings.TrimSpace(text)
 		if auto {
 			name = mgr.SuggestName(t)
 		}
 		p, err := mgr.Plan(lifecycle.ConnectRequest{URL: t, Name: name})
-		return locationPlannedMsg{text: text, name: name, auto: auto, plan: p, err: err}
+		return locationPlannedMsg{Request: req, text: text, name: name, auto: auto, plan: p, err: err}
 	}
 }
 
@@ -157,9 +159,15 @@ func (m Location) Enter() (Step, tea.Cmd) {
 	}
 	if v := m.input.Value(); strings.TrimSpace(v) != "" {
 		// again, even for the same text: the list may have changed
-		cmds = append(cmds, inspectLocation(m.env.manager(), v, m.env.SSHConfigFile))
+		cmds = append(cmds, m.inspect(v))
 	}
 	return m, tea.Batch(cmds...)
+}
+
+// inspect starts the inspection of text; an earlier one still running is
+// stale (the wizard drops its result).
+func (m Location) inspect(text string) tea.Cmd {
+	return inspectLocation(m.env.requests().New(StepLocation.Owner("inspect")), m.env.manager(), text, m.env.SSHConfigFile)
 }
 
 func (m Location) focus() Location {
@@ -196,19 +204,15 @@ func (m Location) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.input.SetSuggestions(sugg)
 		return m, nil
 	case locationInspectedMsg:
-		if msg.text != m.input.Value() {
-			return m, nil // stale: the user typed on
-		}
 		m.inspectedFor, m.parsed, m.parseErr, m.connectedAs = msg.text, msg.endpoint, msg.err, msg.connectedAs
-		if !m.nameEdited && msg.suggested != "" && m.name.Value() != msg.suggested {
+		// A location connected already keeps its name in the field, with
+		// "already connected as" beside it, rather than a silent "app-2".
+		if !m.nameEdited && msg.suggested != "" && m.name.Value() != msg.suggested && msg.connectedAs == "" {
 			m.name.SetValue(msg.suggested)
 			m.name.CursorEnd()
 		}
 		return m, nil
 	case locationPlannedMsg:
-		if !m.planning || msg.text != m.input.Value() || (!msg.auto && msg.name != m.nameValue()) {
-			return m, nil
-		}
 		m.planning = false
 		if msg.auto {
 			m.name.SetValue(msg.name)
@@ -265,7 +269,7 @@ func (m Location) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 		m.planning = true
 		m.draft.LocationErr = nil
 		auto := !m.nameEdited || m.nameValue() == ""
-		return m, planLocation(m.env.manager(), v, m.nameValue(), auto)
+		return m, planLocation(m.env.requests().New(StepLocation.Owner("plan")), m.env.manager(), v, m.nameValue(), auto)
 	case key.Matches(msg, k.Back):
 		return m, nil // first step: nothing before it
 	case key.Matches(msg, k.Down), key.Matches(msg, k.NextMode) && !(m.field == fieldURL && m.canComplete()):
@@ -285,6 +289,9 @@ func (m Location) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 		}
 		return m, cmd
 	}
+	if msg.Type == tea.KeyRunes && !msg.Paste && strings.ContainsRune(string(msg.Runes), '?') {
+		return m, nil // '?' is the help key (the wizard's): never part of a location
+	}
 	before := m.input.Value()
 	var cmd tea.Cmd
 	if key.Matches(msg, k.NextMode) {
@@ -297,7 +304,7 @@ func (m Location) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 			m.inspectedFor, m.parsed, m.parseErr, m.connectedAs = v, nil, nil, ""
 			return m, cmd
 		}
-		return m, tea.Batch(cmd, inspectLocation(m.env.manager(), v, m.env.SSHConfigFile))
+		return m, tea.Batch(cmd, m.inspect(v))
 	}
 	return m, cmd
 }
@@ -308,11 +315,20 @@ func (m Location) canComplete() bool {
 	return s != "" && s != m.input.Value()
 }
 
-// clearStale forgets the messages about the text as it was.
+// clearStale forgets the messages about the text as it was, and a check
+// of it still running (its result would be for the old text).
 func (m *Location) clearStale() {
 	m.err = nil
 	m.draft.LocationErr = nil
+	if m.planning {
+		m.env.requests().Cancel(StepLocation.Owner("plan"))
+		m.planning = false
+	}
 }
+
+// HelpKey implements the wizard's HelpWhileTyping: '?' is never typed
+// into a location or a name, so it shows the keys here too.
+func (m Location) HelpKey() bool { return true }
 
 type locationError string
 
@@ -335,6 +351,9 @@ func (m Location) View() Screen {
 		body.focusNext()
 	}
 	body.add("  " + m.name.View())
+	if m.connectedAs != "" && m.parsedFor() {
+		body.text(st.Error, "        ✗ already connected as "+m.connectedAs)
+	}
 	body.blank()
 	body.text(st.Hint, "Accepted forms:")
 	for _, f := range []string{
@@ -351,10 +370,12 @@ func (m Location) View() Screen {
 
 	bottom := newLines(m.width)
 	scr := Screen{Top: top.String(), Body: body.String(), Focus: body.focus}
+	otherErr := m.err != nil || m.draft.LocationErr != nil
 	switch {
-	case m.parsedFor() && m.parseErr != nil && m.err == nil && m.draft.LocationErr == nil:
+	case m.parsedFor() && m.parseErr != nil && !otherErr:
 		bottom.text(st.Error, "✗ "+common.ErrText(m.parseErr))
-	case m.parsedFor() && m.parsed != nil:
+	case m.parsedFor() && m.parsed != nil && !otherErr && m.connectedAs == "":
+		// (a newer error replaces the ✓: never a ✓ above a ✗)
 		line := "✓ " + m.parsed.String()
 		if m.parsed.Alias != "" {
 			line += " (from ~/.ssh/config Host " + m.parsed.Alias + ")"

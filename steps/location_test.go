@@ -130,16 +130,27 @@ func TestLocationSSHConfigAlias(t *testing.T) {
 	}
 }
 
-func TestLocationPrefillAndStale(t *testing.T) {
+// TestLocationPrefill: a prefilled location is inspected on entry. (Stale
+// results are dropped by the wizard: wizard/routing_test.go.)
+func TestLocationPrefill(t *testing.T) {
 	env, draft := testEnv(t)
 	d := newDriver(t, NewLocation(env, draft, "ssh://git@127.0.0.1:2222/demo.git")).enter()
 	d.until("prefill inspected", func(s Step) bool { return locStep(s).parsed != nil })
 	d.viewHas("✓ ssh://git@127.0.0.1:2222/demo.git", "Name: demo")
-	// a stale result (for text no longer in the field) is ignored
-	d.send(locationInspectedMsg{text: "old", err: errEmptyLocation})
-	if locStep(d.s).parseErr != nil {
-		t.Fatal("a stale result was shown")
+}
+
+// TestLocationQuestionMarkIsNotTyped (issue 15, defect 7): '?' is the help
+// key, never part of the location.
+func TestLocationQuestionMarkIsNotTyped(t *testing.T) {
+	env, draft := testEnv(t)
+	d := newDriver(t, NewLocation(env, draft, "")).enter()
+	d.typeText("ssh://git@127.0.0.1:2222/demo.git?")
+	if v := locStep(d.s).Value(); v != "ssh://git@127.0.0.1:2222/demo.git" {
+		t.Fatalf("location %q", v)
 	}
+	d.until("inspection", inspected)
+	d.viewHas("Name: demo")
+	d.viewLacks("demo.git-")
 }
 
 // TestLocationAlreadyConnected: the same location (here typed as an alias
@@ -155,6 +166,10 @@ func TestLocationAlreadyConnected(t *testing.T) {
 	d.typeText("box:/big.git")
 	d.until("inspection", inspected)
 	d.viewHas(`already connected as "big"`, "gitjira repos fetch big", "or type another location")
+	// (issue 15, defect 7) while typing, the name field says so, and is not
+	// silently made "big-2"; no ✓ above the ✗
+	d.viewHas("✗ already connected as big")
+	d.viewLacks("big-2", "✓ ssh://")
 	if scr := d.s.View(); scr.Copy != "gitjira repos fetch big" || scr.CopyWhat != "command" {
 		t.Errorf("copy %q (%s)", scr.Copy, scr.CopyWhat)
 	}

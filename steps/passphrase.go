@@ -1,50 +1,24 @@
 package steps
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/passphrase"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/spinner"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/gitjira/gitjira/sshkeys"
 )
 
-// decryptedMsg is the result of decrypting the draft's key.
-type decryptedMsg struct {
-	raw []byte // the key it was for
-	key *sshkeys.Key
-	err error
-}
-
-// decryptKey decrypts raw with passphrase, then wipes the passphrase copy.
-// bcrypt/Argon2/PBKDF2 take a noticeable time, hence a command.
-func decryptKey(raw, passphrase []byte) tea.Cmd {
-	return func() tea.Msg {
-		defer clear(passphrase)
-		k, err := sshkeys.ParseWithPassphrase(raw, passphrase)
-		return decryptedMsg{raw: raw, key: k, err: err}
-	}
-}
-
-// Passphrase asks for the passphrase of an encrypted key and decrypts it.
-// The passphrase is only ever shown masked.
+// Passphrase asks for the passphrase of an encrypted key and decrypts it
+// (the passphrase component). The passphrase is only ever shown masked.
 type Passphrase struct {
-	env        *Env
-	draft      *Draft
-	width      int
-	input      textinput.Model
-	spin       spinner.Model
-	decrypting bool
-	attempts   int    // wrong passphrases for keyFor
-	keyFor     string // the key source attempts count for
-	err        error
+	env    *Env
+	draft  *Draft
+	width  int
+	prompt *passphrase.Model
 	// authorizing: waiting for Env.AuthorizeKey, for a key whose public
 	// half was only known once decrypted
 	authorizing bool
@@ -52,11 +26,7 @@ type Passphrase struct {
 
 // NewPassphrase makes the passphrase step.
 func NewPassphrase(env *Env, d *Draft) Passphrase {
-	in := common.NewInput(env.Styles, "Passphrase: ")
-	in.EchoMode = textinput.EchoPassword
-	in.EchoCharacter = '•'
-	in.CharLimit = 1024
-	return Passphrase{env: env, draft: d, input: in, spin: spinner.New(spinner.WithSpinner(spinner.Line))}
+	return Passphrase{env: env, draft: d, prompt: passphrase.New(env.Common(), StepPassphrase.Owner(""))}
 }
 
 // ID implements Step.
@@ -69,7 +39,7 @@ func (m Passphrase) Skip() bool {
 }
 
 // Busy implements Step.
-func (m Passphrase) Busy() bool { return m.decrypting }
+func (m Passphrase) Busy() bool { return m.prompt.Busy() }
 
 // describeKey says which key: "the key ~/.ssh/id_work (ed25519)", "the pasted key".
 func describeKey(env *Env, d *Draft) string {
@@ -89,21 +59,16 @@ func describeKey(env *Env, d *Draft) string {
 }
 
 // Typing implements Step.
-func (m Passphrase) Typing() bool { return !m.decrypting }
+func (m Passphrase) Typing() bool { return !m.prompt.Busy() }
 
 // Attempts is the number of wrong passphrases typed for the current key.
-func (m Passphrase) Attempts() int { return m.attempts }
+func (m Passphrase) Attempts() int { return m.prompt.Attempts() }
 
 // Enter implements Step.
 func (m Passphrase) Enter() (Step, tea.Cmd) {
-	if m.keyFor != m.draft.KeySource {
-		m.keyFor = m.draft.KeySource
-		m.attempts = 0
-		m.err = nil
-	}
-	m.input.Reset()
+	m.prompt.SetKey(m.draft.KeySource, m.draft.KeyRaw)
 	m.authorizing = false
-	return m, m.input.Focus()
+	return m, m.prompt.Init()
 }
 
 // Update implements Step.
@@ -111,28 +76,13 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
-		m.input.Width = max(10, msg.Width-len(m.input.Prompt)-1)
+		m.prompt.SetSize(msg.Width, msg.Height)
 		return m, nil
-	case decryptedMsg:
-		if !m.decrypting {
-			return m, nil
-		}
-		m.decrypting = false
-		m.input.Reset()
-		if msg.err != nil {
-			if errors.Is(msg.err, sshkeys.ErrWrongPassphrase) {
-				m.attempts++
-				m.err = fmt.Errorf("wrong passphrase (attempt %d): type it again, or press esc to choose another key", m.attempts)
-			} else {
-				m.err = msg.err
-			}
-			return m, m.input.Focus()
-		}
-		m.err = nil
-		m.draft.SetKey(m.draft.KeySource, m.draft.KeyRaw, msg.key, m.draft.Generated)
-		if m.env.AuthorizeKey != nil && msg.key.PublicKey != nil && !m.draft.noted(msg.key) {
+	case passphrase.UnlockedMsg:
+		m.draft.SetKey(m.draft.KeySource, m.draft.KeyRaw, msg.Key, m.draft.Generated)
+		if m.env.AuthorizeKey != nil && msg.Key.PublicKey != nil && !m.draft.noted(msg.Key) {
 			m.authorizing = true
-			return m, authorizeKey(m.env.AuthorizeKey, msg.key)
+			return m, authorizeKey(m.env.AuthorizeKey, msg.Key)
 		}
 		return m, done(StepPassphrase)
 	case keyAuthorizedMsg:
@@ -141,35 +91,21 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		m.authorizing = false
 		if msg.err != nil {
-			m.err = fmt.Errorf("could not authorize the key: %w", msg.err)
+			m.prompt.SetError(fmt.Errorf("could not authorize the key: %w", msg.err))
 			return m, nil
 		}
 		m.draft.setNote(msg.fingerprint, msg.note)
 		return m, done(StepPassphrase)
-	case spinner.TickMsg:
-		return m, spin(&m.spin, m.decrypting, msg)
 	case tea.KeyMsg:
-		if m.decrypting || m.authorizing {
+		if m.prompt.Busy() || m.authorizing {
 			return m, nil
 		}
-		switch {
-		case key.Matches(msg, m.env.Keys.Back):
-			m.input.Reset()
+		if key.Matches(msg, m.env.Keys.Back) {
+			m.prompt.Init()
 			return m, back(StepPassphrase)
-		case key.Matches(msg, m.env.Keys.Next):
-			if m.input.Value() == "" {
-				m.err = fmt.Errorf("type the key's passphrase (it is needed to sign in), or press esc to choose another key")
-				return m, nil
-			}
-			m.decrypting = true
-			m.input.Blur()
-			pass := []byte(m.input.Value())
-			m.input.Reset() // the field no longer holds it; only the command's copy does
-			return m, tea.Batch(decryptKey(m.draft.KeyRaw, pass), m.spin.Tick)
 		}
 	}
-	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(msg)
+	_, cmd := m.prompt.Update(msg)
 	return m, cmd
 }
 
@@ -181,21 +117,17 @@ func (m Passphrase) View() Screen {
 	top.text(st.Text, strings.ToUpper(desc[:1])+desc[1:]+" is encrypted. Type its passphrase to unlock it for this connection; it is never stored.")
 	body := newLines(m.width)
 	body.focusNext()
-	body.add(m.input.View())
+	body.add(m.prompt.View())
 	bottom := newLines(m.width)
-	switch {
-	case m.decrypting:
-		bottom.add(m.spin.View() + " Decrypting…")
-	case m.authorizing:
+	if m.authorizing {
 		bottom.text(st.Hint, "Authorizing the key…")
-	case m.err != nil:
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+	} else if s := m.prompt.Status(); s != "" {
+		bottom.add(s)
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
 }
 
 // Help implements Step.
 func (m Passphrase) Help() help.KeyMap {
-	k := m.env.Keys
-	return common.NewHelp(common.WithDesc(k.Next, "unlock"), common.WithDesc(k.Back, "other key"))
+	return common.NewHelp(append(m.prompt.ShortHelp(), common.WithDesc(m.env.Keys.Back, "other key"))...)
 }

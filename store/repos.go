@@ -1,18 +1,21 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/safefile"
 )
 
 // Repository is one entry of the repositories list. The JSON names of the
@@ -53,6 +56,16 @@ type Repository struct {
 	// issues as remote links; nil means the default (on once a Jira site is
 	// logged in).
 	Link *bool `json:"link,omitempty"`
+	// LinkStyle is how commits appear on Jira issues: "issue" (one link per
+	// issue and repository, the default when empty) or "commit" (also one
+	// link per commit, the newest 10). See package jira.
+	LinkStyle string `json:"link_style,omitempty"`
+	// LinkIcon is the links' 16x16 icon URL: "" = the web host's own
+	// /favicon.ico, "none" = no icon.
+	LinkIcon string `json:"link_icon,omitempty"`
+	// SmartCommits applies smart commit commands (#comment, #time,
+	// #transition) of commits a fetch sees for the first time; off by default.
+	SmartCommits bool `json:"smart_commits,omitempty"`
 }
 
 // AllProjectsValue is the Projects entry meaning "every Jira project".
@@ -110,32 +123,77 @@ type listFile struct {
 // or the new content (writes are atomic renames); writers are serialised
 // across processes by an flock on a separate .lock file.
 type RepositoryList struct {
-	path string
+	path  string
+	paths Paths
 }
 
 // OpenRepositoryList returns the list kept under p (the file need not exist yet).
 func OpenRepositoryList(p Paths) *RepositoryList {
-	return &RepositoryList{path: p.ReposFile()}
+	return &RepositoryList{path: p.ReposFile(), paths: p}
 }
+
+// MaxListSize bounds the repositories list file read (a thousand
+// repositories take about 1 MiB).
+const MaxListSize = 64 << 20
 
 // Path is the list file.
 func (l *RepositoryList) Path() string { return l.path }
 
 // Load reads the list. A missing file is an empty list; an unreadable,
 // corrupted or unknown-version file is an error naming the file and what to do.
+//
+// The file stores the paths of the home's own files (mirror, key) relative
+// to the home; Load returns them absolute. An absolute path written by an
+// older gitjira, or by this home before it was moved or copied, that names
+// mirrors/NAME.git or keys/NAME.key of another home is read as this home's
+// own file when it has one, so a moved or copied home works on its own files.
 func (l *RepositoryList) Load() ([]Repository, error) {
-	data, err := os.ReadFile(l.path)
+	repos, _, err := l.load()
+	return repos, err
+}
+
+// load is Load that also returns the file's bytes (nil when it does not exist).
+func (l *RepositoryList) load() ([]Repository, []byte, error) {
+	data, err := safefile.Read(l.path, MaxListSize)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if errors.Is(err, safefile.ErrRefused) {
+		return nil, nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the repositories list: %w", err)
+		return nil, nil, fmt.Errorf("cannot read the repositories list: %w", err)
 	}
-	return l.decode(data)
+	repos, err := l.decode(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i := range repos {
+		repos[i].Mirror = l.local(repos[i].Mirror, "mirrors", repos[i].Name+".git")
+		repos[i].KeyFile = l.local(repos[i].KeyFile, "keys", repos[i].Name+".key")
+	}
+	return repos, data, nil
+}
+
+// local resolves a stored path of the home's own file dir/base.
+func (l *RepositoryList) local(p, dir, base string) string {
+	if p == "" || l.paths.Data == "" {
+		return p
+	}
+	if !filepath.IsAbs(p) {
+		return l.paths.Resolve(p)
+	}
+	own := filepath.Join(l.paths.Data, dir, base)
+	if p != own && filepath.Base(p) == base && filepath.Base(filepath.Dir(p)) == dir {
+		if _, err := os.Lstat(own); err == nil {
+			return own
+		}
+	}
+	return p
 }
 
 func (l *RepositoryList) decode(data []byte) ([]Repository, error) {
-	restore := fmt.Sprintf("restore it from %s.bak (gitjira keeps the previous version there) or move it aside to start an empty list; gitjira will not overwrite it", l.path)
+	restore := fmt.Sprintf("restore it from %s.bak (gitjira keeps the previous version there; repositories connected since show in `gitjira repos list` with the command that re-adds them) or move it aside to start an empty list; gitjira will not overwrite it", l.path)
 	var head struct {
 		Version *int `json:"version"`
 	}
@@ -210,7 +268,10 @@ func notFound(name string, repos []Repository) error {
 // Update changes the list under an exclusive cross-process lock: it reads the
 // current list, calls fn with it and writes what fn returns atomically (temp
 // file in the same directory, fsync, rename, fsync of the directory), keeping
-// the previous file as repositories.json.bak. When fn returns an error nothing
+// the previous file as repositories.json.bak when the content changes (a
+// write that changes nothing writes nothing). Restoring the backup is safe:
+// files of repositories added since are kept as orphans (lifecycle), to
+// re-add with `gitjira repos adopt`. When fn returns an error nothing
 // is written. A corrupted file is reported and never overwritten. fn runs
 // with the lock held, so it must not call Update itself.
 func (l *RepositoryList) Update(fn func(repos []Repository) ([]Repository, error)) error {
@@ -220,7 +281,7 @@ func (l *RepositoryList) Update(fn func(repos []Repository) ([]Repository, error
 	}
 	defer lk.Unlock()
 	removeStaleTemps(l.path)
-	old, err := l.Load()
+	old, oldData, err := l.load()
 	if err != nil {
 		return err
 	}
@@ -238,15 +299,23 @@ func (l *RepositoryList) Update(fn func(repos []Repository) ([]Repository, error
 		}
 		seen[r.Name] = true
 	}
-	if repos == nil {
-		repos = []Repository{}
+	stored := make([]Repository, len(repos))
+	for i, r := range repos {
+		// The home's own files are stored relative to it (see Load).
+		r.Mirror, r.KeyFile = l.paths.Relative(r.Mirror), l.paths.Relative(r.KeyFile)
+		stored[i] = r
 	}
-	data, err := json.MarshalIndent(listFile{Version: ListVersion, Repositories: repos}, "", "  ")
+	data, err := json.MarshalIndent(listFile{Version: ListVersion, Repositories: stored}, "", "  ")
 	if err != nil {
 		return err
 	}
 	data = append(data, '\n')
-	if _, err := os.Stat(l.path); err == nil {
+	if oldData != nil && bytes.Equal(oldData, data) {
+		return nil // nothing changed: neither the list nor its backup is rewritten
+	}
+	if oldData != nil {
+		// The previous list, which Load just read and decoded: the backup
+		// is only ever a good list, never a copy of a damaged one.
 		keepBackup(l.path)
 	}
 	if err := writeFileAtomic(l.path, data, 0o600); err != nil {
@@ -266,7 +335,7 @@ func keepBackup(path string) {
 	tmp := path + ".bak.tmp"
 	os.Remove(tmp)
 	if err := os.Link(path, tmp); err != nil {
-		data, rerr := os.ReadFile(path)
+		data, rerr := safefile.Read(path, MaxListSize)
 		if rerr != nil || os.WriteFile(tmp, data, 0o600) != nil {
 			os.Remove(tmp)
 			return

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/gitjira/gitjira/internal/fsatomic"
+	"github.com/gitjira/gitjira/internal/safefile"
 )
 
 // SiteKind says what kind of Jira a site is; it decides how gitjira
@@ -113,13 +114,19 @@ type siteFile struct {
 	CloudID       string `json:"cloud_id,omitempty"`
 }
 
+// maxSiteSize bounds jira.json (a few hundred bytes).
+const maxSiteSize = 1 << 20
+
 // LoadSite reads the configured site. It returns nil, nil when no site is
 // configured. A file readable by other users is refused (it holds a secret).
 func LoadSite(p Paths) (*Site, error) {
 	path := p.JiraConfigFile()
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, maxSiteSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if errors.Is(err, safefile.ErrRefused) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the Jira configuration %s: %v", path, err)

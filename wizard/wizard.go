@@ -452,7 +452,7 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	typing := m.active().Typing()
-	if key.Matches(msg, k.Help) && !typing {
+	if key.Matches(msg, k.Help) && (!typing || helpWhileTyping(m.active())) {
 		m.help.ShowAll = !m.help.ShowAll
 		return nil
 	}
@@ -465,6 +465,13 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	s, cmd := m.active().Update(msg)
 	m.steps[m.cur] = s
 	return cmd
+}
+
+// helpWhileTyping reports whether the step's text fields never take '?',
+// so it is the help key there too.
+func helpWhileTyping(s steps.Step) bool {
+	h, ok := s.(interface{ HelpKey() bool })
+	return ok && h.HelpKey()
 }
 
 // cloning reports whether the clone itself runs (quitting asks first).
@@ -761,7 +768,8 @@ func (m Model) shortHelp(bindings []key.Binding) string {
 
 // helpKeys is the active step's bindings plus the wizard's own.
 func (m Model) helpKeys() help.KeyMap {
-	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll.Help()}
+	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll.Help(),
+		helpKey: !m.active().Typing() || helpWhileTyping(m.active())}
 	if m.screen.Copy != "" {
 		c := m.env.Keys.Copy
 		desc := "copy the " + m.screen.CopyWhat
@@ -780,6 +788,8 @@ type frameKeys struct {
 	keys   steps.KeyMap
 	copy   key.Binding
 	typing bool
+	// helpKey: '?' shows the keys (no text field takes it)
+	helpKey bool
 }
 
 func (f frameKeys) ShortHelp() []key.Binding {
@@ -789,7 +799,7 @@ func (f frameKeys) ShortHelp() []key.Binding {
 	}
 	b = append(b, f.scroll.ShortHelp()...)
 	b = append(b, f.keys.Quit)
-	if !f.typing {
+	if f.helpKey {
 		b = append(b, f.keys.Help)
 	}
 	return b

@@ -224,12 +224,16 @@ func TestBackKeepsValues(t *testing.T) {
 func TestHelpToggle(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	d := newDriver(t, w.cfg, 80, 24)
-	// on the location step '?' is text
-	d.Runes("?")
-	if strings.Contains(d.View(), "fewer keys") || !strings.Contains(d.View(), "› ?") {
-		t.Fatalf("'?' did not go to the field:\n%s", d.View())
+	// on the location step '?' is never text (issue 15, defect 7): it is
+	// the help key there too
+	if !strings.Contains(d.View(), "? more") {
+		t.Fatalf("no help hint on the location step:\n%s", d.View())
 	}
-	d.Key(tea.KeyBackspace)
+	d.Runes("?")
+	if !strings.Contains(d.View(), "fewer keys") || strings.Contains(d.View(), "› ?") {
+		t.Fatalf("'?' went to the field:\n%s", d.View())
+	}
+	d.Runes("?")
 	toKeyStep(d, w)
 	if !strings.Contains(d.View(), "? more") {
 		t.Fatalf("no help hint:\n%s", d.View())

@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -42,6 +43,41 @@ type RepositoryJSON struct {
 	Link              *bool  `json:"link"`
 	LastError         string `json:"last_error,omitempty"`
 	KeyFile           string `json:"key_file,omitempty"`
+
+	// Additions (issue 16): how its commits appear on Jira issues.
+	LinkStyle    string `json:"link_style"`
+	LinkIcon     string `json:"link_icon,omitempty"`
+	SmartCommits bool   `json:"smart_commits"`
+
+	// Route is how the location resolves now with the SSH config (issue
+	// 20): the next connection goes this way.
+	Route *RouteJSON `json:"route,omitempty"`
+}
+
+// RouteJSON is a resolved location: who logs in where, through which jump
+// hosts or proxy command; Error says why it does not resolve.
+type RouteJSON struct {
+	User         string   `json:"user,omitempty"`
+	Host         string   `json:"host,omitempty"`
+	Port         int      `json:"port,omitempty"`
+	ProxyJump    []string `json:"proxy_jump,omitempty"`
+	ProxyCommand string   `json:"proxy_command,omitempty"`
+	HostKeyAlias string   `json:"host_key_alias,omitempty"`
+	Error        string   `json:"error,omitempty"`
+}
+
+// NewRouteJSON resolves location with the SSH config file sshConfig (""
+// for ~/.ssh/config and /etc/ssh/ssh_config, "none" for none).
+func NewRouteJSON(location, sshConfig string) *RouteJSON {
+	ep, err := gitops.ParseURLWithConfig(location, sshConfig)
+	if err != nil {
+		return &RouteJSON{Error: err.Error()}
+	}
+	r := &RouteJSON{User: ep.User, Host: ep.Host, Port: ep.Port}
+	if ep.Route != nil {
+		r.ProxyJump, r.ProxyCommand, r.HostKeyAlias = ep.Route.ProxyJump, ep.Route.ProxyCommand, ep.Route.HostKeyAlias
+	}
+	return r
 }
 
 // NewRepositoryJSON is r in the shape of RepositoryJSON; projects is ["ALL"]
@@ -57,7 +93,15 @@ func NewRepositoryJSON(r store.Repository) RepositoryJSON {
 		Commits: r.Commits, IssueKeys: r.IssueKeys, Added: rfc3339OrNil(r.Added), LastFetched: rfc3339OrNil(r.LastFetched),
 		ID: r.ID, Alias: r.Alias, WebURL: r.WebURL, CommitURLTemplate: r.CommitURLTemplate, Link: r.Link,
 		LastError: r.LastError, KeyFile: r.KeyFile,
+		LinkStyle: linkStyleOrDefault(r.LinkStyle), LinkIcon: r.LinkIcon, SmartCommits: r.SmartCommits,
 	}
+}
+
+func linkStyleOrDefault(s string) string {
+	if s == "" {
+		return "issue"
+	}
+	return s
 }
 
 func rfc3339OrNil(t time.Time) *string {

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
+
+	"github.com/gitjira/gitjira/internal/safefile"
 
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
@@ -30,7 +31,14 @@ func ReadKeyInput(s *IOStreams, file string) (raw []byte, name string, err error
 		}
 		return raw, "stdin", nil
 	}
-	f, err := os.Open(file)
+	f, _, err := safefile.Open(file, limit-1)
+	var refused *safefile.Error
+	if errors.As(err, &refused) && refused.What == "a directory" {
+		return nil, file, fmt.Errorf("%s is a directory: give the private key file inside it (e.g. %s/id_ed25519)", file, strings.TrimRight(file, "/"))
+	}
+	if errors.Is(err, safefile.ErrRefused) {
+		return nil, file, err
+	}
 	if err != nil {
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
@@ -41,9 +49,6 @@ func ReadKeyInput(s *IOStreams, file string) (raw []byte, name string, err error
 		return nil, file, fmt.Errorf("cannot open %s: %v", file, err)
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, file, fmt.Errorf("%s is a directory: give the private key file inside it (e.g. %s/id_ed25519)", file, strings.TrimRight(file, "/"))
-	}
 	raw, err = io.ReadAll(io.LimitReader(f, limit))
 	if err != nil {
 		return nil, file, fmt.Errorf("could not read %s: %v", file, err)

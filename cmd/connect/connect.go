@@ -58,6 +58,8 @@ type ConnectOptions struct {
 	// --commit-url); Link and NoLink are --link and --no-link.
 	WebURL, CommitURL string
 	Link, NoLink      bool
+	// LinkIcon is --link-icon URL|none (the Jira links' icon).
+	LinkIcon string
 
 	// Set by `gitjira demo`, not by flags: the projects the permissions step
 	// offers (nil: the configured Jira site's, if any) and a header line.
@@ -124,6 +126,7 @@ that names the flag.`,
 	fl.StringVar(&opts.CommitURL, "commit-url", "", "web URL of one commit, `TEMPLATE` with {sha} (for hosts with other layouts)")
 	fl.BoolVar(&opts.Link, "link", false, "link the repository's commits to their Jira issues on every sync (default once a Jira site is logged in)")
 	fl.BoolVar(&opts.NoLink, "no-link", false, "never link this repository's commits to Jira")
+	fl.StringVar(&opts.LinkIcon, "link-icon", "", "the Jira links' 16x16 icon, an https `URL`, or none (default: the git host's /favicon.ico)")
 	cmd.MarkFlagsMutuallyExclusive("link", "no-link")
 	cmdutil.AddTimeoutFlag(cmd, &opts.Timeout)
 	return cmd
@@ -185,6 +188,9 @@ func runConnect(o *ConnectOptions) error {
 			return err
 		}
 		fmt.Fprint(s.Out, cfg.Summary(repo))
+		if line := jira.PendingLinksLine(paths, *repo); line != "" {
+			fmt.Fprintln(s.Out, line)
+		}
 		return nil
 	}
 
@@ -210,6 +216,13 @@ func runConnect(o *ConnectOptions) error {
 			return cmdutil.UsageErrorf("connect: --commit-url: %v", err)
 		}
 		commit.CommitURLTemplate = o.CommitURL
+	}
+	if o.LinkIcon != "" {
+		icon, err := jira.NormalizeLinkIcon(o.LinkIcon)
+		if err != nil {
+			return cmdutil.UsageErrorf("connect: --link-icon: %v", err)
+		}
+		commit.LinkIcon = icon
 	}
 	m := o.manager()
 	plan, err := m.Plan(lifecycle.ConnectRequest{URL: o.URL, Name: o.Name, Projects: projects})
@@ -252,6 +265,9 @@ func runConnect(o *ConnectOptions) error {
 		return cmdutil.WriteJSON(s.Out, cmdutil.NewRepositoryJSON(added))
 	}
 	fmt.Fprint(s.Out, wizard.Summary(&added))
+	if line := jira.PendingLinksLine(paths, added); line != "" {
+		fmt.Fprintln(s.Out, line)
+	}
 	return nil
 }
 
@@ -313,7 +329,9 @@ func parseProjects(flag string) ([]string, error) {
 // connectError adds the flag that fixes a host-key problem to gitops' message.
 func connectError(err error) error {
 	var hk *gitops.HostKeyError
-	if errors.As(err, &hk) && hk.Unknown() {
+	// A pinned fingerprint that does not match keeps gitops' warning: the
+	// presented key must never be offered as the one to pin.
+	if errors.As(err, &hk) && hk.Unknown() && hk.Expected == "" {
 		return fmt.Errorf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then pass --trust-host %s",
 			hk.Host, hk.KeyType, hk.OfferedFingerprint, hk.OfferedFingerprint)
 	}

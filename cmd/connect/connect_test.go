@@ -17,6 +17,8 @@ import (
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/jira/jiratest"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -289,5 +291,28 @@ func TestRunConnectCancelledMidClone(t *testing.T) {
 	}
 	if repos, _ := store.OpenRepositoryList(e.Paths).Load(); len(repos) != 0 {
 		t.Errorf("an interrupted connect added %+v", repos)
+	}
+}
+
+// TestConnectSaysPendingLinks: with a Jira site logged in, connect says how
+// many issues wait to be linked and about how long that takes; --link-icon
+// is stored.
+func TestConnectSaysPendingLinks(t *testing.T) {
+	t.Parallel()
+	e, srv := connectSetup(t, gitserver.Options{})
+	js := jiratest.NewServer(t)
+	if err := jira.SaveSite(e.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := e.Exec(newConnect, "", "--yes", "--url", srv.URL("app.git"), "--key", srv.KeyFile,
+		"--trust-host", srv.HostKeyFingerprint(), "--link-icon", "none", "--timeout", "10s")
+	if code != 0 || !strings.Contains(stdout, "Jira: 2 issues to link (about 1 s); the next gitjira repos fetch links them, or now: gitjira repos link app") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if r, _ := store.OpenRepositoryList(e.Paths).Get("app"); r.LinkIcon != "none" {
+		t.Errorf("link icon %q", r.LinkIcon)
+	}
+	if code, _, stderr = e.Exec(newConnect, "", "--yes", "--url", srv.URL("app.git"), "--key", srv.KeyFile, "--link-icon", "http://example.com/x.png"); code != 2 || !strings.Contains(stderr, "--link-icon") {
+		t.Errorf("bad icon: exit %d %s", code, stderr)
 	}
 }

@@ -2,8 +2,11 @@ package issue
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +69,12 @@ func TestIssueCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "No commits mention NONE-1") {
 		t.Fatalf("no commits text: exit %d, %q", code, out)
 	}
-	for _, args := range [][]string{{}, {"proj-7"}, {"PROJ"}, {"PROJ-7", "PROJ-8"}, {"--bogus", "PROJ-7"}} {
+	// A key typed in lower case is the key (issue 15, defect 10).
+	_, upper, _ := e.Exec(newIssue, "", "PROJ-7")
+	if code, lower, errOut := e.Exec(newIssue, "", "proj-7"); code != 0 || lower != upper || errOut != "" {
+		t.Errorf("proj-7: exit %d, %q; want PROJ-7's table", code, errOut)
+	}
+	for _, args := range [][]string{{}, {"proj"}, {"PROJ"}, {"PROJ-7", "--json", "--patch"}, {"PROJ-7", "PROJ-8"}, {"--bogus", "PROJ-7"}} {
 		code, out, errOut := e.Exec(newIssue, "", args...)
 		if code != 2 || out != "" || !strings.HasPrefix(errOut, "gitjira: issue: ") || strings.Count(errOut, "\n") != 1 {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and one line", args, code, out, errOut)
@@ -113,5 +121,51 @@ func TestIssueCommandShowsWhereAndWhatIsHidden(t *testing.T) {
 	if code != 0 || strings.Contains(out, "No commits mention DOC-3 in the connected") ||
 		!strings.Contains(out, "restricted (1)") || !strings.Contains(out, "other Jira projects than DOC") {
 		t.Fatalf("hidden match (exit %d):\n%s", code, out)
+	}
+}
+
+// --patch prints each commit as git show prints it, newest first, a blank
+// line between commits (as git log -p).
+func TestIssuePatch(t *testing.T) {
+	t.Parallel()
+	e := cmdtest.New(t)
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git := func(i int, args ...string) string {
+		d := time.Date(2024, 1, 1, i, 0, 0, 0, time.UTC).Format(time.RFC3339)
+		return cmdtest.Git(t, src, []string{"GIT_AUTHOR_DATE=" + d, "GIT_COMMITTER_DATE=" + d}, args...)
+	}
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(0, "init", "-q", "-b", "main")
+	write("notes.txt", strings.Repeat("a line of notes\n", 12))
+	write("logo.png", "\x89PNG\x00\x01")
+	git(1, "add", ".")
+	git(1, "commit", "-q", "-m", "PROJ-7 add notes and a logo")
+	git(2, "mv", "notes.txt", "docs.txt")
+	write("docs.txt", strings.Repeat("a line of notes\n", 11)+"edited\n")
+	git(2, "commit", "-q", "-am", "Rename the notes\n\nFor PROJ-7.")
+	git(3, "commit", "-q", "--allow-empty", "-m", "PROJ-7: nothing changed")
+	shas := strings.Fields(git(4, "rev-list", "main"))
+	r := cmdtest.AddRepo(t, e.Paths, "alpha", src, nil)
+
+	code, out, errOut := e.Exec(newIssue, "", "proj-7", "--patch")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var want []string
+	for _, s := range shas {
+		want = append(want, cmdtest.Git(t, r.Mirror, nil, "show", "--no-color", "--no-decorate", "--first-parent", "--format=medium", "--patch", s)+"\n")
+	}
+	if out != strings.Join(want, "\n") {
+		t.Errorf("--patch differs from git show:\n%s\n--- want:\n%s", out, strings.Join(want, "\n"))
+	}
+	if code, out, _ := e.Exec(newIssue, "", "NONE-1", "--patch"); code != 0 || out != "" {
+		t.Errorf("no commits: exit %d, %q", code, out)
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/gitjira/gitjira/internal/safefile"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/ssh"
@@ -162,8 +163,8 @@ func commentFromPub(pubPath string, k *sshkeys.Key) string {
 	if k.PublicKey == nil {
 		return ""
 	}
-	data, err := os.ReadFile(pubPath)
-	if err != nil || len(data) > 64<<10 {
+	data, err := safefile.Read(pubPath, 64<<10)
+	if err != nil {
 		return ""
 	}
 	pub, comment, _, _, err := ssh.ParseAuthorizedKey(data)

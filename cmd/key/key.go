@@ -1,5 +1,6 @@
-// Package key is `gitjira key inspect|convert|generate`: what a private key
-// is, converting it between OpenSSH, PEM and PuTTY formats, and making one.
+// Package key is `gitjira key inspect|convert|generate|authorize`: what a
+// private key is, converting it between OpenSSH, PEM and PuTTY formats,
+// making one, and adding one where a repository's host accepts it.
 package key
 
 import (
@@ -24,6 +25,7 @@ stdin is a terminal. With FILE "-" the key is read from stdin after those lines.
 	cmd.AddCommand(NewCmdInspect(f, nil))
 	cmd.AddCommand(NewCmdConvert(f, nil))
 	cmd.AddCommand(NewCmdGenerate(f, nil))
+	cmd.AddCommand(NewCmdAuthorize(f, nil))
 	return cmd
 }
 

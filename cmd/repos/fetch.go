@@ -35,6 +35,8 @@ type FetchOptions struct {
 	// either, repositories whose linking is on (the default once a Jira site
 	// is logged in) are linked.
 	Link, NoLink bool
+	// LinkConcurrency is --link-concurrency (Jira requests in flight).
+	LinkConcurrency int
 	// KnownHostsFile is --known-hosts, else the Factory's default.
 	KnownHostsFile string
 	// PassphraseStdin: the first line of stdin is the passphrase of the
@@ -87,6 +89,7 @@ terminal it is asked for. gitjira never stores it.`,
 	fl.BoolVar(&opts.JSON, "json", false, "print a JSON array of per-repository results")
 	fl.BoolVar(&opts.Link, "link", false, "link every fetched repository's commits to their Jira issues (needs gitjira jira login; default: the repositories whose linking is on)")
 	fl.BoolVar(&opts.NoLink, "no-link", false, "do not link commits to Jira in this run")
+	fl.IntVar(&opts.LinkConcurrency, "link-concurrency", jira.DefaultConcurrency, fmt.Sprintf("Jira requests in flight while linking, `N` from 1 to %d", jira.MaxConcurrency))
 	cmd.MarkFlagsMutuallyExclusive("link", "no-link")
 	fl.StringVar(&opts.KnownHostsFile, "known-hosts", "", "known_hosts `FILE` to check host keys against (default $GITJIRA_KNOWN_HOSTS, else ~/.ssh/known_hosts)")
 	fl.BoolVar(&opts.PassphraseStdin, "passphrase-stdin", false, "read the stored keys' passphrase from the first line of stdin")
@@ -143,10 +146,18 @@ func runFetch(o *FetchOptions) error {
 		}
 		pass = []byte(line)
 	}
+	if o.LinkConcurrency == 0 {
+		o.LinkConcurrency = jira.DefaultConcurrency
+	}
+	if err := checkLinkConcurrency(o.LinkConcurrency); err != nil {
+		return err
+	}
 	link, err := linker(o)
 	if err != nil {
 		return err
 	}
+	linkProgress := newProgressLines(s.Err, false, 0)
+	defer linkProgress.stop()
 	agentSocket, _ := s.Getenv("SSH_AUTH_SOCK")
 	var mu sync.Mutex
 	results, err := m.Sync(ctx, lifecycle.SyncOptions{
@@ -161,7 +172,8 @@ func runFetch(o *FetchOptions) error {
 			}
 			return k.Signer, nil
 		},
-		Link: link,
+		Link:         link,
+		LinkProgress: func(name string, done, total int) { linkProgress.update(name, done, total) },
 		Done: func(r lifecycle.SyncResult) {
 			if o.JSON {
 				return
@@ -226,9 +238,14 @@ func linker(o *FetchOptions) (func(context.Context, store.Repository, []index.Co
 	}
 	return func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
 		if !o.Link && !jira.LinkingEnabled(r, site != nil) {
-			return nil, nil
+			if site == nil || !r.SmartCommits || len(added) == 0 {
+				return nil, nil
+			}
+			// Links off, smart commits on: only the commands.
+			rep, err := jira.SiteSmartCommits(ctx, o.Manager.Paths, *site, r, added)
+			return &rep, err
 		}
-		rep, err := jira.PushCommitLinks(ctx, o.Manager.Paths, r, added)
+		rep, err := jira.PushCommitLinksWith(ctx, o.Manager.Paths, r, added, jira.LinkOptions{Concurrency: o.LinkConcurrency})
 		return &rep, err
 	}, nil
 }
@@ -252,13 +269,7 @@ func resultLine(r lifecycle.SyncResult) string {
 	}
 	line := fmt.Sprintf("%s: ok, %d new commits (%d commits, %d issue keys)", r.Name, r.NewCommits, r.Commits, r.IssueKeys)
 	if l := r.Links; l != nil {
-		line += fmt.Sprintf("; Jira links: %d created, %d updated", l.Created, l.Updated)
-		if l.NotVisible > 0 {
-			line += fmt.Sprintf(", %d issues not visible (kept for the next run)", l.NotVisible)
-		}
-		if l.Pending > 0 {
-			line += fmt.Sprintf(", %d pending", l.Pending)
-		}
+		line += "; Jira links: " + linkSummary(*l)
 	}
 	if r.LinkErr != nil {
 		line += "; FAILED: " + j.Error

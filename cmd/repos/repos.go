@@ -27,7 +27,7 @@ type ListOptions struct {
 // `repos list`.
 func NewCmdRepos(f *cmdutil.Factory) *cobra.Command {
 	cmd := newCmdList(f, nil, "repos [list]")
-	cmd.Short = "The repositories list: list, remove, fetch, link, set"
+	cmd.Short = "The repositories list: list, remove, fetch, link, set, adopt, clean"
 	cmd.Long = `The repositories list. Without a subcommand, the same as ` + "`gitjira repos list`" + `.`
 	cmd.Example = "  gitjira repos\n  gitjira repos fetch --link\n  gitjira repos remove app"
 	cmd.Args = func(cmd *cobra.Command, args []string) error {
@@ -37,7 +37,8 @@ func NewCmdRepos(f *cmdutil.Factory) *cobra.Command {
 		return nil
 	}
 	list := NewCmdList(f, nil)
-	cmd.AddCommand(list, NewCmdRemove(f, nil), NewCmdFetch(f, nil), NewCmdLink(f, nil), NewCmdSet(f, nil))
+	cmd.AddCommand(list, NewCmdRemove(f, nil), NewCmdFetch(f, nil), NewCmdLink(f, nil), NewCmdSet(f, nil),
+		NewCmdAdopt(f, nil), NewCmdClean(f, nil))
 	return cmd
 }
 
@@ -104,7 +105,9 @@ func runList(o *ListOptions) error {
 	if o.JSON {
 		out := make([]cmdutil.RepositoryJSON, 0, len(repos))
 		for _, r := range repos {
-			out = append(out, cmdutil.NewRepositoryJSON(r))
+			j := cmdutil.NewRepositoryJSON(r)
+			j.Route = cmdutil.NewRouteJSON(lifecycle.Location(r), o.Manager.SSHConfigFile)
+			out = append(out, j)
 		}
 		return cmdutil.WriteJSON(s.Out, out)
 	}

@@ -356,8 +356,9 @@ func TestReposFetchLink(t *testing.T) {
 	if code != 0 || !res[0].OK || res[0].Links == nil || res[0].Links.Created < 3 || res[0].Links.Created != js.AllLinks() {
 		t.Fatalf("exit %d %+v %+v %s; %d links", code, res, res[0].Links, errOut, js.AllLinks())
 	}
-	if len(js.Links("PROJ-7")) != 2 || len(js.Links("PROJ-8")) != 1 {
-		t.Fatalf("links: PROJ-7 %d, PROJ-8 %d", len(js.Links("PROJ-7")), len(js.Links("PROJ-8")))
+	// One link per issue: PROJ-7's counts its two commits.
+	if ls := js.Links("PROJ-7"); len(ls) != 1 || !strings.HasPrefix(ls[0].Title(), "alpha: 2 commits · latest ") || len(js.Links("PROJ-8")) != 1 {
+		t.Fatalf("links: PROJ-7 %+v, PROJ-8 %d", ls, len(js.Links("PROJ-8")))
 	}
 	// A second run has nothing new to link and adds no duplicates.
 	links := js.AllLinks()
@@ -382,23 +383,59 @@ func TestReposLinkBackfillAndUnlink(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := e.Exec(newRepos, "", "link", "alpha", "--dry-run")
-	if code != 0 || !strings.Contains(out, "would create 4 links") || js.AllLinks() != 0 {
+	if code != 0 || !strings.Contains(out, "would send 3 requests") || js.AllLinks() != 0 {
 		t.Fatalf("dry run: exit %d %q %q; %d links", code, out, errOut, js.AllLinks())
 	}
 	code, out, errOut = e.Exec(newRepos, "", "link")
-	if code != 0 || !strings.Contains(out, "alpha: 4 created") || js.AllLinks() != 4 {
+	if code != 0 || !strings.Contains(out, "alpha: 3 created") || js.AllLinks() != 3 {
 		t.Fatalf("link: exit %d %q %q; %d links", code, out, errOut, js.AllLinks())
 	}
-	if len(js.Links("PROJ-2")) != 2 || len(js.Links("OPS-3")) != 1 {
+	if len(js.Links("PROJ-2")) != 1 || len(js.Links("OPS-3")) != 1 {
 		t.Fatalf("PROJ-2 %d, OPS-3 %d", len(js.Links("PROJ-2")), len(js.Links("OPS-3")))
 	}
 	code, out, _ = e.Exec(newRepos, "", "link")
-	if code != 0 || !strings.Contains(out, "alpha: 0 created") || js.AllLinks() != 4 {
+	if code != 0 || !strings.Contains(out, "alpha: 0 created") || js.AllLinks() != 3 {
 		t.Fatalf("second run: exit %d %q; %d links", code, out, js.AllLinks())
 	}
+	// --link-style commit: a link per commit besides; back to issue.
+	if code, out, errOut = e.Exec(newRepos, "", "set", "alpha", "--link-style", "commit"); code != 0 || !strings.Contains(out, "repos link alpha") {
+		t.Fatalf("set --link-style: exit %d %q %q", code, out, errOut)
+	}
+	if code, out, _ = e.Exec(newRepos, "", "link", "--link-concurrency", "2"); code != 0 || len(js.Links("PROJ-2")) != 2 || js.AllLinks() != 4 {
+		t.Fatalf("commit style: exit %d %q; %d links", code, out, js.AllLinks())
+	}
+	e.Exec(newRepos, "", "set", "alpha", "--link-style", "issue")
+	if code, out, _ = e.Exec(newRepos, "", "link"); code != 0 || !strings.Contains(out, "4 deleted") || js.AllLinks() != 3 {
+		t.Fatalf("issue style again: exit %d %q; %d links", code, out, js.AllLinks())
+	}
+	if code, _, errOut = e.Exec(newRepos, "", "link", "--link-concurrency", "17"); code != 2 || !strings.Contains(errOut, "1 to 16") {
+		t.Errorf("--link-concurrency 17: exit %d %q", code, errOut)
+	}
 	code, out, errOut = e.Exec(newRepos, "", "remove", "alpha", "--unlink")
-	if code != 0 || !strings.Contains(out, "Deleted 4 Jira links") || js.AllLinks() != 0 {
+	if code != 0 || !strings.Contains(out, "Deleted 3 Jira links") || js.AllLinks() != 0 {
 		t.Fatalf("remove --unlink: exit %d %q %q; %d links left", code, out, errOut, js.AllLinks())
+	}
+}
+
+// TestReposRemoveSaysWhatStays: without --unlink, remove says how many
+// links stay in Jira and how to delete them.
+func TestReposRemoveSaysWhatStays(t *testing.T) {
+	t.Parallel()
+	e := cmdtest.New(t)
+	srv := cmdtest.StartGitServer(t, e, gitserver.Options{})
+	js := jiratest.NewServer(t)
+	src := srv.Serve(t, "alpha", "PROJ-1 start")
+	cmdtest.CommitAndPush(t, src, "PROJ-2 second")
+	srv.Connect(t, "alpha", srv.KeyFile)
+	if err := jira.SaveSite(e.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := e.Exec(newRepos, "", "link"); code != 0 || js.AllLinks() != 2 {
+		t.Fatalf("link: exit %d %q %q", code, out, errOut)
+	}
+	code, out, errOut := e.Exec(newRepos, "", "remove", "alpha")
+	if code != 0 || !strings.Contains(out, "Its 2 Jira links (on 2 issues) stay in Jira") || !strings.Contains(out, "--unlink") || js.AllLinks() != 2 {
+		t.Fatalf("remove: exit %d %q %q", code, out, errOut)
 	}
 }
 
@@ -419,8 +456,15 @@ func TestReposSet(t *testing.T) {
 	if r.WebURL != "https://git.example.com/team/alpha" || strings.Join(r.Projects, ",") != "OPS,PROJ" || r.Link == nil || *r.Link {
 		t.Fatalf("after set: web %q projects %v link %v", r.WebURL, r.Projects, r.Link)
 	}
+	code, out, errOut = e.Exec(newRepos, "", "set", "alpha", "--link-style", "commit", "--link-icon", "none", "--smart-commits", "--json")
+	if code != 0 || !strings.Contains(out, `"link_style": "commit"`) || !strings.Contains(out, `"smart_commits": true`) {
+		t.Fatalf("set link style: exit %d %q %q", code, out, errOut)
+	}
+	if r2, _ := store.OpenRepositoryList(e.Paths).Get("alpha"); r2.LinkStyle != "commit" || r2.LinkIcon != "none" || !r2.SmartCommits {
+		t.Fatalf("after set: %+v", r2)
+	}
 	// Bad values change nothing and exit 2.
-	for _, args := range [][]string{{"--web-url", "ftp://x"}, {"--commit-url", "https://x/commit/"}, {"--projects", "not a key"}} {
+	for _, args := range [][]string{{"--web-url", "ftp://x"}, {"--commit-url", "https://x/commit/"}, {"--projects", "not a key"}, {"--link-style", "panel"}, {"--link-icon", "http://example.com/x.png"}} {
 		code, _, errOut = e.Exec(newRepos, "", append([]string{"set", "alpha"}, args...)...)
 		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
 			t.Errorf("set %v: exit %d %q", args, code, errOut)
@@ -433,5 +477,41 @@ func TestReposSet(t *testing.T) {
 	again, _ := store.OpenRepositoryList(e.Paths).Get("alpha")
 	if again.WebURL != r.WebURL || strings.Join(again.Projects, ",") != "OPS,PROJ" {
 		t.Fatalf("a refused set changed the entry: %+v", again)
+	}
+}
+
+// TestReposFetchSmartCommits: smart commits on, a fetch applies the
+// commands of the commits it sees first (the author's e-mail matching one
+// Jira user), once; the history and repos link never.
+func TestReposFetchSmartCommits(t *testing.T) {
+	t.Parallel()
+	e := cmdtest.New(t)
+	srv := cmdtest.StartGitServer(t, e, gitserver.Options{})
+	js := jiratest.NewServer(t)
+	js.AddUser("ada", "Ada Author", "ada@example.com")
+	if err := jira.SaveSite(e.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+		t.Fatal(err)
+	}
+	src := srv.Serve(t, "alpha", "PROJ-1 #comment in the history")
+	srv.Connect(t, "alpha", srv.KeyFile)
+	if code, out, errOut := e.Exec(newRepos, "", "set", "alpha", "--smart-commits", "--no-link"); code != 0 {
+		t.Fatalf("set: %d %q %q", code, out, errOut)
+	}
+	cmdtest.CommitAndPush(t, src, "PROJ-2 #comment fixed it #time 1h 30m #start-progress")
+	code, res, errOut := fetchJSON(t, e, "")
+	if code != 0 || res[0].Links == nil || res[0].Links.Smart == nil || res[0].Links.Smart.Applied != 3 {
+		t.Fatalf("fetch: exit %d %+v %s", code, res, errOut)
+	}
+	if cs := js.Comments("PROJ-2"); len(cs) != 1 || !strings.HasPrefix(cs[0].Body, "fixed it\n\n— Ada Author, commit ") {
+		t.Errorf("comments %+v", cs)
+	}
+	if len(js.Worklogs("PROJ-2")) != 1 || js.Status("PROJ-2") != "In Progress" || len(js.Comments("PROJ-1")) != 0 || js.AllLinks() != 0 {
+		t.Errorf("worklogs %d, status %s, history comments %d, links %d", len(js.Worklogs("PROJ-2")), js.Status("PROJ-2"), len(js.Comments("PROJ-1")), js.AllLinks())
+	}
+	// Again, and a backfill: nothing more.
+	fetchJSON(t, e, "")
+	e.Exec(newRepos, "", "link")
+	if len(js.Comments("PROJ-2")) != 1 || len(js.Worklogs("PROJ-2")) != 1 || len(js.Comments("PROJ-1")) != 0 {
+		t.Errorf("applied twice: %d comments, %d worklogs", len(js.Comments("PROJ-2")), len(js.Worklogs("PROJ-2")))
 	}
 }

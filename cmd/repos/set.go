@@ -24,12 +24,18 @@ type SetOptions struct {
 	Projects                  *string
 	AllProjects, Link, NoLink bool
 	JSON                      bool
+	// LinkStyle (--link-style issue|commit) and LinkIcon (--link-icon
+	// URL|none) change how commits look on Jira issues; SmartCommits
+	// (--smart-commits / --no-smart-commits) turns smart commits on or off.
+	LinkStyle, LinkIcon *string
+	SmartCommits        *bool
 }
 
 // NewCmdSet builds `gitjira repos set NAME`.
 func NewCmdSet(f *cmdutil.Factory, runF func(*SetOptions) error) *cobra.Command {
 	opts := &SetOptions{}
-	var webURL, commitURL, projects string
+	var webURL, commitURL, projects, linkStyle, linkIcon string
+	var smart, noSmart bool
 	cmd := &cobra.Command{
 		Use:   "set NAME",
 		Short: "Change a repository's projects, web URL or linking",
@@ -56,6 +62,15 @@ goes back to the address derived from the SSH URL.`,
 			if fl.Changed("projects") {
 				opts.Projects = &projects
 			}
+			if fl.Changed("link-style") {
+				opts.LinkStyle = &linkStyle
+			}
+			if fl.Changed("link-icon") {
+				opts.LinkIcon = &linkIcon
+			}
+			if smart || noSmart {
+				opts.SmartCommits = &smart
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -70,7 +85,12 @@ goes back to the address derived from the SSH URL.`,
 	fl.BoolVar(&opts.Link, "link", false, "link its commits to Jira on every sync")
 	fl.BoolVar(&opts.NoLink, "no-link", false, "never link its commits to Jira")
 	fl.BoolVar(&opts.JSON, "json", false, "print the changed repository as JSON")
+	fl.StringVar(&linkStyle, "link-style", "", "how commits appear on Jira issues: `issue` (one link per issue and repository, the default) or commit (also a link per commit, the newest 10)")
+	fl.StringVar(&linkIcon, "link-icon", "", "the links' 16x16 icon, an https `URL`, or none (default: the git host's /favicon.ico)")
+	fl.BoolVar(&smart, "smart-commits", false, "apply smart commit commands (#comment, #time, #transition) of newly fetched commits")
+	fl.BoolVar(&noSmart, "no-smart-commits", false, "stop applying smart commit commands")
 	cmd.MarkFlagsMutuallyExclusive("link", "no-link")
+	cmd.MarkFlagsMutuallyExclusive("smart-commits", "no-smart-commits")
 	cmd.MarkFlagsMutuallyExclusive("projects", "all-projects")
 	return cmd
 }
@@ -95,12 +115,27 @@ func runSet(o *SetOptions) error {
 		}
 		tmpl = *o.CommitURL
 	}
+	var style, icon string
+	if o.LinkStyle != nil {
+		v, err := jira.NormalizeLinkStyle(*o.LinkStyle)
+		if err != nil {
+			return cmdutil.UsageErrorf("repos set: --link-style: %v", err)
+		}
+		style = v
+	}
+	if o.LinkIcon != nil {
+		v, err := jira.NormalizeLinkIcon(*o.LinkIcon)
+		if err != nil {
+			return cmdutil.UsageErrorf("repos set: --link-icon: %v", err)
+		}
+		icon = v
+	}
 	var projects []string
 	switch {
 	case o.AllProjects:
 		projects = []string{store.AllProjectsValue}
 	case o.Projects != nil:
-		keys, err := parseProjectKeys(*o.Projects)
+		keys, err := parseProjectKeys("repos set", *o.Projects)
 		if err != nil {
 			return err
 		}
@@ -124,6 +159,15 @@ func runSet(o *SetOptions) error {
 			f := false
 			r.Link = &f
 		}
+		if o.LinkStyle != nil {
+			r.LinkStyle = style
+		}
+		if o.LinkIcon != nil {
+			r.LinkIcon = icon
+		}
+		if o.SmartCommits != nil {
+			r.SmartCommits = *o.SmartCommits
+		}
 		return nil
 	})
 	if err != nil {
@@ -133,14 +177,20 @@ func runSet(o *SetOptions) error {
 		return cmdutil.WriteJSON(o.IO.Out, cmdutil.NewRepositoryJSON(r))
 	}
 	fmt.Fprintf(o.IO.Out, "Updated %s.\n", r.Name)
+	if o.LinkStyle != nil || o.LinkIcon != nil {
+		fmt.Fprintf(o.IO.Out, "Its Jira links change on the next fetch, or now with: gitjira repos link %s\n", r.Name)
+	}
+	if o.SmartCommits != nil && *o.SmartCommits {
+		fmt.Fprintln(o.IO.Out, "Smart commits apply to commits fetched from now on, never to the history already indexed.")
+	}
 	return nil
 }
 
 // parseProjectKeys reads --projects KEY[,KEY...].
-func parseProjectKeys(flag string) ([]string, error) {
+func parseProjectKeys(command, flag string) ([]string, error) {
 	keys, err := store.ParseProjectKeys(flag)
 	if err != nil {
-		return nil, cmdutil.UsageErrorf("repos set: --projects: %v; or pass --all-projects", err)
+		return nil, cmdutil.UsageErrorf("%s: --projects: %v; or pass --all-projects", command, err)
 	}
 	return keys, nil
 }

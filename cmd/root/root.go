@@ -21,6 +21,7 @@ import (
 	jiracmd "github.com/gitjira/gitjira/cmd/jira"
 	"github.com/gitjira/gitjira/cmd/key"
 	"github.com/gitjira/gitjira/cmd/repos"
+	"github.com/gitjira/gitjira/cmd/show"
 )
 
 // NewCmdRoot builds the whole command tree on f.
@@ -80,6 +81,7 @@ or cancelled.`,
 		key.NewCmdKey(f),
 		jiracmd.NewCmdJira(f),
 		issue.NewCmdIssue(f, nil),
+		show.NewCmdShow(f, nil),
 		newCmdVersion(f),
 	)
 	cmd.SetHelpCommand(newCmdHelp())

@@ -131,7 +131,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--bogus"}, "unknown flag: --bogus (gitjira -h lists the flags)"},
 		{[]string{"repos", "fetch", "--bogus"}, "repos fetch: unknown flag: --bogus (gitjira repos fetch -h lists the flags)"},
 		{[]string{"repos", "frobnicate"}, `repos: unknown subcommand "frobnicate"`},
-		{[]string{"key"}, "key: missing subcommand: use convert, generate or inspect"},
+		{[]string{"key"}, "key: missing subcommand: use authorize, convert, generate or inspect"},
 		{[]string{"key", "inspect", "--json"}, "missing FILE"},
 		{[]string{"jira", "logout"}, `jira: unknown subcommand "logout"`},
 		{[]string{"help", "nope"}, `help: unknown command "nope"`},

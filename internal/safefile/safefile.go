@@ -33,7 +33,11 @@ func (e *Error) Error() string {
 	if e.What != "" {
 		return fmt.Sprintf("%s is %s, not a regular file: gitjira reads only regular files there; replace it with the file it should be", e.Path, e.What)
 	}
-	return fmt.Sprintf("%s is %s, more than the %s gitjira reads from it: it is not the file it should be; replace it or move it aside", e.Path, sizeText(e.Size), sizeText(e.Limit))
+	size, limit := sizeText(e.Size), sizeText(e.Limit)
+	if size == limit {
+		size, limit = fmt.Sprintf("%d bytes", e.Size), fmt.Sprintf("%d bytes", e.Limit)
+	}
+	return fmt.Sprintf("%s is too large (%s, more than the %s gitjira reads there): it is not the file it should be; replace it or move it aside", e.Path, size, limit)
 }
 
 // Is makes errors.Is(err, ErrRefused) true for every refusal.

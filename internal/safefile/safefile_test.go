@@ -18,7 +18,7 @@ func TestReadRegular(t *testing.T) {
 	if err != nil || string(got) != "hello" {
 		t.Fatalf("Read = %q, %v", got, err)
 	}
-	if _, err := Read(p, 4); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "more than the 4 bytes") {
+	if _, err := Read(p, 4); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "too large (5 bytes, more than the 4 bytes") {
 		t.Fatalf("over the limit: %v", err)
 	}
 	if _, err := Read(filepath.Join(t.TempDir(), "none"), 10); !errors.Is(err, fs.ErrNotExist) {

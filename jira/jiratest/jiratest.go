@@ -124,6 +124,8 @@ type Server struct {
 	onRequest   func(Request)
 	closeSignal chan struct{}
 
+	extraOnce sync.Once
+	extra     *issueExtras
 	// Cloud platform (atlassian.go): the site's cloud id, and API tokens
 	// accepted only through the API gateway (scoped tokens).
 	cloudID string
@@ -486,6 +488,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && retryAfter != "" {
 			w.Header().Set("Retry-After", retryAfter)
 		}
+		if status == http.StatusTooManyRequests {
+			x := s.extras()
+			x.mu.Lock()
+			reason := x.rlReason
+			x.mu.Unlock()
+			if reason != "" {
+				w.Header().Set("RateLimit-Reason", reason)
+			}
+		}
 		writeError(w, status, http.StatusText(status))
 		return
 	}
@@ -509,6 +520,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		ps := slices.Clone(s.projects)
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, s.projectsJSON(ps))
+	case s.serveExtras(w, r, path, body):
 	case path == "/rest/api/3/project/search" && r.Method == http.MethodGet:
 		s.projectSearch(w, r)
 	case remoteLinkPath.MatchString(path):
@@ -649,6 +661,18 @@ func (s *Server) remoteLink(w http.ResponseWriter, r *http.Request, key string, 
 		return
 	}
 	globalID := r.URL.Query().Get("globalId")
+	if s.refuseLink(w, r, key, len(s.links[key]), func() bool {
+		var in RemoteLink
+		json.Unmarshal(body, &in)
+		for _, l := range s.links[key] {
+			if in.GlobalID != "" && l.GlobalID == in.GlobalID {
+				return true
+			}
+		}
+		return false
+	}) {
+		return
+	}
 	if r.Method == http.MethodPost || r.Method == http.MethodDelete {
 		project := key
 		if i := strings.LastIndexByte(key, '-'); i > 0 {

@@ -67,7 +67,7 @@ type Model struct {
 // current choice (["ALL"], keys, or nil for the default, all).
 func New(c common.Common, owner string, lister Lister, initial []string) *Model {
 	f := common.NewInput(c.Styles, "Filter: ")
-	f.Placeholder = "type to filter"
+	f.Placeholder = "type to filter, space to select"
 	f.CharLimit = 100
 	k := common.NewInput(c.Styles, "Project keys: ")
 	k.Placeholder = "PROJ, OPS"
@@ -453,12 +453,18 @@ func (m *Model) Status() string {
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.c.Keys
 	if m.restrict && !m.typed() {
-		return []key.Binding{common.Join("↑/↓", "move", k.Up, k.Down), common.WithDesc(k.Toggle, "select"), common.WithDesc(k.Clear, "clear filter"), common.WithDesc(k.Next, "continue")}
+		return []key.Binding{common.Join("↑/↓", "move", k.Up, k.Down), common.WithDesc(k.Toggle, "select"), common.WithDesc(k.Next, "continue")}
 	}
 	return []key.Binding{common.Join("↑/↓", "choose", k.Up, k.Down), common.WithDesc(k.Next, "continue")}
 }
 
 // FullHelp implements help.KeyMap.
-func (m *Model) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+func (m *Model) FullHelp() [][]key.Binding {
+	full := m.ShortHelp()
+	if m.restrict {
+		full = append(full, common.WithDesc(m.c.Keys.Clear, "clear"))
+	}
+	return [][]key.Binding{full}
+}
 
 var _ common.Component = (*Model)(nil)
