@@ -687,3 +687,14 @@ func forEachRef(dir string, f func(name string, id plumbing.Hash) error) error {
 	}
 	return nil
 }
+
+// listRefs returns every ref of forEachRef in a map (for lookups by name
+// among a repository's refs; the index itself streams them).
+func listRefs(dir string) (map[string]plumbing.Hash, error) {
+	refs := map[string]plumbing.Hash{}
+	err := forEachRef(dir, func(name string, id plumbing.Hash) error {
+		refs[name] = id
+		return nil
+	})
+	return refs, err
+}
