@@ -85,6 +85,17 @@ type Index struct {
 // Open returns the index kept under p.
 func Open(p store.Paths) *Index { return &Index{paths: p} }
 
+// sameMirror reports whether an index header's mirror is the one being
+// indexed: the same path, or (an index written with absolute paths before
+// its home was moved or copied) the same mirrors/NAME.git of the home's own.
+func sameMirror(header, stored string, resolvedEqual bool) bool {
+	if header == stored || resolvedEqual {
+		return true
+	}
+	return !filepath.IsAbs(stored) && filepath.IsAbs(header) &&
+		filepath.Base(filepath.Dir(header)) == "mirrors" && filepath.Base(header) == filepath.Base(stored)
+}
+
 // indexVersion is the format version of the per-repository index files.
 const indexVersion = 1
 
@@ -105,12 +116,16 @@ func (ix *Index) Remove(name string) error {
 
 // indexHeader is the first line of an index file (JSON).
 type indexHeader struct {
-	Version    int               `json:"version"`
-	Repository string            `json:"repository"`
-	Mirror     string            `json:"mirror"`
-	Tips       map[string]string `json:"tips"`
-	Commits    int               `json:"commits"`
-	Updated    time.Time         `json:"updated"`
+	Version    int    `json:"version"`
+	Repository string `json:"repository"`
+	Mirror     string `json:"mirror"`
+	// TipsDigest sums the refs and the commits they name at the last
+	// update (refTips): a fetch that changed no ref changes nothing here.
+	// (Older versions kept every ref in a "tips" map, a million refs in
+	// the header; it is ignored, not even decoded.)
+	TipsDigest string    `json:"tips_digest"`
+	Commits    int       `json:"commits"`
+	Updated    time.Time `json:"updated"`
 }
 
 // indexData is a repository's index in memory.
@@ -404,7 +419,10 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 	if a, err := filepath.Abs(mirror); err == nil {
 		mirror = a
 	}
-	if d == nil || d.header.Mirror != mirror {
+	// The header names the mirror as the list does, relative to the home
+	// when it is the home's own: a moved or copied home keeps its index.
+	stored := ix.paths.Relative(mirror)
+	if d == nil || !sameMirror(d.header.Mirror, stored, ix.paths.Resolve(d.header.Mirror) == mirror) {
 		// No index yet, or the repository now has another mirror: start over.
 		d = &indexData{seen: map[plumbing.Hash]struct{}{}}
 	}
@@ -413,7 +431,7 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 		return UpdateResult{}, fmt.Errorf("cannot index %s: %w", repo.Name, err)
 	}
 	defer odb.Close()
-	tips, err := odb.refTips()
+	tips, digest, err := odb.refTips()
 	if err != nil {
 		return UpdateResult{}, fmt.Errorf("cannot index %s: %w", repo.Name, err)
 	}
@@ -440,8 +458,8 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 			res.Added = append(res.Added, e.ref(repo.Name, keys))
 		}
 	}
-	changed := res.New > 0 || d.header.Mirror != mirror || !mapsEqual(d.header.Tips, tips)
-	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: mirror, Tips: tips, Commits: len(d.seen), Updated: time.Now().UTC()}
+	changed := res.New > 0 || d.header.Mirror != stored || d.header.TipsDigest != digest
+	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: stored, TipsDigest: digest, Commits: len(d.seen), Updated: time.Now().UTC()}
 	if changed {
 		if err := ix.save(repo.Name, d); err != nil {
 			return UpdateResult{}, fmt.Errorf("cannot write the index of %s: %w", repo.Name, err)
@@ -450,18 +468,6 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 	res.Commits = len(d.seen)
 	res.IssueKeys = countKeys(repo, d.entries)
 	return res, nil
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // allowedKeys splits an entry's keys field and keeps the repository's allowed ones.

@@ -15,10 +15,12 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gitjira/gitjira/gitdiff"
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Publishing commits to Jira Cloud's Development panel (issue 16, item 5).
@@ -70,11 +72,10 @@ type DevInfoPublisher struct {
 	// Identity is the repository's stable identity (the same for the same
 	// repository connected again, from anywhere); nil: RepositoryIdentity.
 	Identity func(store.Repository) string
-	// SmartCommits reports whether Jira may apply smart commits (and other
-	// transitions) for the repository's new commits; nil: never.
-	SmartCommits func(store.Repository) bool
 	// FileCount gives the number of files a commit changed (the panel shows
-	// it); nil or an error: 0, which the panel shows as no file count.
+	// it); nil: counted from the mirror as `git show --first-parent
+	// --name-only` lists them (gitdiff.CommitChanges, renames detected).
+	// When a commit cannot be read the count sent is 0.
 	FileCount func(repo store.Repository, sha string) (int, error)
 	// Progress is called after each batch with commits sent and the total.
 	Progress func(done, total int)
@@ -219,19 +220,26 @@ func (dp *DevInfoPublisher) now() time.Time {
 	return time.Now()
 }
 
-// Link publishes every indexed commit of repo that mentions issues of its
-// permitted projects and that Jira has not accepted yet.
-func (dp *DevInfoPublisher) Link(ctx context.Context, repo store.Repository) (LinkReport, error) {
+// Publish implements Publisher: every indexed commit of repo that mentions
+// issues of its permitted projects and that Jira has not accepted yet is
+// sent (added, the commits this fetch indexed, are among them; what was
+// accepted is known from the state, so a backfill and a fetch are the same
+// call).
+func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, added []index.CommitRef, progress func(done, total int)) (LinkReport, error) {
 	commits, err := index.IndexedCommits(dp.Paths, repo)
 	if err != nil {
 		return LinkReport{}, err
 	}
-	return dp.Publish(ctx, repo, commits)
+	cp := *dp
+	if progress != nil {
+		cp.Progress = progress
+	}
+	return cp.publish(ctx, repo, commits)
 }
 
-// Publish sends the commits of repo not accepted yet, in batches of at most
+// publish sends the commits of repo not accepted yet, in batches of at most
 // 1,000: BACKFILL until the first complete run, NORMAL afterwards.
-func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, commits []index.CommitRef) (LinkReport, error) {
+func (dp *DevInfoPublisher) publish(ctx context.Context, repo store.Repository, commits []index.CommitRef) (LinkReport, error) {
 	var rep LinkReport
 	c, err := devInfoClient(ctx, dp.Site, dp.HTTP)
 	if err != nil {
@@ -279,10 +287,25 @@ func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, 
 	operation, prevent := "NORMAL", true
 	if !st.Backfilled {
 		operation = "BACKFILL"
-	} else if dp.SmartCommits != nil && dp.SmartCommits(repo) {
+	} else if repo.SmartCommits {
 		prevent = false
 	}
 	props := map[string]string{DevInfoProperty: devInfoHash(identity)}
+	fileCount := dp.FileCount
+	if fileCount == nil && len(pending) > 0 {
+		db, err := index.OpenObjects(dp.Paths.Resolve(repo.Mirror))
+		if err == nil {
+			defer db.Close()
+			fileCount = func(_ store.Repository, sha string) (int, error) {
+				c, err := gitdiff.ReadCommit(db, plumbing.NewHash(sha))
+				if err != nil {
+					return 0, err
+				}
+				ch, err := gitdiff.CommitChanges(db, c)
+				return len(ch), err
+			}
+		}
+	}
 	var firstErr error
 	for start := 0; start < len(pending); start += devInfoBatch {
 		batch := pending[start:min(start+devInfoBatch, len(pending))]
@@ -301,8 +324,8 @@ func (dp *DevInfoPublisher) Publish(ctx context.Context, repo store.Repository, 
 		}
 		for _, cm := range batch {
 			fc := 0
-			if dp.FileCount != nil {
-				if n, err := dp.FileCount(repo, cm.SHA); err == nil {
+			if fileCount != nil {
+				if n, err := fileCount(repo, cm.SHA); err == nil {
 					fc = n
 				}
 			}

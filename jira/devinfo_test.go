@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -188,7 +189,7 @@ func TestDevInfoBackfillThenNormal(t *testing.T) {
 	srv.SetAnyIssueExists(true)
 	dp, repo := newPublisher(t, srv, pl)
 	commits := devInfoCommits(2500, func(i int) []string { return []string{fmt.Sprintf("PROJ-%d", i%40+1)} })
-	rep, err := dp.Publish(context.Background(), repo, commits)
+	rep, err := dp.publish(context.Background(), repo, commits)
 	if err != nil || rep.Created != 2500 || rep.Pending != 0 {
 		t.Fatalf("backfill: %+v, %v", rep, err)
 	}
@@ -201,7 +202,7 @@ func TestDevInfoBackfillThenNormal(t *testing.T) {
 			t.Errorf("backfill push %+v", p)
 		}
 	}
-	r := pl.Repositories()[repo.ID]
+	r := pl.Repositories()[RepositoryIdentity(repo)]
 	if len(r.Commits) != 2500 || r.Name != "app" {
 		t.Fatalf("stored repository: %d commits, name %q", len(r.Commits), r.Name)
 	}
@@ -211,21 +212,21 @@ func TestDevInfoBackfillThenNormal(t *testing.T) {
 	}
 
 	// Nothing new: nothing sent.
-	if rep, err := dp.Publish(context.Background(), repo, commits); err != nil || rep.Created != 0 || len(pl.Pushes()) != 3 {
+	if rep, err := dp.publish(context.Background(), repo, commits); err != nil || rep.Created != 0 || len(pl.Pushes()) != 3 {
 		t.Fatalf("rerun: %+v, %v, %d pushes", rep, err, len(pl.Pushes()))
 	}
 	// New commits go NORMAL; transitions only with smart commits on.
 	more := devInfoCommits(2510, func(i int) []string { return []string{"PROJ-1"} })[2500:]
-	if _, err := dp.Publish(context.Background(), repo, append(commits, more...)); err != nil {
+	if _, err := dp.publish(context.Background(), repo, append(commits, more...)); err != nil {
 		t.Fatal(err)
 	}
 	last := pl.Pushes()[3]
 	if last.OperationType != "NORMAL" || !last.PreventTransitions || last.Commits != 10 {
 		t.Errorf("new commits push %+v", last)
 	}
-	dp.SmartCommits = func(store.Repository) bool { return true }
+	repo.SmartCommits = true
 	newer := devInfoCommits(2511, func(i int) []string { return []string{"PROJ-2"} })[2510:]
-	if _, err := dp.Publish(context.Background(), repo, append(append(commits, more...), newer...)); err != nil {
+	if _, err := dp.publish(context.Background(), repo, append(append(commits, more...), newer...)); err != nil {
 		t.Fatal(err)
 	}
 	if last := pl.Pushes()[4]; last.PreventTransitions {
@@ -249,11 +250,11 @@ func TestDevInfoUnknownKeysRestrictedProjectsAndRetryAfter(t *testing.T) {
 		slept++
 		return nil
 	}
-	rep, err := dp.Publish(context.Background(), repo, commits)
+	rep, err := dp.publish(context.Background(), repo, commits)
 	if err != nil || slept != 2 {
 		t.Fatalf("Publish: %+v, %v, slept %d", rep, err, slept)
 	}
-	r := pl.Repositories()[repo.ID]
+	r := pl.Repositories()[RepositoryIdentity(repo)]
 	if _, ok := r.Commits[commits[1].SHA]; ok {
 		t.Error("a commit of a project the repository may not see was sent")
 	}
@@ -263,10 +264,10 @@ func TestDevInfoUnknownKeysRestrictedProjectsAndRetryAfter(t *testing.T) {
 	// NOPE-9 is dropped from later pushes: a new commit that mentions only
 	// it is not sent; one that also mentions PROJ-3 is sent without it.
 	later := append(commits, devInfoCommits(6, func(i int) []string { return [][]string{nil, nil, nil, nil, {"NOPE-9"}, {"NOPE-9", "PROJ-3"}}[i] })[4:]...)
-	if _, err := dp.Publish(context.Background(), repo, later); err != nil {
+	if _, err := dp.publish(context.Background(), repo, later); err != nil {
 		t.Fatal(err)
 	}
-	r = pl.Repositories()[repo.ID]
+	r = pl.Repositories()[RepositoryIdentity(repo)]
 	if _, ok := r.Commits[later[4].SHA]; ok {
 		t.Error("a commit that mentions only unknown keys was sent")
 	}
@@ -286,13 +287,13 @@ func TestDevInfoKilledMidRunResendsOneBatchAtMost(t *testing.T) {
 			cancel() // the process dies after the first batch was recorded
 		}
 	}
-	_, err := dp.Publish(ctx, repo, commits)
+	_, err := dp.publish(ctx, repo, commits)
 	if err == nil {
 		t.Fatal("a cancelled run reported success")
 	}
 	dp.Progress = nil
 	before := len(pl.Pushes())
-	rep, err := dp.Publish(context.Background(), repo, commits)
+	rep, err := dp.publish(context.Background(), repo, commits)
 	if err != nil || rep.Created != 500 {
 		t.Fatalf("rerun: %+v, %v", rep, err)
 	}
@@ -300,7 +301,7 @@ func TestDevInfoKilledMidRunResendsOneBatchAtMost(t *testing.T) {
 	if len(pushes) != before+1 || pushes[len(pushes)-1].Commits != 500 {
 		t.Errorf("rerun pushes %+v", pushes[before:])
 	}
-	if len(pl.Repositories()[repo.ID].Commits) != 1500 {
+	if len(pl.Repositories()[RepositoryIdentity(repo)].Commits) != 1500 {
 		t.Error("commits missing after the rerun")
 	}
 }
@@ -312,7 +313,7 @@ func TestDevInfoUnlinkByProperties(t *testing.T) {
 	other := repo
 	other.Name, other.ID, other.URL = "lib", "git.example.com/team/lib", "git@git.example.com:team/lib.git"
 	for _, r := range []store.Repository{repo, other} {
-		if _, err := dp.Publish(context.Background(), r, devInfoCommits(3, func(int) []string { return []string{"PROJ-1"} })); err != nil {
+		if _, err := dp.publish(context.Background(), r, devInfoCommits(3, func(int) []string { return []string{"PROJ-1"} })); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -321,23 +322,23 @@ func TestDevInfoUnlinkByProperties(t *testing.T) {
 		t.Fatalf("Unlink: %+v, %v", rep, err)
 	}
 	dels := pl.Deletes()
-	if len(dels) != 1 || dels[0].Get(DevInfoProperty) != devInfoHash(repo.ID) {
+	if len(dels) != 1 || dels[0].Get(DevInfoProperty) != devInfoHash(RepositoryIdentity(repo)) {
 		t.Fatalf("deletes %v", dels)
 	}
 	repos := pl.Repositories()
-	if _, ok := repos[repo.ID]; ok {
+	if _, ok := repos[RepositoryIdentity(repo)]; ok {
 		t.Error("the repository is still in the Development panel")
 	}
-	if _, ok := repos[other.ID]; !ok {
+	if _, ok := repos[RepositoryIdentity(other)]; !ok {
 		t.Error("another repository was deleted too")
 	}
-	if _, err := os.Stat(DevInfoStateFile(dp.Paths, repo.ID)); !os.IsNotExist(err) {
+	if _, err := os.Stat(DevInfoStateFile(dp.Paths, RepositoryIdentity(repo))); !os.IsNotExist(err) {
 		t.Errorf("state kept: %v", err)
 	}
 	// Connected again (same identity, another home): everything is sent
 	// again as one repository, no duplicate entity.
 	dp.Paths = store.Paths{Config: t.TempDir(), Data: filepath.Join(t.TempDir(), "d")}
-	if _, err := dp.Publish(context.Background(), other, devInfoCommits(3, func(int) []string { return []string{"PROJ-1"} })); err != nil {
+	if _, err := dp.publish(context.Background(), other, devInfoCommits(3, func(int) []string { return []string{"PROJ-1"} })); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(pl.Repositories()); n != 1 {
@@ -349,11 +350,83 @@ func TestDevInfoRevokedCredentials(t *testing.T) {
 	srv, pl := cloudPlatform(t)
 	dp, repo := newPublisher(t, srv, pl)
 	dp.Site.OAuthSecret = "revoked"
-	_, err := dp.Publish(context.Background(), repo, devInfoCommits(2, func(int) []string { return []string{"PROJ-1"} }))
+	_, err := dp.publish(context.Background(), repo, devInfoCommits(2, func(int) []string { return []string{"PROJ-1"} }))
 	if err == nil || !strings.Contains(err.Error(), "OAuth client credentials") {
 		t.Fatalf("revoked: %v", err)
 	}
-	if _, err := os.Stat(DevInfoStateFile(dp.Paths, repo.ID)); !os.IsNotExist(err) {
+	if _, err := os.Stat(DevInfoStateFile(dp.Paths, RepositoryIdentity(repo))); !os.IsNotExist(err) {
 		t.Error("state written although nothing was accepted")
+	}
+}
+
+// TestDevInfoIsTheSitesPublisher: with OAuth credentials stored, a sync's
+// linking (PushCommitLinks) fills the Development panel from the index and
+// creates no remote link; Unlink deletes the repository's entries.
+func TestDevInfoIsTheSitesPublisher(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	pl := srv.NewPlatform(t)
+	t.Setenv(AtlassianAuthURLEnv, pl.URL)
+	t.Setenv(AtlassianAPIURLEnv, pl.URL)
+	h := newLinkHistory(t)
+	h.standardHistory()
+	h.sync()
+	site := store.Site{URL: srv.URL, Kind: store.KindCloud, OAuthClientID: jiratest.DefaultClientID, OAuthSecret: jiratest.DefaultClientSecret, CloudID: jiratest.DefaultCloudID}
+	if err := SaveSite(h.p, site); err != nil {
+		t.Fatal(err)
+	}
+	var progress [][2]int
+	ctx := WithLinkProgress(context.Background(), func(done, total int) { progress = append(progress, [2]int{done, total}) })
+	rep, err := PushCommitLinks(ctx, h.p, h.repo, h.added)
+	if err != nil {
+		t.Fatalf("PushCommitLinks: %+v, %v", rep, err)
+	}
+	if srv.AllLinks() != 0 {
+		t.Errorf("%d remote links on a Development panel site", srv.AllLinks())
+	}
+	r := pl.Repositories()[RepositoryIdentity(h.repo)]
+	// standardHistory: 6 commits mention PROJ or OPS keys (HR is not allowed).
+	if len(r.Commits) != 6 || rep.Created != 6 || len(progress) == 0 || progress[len(progress)-1] != [2]int{6, 6} {
+		t.Fatalf("panel has %d commits, report %+v, progress %v", len(r.Commits), rep, progress)
+	}
+	if c := r.Commits[h.byMsg["PROJ-2 and OPS-3 together"]]; strings.Join(c.IssueKeys, ",") != "PROJ-2,OPS-3" || c.Author["name"] != "Ann Author" {
+		t.Errorf("commit %+v", c)
+	}
+	if pushes := pl.Pushes(); len(pushes) != 1 || pushes[0].OperationType != "BACKFILL" {
+		t.Errorf("pushes %+v", pushes)
+	}
+	// A fetch with a new commit that changes two files: NORMAL, only that
+	// commit, with its file count read from the mirror.
+	g := func(stdin string, args ...string) string {
+		cmd := exec.Command("git", append([]string{"--git-dir", h.repo.Mirror}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME=/nonexistent",
+			"GIT_AUTHOR_NAME=Ann Author", "GIT_AUTHOR_EMAIL=ann@example.com", "GIT_COMMITTER_NAME=Cy", "GIT_COMMITTER_EMAIL=cy@example.com")
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	blob := g("hello\n", "hash-object", "-w", "--stdin")
+	tree := g(fmt.Sprintf("100644 blob %s\ta.txt\n100644 blob %s\tb.txt\n", blob, blob), "mktree")
+	tip := g("", "rev-parse", "refs/heads/main")
+	newSHA := g("PROJ-4 new work\n", "commit-tree", tree, "-p", tip)
+	g("", "update-ref", "refs/heads/main", newSHA)
+	ur, err := index.Open(h.p).Update(h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PushCommitLinks(context.Background(), h.p, h.repo, ur.Added); err != nil {
+		t.Fatal(err)
+	}
+	if pushes := pl.Pushes(); len(pushes) != 2 || pushes[1].OperationType != "NORMAL" || pushes[1].Commits != 1 {
+		t.Errorf("pushes after a fetch %+v", pushes)
+	}
+	if c := pl.Repositories()[RepositoryIdentity(h.repo)].Commits[newSHA]; c.FileCount != 2 {
+		t.Errorf("file count %d, want 2 (%+v)", c.FileCount, c)
+	}
+	rep, err = Unlink(context.Background(), h.p, site, h.repo)
+	if err != nil || rep.Deleted != 7 || len(pl.Repositories()) != 0 {
+		t.Fatalf("Unlink: %+v, %v, %d repositories left", rep, err, len(pl.Repositories()))
 	}
 }

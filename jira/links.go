@@ -287,8 +287,38 @@ func UnlinkRepository(ctx context.Context, p store.Paths, c *Client, r store.Rep
 	return (&LinkPusher{Client: c, Paths: p}).Unlink(ctx, r)
 }
 
-// SitePublisher is the publisher of the configured site.
+// Unlink deletes from the site what gitjira published for r: its entries in
+// the Development panel (OAuth sites) and the remote links it recorded
+// (sites with a token; a site that moved to the Development panel may still
+// have links from before).
+func Unlink(ctx context.Context, p store.Paths, site store.Site, r store.Repository) (LinkReport, error) {
+	var rep LinkReport
+	if site.DevInfo() {
+		dr, err := (&DevInfoPublisher{Site: site, Paths: p}).Unlink(ctx, r)
+		if err != nil {
+			return dr, err
+		}
+		rep = dr
+		if n, _, _ := RecordedLinks(p, r); !site.HasToken() || n == 0 {
+			return rep, nil
+		}
+	}
+	c, err := SiteClient(site)
+	if err != nil {
+		return rep, err
+	}
+	lr, err := UnlinkRepository(ctx, p, c, r)
+	lr.Deleted += rep.Deleted
+	return lr, err
+}
+
+// SitePublisher is the publisher of the configured site: the Development
+// panel when it has OAuth client credentials (DevInfoPublisher), remote
+// links otherwise.
 func SitePublisher(p store.Paths, site store.Site, opts LinkOptions) (Publisher, error) {
+	if site.DevInfo() {
+		return &DevInfoPublisher{Site: site, Paths: p, Progress: opts.Progress}, nil
+	}
 	c, err := SiteClient(site)
 	if err != nil {
 		return nil, err

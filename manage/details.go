@@ -21,9 +21,12 @@ const recentCommits = 8
 // detailsMsg is the repository's details as lifecycle reads them (mirror
 // size, stored key's public part, recent commits; each part with its error).
 type detailsMsg struct {
-	name string
-	d    lifecycle.Details
-	err  error
+	name     string
+	d        lifecycle.Details
+	err      error
+	links    jira.LinkSummary // what is linked in Jira, refused, pending
+	linksErr error
+	noSite   bool // no Jira site is logged in: nothing is linked
 }
 
 // loadDetails asks lifecycle for the details: front-ends never open
@@ -31,7 +34,11 @@ type detailsMsg struct {
 func loadDetails(mgr *lifecycle.Manager, r store.Repository) tea.Cmd {
 	return func() tea.Msg {
 		d, err := mgr.Details(r.Name, recentCommits)
-		return detailsMsg{name: r.Name, d: d, err: err}
+		msg := detailsMsg{name: r.Name, d: d, err: err}
+		msg.links, msg.linksErr = mgr.LinkStatus(r.Name)
+		site, err := store.LoadSite(mgr.Paths)
+		msg.noSite = err == nil && site == nil
+		return msg
 	}
 }
 
@@ -42,6 +49,7 @@ type detailsPage struct {
 	sc     *scroll.Model
 	d      *lifecycle.Details // nil until read
 	err    error              // the details could not be read at all
+	links  *detailsMsg        // the link status, with d
 	width  int
 	height int
 }
@@ -68,7 +76,7 @@ func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
 		return p, nil
 	case detailsMsg:
 		if msg.name == p.r.Name {
-			p.d, p.err = &msg.d, msg.err
+			p.d, p.err, p.links = &msg.d, msg.err, &msg
 			if msg.err == nil {
 				p.r = msg.d.Repository // the list as read now
 			}
@@ -118,6 +126,15 @@ func (p *detailsPage) content() string {
 		row("Route", rt)
 	}
 	row("Web URL", webURLText(r))
+	if p.links != nil {
+		for i, l := range linksText(r, p.links) {
+			label := ""
+			if i == 0 {
+				label = "Jira links"
+			}
+			row(label, l)
+		}
+	}
 	row("Projects", strings.ReplaceAll(projectsText(r), ",", ", "))
 	state := r.Status()
 	if r.LastError != "" {
@@ -187,6 +204,32 @@ func (p *detailsPage) content() string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// linksText is the repository's Jira links as the details show them:
+// "130 ✓ · 2 refused · 5 pending", then each refused issue with its reason.
+func linksText(r store.Repository, msg *detailsMsg) []string {
+	s, err := msg.links, msg.linksErr
+	switch {
+	case msg.noSite:
+		return []string{"none: no Jira site is logged in (gitjira jira login)"}
+	case r.Link != nil && !*r.Link:
+		return []string{"off (turn it on with gitjira repos set " + r.Name + " --link)"}
+	case err != nil:
+		return []string{"cannot read the link state: " + oneLine(err)}
+	case s.Issues == 0 && s.Pending == 0 && len(s.Refused) == 0:
+		return []string{"none yet"}
+	}
+	out := []string{s.String()}
+	const most = 5
+	for i, f := range s.Refused {
+		if i == most {
+			out = append(out, fmt.Sprintf("… %d more refused; gitjira repos link %s retries them", len(s.Refused)-most, r.Name))
+			break
+		}
+		out = append(out, "✗ "+f.Issue+": "+f.Reason)
+	}
+	return out
 }
 
 // webURLText is the web address Jira links use for r (its own, or the one

@@ -1,15 +1,20 @@
 package manage
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/store"
 )
 
 // Issue 15, defect 5 (the Manage screen), each case failing before its fix.
@@ -186,5 +191,62 @@ func TestDetailsShowTheWebURLLinkingUses(t *testing.T) {
 	}
 	if strings.Contains(flat, "connect --web-url") {
 		t.Errorf("details advise connect --web-url, which a connected repository refuses:\n%s", d.view())
+	}
+}
+
+// TestSyncShowsTheLinkingPhase: after the fetch and the index, a sync that
+// links shows "Linking in Jira N/M" (lifecycle's LinkProgress), not
+// "indexing…" for the whole linking. Jira is the jiratest stand-in; the
+// links go through the real jira.PushCommitLinks.
+func TestSyncShowsTheLinkingPhase(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 12, keyEd25519)
+	js := jiratest.NewServer(t)
+	for i := 1; i <= 60; i++ {
+		js.AddIssues(fmt.Sprintf("DEMO-%d", i))
+	}
+	if err := jira.SaveSite(w.mgr.Paths, store.Site{URL: js.URL, Token: jiratest.DefaultToken}); err != nil {
+		t.Fatal(err)
+	}
+	// The second link request waits until the screen has shown the phase.
+	release := make(chan struct{})
+	var posts atomic.Int32
+	js.OnRequest(func(r jiratest.Request) {
+		if r.Method == "POST" && strings.HasSuffix(r.Path, "/remotelink") && posts.Add(1) > 1 {
+			<-release
+		}
+	})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	cfg := w.cfg()
+	paths := w.mgr.Paths
+	cfg.Link = func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
+		rep, err := jira.PushCommitLinks(ctx, paths, r, added)
+		return &rep, err
+	}
+	d := newDriver(t, newModel(cfg, newSession()), 80, 24)
+	d.untilView("api").settle()
+	d.runes("s").untilView("Linking in Jira 1/")
+	if !strings.Contains(d.view(), "linking") {
+		t.Errorf("the state column does not say linking:\n%s", d.view())
+	}
+	close(release)
+	d.untilView("Synced api")
+	if js.AllLinks() == 0 {
+		t.Error("no links were made")
+	}
+	// The details count them, as lifecycle's LinkStatus says.
+	st, err := w.mgr.LinkStatus("api")
+	if err != nil || st.Issues == 0 {
+		t.Fatalf("link status %+v %v", st, err)
+	}
+	d.key(tea.KeyEnter).untilView("Jira links")
+	if flat := strings.Join(strings.Fields(d.view()), " "); !strings.Contains(flat, "Jira links "+st.String()) {
+		t.Errorf("details lack %q:\n%s", "Jira links "+st.String(), d.view())
 	}
 }

@@ -240,7 +240,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case keysLoadedMsg:
 		m.keys.loaded(msg)
 		return nil
-	case signersMsg, syncProgressMsg, syncRepoDoneMsg, syncBatchDoneMsg, passphraseDoneMsg:
+	case signersMsg, syncProgressMsg, syncLinkMsg, syncRepoDoneMsg, syncBatchDoneMsg, passphraseDoneMsg:
 		return m.updateSync(msg)
 	case common.CopiedMsg:
 		m.flash = flash{text: msg.Text, err: msg.Err != nil || m.c.Clipboard == nil}

@@ -27,8 +27,10 @@ import (
 // rowProgress is what a syncing row shows.
 type rowProgress struct {
 	batch int
-	stage string // "starting", "passphrase", "fetch", "index"
+	stage string // "starting", "passphrase", "fetch", "index", "link"
 	p     gitops.Progress
+	// linked and toLink are the linking phase's progress (stage "link").
+	linked, toLink int
 }
 
 // short is the state column: "connecting", "receiving 45%", "indexing".
@@ -40,6 +42,8 @@ func (r rowProgress) short() string {
 		return "locked key"
 	case "index":
 		return "indexing…"
+	case "link":
+		return fmt.Sprintf("linking %d/%d", r.linked, r.toLink)
 	}
 	p := r.p
 	name := string(p.Phase)
@@ -68,6 +72,8 @@ func (r rowProgress) long() string {
 		return "waiting for the passphrase of its key…"
 	case "index":
 		return "indexing the new commits…"
+	case "link":
+		return fmt.Sprintf("Linking in Jira %d/%d", r.linked, r.toLink)
 	}
 	p := r.p
 	switch p.Phase {
@@ -164,6 +170,14 @@ type (
 		name  string
 		p     gitops.Progress
 		ch    <-chan tea.Msg
+	}
+	// syncLinkMsg is the linking phase's progress (lifecycle's
+	// LinkProgress): done of total issues linked.
+	syncLinkMsg struct {
+		batch       int
+		name        string
+		done, total int
+		ch          <-chan tea.Msg
 	}
 	syncRepoDoneMsg struct {
 		batch int
@@ -319,6 +333,11 @@ func (m *Model) updateSync(msg tea.Msg) tea.Cmd {
 		}
 		s.progressSeen++
 		return waitFor(msg.ch)
+	case syncLinkMsg:
+		if p := s.rows[msg.name]; p != nil && p.batch == msg.batch {
+			p.stage, p.linked, p.toLink = "link", msg.done, msg.total
+		}
+		return waitFor(msg.ch)
 	case syncRepoDoneMsg:
 		m.syncResult(msg.batch, msg.res)
 		return waitFor(msg.ch)
@@ -433,6 +452,13 @@ func (m *Model) launch(b *batch) tea.Cmd {
 			// rather than slow the fetch down.
 			select {
 			case ch <- syncProgressMsg{batch: id, name: name, p: p, ch: ch}:
+			default:
+			}
+		},
+		LinkProgress: func(name string, done, total int) {
+			// For the eye too: dropped when the screen lags.
+			select {
+			case ch <- syncLinkMsg{batch: id, name: name, done: done, total: total, ch: ch}:
 			default:
 			}
 		},

@@ -112,9 +112,13 @@ func runLink(o *LinkOptions) error {
 	if site == nil {
 		return jira.ErrNoSite
 	}
-	c, err := jira.SiteClient(*site)
-	if err != nil {
-		return err
+	// Remote links need the REST client; a Development panel site (OAuth
+	// client credentials) publishes through its own API.
+	var c *jira.Client
+	if !site.DevInfo() {
+		if c, err = jira.SiteClient(*site); err != nil {
+			return err
+		}
 	}
 	var out []linkResultJSON
 	failed := 0
@@ -126,7 +130,18 @@ func runLink(o *LinkOptions) error {
 			pl = newProgressLines(s.Err, s.IsTerminal() && !o.JSON, o.ProgressEvery)
 			opts.Progress = pl.progress(r.Name)
 		}
-		rep, err := jira.LinkRepository(ctx, o.Paths, c, r, opts)
+		var rep jira.LinkReport
+		switch {
+		case c != nil:
+			rep, err = jira.LinkRepository(ctx, o.Paths, c, r, opts)
+		case o.DryRun:
+			var n int
+			n, err = jira.DevInfoPending(o.Paths, r, jira.RepositoryIdentity(r))
+			rep.Pending = n
+		default:
+			pub := &jira.DevInfoPublisher{Site: *site, Paths: o.Paths}
+			rep, err = pub.Publish(ctx, r, nil, opts.Progress)
+		}
 		pl.stop()
 		res.Report, res.OK = rep, err == nil
 		if err != nil {
@@ -139,6 +154,10 @@ func runLink(o *LinkOptions) error {
 		}
 		for _, w := range rep.Warnings {
 			fmt.Fprintf(s.Err, "gitjira: warning: %s\n", termtext.OneLine(w))
+		}
+		if o.DryRun && c == nil {
+			fmt.Fprintf(s.Out, "%s: would send %d commits to the Development panel\n", r.Name, rep.Pending)
+			continue
 		}
 		if o.DryRun {
 			fmt.Fprintf(s.Out, "%s: would send %d requests\n", r.Name, len(rep.Planned))

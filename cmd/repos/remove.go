@@ -17,10 +17,10 @@ import (
 // RemoveOptions are the arguments of `gitjira repos remove`.
 type RemoveOptions struct {
 	IO *cmdutil.IOStreams
-	// Manager is the run's lifecycle manager (Factory.Manager); JiraClient
-	// the configured site's client (Factory.JiraClient), used by --unlink.
-	Manager    *lifecycle.Manager
-	JiraClient func() (*jira.Client, error)
+	// Manager is the run's lifecycle manager (Factory.Manager); JiraSite
+	// the configured site (Factory.JiraSite), used by --unlink.
+	Manager  *lifecycle.Manager
+	JiraSite func() (*store.Site, error)
 
 	Ctx context.Context
 
@@ -45,7 +45,7 @@ func NewCmdRemove(f *cmdutil.Factory, runF func(*RemoveOptions) error) *cobra.Co
 			opts.IO = f.IOStreams
 			opts.Ctx = cmd.Context()
 			opts.Manager = f.Manager()
-			opts.JiraClient = f.JiraClient
+			opts.JiraSite = f.JiraSite
 			opts.Name = args[0]
 			if runF != nil {
 				return runF(opts)
@@ -72,15 +72,15 @@ func runRemove(o *RemoveOptions) error {
 	var unlinked *jira.LinkReport
 	var stay, stayIssues int
 	if o.Unlink {
-		c, err := o.JiraClient()
-		if errors.Is(err, jira.ErrNoSite) {
+		site, err := o.JiraSite()
+		if errors.Is(err, jira.ErrNoSite) || (err == nil && site == nil) {
 			return fmt.Errorf("--unlink needs the Jira site the links are on: log in with `gitjira jira login`, or remove without --unlink")
 		}
 		if err != nil {
 			return err
 		}
 		ro.BeforeDelete = func(ctx context.Context, r store.Repository) error {
-			rep, err := jira.UnlinkRepository(ctx, m.Paths, c, r)
+			rep, err := jira.Unlink(ctx, m.Paths, *site, r)
 			if err != nil {
 				return fmt.Errorf("could not delete the Jira links of %s (nothing was removed): %w", r.Name, err)
 			}

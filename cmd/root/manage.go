@@ -60,7 +60,8 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 			return r, err
 		},
 	}
-	if client != nil {
+	// A Development panel site (OAuth only) has no REST client but links.
+	if site, err := f.JiraSite(); err == nil && site != nil {
 		cfg.Link = func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
 			if !jira.LinkingEnabled(r, true) {
 				return nil, nil
@@ -69,7 +70,7 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 			return &rep, err
 		}
 		cfg.Unlink = func(ctx context.Context, r store.Repository) error {
-			_, err := jira.UnlinkRepository(ctx, paths, client, r)
+			_, err := jira.Unlink(ctx, paths, *site, r)
 			return err
 		}
 	}
