@@ -85,6 +85,17 @@ type Index struct {
 // Open returns the index kept under p.
 func Open(p store.Paths) *Index { return &Index{paths: p} }
 
+// sameMirror reports whether an index header's mirror is the one being
+// indexed: the same path, or (an index written with absolute paths before
+// its home was moved or copied) the same mirrors/NAME.git of the home's own.
+func sameMirror(header, stored string, resolvedEqual bool) bool {
+	if header == stored || resolvedEqual {
+		return true
+	}
+	return !filepath.IsAbs(stored) && filepath.IsAbs(header) &&
+		filepath.Base(filepath.Dir(header)) == "mirrors" && filepath.Base(header) == filepath.Base(stored)
+}
+
 // indexVersion is the format version of the per-repository index files.
 const indexVersion = 1
 
@@ -404,7 +415,10 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 	if a, err := filepath.Abs(mirror); err == nil {
 		mirror = a
 	}
-	if d == nil || d.header.Mirror != mirror {
+	// The header names the mirror as the list does, relative to the home
+	// when it is the home's own: a moved or copied home keeps its index.
+	stored := ix.paths.Relative(mirror)
+	if d == nil || !sameMirror(d.header.Mirror, stored, ix.paths.Resolve(d.header.Mirror) == mirror) {
 		// No index yet, or the repository now has another mirror: start over.
 		d = &indexData{seen: map[plumbing.Hash]struct{}{}}
 	}
@@ -440,8 +454,8 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 			res.Added = append(res.Added, e.ref(repo.Name, keys))
 		}
 	}
-	changed := res.New > 0 || d.header.Mirror != mirror || !mapsEqual(d.header.Tips, tips)
-	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: mirror, Tips: tips, Commits: len(d.seen), Updated: time.Now().UTC()}
+	changed := res.New > 0 || d.header.Mirror != stored || !mapsEqual(d.header.Tips, tips)
+	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: stored, Tips: tips, Commits: len(d.seen), Updated: time.Now().UTC()}
 	if changed {
 		if err := ix.save(repo.Name, d); err != nil {
 			return UpdateResult{}, fmt.Errorf("cannot write the index of %s: %w", repo.Name, err)

@@ -15,10 +15,12 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gitjira/gitjira/gitdiff"
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/internal/fsatomic"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/store"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Publishing commits to Jira Cloud's Development panel (issue 16, item 5).
@@ -71,7 +73,9 @@ type DevInfoPublisher struct {
 	// repository connected again, from anywhere); nil: RepositoryIdentity.
 	Identity func(store.Repository) string
 	// FileCount gives the number of files a commit changed (the panel shows
-	// it); nil or an error: 0, which the panel shows as no file count.
+	// it); nil: counted from the mirror as `git show --first-parent
+	// --name-only` lists them (gitdiff.CommitChanges, renames detected).
+	// When a commit cannot be read the count sent is 0.
 	FileCount func(repo store.Repository, sha string) (int, error)
 	// Progress is called after each batch with commits sent and the total.
 	Progress func(done, total int)
@@ -287,6 +291,21 @@ func (dp *DevInfoPublisher) publish(ctx context.Context, repo store.Repository, 
 		prevent = false
 	}
 	props := map[string]string{DevInfoProperty: devInfoHash(identity)}
+	fileCount := dp.FileCount
+	if fileCount == nil && len(pending) > 0 {
+		db, err := index.OpenObjects(dp.Paths.Resolve(repo.Mirror))
+		if err == nil {
+			defer db.Close()
+			fileCount = func(_ store.Repository, sha string) (int, error) {
+				c, err := gitdiff.ReadCommit(db, plumbing.NewHash(sha))
+				if err != nil {
+					return 0, err
+				}
+				ch, err := gitdiff.CommitChanges(db, c)
+				return len(ch), err
+			}
+		}
+	}
 	var firstErr error
 	for start := 0; start < len(pending); start += devInfoBatch {
 		batch := pending[start:min(start+devInfoBatch, len(pending))]
@@ -305,8 +324,8 @@ func (dp *DevInfoPublisher) publish(ctx context.Context, repo store.Repository, 
 		}
 		for _, cm := range batch {
 			fc := 0
-			if dp.FileCount != nil {
-				if n, err := dp.FileCount(repo, cm.SHA); err == nil {
+			if fileCount != nil {
+				if n, err := fileCount(repo, cm.SHA); err == nil {
 					fc = n
 				}
 			}

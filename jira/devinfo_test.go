@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -393,14 +394,36 @@ func TestDevInfoIsTheSitesPublisher(t *testing.T) {
 	if pushes := pl.Pushes(); len(pushes) != 1 || pushes[0].OperationType != "BACKFILL" {
 		t.Errorf("pushes %+v", pushes)
 	}
-	// A fetch with a new commit: NORMAL, only that commit.
-	h.commit("PROJ-4 new work")
-	h.sync()
-	if _, err := PushCommitLinks(context.Background(), h.p, h.repo, h.added); err != nil {
+	// A fetch with a new commit that changes two files: NORMAL, only that
+	// commit, with its file count read from the mirror.
+	g := func(stdin string, args ...string) string {
+		cmd := exec.Command("git", append([]string{"--git-dir", h.repo.Mirror}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME=/nonexistent",
+			"GIT_AUTHOR_NAME=Ann Author", "GIT_AUTHOR_EMAIL=ann@example.com", "GIT_COMMITTER_NAME=Cy", "GIT_COMMITTER_EMAIL=cy@example.com")
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %v: %v", args, err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	blob := g("hello\n", "hash-object", "-w", "--stdin")
+	tree := g(fmt.Sprintf("100644 blob %s\ta.txt\n100644 blob %s\tb.txt\n", blob, blob), "mktree")
+	tip := g("", "rev-parse", "refs/heads/main")
+	newSHA := g("PROJ-4 new work\n", "commit-tree", tree, "-p", tip)
+	g("", "update-ref", "refs/heads/main", newSHA)
+	ur, err := index.Open(h.p).Update(h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PushCommitLinks(context.Background(), h.p, h.repo, ur.Added); err != nil {
 		t.Fatal(err)
 	}
 	if pushes := pl.Pushes(); len(pushes) != 2 || pushes[1].OperationType != "NORMAL" || pushes[1].Commits != 1 {
 		t.Errorf("pushes after a fetch %+v", pushes)
+	}
+	if c := pl.Repositories()[RepositoryIdentity(h.repo)].Commits[newSHA]; c.FileCount != 2 {
+		t.Errorf("file count %d, want 2 (%+v)", c.FileCount, c)
 	}
 	rep, err = Unlink(context.Background(), h.p, site, h.repo)
 	if err != nil || rep.Deleted != 7 || len(pl.Repositories()) != 0 {

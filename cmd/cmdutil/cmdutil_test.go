@@ -3,6 +3,7 @@ package cmdutil
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -121,5 +122,30 @@ func TestFactoryDefaults(t *testing.T) {
 	}
 	if filepath.Base(f.SSHDir()) != ".ssh" || f.SSHConfigFile() != filepath.Join(f.SSHDir(), "config") || f.KnownHostsFile() == "" || f.Paths().Data == "" {
 		t.Errorf("ssh dir %q, config %q, known_hosts %q, paths %+v", f.SSHDir(), f.SSHConfigFile(), f.KnownHostsFile(), f.Paths())
+	}
+}
+
+// JSON output escapes bidi and other invisible characters (#17 item 10),
+// keeping the text otherwise intact: decoding gives the same strings.
+func TestWriteJSONEscapesInvisible(t *testing.T) {
+	in := map[string]string{"subject": "fix \u202etxt.exe\u202c \u200b\ufeff\u0085 \U000e0041 héllo <b> & 日本"}
+	var buf bytes.Buffer
+	if err := WriteJSON(&buf, in); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	for _, want := range []string{`\u202e`, `\u202c`, `\u200b`, `\ufeff`, `\u0085`, `\udb40\udc41`, "héllo <b> & 日本"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output %q lacks %q", got, want)
+		}
+	}
+	for _, r := range "\u202e\u202c\u200b\ufeff\u0085\U000e0041" {
+		if strings.ContainsRune(got, r) {
+			t.Errorf("output %q holds a raw %U", got, r)
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil || back["subject"] != in["subject"] {
+		t.Fatalf("round trip: %q %v", back["subject"], err)
 	}
 }

@@ -1,20 +1,73 @@
 package cmdutil
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/store"
 )
 
-// WriteJSON prints one JSON document (indented, HTML characters kept as they are).
+// WriteJSON prints one JSON document: indented, HTML characters kept as they
+// are, and every invisible character escaped: format characters (bidi
+// controls such as U+202E, zero-width ones, the BOM, tags) and C1 controls
+// come out as \u202e etc., which encoding/json leaves raw. The text is
+// otherwise intact: a program reading the JSON gets the same strings, and a
+// person reading it on a terminal sees where they are.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeInvisible(buf.Bytes()))
+	return err
+}
+
+// escapeInvisible rewrites the invisible characters of encoded JSON as
+// \uXXXX escapes (UTF-16 surrogate pairs above U+FFFF). Outside strings JSON
+// is ASCII, so every such character is inside a string, where the escape
+// means the same character.
+func escapeInvisible(data []byte) []byte {
+	var out []byte
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r < utf8.RuneSelf || !invisible(r) {
+			if out != nil {
+				out = append(out, data[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		if out == nil {
+			out = append(make([]byte, 0, len(data)+16), data[:i]...)
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	if out == nil {
+		return data
+	}
+	return out
+}
+
+// invisible reports a character that changes or hides text without showing:
+// Unicode format characters (Cf: bidi controls, zero-width, BOM, tags) and
+// controls (the C1 range; encoding/json escapes C0 itself).
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || unicode.IsControl(r)
 }
 
 // RepositoryJSON is one repository as `repos list --json` and `connect

@@ -16,27 +16,25 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/internal/termtext"
+	"github.com/gitjira/gitjira/issueview"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
 )
 
 // IssueOptions are the arguments and flags of `gitjira issue`.
 type IssueOptions struct {
-	IO    *cmdutil.IOStreams
-	Paths store.Paths
-	Ctx   context.Context
+	IO      *cmdutil.IOStreams
+	Paths   store.Paths
+	Manager *lifecycle.Manager // nil: one for Paths
+	Ctx     context.Context
 
 	Key   string // upper-cased
 	JSON  bool
 	Patch bool
-	// View opens the issue view (when stdin and stdout are a terminal and
-	// neither --json nor --patch is given); nil prints the table.
+	// View opens the issue view (set when stdin and stdout are a terminal
+	// and neither --json nor --patch is given); nil prints the table.
 	View func(ctx context.Context, m *lifecycle.Manager, key string) error
 }
-
-// ViewFunc is how cmd/root hands the issue view to this command without
-// the command importing the UI.
-var ViewFunc func(ctx context.Context, f *cmdutil.Factory, m *lifecycle.Manager, key string) error
 
 // NewCmdIssue builds `gitjira issue KEY`. runF, when not nil, is called with
 // the parsed options instead of runIssue.
@@ -63,6 +61,7 @@ JSON for scripts; --patch prints each commit as git show prints it
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
 			opts.Ctx = cmd.Context()
 			key, err := lifecycle.ParseIssueKey(args[0])
 			if err != nil {
@@ -72,8 +71,10 @@ JSON for scripts; --patch prints each commit as git show prints it
 			if opts.JSON && opts.Patch {
 				return cmdutil.UsageErrorf("issue: give --json or --patch, not both")
 			}
-			if ViewFunc != nil && !opts.JSON && !opts.Patch && f.IOStreams.IsTerminal() {
-				opts.View = func(ctx context.Context, m *lifecycle.Manager, key string) error { return ViewFunc(ctx, f, m, key) }
+			if !opts.JSON && !opts.Patch && f.IOStreams.IsTerminal() {
+				opts.View = func(ctx context.Context, m *lifecycle.Manager, key string) error {
+					return issueview.Run(ctx, m, key, f.IOStreams.In, f.IOStreams.Out)
+				}
 			}
 			if runF != nil {
 				return runF(opts)
@@ -87,7 +88,10 @@ JSON for scripts; --patch prints each commit as git show prints it
 }
 
 func runIssue(opts *IssueOptions) error {
-	m := &lifecycle.Manager{Paths: opts.Paths}
+	m := opts.Manager
+	if m == nil {
+		m = &lifecycle.Manager{Paths: opts.Paths}
+	}
 	ctx := opts.Ctx
 	if ctx == nil {
 		ctx = context.Background()

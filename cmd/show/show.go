@@ -16,8 +16,9 @@ import (
 
 // ShowOptions are the arguments of `gitjira show`.
 type ShowOptions struct {
-	IO    *cmdutil.IOStreams
-	Paths store.Paths
+	IO      *cmdutil.IOStreams
+	Paths   store.Paths
+	Manager *lifecycle.Manager
 
 	Repository string
 	Revision   string
@@ -55,6 +56,7 @@ REV is a commit id (at least 4 digits) or a branch or tag name.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = f.IOStreams
 			opts.Paths = f.Paths()
+			opts.Manager = f.Manager()
 			opts.Repository, opts.Revision = args[0], args[1]
 			if runF != nil {
 				return runF(opts)
@@ -66,8 +68,7 @@ REV is a commit id (at least 4 digits) or a branch or tag name.`,
 }
 
 func runShow(opts *ShowOptions) error {
-	m := &lifecycle.Manager{Paths: opts.Paths}
-	err := m.WriteShow(opts.IO.Out, opts.Repository, opts.Revision)
+	err := opts.Manager.WriteShow(opts.IO.Out, opts.Repository, opts.Revision)
 	switch {
 	case errors.Is(err, index.ErrUnknownRevision), errors.Is(err, index.ErrAmbiguousRevision):
 		return cmdutil.UsageErrorf("show: %v", err)

@@ -61,6 +61,11 @@ type KeyMap struct {
 	Sort     key.Binding // sort by the next column
 	Reverse  key.Binding // reverse the order
 	Show     key.Binding // the public key of the stored key
+	// The issue view's moves between the commits of an issue (n and p, as
+	// issue 19 asks; no screen with them asks a yes/no question or edits
+	// projects).
+	NextItem key.Binding
+	PrevItem key.Binding
 }
 
 // Default is the program's keymap.
@@ -105,5 +110,7 @@ func Default() KeyMap {
 		Sort:        b([]string{">"}, ">", "sort"),
 		Reverse:     b([]string{"<"}, "<", "reverse"),
 		Show:        b([]string{"v"}, "v", "public key"),
+		NextItem:    b([]string{"n"}, "n", "next commit"),
+		PrevItem:    b([]string{"p"}, "p", "previous commit"),
 	}
 }

@@ -14,6 +14,8 @@ func TestOneMeaningPerKey(t *testing.T) {
 	allowed := map[[2]string]bool{
 		{"Complete", "Right"}: true, {"Complete", "TabComplete"}: true, {"NextMode", "TabComplete"}: true,
 		{"Right", "TabComplete"}: true, {"Copy", "CopyTyping"}: true,
+		// The issue view has no question and no projects: n/p move between commits there.
+		{"No", "NextItem"}: true, {"Projects", "PrevItem"}: true,
 	}
 	k := Default()
 	v := reflect.ValueOf(k)

@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gitjira/gitjira/gitops/sshdtest"
+)
+
+// The home's own files (#17 items 2-6, 8) through the real binary against
+// the real sshd: a restored backup, two connects racing, files replaced by a
+// FIFO or /dev/zero, a moved and a copied home, a remove killed mid-way.
+
+func (r *crashRig) connectNamed(name, repo string) []string {
+	return []string{"connect", "--yes", "--url", r.srv.URL(repo), "--key", r.key, "--trust-host", r.fp, "--name", name}
+}
+
+// runQuick runs gitjira and fails the test when it does not end within
+// 30 s (a read that blocks on a FIFO would never end), without --timeout.
+func (r *crashRig) runQuick(args ...string) (int, string, string) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gitjiraBinary(r.t), args...)
+	cmd.Env = r.e.env
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		r.t.Fatalf("gitjira %v blocked (killed after 30 s); stderr %q", args, errb.String())
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	return code, out.String(), errb.String()
+}
+
+// Restoring repositories.json.bak, as gitjira's own message advises, used to
+// make the next fetch delete every repository connected after the backup.
+// Now they are orphans: kept, reported, re-added with repos adopt.
+func TestE2ERestoredBackupKeepsLaterRepositories(t *testing.T) {
+	r := newCrashRig(t, 30)
+	second := r.srv.NewBareRepo("lib", 20)
+	r.mustRun(r.connectArgs()...)
+	r.mustRun(r.connectNamed("lib", second)...)
+	list := filepath.Join(r.e.home, "repositories.json")
+	bak, err := os.ReadFile(list + ".bak")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(bak), `"lib"`) {
+		t.Fatalf("the backup already has lib:\n%s", bak)
+	}
+	os.WriteFile(list, bak, 0o600) // the user restores the backup
+	code, stdout, stderr := r.runQuick("repos", "fetch")
+	if code != 0 || !strings.Contains(stdout, "app: ok") {
+		t.Fatalf("fetch after the restore: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, p := range []string{"mirrors/lib.git", "keys/lib.key", "index/lib.idx"} {
+		if _, err := os.Stat(filepath.Join(r.e.home, p)); err != nil {
+			t.Errorf("%s was deleted: %v", p, err)
+		}
+	}
+	if !strings.Contains(stderr, "gitjira repos adopt lib") || !strings.Contains(stderr, "gitjira repos clean lib") {
+		t.Errorf("fetch does not report the orphan: %q", stderr)
+	}
+	code, _, stderr = r.runQuick("repos", "list")
+	if code != 0 || !strings.Contains(stderr, "lib has a mirror and a key") {
+		t.Errorf("repos list: exit %d, %q", code, stderr)
+	}
+	r.mustRun("repos", "adopt", "lib")
+	r.srv.AddCommits(second, 3)
+	out := r.mustRun("repos", "fetch", "lib")
+	if !strings.Contains(out, "lib: ok, 3 new commits") {
+		t.Errorf("fetch of the adopted repository: %s", out)
+	}
+	r.checkHome("app", "lib")
+	// repos clean deletes an orphan, and only an orphan.
+	os.WriteFile(list, bak, 0o600)
+	if code, _, stderr := r.runQuick("repos", "clean", "app"); code != 2 || !strings.Contains(stderr, "not an orphan") {
+		t.Errorf("clean of a listed repository: exit %d %q", code, stderr)
+	}
+	r.mustRun("repos", "clean", "lib")
+	r.checkHome("app")
+}
+
+// Two connects of one location, released at the same instant after their
+// clones: one is added, the other fails "already connected as NAME" and
+// leaves nothing.
+func TestE2EConnectsRacing(t *testing.T) {
+	r := newCrashRig(t, 200)
+	release := filepath.Join(t.TempDir(), "go")
+	type run struct {
+		cmd  *exec.Cmd
+		errb *lockedBuffer
+	}
+	var runs []run
+	for _, name := range []string{"one", "two"} {
+		cmd := exec.Command(gitjiraBinary(t), r.connectNamed(name, r.repo)...)
+		cmd.Env = append(append([]string{}, r.e.env...), "GITJIRA_TEST_STAGE_PAUSE=connect-cloned:file="+release)
+		b := &lockedBuffer{}
+		cmd.Stderr = b
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, run{cmd, b})
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for _, x := range runs {
+		for !strings.Contains(x.errb.String(), "gitjira-stage: connect-cloned") {
+			if time.Now().After(deadline) {
+				t.Fatalf("a connect never reached the stage: %q", x.errb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	os.WriteFile(release, nil, 0o600)
+	ok, refused := 0, 0
+	var winner string
+	for i, x := range runs {
+		err := x.cmd.Wait()
+		switch {
+		case err == nil:
+			ok++
+			winner = []string{"one", "two"}[i]
+		case strings.Contains(x.errb.String(), "is already connected as"):
+			refused++
+		default:
+			t.Errorf("connect %d: %v\n%s", i, err, x.errb.String())
+		}
+	}
+	if ok != 1 || refused != 1 {
+		t.Fatalf("%d added, %d refused; want one each", ok, refused)
+	}
+	for _, x := range runs {
+		if s := x.errb.String(); strings.Contains(s, "already connected") && !strings.Contains(s, `"`+winner+`"`) {
+			t.Errorf("the refusal does not name %s: %q", winner, s)
+		}
+	}
+	r.checkHome(winner)
+}
+
+// Every file gitjira reads from its home, ~/.ssh or a flag, replaced by a
+// FIFO (which blocks an open forever) or /dev/zero (which never ends), is
+// refused at once with one line; no --timeout needed.
+func TestE2EHomeFilesFIFOAndDevZero(t *testing.T) {
+	r := newCrashRig(t, 20)
+	r.mustRun(r.connectArgs()...)
+	other := r.srv.NewBareRepo("other", 3)
+	home := r.e.home
+	knownHosts := strings.TrimPrefix(r.e.env[3], "GITJIRA_KNOWN_HOSTS=")
+	cases := []struct {
+		name string
+		file string
+		args []string
+	}{
+		{"list", filepath.Join(home, "repositories.json"), []string{"repos", "list"}},
+		{"jira.json", filepath.Join(home, "jira.json"), []string{"repos", "fetch", "--link"}},
+		{"index", filepath.Join(home, "index", "app.idx"), []string{"issue", "DEMO-1"}},
+		{"stored key", filepath.Join(home, "keys", "app.key"), []string{"repos", "fetch"}},
+		{"known_hosts", knownHosts, []string{"repos", "fetch"}},
+		{"--key", filepath.Join(t.TempDir(), "key"), []string{"connect", "--yes", "--url", r.srv.URL(other), "--name", "x", "--key", "KEY"}},
+		{"journal", filepath.Join(home, "journal", "app.json"), []string{"repos", "list"}},
+	}
+	for _, c := range cases {
+		for _, kind := range []string{"fifo", "/dev/zero"} {
+			t.Run(c.name+" "+kind, func(t *testing.T) {
+				r.t = t
+				saved, _ := os.ReadFile(c.file)
+				os.Remove(c.file)
+				if kind == "fifo" {
+					if err := syscall.Mkfifo(c.file, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := os.Symlink(kind, c.file); err != nil {
+					t.Fatal(err)
+				}
+				defer func() {
+					os.Remove(c.file)
+					if saved != nil {
+						os.WriteFile(c.file, saved, 0o600)
+					}
+				}()
+				args := append([]string{}, c.args...)
+				for i := range args {
+					if args[i] == "KEY" {
+						args[i] = c.file
+					}
+				}
+				code, stdout, stderr := r.runQuick(args...)
+				want := "FIFO"
+				if kind != "fifo" {
+					want = "character device"
+				}
+				if c.name == "journal" {
+					// Recovery leaves what an unreadable journal names alone; the list still works.
+					if code != 0 || !strings.Contains(stdout, "app") {
+						t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+					}
+					return
+				}
+				if code == 0 && !strings.Contains(stdout+stderr, want) {
+					t.Fatalf("exit 0 without a word about the %s:\n%s\n%s", kind, stdout, stderr)
+				}
+				if !strings.Contains(stdout+stderr, want) {
+					t.Fatalf("exit %d; the message does not say %q:\n%s\n%s", code, want, stdout, stderr)
+				}
+			})
+		}
+	}
+}
+
+// The list stores its own files relative to the home: a moved home works,
+// and a copy works on its own mirrors, never on the original's.
+func TestE2EMovedAndCopiedHome(t *testing.T) {
+	r := newCrashRig(t, 20)
+	r.mustRun(r.connectArgs()...)
+	moved := filepath.Join(t.TempDir(), "moved-home")
+	if err := os.Rename(r.e.home, moved); err != nil {
+		t.Fatal(err)
+	}
+	setHome := func(h string) {
+		for i, v := range r.e.env {
+			if strings.HasPrefix(v, "GITJIRA_HOME=") {
+				r.e.env[i] = "GITJIRA_HOME=" + h
+			}
+		}
+		r.e.home = h
+	}
+	setHome(moved)
+	r.srv.AddCommits(r.repo, 2)
+	if out := r.mustRun("repos", "fetch"); !strings.Contains(out, "app: ok, 2 new commits") {
+		t.Fatalf("fetch in the moved home: %s", out)
+	}
+	r.checkHome("app")
+	// A copy: its fetch writes into its own mirror; the original stays as it was.
+	copied := filepath.Join(t.TempDir(), "copied-home")
+	if out, err := exec.Command("cp", "-a", moved, copied).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	before := packs(t, moved)
+	setHome(copied)
+	r.srv.AddCommits(r.repo, 2)
+	if out := r.mustRun("repos", "fetch"); !strings.Contains(out, "app: ok, 2 new commits") {
+		t.Fatalf("fetch in the copied home: %s", out)
+	}
+	if after := packs(t, moved); after != before {
+		t.Errorf("the copy's fetch wrote into the original home's mirror:\n%s\n%s", before, after)
+	}
+	r.checkHome("app")
+}
+
+func packs(t *testing.T, home string) string {
+	m, _ := filepath.Glob(filepath.Join(home, "mirrors", "app.git", "objects", "pack", "*"))
+	return strings.Join(m, "\n")
+}
+
+// A remove killed mid-way is finished by the next fetch, which says so and
+// does not report the repository as failed, even with no other repository.
+func TestE2ERemoveKilledThenFetch(t *testing.T) {
+	r := newCrashRig(t, 20)
+	r.mustRun(r.connectArgs()...)
+	code, _ := r.killAt("gitjira-stage: remove-journaled", syscall.SIGKILL, "repos", "remove", "app")
+	if code != -int(syscall.SIGKILL) {
+		t.Fatalf("exit %d, want killed", code)
+	}
+	code, stdout, stderr := r.runQuick("repos", "fetch")
+	if code != 0 || strings.Contains(stdout+stderr, "FAILED") || !strings.Contains(stderr, "finished an interrupted remove of app") {
+		t.Fatalf("fetch after the killed remove: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	r.checkHome()
+}
+
+// --insecure-http: a command that sends the token over http says so, once
+// per run, without "warning: warning:".
+func TestE2EInsecureHTTPWarnedOncePerRun(t *testing.T) {
+	r := newCrashRig(t, 5)
+	r.mustRun(r.connectArgs()...)
+	// 0.0.0.0 is this machine on Linux, but not a loopback address to
+	// gitjira, which then treats the site as remote plain http.
+	site := `{"version": 2, "url": "http://0.0.0.0:1", "token": "secret", "insecure_http": true}`
+	os.WriteFile(filepath.Join(r.e.home, "jira.json"), []byte(site), 0o600)
+	for _, args := range [][]string{{"repos", "fetch", "--link"}, {"repos", "link"}, {"jira", "projects"}} {
+		_, stdout, stderr := r.runQuick(args...)
+		if n := strings.Count(stderr, "sent in clear over http://"); n != 1 || strings.Contains(stderr, "warning: warning:") {
+			t.Errorf("gitjira %v: the http warning %d times:\n%s\n%s", args, n, stdout, stderr)
+		}
+	}
+	_ = sshdtest.Ed25519
+}
