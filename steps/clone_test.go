@@ -131,7 +131,7 @@ func TestCloneNameTakenGoesToLocation(t *testing.T) {
 	}
 }
 
-func TestCloneAuthRefusedGoesToKeyStep(t *testing.T) {
+func TestCloneAuthRefusedGoesToAuthorizeStep(t *testing.T) {
 	env, draft := testEnv(t)
 	srv := testServer(t, "host_ed25519", 0, "id_ed25519")
 	connectedDraft(t, env, draft, srv, "stranger_ed25519")
@@ -139,8 +139,8 @@ func TestCloneAuthRefusedGoesToKeyStep(t *testing.T) {
 	d := newDriver(t, NewClone(env, draft)).enter()
 	nav := d.waitNav("goto")
 	g, ok := nav.(GotoMsg)
-	if !ok || g.To != StepKey {
-		t.Fatalf("got %#v, want GotoMsg to the key step", nav)
+	if !ok || g.To != StepAuthorize {
+		t.Fatalf("got %#v, want GotoMsg to the authorize step", nav)
 	}
 	var ae *gitops.AuthError
 	if !errors.As(g.Reason, &ae) || draft.AuthErr == nil {

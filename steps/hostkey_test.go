@@ -101,14 +101,14 @@ func TestHostKeyKnownSkips(t *testing.T) {
 // TestHostKeyRoutes: failures found by the check go to the step that fixes
 // them, with the draft saying why.
 func TestHostKeyRoutes(t *testing.T) {
-	t.Run("auth refused to key", func(t *testing.T) {
+	t.Run("auth refused to authorize", func(t *testing.T) {
 		env, draft := testEnv(t)
 		srv := testServer(t, "host_ed25519", 0, "id_ed25519")
 		connectedDraft(t, env, draft, srv, "stranger_ed25519")
 		trustTestHost(t, env, draft, "host_ed25519")
 		d := newDriver(t, NewHostKey(env, draft)).enter()
 		g, ok := d.waitNav("goto").(GotoMsg)
-		if !ok || g.To != StepKey || draft.AuthErr == nil || draft.AuthErr.Fingerprint != pubFingerprint(t, "stranger_ed25519") {
+		if !ok || g.To != StepAuthorize || draft.AuthErr == nil || draft.AuthErr.Fingerprint != pubFingerprint(t, "stranger_ed25519") {
 			t.Fatalf("got %#v, auth %+v", g, draft.AuthErr)
 		}
 		if !draft.HostChecked {

@@ -25,9 +25,9 @@ func route(d *Draft, err error) (ID, bool) {
 	)
 	switch {
 	case errors.As(err, &ae):
-		// The key is refused: choose or authorize another on the key step.
+		// The key is refused: authorize it on the host (or choose another).
 		d.AuthErr = ae
-		return StepKey, true
+		return StepAuthorize, true
 	case errors.As(err, &hk):
 		d.HostKeyErr = hk
 		d.HostChecked = false

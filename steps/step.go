@@ -10,6 +10,7 @@ package steps
 import (
 	"context"
 	"crypto/sha256"
+	"net/http"
 	"strings"
 	"time"
 
@@ -155,6 +156,9 @@ type Env struct {
 	InManage bool
 	Styles   Styles
 	Keys     KeyMap
+	// HTTPClient is used for a git host's API by the authorize step (nil:
+	// the default client); tests give a stand-in's TLS client.
+	HTTPClient *http.Client
 	// Requests issues the ids of the steps' async work; the wizard routes
 	// each result to its step, or drops it when stale (common.Reply).
 	Requests *common.Requests
@@ -269,6 +273,10 @@ type Draft struct {
 	// the review step sets it: the default).
 	WebURL, CommitURLTemplate string
 	Link                      *bool
+
+	// AuthNote says how the authorize step got the key accepted, when the
+	// host took a while ("… accepted the key after 4.2s (3 tries)").
+	AuthNote string
 
 	// Repo is the entry added to the repositories list by the finish step.
 	Repo *store.Repository

@@ -27,11 +27,11 @@ import (
 
 // typeLocation types the server's URL on the first screen and moves on.
 func (s *session) typeLocation(url string) {
-	s.WaitFor("Step 1 of 8 · Repository location")
+	s.WaitFor("Step 1 of 9 · Repository location")
 	s.Type(url)
 	s.WaitFor("✓ ")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 2 of 8 · Private key")
+	s.WaitFor("Step 2 of 9 · Private key")
 }
 
 // trustCloneFinish goes from the host key question (when asked) to the end,
@@ -42,12 +42,12 @@ func (s *session) trustCloneFinish(trust bool) Model {
 		s.WaitFor("Trust this host and record its key? (y/n)")
 		s.Runes("y")
 	}
-	s.WaitFor("Step 6 of 8 · Permissions")
+	s.WaitFor("Step 7 of 9 · Permissions")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 7 of 8 · Review")
+	s.WaitFor("Step 8 of 9 · Review")
 	s.WaitFor("nothing is saved until you press enter")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 8 of 8 · Finish")
+	s.WaitFor("Step 9 of 9 · Finish")
 	s.WaitFor("Press enter to exit.")
 	s.Key(tea.KeyEnter)
 	return s.final()
@@ -84,10 +84,10 @@ func TestFlowPlainKeyUnknownHostTrusted(t *testing.T) {
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
 	s.Key(tea.KeyEnter)
 	// no passphrase step for a plain key: straight to the host key
-	s.WaitFor("Step 4 of 8 · Host key")
+	s.WaitFor("Step 4 of 9 · Host key")
 	s.WaitFor(fingerprint(t, "host_ed25519"))
 	m := s.trustCloneFinish(true)
-	if strings.Contains(s.ScreenText(), "Step 3 of 8") {
+	if strings.Contains(s.ScreenText(), "Step 3 of 9") {
 		t.Error("the passphrase step was shown for a plain key")
 	}
 	r := w.checkAdded(m, "id_ed25519", []string{"ALL"})
@@ -112,7 +112,7 @@ func TestFlowEncryptedKeyWrongThenRight(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor("encrypted")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 3 of 8 · Passphrase")
+	s.WaitFor("Step 3 of 9 · Passphrase")
 	s.Type("not the passphrase")
 	s.Key(tea.KeyEnter)
 	s.WaitFor("wrong passphrase (attempt 1)")
@@ -145,15 +145,15 @@ func TestFlowBackKeepsDecryptedKey(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor("encrypted")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 3 of 8 · Passphrase")
+	s.WaitFor("Step 3 of 9 · Passphrase")
 	s.Type(testPassphrase)
 	s.Key(tea.KeyEnter)
 	s.WaitFor("Trust this host and record its key? (y/n)")
 	s.Key(tea.KeyEsc) // back over the passphrase step (done) to the key step
-	s.WaitFor("Step 2 of 8 · Private key")
+	s.WaitFor("Step 2 of 9 · Private key")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 4 of 8 · Host key")
-	if strings.Count(s.ScreenText(), "Step 3 of 8") != 1 {
+	s.WaitFor("Step 4 of 9 · Host key")
+	if strings.Count(s.ScreenText(), "Step 3 of 9") != 1 {
 		t.Fatal("the passphrase was asked again for the same key")
 	}
 	w.checkAdded(s.trustCloneFinish(true), "enc_ed25519", []string{"ALL"})
@@ -270,13 +270,13 @@ func TestFlowChangedHostRefused(t *testing.T) {
 	s.Key(tea.KeyEnter) // no way forward
 	s.Runes("y")
 	s.Key(tea.KeyEsc)
-	s.WaitFor("Step 2 of 8 · Private key")
+	s.WaitFor("Step 2 of 9 · Private key")
 	s.Key(tea.KeyCtrlC)
 	m := s.final()
 	if _, err := m.Result(); !errors.Is(err, ErrCancelled) {
 		t.Fatalf("result: %v", err)
 	}
-	if strings.Contains(s.ScreenText(), "Step 5 of 8") {
+	if strings.Contains(s.ScreenText(), "Step 6 of 9") {
 		t.Error("went on to the clone with a changed host key")
 	}
 	if w.knownHosts() != before {
@@ -313,6 +313,9 @@ func TestFlowAuthRefusedBackToKey(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor(fingerprint(t, "stranger_ed25519")[:30]) // listed first (a_stranger < id_ed25519)
 	s.Key(tea.KeyEnter)
+	s.WaitFor("does not accept this key yet") // the authorize step offers the ways, and another key
+	s.Key(tea.KeyEnd)
+	s.Key(tea.KeyEnter)
 	s.WaitFor("Add this public key") // back on the key step
 	s.WaitFor("The server refused key " + fingerprint(t, "stranger_ed25519"))
 	if len(w.mirrors()) != 0 {
@@ -334,7 +337,7 @@ func TestFlowNotFoundBackToLocation(t *testing.T) {
 	s.typeLocation(w.srv.URL("/missing.git"))
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 1 of 8 · Repository location")
+	s.WaitFor("Step 1 of 9 · Repository location")
 	s.WaitFor(`repository "/missing.git" not found`)
 	s.WaitFor("Correct the location and press enter")
 	for range len("missing.git") {
@@ -343,7 +346,7 @@ func TestFlowNotFoundBackToLocation(t *testing.T) {
 	s.Type("demo.git")
 	s.WaitFor("Name: demo")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 2 of 8 · Private key")
+	s.WaitFor("Step 2 of 9 · Private key")
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30]) // the key is still selected
 	s.Key(tea.KeyEnter)
 	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
@@ -363,7 +366,7 @@ func TestFlowRefusedPortBackToLocation(t *testing.T) {
 	s.typeLocation("ssh://git@" + addr + "/demo.git")
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 1 of 8 · Repository location")
+	s.WaitFor("Step 1 of 9 · Repository location")
 	s.WaitFor("connection to " + addr + " refused")
 	s.Key(tea.KeyCtrlC)
 	if _, err := s.final().Result(); !errors.Is(err, ErrCancelled) {
@@ -382,14 +385,14 @@ func TestFlowAlreadyConnected(t *testing.T) {
 	w.checkAdded(s.trustCloneFinish(false), "id_ed25519", []string{"ALL"})
 
 	s = startSession(t, w.cfg)
-	s.WaitFor("Step 1 of 8")
+	s.WaitFor("Step 1 of 9")
 	s.Type(w.url())
 	s.WaitFor(`already connected as "demo"`)
 	s.WaitFor("gitjira repos fetch demo")
 	s.Key(tea.KeyEnter)
 	s.Key(tea.KeyCtrlC)
 	s.final()
-	if strings.Contains(s.ScreenText(), "Step 2 of 8") {
+	if strings.Contains(s.ScreenText(), "Step 2 of 9") {
 		t.Error("went on with an already connected location")
 	}
 	if len(w.repos()) != 1 {
@@ -407,9 +410,9 @@ func TestFlowAgentKey(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor("ssh-agent")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 6 of 8 · Permissions")
+	s.WaitFor("Step 7 of 9 · Permissions")
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 7 of 8 · Review")
+	s.WaitFor("Step 8 of 9 · Review")
 	s.WaitFor("No copy of the key: ssh-agent holds it")
 	if len(w.mirrors()) != 1 {
 		t.Fatalf("the agent's key did not clone: %v", w.mirrors())
@@ -431,7 +434,7 @@ func TestFlowCancelDuringClone(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 5 of 8 · Clone")
+	s.WaitFor("Step 6 of 9 · Clone")
 	s.WaitFor("Elapsed")
 	s.Key(tea.KeyCtrlC)
 	s.WaitFor("Cancel the clone and quit? (y/n)")
@@ -461,7 +464,7 @@ func TestFlowRestrictToTwoProjects(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 6 of 8 · Permissions")
+	s.WaitFor("Step 7 of 9 · Permissions")
 	s.Key(tea.KeyDown)
 	s.WaitFor("[ ] PROJ")
 	s.Key(tea.KeyDown)
@@ -489,7 +492,7 @@ func TestFlowRestrictTypedKeys(t *testing.T) {
 	s.typeLocation(w.url())
 	s.WaitFor(fingerprint(t, "id_ed25519")[:30])
 	s.Key(tea.KeyEnter)
-	s.WaitFor("Step 6 of 8 · Permissions")
+	s.WaitFor("Step 7 of 9 · Permissions")
 	s.Key(tea.KeyDown)
 	s.WaitFor("Project keys:")
 	s.Type("demo, ops")
@@ -526,7 +529,7 @@ func TestFlowSmallTerminal(t *testing.T) {
 	s.Key(tea.KeyEnter)
 	s.WaitFor("Trust this host and record its key? (y/n)")
 	s.Runes("y")
-	s.WaitFor("Step 6 of 8")
+	s.WaitFor("Step 7 of 9")
 	s.Key(tea.KeyCtrlC)
 	s.final()
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,9 @@ type Config struct {
 	// Temporary says the repository's files are deleted when the program
 	// ends (the demo): the screens and the summary do not point at them.
 	Temporary bool
+	// HTTPClient is used for the git host's API when the key is authorized
+	// by upload (nil: the default client; tests give a stand-in's).
+	HTTPClient *http.Client
 	// Clipboard receives the OSC 52 sequence of the copy key; Run uses the
 	// program's output. nil (with New) disables copying.
 	Clipboard io.Writer
@@ -92,6 +96,7 @@ func DefaultSteps() []StepFactory {
 		func(e *steps.Env, d *steps.Draft, c Config) steps.Step { return steps.NewKey(e, d, c.KeyPath) },
 		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewPassphrase(e, d) },
 		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewHostKey(e, d) },
+		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewAuthorize(e, d) },
 		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewClone(e, d) },
 		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewPermissions(e, d) },
 		func(e *steps.Env, d *steps.Draft, _ Config) steps.Step { return steps.NewReview(e, d) },
@@ -192,6 +197,7 @@ func NewContext(ctx context.Context, cfg Config) Model {
 		Keys:           keys.Default(),
 		Requests:       &common.Requests{},
 		InManage:       cfg.InManage,
+		HTTPClient:     cfg.HTTPClient,
 	}
 	d := &steps.Draft{}
 	h := common.NewHelpModel(env.Styles)
@@ -522,6 +528,9 @@ func (m *Model) move(dir int) tea.Cmd {
 
 func (m *Model) enter(id steps.ID) tea.Cmd {
 	if _, ok := m.steps[id]; !ok {
+		if fb := steps.Fallback(id); fb != "" {
+			return m.enter(fb)
+		}
 		return nil
 	}
 	if id != m.cur {

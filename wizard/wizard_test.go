@@ -117,8 +117,8 @@ func walk(t *testing.T, width, height int) []screen {
 	w = newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "stranger_ed25519"}})
 	w.trustHost("host_ed25519")
 	d = toKeyStep(newDriver(t, w.cfg, width, height), w)
-	d.Key(tea.KeyEnter).UntilView("The server refused")
-	snap(w, d, "2b-key-auth-refused", "The server refused key")
+	d.Key(tea.KeyEnter).UntilView("does not accept this key yet")
+	snap(w, d, "2b-key-auth-refused", "does not accept this key yet", "> Add it yourself")
 
 	// a changed host key
 	w = newWorld(t, worldOpts{hostKey: "host2_ed25519", keys: map[string]string{"id_ed25519": "id_ed25519"}})
@@ -207,7 +207,7 @@ func TestScreensFit(t *testing.T) {
 func TestBackKeepsValues(t *testing.T) {
 	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
 	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
-	if !strings.Contains(d.View(), "Step 2 of 8 · Private key") || !strings.Contains(d.View(), "Repository ssh://git@127.0.0.1") {
+	if !strings.Contains(d.View(), "Step 2 of 9 · Private key") || !strings.Contains(d.View(), "Repository ssh://git@127.0.0.1") {
 		t.Fatalf("key step header:\n%s", d.View())
 	}
 	d.Key(tea.KeyTab) // paste mode, to see it kept
@@ -303,7 +303,7 @@ func TestRunPlainOutput(t *testing.T) {
 	if !errors.Is(err, ErrCancelled) || r != nil {
 		t.Fatalf("Run = %v, %v", r, err)
 	}
-	if !strings.Contains(out.String(), "Step 1 of 8") {
+	if !strings.Contains(out.String(), "Step 1 of 9") {
 		t.Errorf("first screen not drawn: %q", out.String())
 	}
 	if strings.Contains(out.String(), "\x1b[38;") || strings.Contains(out.String(), "\x1b[1m") {
