@@ -273,6 +273,7 @@ type linkRun struct {
 	total int
 
 	mu         sync.Mutex
+	progMu     sync.Mutex
 	done       int
 	finished   int // issues done (linked or refused; not pending)
 	sinceSave  int
@@ -387,6 +388,10 @@ func (r *linkRun) run(ctx context.Context, work []issueWork) error {
 
 // finish records an issue's end and reports progress.
 func (r *linkRun) finish(issue string, out outcome) {
+	// One issue's end at a time: Progress sees done counts in order and is
+	// never called concurrently.
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
 	r.mu.Lock()
 	r.done++
 	if out == outDone || out == outRefused {
