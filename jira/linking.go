@@ -835,6 +835,16 @@ func PendingLinksLine(p store.Paths, r store.Repository) string {
 	if err != nil || site == nil || !LinkingEnabled(r, true) {
 		return ""
 	}
+	if site.DevInfo() {
+		n, err := DevInfoPending(p, r, RepositoryIdentity(r))
+		if err != nil || n == 0 {
+			return ""
+		}
+		// Batches of up to 1,000 commits, about a second each.
+		est := time.Duration((n+devInfoBatch-1)/devInfoBatch) * time.Second
+		return fmt.Sprintf("Jira: %s to send to the Development panel (about %s); the next gitjira repos fetch sends them, or now: gitjira repos link %s",
+			plural(n, "1 commit", fmt.Sprintf("%d commits", n)), roughDuration(est), r.Name)
+	}
 	s, err := LinkStatus(p, r)
 	if err != nil || s.Pending == 0 {
 		return ""
