@@ -24,6 +24,8 @@ import (
 type repoAddedMsg struct {
 	repo store.Repository
 	err  error
+	// loggedIn says a Jira site is configured (links are made on sync).
+	loggedIn bool
 }
 
 // commitRepository indexes the staged mirror, stores the key and adds the
@@ -31,7 +33,8 @@ type repoAddedMsg struct {
 func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.CommitRequest) tea.Cmd {
 	return func() tea.Msg {
 		r, err := mgr.Commit(s, c)
-		return repoAddedMsg{repo: r, err: err}
+		site, _ := store.LoadSite(mgr.Paths)
+		return repoAddedMsg{repo: r, err: err, loggedIn: site != nil}
 	}
 }
 
@@ -83,8 +86,15 @@ func DefaultNextSteps(name string) string {
 	return "Find the commits that mention an issue:\n" +
 		"gitjira issue KEY-123\n" +
 		"Fetch the new commits of " + name + " (and index them):\n" +
-		"gitjira repos fetch " + name
+		"gitjira repos fetch " + name + "\n" +
+		"Keep every repository synced unattended (cron or a systemd timer, see the README):\n" +
+		"gitjira repos fetch"
 }
+
+// loginAdvice is the finish screen's first advice when no Jira site is
+// configured: without it no commit reaches Jira.
+const loginAdvice = "No Jira site is logged in yet, so no commit is linked to its issue. Log in (Cloud: add --email):\n" +
+	"gitjira jira login --url https://jira.example.com"
 
 // Review shows what will be written where before anything is saved: the
 // list entry, the stored copy of the key, the index, the mirror kept, and
@@ -413,6 +423,10 @@ type Finish struct {
 	spin   spinner.Model
 	adding bool
 	err    error
+	// loggedIn: a Jira site is configured (else the login is advised first)
+	loggedIn bool
+	// cursor is the selected command (c copies it)
+	cursor int
 }
 
 // NewFinish makes the finish step.
@@ -477,6 +491,8 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		r := msg.repo
 		m.draft.Repo = &r
+		m.loggedIn = msg.loggedIn
+		m.cursor = 0
 		return m, nil
 	case spinner.TickMsg:
 		return m, spin(&m.spin, m.adding, msg)
@@ -485,8 +501,13 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		switch {
 		case m.adding:
 		case m.draft.Repo != nil:
-			if key.Matches(msg, k.Next) {
+			switch {
+			case key.Matches(msg, k.Next):
 				return m, done(StepFinish)
+			case key.Matches(msg, k.Up):
+				m.cursor = max(0, m.cursor-1)
+			case key.Matches(msg, k.Down):
+				m.cursor = min(len(m.commands())-1, m.cursor+1)
 			}
 		case m.err != nil && key.Matches(msg, k.Retry):
 			// The failed commit deleted the clone: clone again, then review.
@@ -513,20 +534,25 @@ func (m Finish) View() Screen {
 		top.Text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
 		// What to do next comes first: on a short terminal the summary's
 		// last rows are the ones that scroll.
-		next := m.env.NextSteps
-		if next == "" {
-			next = DefaultNextSteps(r.Name)
-		}
-		for _, line := range strings.Split(next, "\n") {
-			if strings.HasPrefix(line, "gitjira ") {
-				body.Code(st.Code, line)
-				if scr.Copy == "" {
-					scr.Copy, scr.CopyWhat = line, "command"
-				}
-			} else {
+		cmd := 0
+		for _, line := range strings.Split(m.advice(), "\n") {
+			if !strings.HasPrefix(line, "gitjira ") {
 				body.Text(st.Text, line)
+				continue
 			}
+			// The selected command (↑/↓) is the one in the code style, and
+			// what c copies; the confirmation names it. (No marker in the
+			// line: a mouse selection copies it as it is.)
+			if cmd == m.cursor {
+				body.FocusNext()
+				body.Code(st.Code, line)
+				scr.Copy, scr.CopyWhat = line, "command"
+			} else {
+				body.Code(st.Hint, line)
+			}
+			cmd++
 		}
+		scr.Focus = body.Focus()
 		body.Blank()
 		for _, row := range SummaryRows(r, !m.env.Temporary) {
 			if row[0] == "Mirror" {
@@ -534,7 +560,11 @@ func (m Finish) View() Screen {
 			}
 			body.Text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
 		}
-		bottom.Text(st.Text, "Press enter to exit.")
+		if m.env.InManage {
+			bottom.Text(st.Text, "Press enter to go back to Manage.")
+		} else {
+			bottom.Text(st.Text, "Press enter to exit.")
+		}
 	}
 	scr.Top, scr.Body, scr.Bottom = top.String(), body.String(), bottom.String()
 	return scr
@@ -547,7 +577,39 @@ func (m Finish) Help() help.KeyMap {
 	case m.err != nil:
 		return common.NewHelp(common.WithDesc(k.Retry, "clone again"))
 	case m.draft.Repo != nil:
-		return common.NewHelp(common.WithDesc(k.Next, "exit"), common.WithDesc(k.Copy, "copy a command"))
+		exit := "exit"
+		if m.env.InManage {
+			exit = "back to Manage"
+		}
+		h := common.NewHelp(common.WithDesc(k.Next, exit))
+		if len(m.commands()) > 1 {
+			h.Short = append(h.Short, upDown(k, "choose a command"))
+		}
+		return h
 	}
 	return common.NewHelp()
+}
+
+// advice is the next steps shown: the login first when no Jira site is
+// configured, then the caller's or the default advice.
+func (m Finish) advice() string {
+	next := m.env.NextSteps
+	if next == "" && m.draft.Repo != nil {
+		next = DefaultNextSteps(m.draft.Repo.Name)
+	}
+	if !m.loggedIn && !m.env.Temporary {
+		next = loginAdvice + "\n" + next
+	}
+	return next
+}
+
+// commands are the advice's command lines, in order.
+func (m Finish) commands() []string {
+	var out []string
+	for _, line := range strings.Split(m.advice(), "\n") {
+		if strings.HasPrefix(line, "gitjira ") {
+			out = append(out, line)
+		}
+	}
+	return out
 }

@@ -54,8 +54,19 @@ func TestFinishAdds(t *testing.T) {
 		"Branch main", "Commits "+strconv.Itoa(gitserver.SampleCommits(sampleCommits)),
 		"Issue keys "+strconv.Itoa(r.IssueKeys), "Projects All projects", "Mirror",
 		"gitjira issue KEY-123", "gitjira repos fetch demo", "Press enter to exit.")
-	if scr := d.s.View(); scr.Copy != "gitjira issue KEY-123" {
+	// (issue 15, defect 4) no Jira site: the login comes first; c copies
+	// the selected command, ↓ selects the next
+	d.viewHas("No Jira site is logged in yet", "gitjira jira login --url", "unattended", "gitjira repos fetch")
+	if scr := d.s.View(); scr.Copy != "gitjira jira login --url https://jira.example.com" {
 		t.Errorf("copy %q", scr.Copy)
+	}
+	d.key(tea.KeyDown)
+	if scr := d.s.View(); scr.Copy != "gitjira issue KEY-123" {
+		t.Errorf("after ↓ copy %q, want the second command", scr.Copy)
+	}
+	d.key(tea.KeyDown)
+	if scr := d.s.View(); scr.Copy != "gitjira repos fetch demo" {
+		t.Errorf("after ↓↓ copy %q (%s)", scr.Copy, scr.CopyWhat)
 	}
 	d.viewFits(80)
 	list, err := store.OpenRepositoryList(env.Paths).Load()
