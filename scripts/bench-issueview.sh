@@ -45,7 +45,7 @@ bench_start_sshd "$WORK"
 
 HOME_DIR=$WORK/home
 read -r w m < <(measure "$WORK/connect" env GITJIRA_HOME="$HOME_DIR" "$BIN" connect --yes --json \
-	--url "ssh://$USER_NAME@127.0.0.1:$PORT$REPO" --key "$CLIENT_KEY" --known-hosts "$KNOWN_HOSTS" --name bench) ||
+	--url "ssh://$USER_NAME@127.0.0.1:$PORT$REPO" --key "$CLIENT_KEY" --known-hosts "$KNOWN_HOSTS" --name bench --timeout 15m) ||
 	die "connect failed: $(tail -3 "$WORK/connect.log")"
 printf 'connected %s over the loopback sshd in %.1f s (peak %d MiB); load %s\n' "$REPO" "$w" $((m / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
 
