@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -294,4 +295,68 @@ func TestE2EInsecureHTTPWarnedOncePerRun(t *testing.T) {
 		}
 	}
 	_ = sshdtest.Ed25519
+}
+
+// throttledUploadPack makes the real sshd send git-upload-pack's output 4 KiB
+// every 50 ms, so a clone of a few thousand commits lasts seconds: long
+// enough to signal the wizard mid-clone.
+func throttledUploadPack(t *testing.T) []string {
+	script := filepath.Join(t.TempDir(), "slow-upload-pack")
+	body := "#!/bin/sh\neval \"$SSH_ORIGINAL_COMMAND\" | perl -e 'while (sysread(STDIN, $b, 4096)) { syswrite(STDOUT, $b); select(undef, undef, undef, 0.05) }'\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"ForceCommand " + script}
+}
+
+// SIGTERM or SIGHUP during the wizard's clone deletes the partial mirror and
+// its journal before the process exits, as ctrl+c does (#17 item 7).
+func TestE2EWizardSignalMidCloneInTmux(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{sshdtest.Ed25519}, ExtraConfig: throttledUploadPack(t)})
+	repo := srv.NewBareRepo("big", 3000)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			e := newE2EEnv(t)
+			var home string
+			for _, kv := range e.env {
+				if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+					home = v
+				}
+			}
+			sshDir := filepath.Join(home, ".ssh")
+			os.MkdirAll(sshDir, 0o700)
+			key := sshKeygen(t, sshDir, "id_ed25519", "ed25519", "")
+			srv.AuthorizeKey(readFile(t, key+".pub"))
+			s := startTmux(t, 100, 32, e.env, gitjiraBinary(t))
+			s.waitFor("Step 1 of", "Repository location")
+			s.typeText(srv.URL(repo))
+			s.waitFor("✓")
+			s.keys("Enter")
+			s.waitFor("Private key", "id_ed25519", "SHA256:")
+			s.keys("Enter")
+			s.waitFor("Trust this host")
+			s.keys("y")
+			s.waitFor("Receiving objects")
+			if m, _ := filepath.Glob(filepath.Join(e.home, "mirrors", "*")); len(m) == 0 {
+				t.Fatal("no partial mirror while receiving")
+			}
+			shell, err := strconv.Atoi(strings.TrimSpace(s.tmux("display-message", "-p", "-t", s.name, "#{pane_pid}")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Kill(childPID(t, shell), sig); err != nil {
+				t.Fatal(err)
+			}
+			scr := s.waitFor("EXIT=130")
+			if !strings.Contains(scr, "nothing was added") {
+				t.Errorf("no cancel line:\n%s", scr)
+			}
+			// Right after the exit, before any other gitjira run: nothing left.
+			for _, dir := range []string{"mirrors", "journal", "keys", "index"} {
+				if m, _ := filepath.Glob(filepath.Join(e.home, dir, "*")); len(m) != 0 {
+					t.Errorf("%v mid-clone left %v", sig, m)
+				}
+			}
+		})
+	}
 }

@@ -74,6 +74,9 @@ type FetchResult struct {
 	Haves int
 	// Warnings say which advertised refs were not mirrored and why.
 	Warnings []string
+	// Consolidated is set when the fetch consolidated the mirror's packs
+	// (more than AutoPackLimit).
+	Consolidated *ConsolidateResult
 }
 
 // Sentinel errors of clone and fetch.

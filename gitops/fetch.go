@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/gitjira/gitjira/internal/memlimit"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -40,6 +41,10 @@ func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Pr
 	}
 	defer lock.Unlock()
 	cleanMirror(dir)
+	// The ref lists (local and remote, a million refs each at worst) hold
+	// no pointers: collecting often is cheap and keeps the heap near its
+	// live size.
+	defer memlimit.Lean(25)()
 	rep := newReporter(ctx, progress)
 	defer rep.close()
 
@@ -60,7 +65,7 @@ func Fetch(ctx context.Context, dir string, o ConnectOptions, progress chan<- Pr
 		return nil, err
 	}
 	res.HostKeyFingerprint = up.fp
-	res.Warnings = up.adv.warnings
+	res.Warnings = append(up.adv.warnings, res.Warnings...)
 	rep.send(Progress{Phase: PhaseDone, Done: true})
 	return res, nil
 }
@@ -118,15 +123,18 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 			return nil, up.fail(ctx, err)
 		}
 		neg := newNegotiator(objects)
+		// In ref order, as git does; a commit is looked up once however many
+		// refs name it (the negotiator keeps the commits it has seen), and
+		// no list of a million hashes is built for it.
 		if req.multiAck != 0 {
 			// git's mark_complete_and_common_ref: advertised refs we have
 			// are common; they are said once, their ancestors never.
-			for _, h := range distinctHashes(remote, nil) {
-				neg.knownCommon(neg.tip(h)) // nil (ignored) when we lack it
+			for i := range remote.Len() {
+				neg.knownCommon(neg.tip(remote.hash(i))) // nil (ignored) when we lack it
 			}
 		}
-		for _, h := range distinctHashes(local, nil) {
-			neg.addTip(neg.tip(h))
+		for i := range local.Len() {
+			neg.addTip(neg.tip(local.hash(i)))
 		}
 		if err := up.negotiate(ctx, &buf, req, neg); err != nil {
 			return nil, up.fail(ctx, err)
@@ -164,7 +172,23 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 		}
 	}
 	rep.send(Progress{Phase: PhaseUpdatingRef, Current: int64(len(res.Updated)), Total: int64(len(res.Updated)), Done: true})
+	if res.Objects > 0 && AutoPackLimit > 0 && countPacks(dir) > AutoPackLimit {
+		objects.close() // its mappings of the packs about to go
+		// The fetch is done: a failure here leaves the packs as they were
+		// and is only worth a warning.
+		if c, err := consolidate(ctx, dir, rep); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("consolidating the mirror's packs failed (they are left as they were): %v", err))
+		} else {
+			res.Consolidated = c
+		}
+	}
 	return res, nil
+}
+
+// countPacks returns how many packs the mirror at dir has.
+func countPacks(dir string) int {
+	paths, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "pack-*.idx"))
+	return len(paths)
 }
 
 // mergeRefs walks two sorted lists together and calls f for each name

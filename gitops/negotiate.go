@@ -56,6 +56,7 @@ type walkCommit struct {
 type negotiator struct {
 	objects   objectReader // nil: an empty walk (a clone)
 	commits   map[plumbing.Hash]*walkCommit
+	tips      map[plumbing.Hash]*walkCommit // tip's answers for ids that are not commits we have
 	queue     commitQueue
 	nonCommon int // queued commits not known to be common
 	sent      int // haves returned by next
@@ -106,6 +107,22 @@ func (n *negotiator) parseData(c *walkCommit, data []byte) {
 // tip returns the commit a local ref (or an advertised ref we have) names,
 // peeling annotated tags; nil for trees, blobs and missing objects.
 func (n *negotiator) tip(h plumbing.Hash) *walkCommit {
+	if c, ok := n.tips[h]; ok {
+		return c
+	}
+	c := n.peelTip(h)
+	if c == nil || c.hash != h {
+		// Missing objects and tags are looked up once, however many refs
+		// name them (commits are found in n.commits).
+		if n.tips == nil {
+			n.tips = map[plumbing.Hash]*walkCommit{}
+		}
+		n.tips[h] = c
+	}
+	return c
+}
+
+func (n *negotiator) peelTip(h plumbing.Hash) *walkCommit {
 	for range 10 { // tags of tags, bounded
 		if c, ok := n.commits[h]; ok {
 			if c.bad {

@@ -26,7 +26,10 @@ const (
 	PhaseReceiving   Phase = "receiving"
 	PhaseResolving   Phase = "resolving"
 	PhaseUpdatingRef Phase = "updating refs"
-	PhaseDone        Phase = "done"
+	// PhaseCompacting is a fetch consolidating the mirror's packs
+	// (Consolidate), past AutoPackLimit.
+	PhaseCompacting Phase = "compacting"
+	PhaseDone       Phase = "done"
 )
 
 // Progress is one progress event of a clone or fetch.

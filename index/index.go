@@ -116,12 +116,16 @@ func (ix *Index) Remove(name string) error {
 
 // indexHeader is the first line of an index file (JSON).
 type indexHeader struct {
-	Version    int               `json:"version"`
-	Repository string            `json:"repository"`
-	Mirror     string            `json:"mirror"`
-	Tips       map[string]string `json:"tips"`
-	Commits    int               `json:"commits"`
-	Updated    time.Time         `json:"updated"`
+	Version    int    `json:"version"`
+	Repository string `json:"repository"`
+	Mirror     string `json:"mirror"`
+	// TipsDigest sums the refs and the commits they name at the last
+	// update (refTips): a fetch that changed no ref changes nothing here.
+	// (Older versions kept every ref in a "tips" map, a million refs in
+	// the header; it is ignored, not even decoded.)
+	TipsDigest string    `json:"tips_digest"`
+	Commits    int       `json:"commits"`
+	Updated    time.Time `json:"updated"`
 }
 
 // indexData is a repository's index in memory.
@@ -427,7 +431,7 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 		return UpdateResult{}, fmt.Errorf("cannot index %s: %w", repo.Name, err)
 	}
 	defer odb.Close()
-	tips, err := odb.refTips()
+	tips, digest, err := odb.refTips()
 	if err != nil {
 		return UpdateResult{}, fmt.Errorf("cannot index %s: %w", repo.Name, err)
 	}
@@ -454,8 +458,8 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 			res.Added = append(res.Added, e.ref(repo.Name, keys))
 		}
 	}
-	changed := res.New > 0 || d.header.Mirror != stored || !mapsEqual(d.header.Tips, tips)
-	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: stored, Tips: tips, Commits: len(d.seen), Updated: time.Now().UTC()}
+	changed := res.New > 0 || d.header.Mirror != stored || d.header.TipsDigest != digest
+	d.header = indexHeader{Version: indexVersion, Repository: repo.Name, Mirror: stored, TipsDigest: digest, Commits: len(d.seen), Updated: time.Now().UTC()}
 	if changed {
 		if err := ix.save(repo.Name, d); err != nil {
 			return UpdateResult{}, fmt.Errorf("cannot write the index of %s: %w", repo.Name, err)
@@ -464,18 +468,6 @@ func (ix *Index) Update(repo store.Repository) (UpdateResult, error) {
 	res.Commits = len(d.seen)
 	res.IssueKeys = countKeys(repo, d.entries)
 	return res, nil
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // allowedKeys splits an entry's keys field and keeps the repository's allowed ones.

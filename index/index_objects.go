@@ -3,6 +3,8 @@ package index
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -11,7 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,10 +20,7 @@ import (
 
 	"github.com/gitjira/gitjira/internal/packfile"
 	"github.com/gitjira/gitjira/store"
-	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Reading commits from a mirror.
@@ -455,41 +453,94 @@ func parseSignature(b []byte) (name string, when int64, tzMin int) {
 // refs to trees or blobs are left out, as git rev-list --all leaves them.
 // Types come from the types files or entry headers: only tags are read (their
 // first lines), never the object a ref or tag points at unless it is a tag.
-func (db *objectDB) refTips() (map[string]string, error) {
-	refs, err := listRefs(db.dir)
-	if err != nil {
-		return nil, err
-	}
-	tips := map[string]string{}
-	for name, id := range refs {
-		for range 100 { // peel tags of tags, with a bound against cycles
-			typ, err := db.ObjectType(id)
-			if err != nil {
-				return nil, fmt.Errorf("ref %s: %w", name, err)
+//
+// It returns the distinct commits, in the order of the first ref (by name)
+// naming each, and a digest of the whole (name, commit) list that says
+// whether the refs changed since the last update. Refs are streamed, never
+// held: a mirror with a million refs costs what its distinct commits cost.
+func (db *objectDB) refTips() ([]plumbing.Hash, string, error) {
+	peeled := map[plumbing.Hash]plumbing.Hash{} // ref target -> commit (zero: none)
+	var tips []plumbing.Hash
+	added := map[plumbing.Hash]bool{}
+	var digest tipsDigest
+	err := forEachRef(db.dir, func(name string, id plumbing.Hash) error {
+		c, ok := peeled[id]
+		if !ok {
+			var err error
+			if c, err = db.peel(id); err != nil {
+				return fmt.Errorf("ref %s: %w", name, err)
 			}
-			if typ == packfile.Commit {
-				tips[name] = id.String()
-				break
-			}
-			if typ != packfile.Tag {
-				break
-			}
-			// "object <id>" is the tag's first line.
-			_, _, data, err := db.readPrefix(id, 64)
-			if err != nil {
-				return nil, fmt.Errorf("ref %s: %w", name, err)
-			}
-			if len(data) < 47 || !bytes.HasPrefix(data, []byte("object ")) {
-				return nil, fmt.Errorf("ref %s: bad tag object %s", name, id)
-			}
-			next, ok := parseHex(data[7:47])
-			if !ok {
-				return nil, fmt.Errorf("ref %s: bad tag object %s", name, id)
-			}
-			id = next
+			peeled[id] = c
 		}
+		if c.IsZero() {
+			return nil
+		}
+		digest.add(name, c)
+		if !added[c] {
+			added[c] = true
+			tips = append(tips, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
-	return tips, nil
+	return tips, digest.String(), nil
+}
+
+// peel returns the commit id names, following tags; zero for a tree or a
+// blob.
+func (db *objectDB) peel(id plumbing.Hash) (plumbing.Hash, error) {
+	for range 100 { // tags of tags, with a bound against cycles
+		typ, err := db.ObjectType(id)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if typ == packfile.Commit {
+			return id, nil
+		}
+		if typ != packfile.Tag {
+			break
+		}
+		// "object <id>" is the tag's first line.
+		_, _, data, err := db.readPrefix(id, 64)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if len(data) < 47 || !bytes.HasPrefix(data, []byte("object ")) {
+			return plumbing.ZeroHash, fmt.Errorf("bad tag object %s", id)
+		}
+		next, ok := parseHex(data[7:47])
+		if !ok {
+			return plumbing.ZeroHash, fmt.Errorf("bad tag object %s", id)
+		}
+		id = next
+	}
+	return plumbing.ZeroHash, nil
+}
+
+// tipsDigest sums a hash of each (ref name, commit) pair: the same refs
+// give the same digest in whatever order they are listed, loose or packed.
+type tipsDigest struct {
+	sum [4]uint64
+	n   uint64
+}
+
+func (d *tipsDigest) add(name string, c plumbing.Hash) {
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(c[:])
+	var b [32]byte
+	h.Sum(b[:0])
+	for i := range d.sum {
+		d.sum[i] += binary.BigEndian.Uint64(b[i*8:])
+	}
+	d.n++
+}
+
+func (d *tipsDigest) String() string {
+	return fmt.Sprintf("%d:%016x%016x%016x%016x", d.n, d.sum[0], d.sum[1], d.sum[2], d.sum[3])
 }
 
 // commitMeta is what the index keeps of a decoded commit.
@@ -515,19 +566,13 @@ func newMeta(c *commitInfo) *commitMeta {
 // walk visits every commit reachable from tips that is not in seen (breadth
 // first over parents), adds it to seen and calls visit. Commits listed in
 // the mirror's shallow file have their parents cut, as git does.
-func (db *objectDB) walk(tips map[string]string, seen map[plumbing.Hash]struct{}, visit func(plumbing.Hash, *commitMeta)) error {
+func (db *objectDB) walk(tips []plumbing.Hash, seen map[plumbing.Hash]struct{}, visit func(plumbing.Hash, *commitMeta)) error {
 	var pre map[plumbing.Hash]*commitMeta
 	if len(seen) == 0 && db.packedObjects() >= predecodeMin {
 		pre = db.predecode()
 	}
 	var queue []plumbing.Hash
-	names := make([]string, 0, len(tips))
-	for n := range tips {
-		names = append(names, n)
-	}
-	sort.Strings(names) // deterministic order of the new entries
-	for _, n := range names {
-		h := plumbing.NewHash(tips[n])
+	for _, h := range tips { // in ref name order: the new entries' order is deterministic
 		if _, ok := seen[h]; !ok {
 			seen[h] = struct{}{}
 			queue = append(queue, h)
@@ -564,25 +609,92 @@ func (db *objectDB) walk(tips map[string]string, seen map[plumbing.Hash]struct{}
 	return nil
 }
 
-// listRefs returns every ref of the repository at dir (loose and packed,
-// and HEAD when it is detached), symbolic refs left out (their targets are
-// listed themselves).
-func listRefs(dir string) (map[string]plumbing.Hash, error) {
-	st := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRU(0))
-	iter, err := st.IterReferences()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the refs of %s: %w", dir, err)
+// forEachRef calls f for every ref of the repository at dir that names an
+// object: loose refs, packed refs (a loose one wins), and HEAD when it is
+// detached; symbolic refs are left out (their targets are listed
+// themselves). Names come in sorted order when packed-refs is sorted (as
+// git and gitjira write it). packed-refs is streamed: a million refs are
+// never held.
+func forEachRef(dir string, f func(name string, id plumbing.Hash) error) error {
+	type ref struct {
+		name string
+		id   plumbing.Hash
 	}
-	defer iter.Close()
-	refs := map[string]plumbing.Hash{}
-	err = iter.ForEach(func(r *plumbing.Reference) error {
-		if r.Type() == plumbing.HashReference && !r.Hash().IsZero() {
-			refs[r.Name().String()] = r.Hash()
+	var loose []ref
+	root := filepath.Join(dir, "refs")
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if id, ok := parseHex(bytes.TrimSpace(b)); ok && !id.IsZero() {
+			loose = append(loose, ref{filepath.ToSlash(rel), id})
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the refs of %s: %w", dir, err)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cannot read the refs of %s: %w", dir, err)
 	}
-	return refs, nil
+	slices.SortFunc(loose, func(a, b ref) int { return strings.Compare(a.name, b.name) })
+	isLoose := func(name []byte) bool {
+		_, ok := slices.BinarySearchFunc(loose, name, func(r ref, n []byte) int { return strings.Compare(r.name, string(n)) })
+		return ok
+	}
+	next := 0 // loose refs are merged in name order
+	if pf, err := os.Open(filepath.Join(dir, "packed-refs")); err == nil {
+		defer pf.Close()
+		sc := bufio.NewScanner(pf)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			if len(line) < 42 || line[0] == '#' || line[0] == '^' || line[40] != ' ' {
+				continue
+			}
+			id, ok := parseHex(line[:40])
+			name := line[41:]
+			if !ok || id.IsZero() || isLoose(name) {
+				continue
+			}
+			for ; next < len(loose) && loose[next].name < string(name); next++ {
+				if err := f(loose[next].name, loose[next].id); err != nil {
+					return err
+				}
+			}
+			if err := f(string(name), id); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("cannot read the refs of %s: %w", dir, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("cannot read the refs of %s: %w", dir, err)
+	}
+	for ; next < len(loose); next++ {
+		if err := f(loose[next].name, loose[next].id); err != nil {
+			return err
+		}
+	}
+	// A detached HEAD names a commit itself.
+	if b, err := os.ReadFile(filepath.Join(dir, "HEAD")); err == nil {
+		if id, ok := parseHex(bytes.TrimSpace(b)); ok && !id.IsZero() {
+			return f("HEAD", id)
+		}
+	}
+	return nil
+}
+
+// listRefs returns every ref of forEachRef in a map (for lookups by name
+// among a repository's refs; the index itself streams them).
+func listRefs(dir string) (map[string]plumbing.Hash, error) {
+	refs := map[string]plumbing.Hash{}
+	err := forEachRef(dir, func(name string, id plumbing.Hash) error {
+		refs[name] = id
+		return nil
+	})
+	return refs, err
 }

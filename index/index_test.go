@@ -409,7 +409,7 @@ func TestPackReaderReadsEverything(t *testing.T) {
 	if len(db.packs) != 1 || db.packs[0].HasTypes() {
 		t.Fatalf("%d packs; a mirror made by git has no types file", len(db.packs))
 	}
-	tips, err := db.refTips()
+	tips, _, err := db.refTips()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,14 +51,11 @@ func newCommitPage(m *Model) *commitPage {
 	return p
 }
 
-// chrome is the rows around the diff: the title, and the status and help
-// lines.
-const chrome = 3
-
 func (p *commitPage) setSize(width, height int) {
 	p.width, p.height = width, height
 	p.vp.Width = width
-	p.vp.Height = max(1, height-chrome)
+	// Around the diff: the title, the status line and the help line.
+	p.vp.Height = max(1, height-2-p.m.helpRows())
 	p.search.Width = max(10, width-4)
 	if p.detail != nil {
 		off := p.vp.YOffset
@@ -353,14 +350,17 @@ func (p *commitPage) view() string {
 	case p.loadingMore:
 		status = "Loading more of the diff…"
 	}
-	b.WriteString(ansi.Truncate(st.Hint.Render(status), p.width, "…") + "\n")
-	if m.showHelp {
+	b.WriteString(ansi.Truncate(st.Hint.Render(status), p.width, "…"))
+	switch {
+	case !m.standalone:
+	case m.showHelp:
+		b.WriteString("\n")
 		h := common.NewHelpModel(st)
 		h.ShowAll = true
 		h.Width = p.width
 		b.WriteString(h.View(m))
-	} else {
-		b.WriteString(ansi.Truncate(common.HelpLine(st, 0, p.shortHelp()), p.width, "…"))
+	default:
+		b.WriteString("\n" + ansi.Truncate(common.HelpLine(st, 0, p.shortHelp()), p.width, "…"))
 	}
 	return b.String()
 }

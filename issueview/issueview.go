@@ -133,9 +133,22 @@ func (m *Model) SetSize(width, height int) {
 	}
 }
 
+// Typing reports whether a text field has the focus (a search): a host
+// then leaves q and ? to it.
+func (m *Model) Typing() bool { return m.searching || (m.page != nil && m.page.searching) }
+
 // chromeHeight is the rows of the list screen that are not the table: the
 // title, the filter line, the status and help lines.
-func (m *Model) chromeHeight() int { return 4 }
+func (m *Model) chromeHeight() int { return 3 + m.helpRows() }
+
+// helpRows is the help line's rows: a host (Manage) shows the view's help
+// under it itself.
+func (m *Model) helpRows() int {
+	if m.standalone {
+		return 1
+	}
+	return 0
+}
 
 // Update implements tea.Model.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -459,13 +472,15 @@ func (m *Model) View() string {
 	if m.status != "" {
 		b.WriteString(common.Wrap(st.Hint, m.c.Width, termtext.Sanitize(m.status)) + "\n")
 	}
-	if m.showHelp {
+	switch {
+	case !m.standalone:
+	case m.showHelp:
 		h := common.NewHelpModel(st)
 		h.ShowAll = true
 		h.Width = m.c.Width
 		b.WriteString(h.View(m))
-	} else {
+	default:
 		b.WriteString(common.HelpLine(st, m.c.Width, m.ShortHelp()))
 	}
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }

@@ -82,3 +82,34 @@ func TestNotVisibleBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingLinksLine: what connect and the wizard's Finish say.
+func TestPendingLinksLine(t *testing.T) {
+	h := newLinkHistory(t)
+	h.standardHistory()
+	h.sync()
+	if l := PendingLinksLine(h.p, h.repo); l != "" {
+		t.Errorf("no site: %q", l)
+	}
+	if err := store.WriteSite(h.p, store.Site{URL: "https://jira.example.com", Token: "tok"}); err != nil {
+		t.Fatal(err)
+	}
+	if l := PendingLinksLine(h.p, h.repo); l != "Jira: 7 issues to link (about 1 s); the next gitjira repos fetch links them, or now: gitjira repos link app" {
+		t.Errorf("token site: %q", l)
+	}
+	off := false
+	h.repo.Link = &off
+	if l := PendingLinksLine(h.p, h.repo); l != "" {
+		t.Errorf("linking off: %q", l)
+	}
+	h.repo.Link = nil
+	if err := store.WriteSite(h.p, store.Site{URL: "https://x.atlassian.net", OAuthClientID: "id", OAuthSecret: "s", CloudID: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	if l := PendingLinksLine(h.p, h.repo); !strings.HasPrefix(l, "Jira: 6 commits to send to the Development panel (about 1 s)") {
+		t.Errorf("devinfo site: %q", l)
+	}
+	if d := roughDuration(130 * time.Minute); d != "2 h 10 min" {
+		t.Errorf("%q", d)
+	}
+}

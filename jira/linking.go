@@ -273,6 +273,7 @@ type linkRun struct {
 	total int
 
 	mu         sync.Mutex
+	progMu     sync.Mutex
 	done       int
 	finished   int // issues done (linked or refused; not pending)
 	sinceSave  int
@@ -387,6 +388,10 @@ func (r *linkRun) run(ctx context.Context, work []issueWork) error {
 
 // finish records an issue's end and reports progress.
 func (r *linkRun) finish(issue string, out outcome) {
+	// One issue's end at a time: Progress sees done counts in order and is
+	// never called concurrently.
+	r.progMu.Lock()
+	defer r.progMu.Unlock()
 	r.mu.Lock()
 	r.done++
 	if out == outDone || out == outRefused {
@@ -829,6 +834,16 @@ func PendingLinksLine(p store.Paths, r store.Repository) string {
 	site, err := store.LoadSite(p)
 	if err != nil || site == nil || !LinkingEnabled(r, true) {
 		return ""
+	}
+	if site.DevInfo() {
+		n, err := DevInfoPending(p, r, RepositoryIdentity(r))
+		if err != nil || n == 0 {
+			return ""
+		}
+		// Batches of up to 1,000 commits, about a second each.
+		est := time.Duration((n+devInfoBatch-1)/devInfoBatch) * time.Second
+		return fmt.Sprintf("Jira: %s to send to the Development panel (about %s); the next gitjira repos fetch sends them, or now: gitjira repos link %s",
+			plural(n, "1 commit", fmt.Sprintf("%d commits", n)), roughDuration(est), r.Name)
 	}
 	s, err := LinkStatus(p, r)
 	if err != nil || s.Pending == 0 {

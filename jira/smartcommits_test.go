@@ -216,18 +216,26 @@ func runKilled(t *testing.T, srv *jiratest.Server, mode string, spec helperSpec,
 	cmd.Env = append(os.Environ(), "GITJIRA_JIRA_HELPER="+mode, "GITJIRA_JIRA_SPEC="+specFile)
 	var once sync.Once
 	killed := make(chan struct{})
+	var mu sync.Mutex
+	var proc *os.Process
+	mu.Lock() // held until the process is known
 	srv.OnRequest(func(r jiratest.Request) {
 		if kill(r) {
 			once.Do(func() {
-				cmd.Process.Kill()
 				close(killed)
+				mu.Lock()
+				proc.Kill()
+				mu.Unlock()
 			})
 		}
 	})
 	defer srv.OnRequest(nil)
 	if err := cmd.Start(); err != nil {
+		mu.Unlock()
 		t.Fatal(err)
 	}
+	proc = cmd.Process
+	mu.Unlock()
 	err := cmd.Wait()
 	select {
 	case <-killed:

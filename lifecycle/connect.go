@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
@@ -185,6 +186,8 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	if p == nil {
 		return nil, errors.New("nothing planned to clone")
 	}
+	running.Add(1)
+	defer running.Done()
 	if err := m.ensureDirs(); err != nil {
 		return nil, err
 	}
@@ -215,6 +218,11 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	copts.TrustFingerprint = o.TrustFingerprint
 	stage("connect-journaled")
 	res, err := gitops.Clone(ctx, gitops.CloneOptions{ConnectOptions: copts, Dir: p.Mirror, Progress: o.Progress})
+	if err == nil && ctx.Err() != nil {
+		// Cancelled (a signal) just as the clone finished: nobody will
+		// commit or abort it, so it goes now rather than at the next run.
+		err = context.Cause(ctx)
+	}
 	if err != nil {
 		m.deleteArtifacts(p.Name, "", store.Repository{})
 		m.clearIntent(p.Name)
@@ -223,6 +231,28 @@ func (m *Manager) Clone(ctx context.Context, p *Plan, o CloneOptions) (*Staged, 
 	ok = true
 	stage("connect-cloned")
 	return &Staged{Plan: p, Result: res, lock: lk}, nil
+}
+
+// running counts the clones of this process that have not returned yet: a
+// cancelled clone deletes its partial mirror and journal before it returns.
+var running sync.WaitGroup
+
+// WaitClones waits, at most timeout, until every clone this process started
+// has returned, so a front-end stopped by a signal exits only once a
+// cancelled clone has deleted its partial mirror and journal. It reports
+// whether they all returned.
+func WaitClones(timeout time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(timeout):
+		return false
+	}
 }
 
 // Abort deletes a staged clone and releases its name (the wizard's cancel,

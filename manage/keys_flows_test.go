@@ -16,21 +16,21 @@ func TestFlowSyncAsksPassphraseOnce(t *testing.T) {
 	r := w.connect("vault", 8, keyEncrypted)
 	w.addCommits("vault", 2)
 	s := startSession(t, newModel(w.cfg(), newSession()))
-	s.waitFor("vault")
-	s.runes("s")
-	s.waitFor("is encrypted")
-	s.typeText("not it")
-	s.key(tea.KeyEnter)
-	s.waitFor("wrong passphrase")
-	s.typeText(testPassphrase)
-	s.key(tea.KeyEnter)
-	s.waitFor("Synced vault: 2 new commits")
+	s.WaitFor("vault")
+	s.Runes("s")
+	s.WaitFor("is encrypted")
+	s.Type("not it")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("wrong passphrase")
+	s.Type(testPassphrase)
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Synced vault: 2 new commits")
 	w.addCommits("vault", 1)
-	s.runes("s")
-	s.waitFor("Synced vault: 1 new commit")
-	s.runes("q")
-	fm := s.final()
-	all := s.screenText()
+	s.Runes("s")
+	s.WaitFor("Synced vault: 1 new commit")
+	s.Runes("q")
+	fm := final(s)
+	all := s.ScreenText()
 	if strings.Contains(all, testPassphrase) || strings.Contains(all, "not it") {
 		t.Fatal("a passphrase was shown on screen")
 	}
@@ -55,10 +55,10 @@ func TestFlowPassphraseEscSkips(t *testing.T) {
 	w := newWorld(t)
 	w.connect("vault", 5, keyEncrypted)
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("vault")
-	d.runes("s").untilView("is encrypted")
-	d.key(tea.KeyEsc).untilView("skipped")
-	if d.m.syncs.active() || d.m.syncs.has("vault") {
+	d.UntilView("vault")
+	d.Runes("s").UntilView("is encrypted")
+	d.Key(tea.KeyEsc).UntilView("skipped")
+	if d.Model.syncs.active() || d.Model.syncs.has("vault") {
 		t.Error("the skipped sync is still under way")
 	}
 }
@@ -75,22 +75,22 @@ func TestFlowChangeKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("api")
-	d.runes("k").untilView("id_rsa")
-	d.key(tea.KeyEnter)
-	d.until("the refusal", func(m Model) bool {
+	d.UntilView("api")
+	d.Runes("k").UntilView("id_rsa")
+	d.Key(tea.KeyEnter)
+	d.Until("the refusal", func(m Model) bool {
 		p, ok := m.page.(*keyChangePage)
 		return ok && p.stage == stageKey && p.err != nil
 	})
 	if got, _ := w.get("api"); got.KeyFingerprint != old.KeyFingerprint {
 		t.Fatalf("a refused key was stored: %+v", got)
 	}
-	if v := d.view(); !strings.Contains(v, "api") {
+	if v := d.View(); !strings.Contains(v, "api") {
 		t.Errorf("refusal screen:\n%s", v)
 	}
-	d.key(tea.KeyEsc).settle()
-	if d.m.page != nil {
-		t.Fatalf("esc did not close the page:\n%s", d.view())
+	d.Key(tea.KeyEsc).Settle()
+	if d.Model.page != nil {
+		t.Fatalf("esc did not close the page:\n%s", d.View())
 	}
 
 	// A key the server accepts.
@@ -98,8 +98,8 @@ func TestFlowChangeKey(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(w.sshDir, "id_ecdsa"), readKey(t, keyECDSA), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d.runes("k").untilView("id_ecdsa")
-	d.key(tea.KeyEnter).untilView("New key for api, accepted by the server")
+	d.Runes("k").UntilView("id_ecdsa")
+	d.Key(tea.KeyEnter).UntilView("New key for api, accepted by the server")
 	want := parseKey(t, keyECDSA).Fingerprint
 	got, _ := w.get("api")
 	if got.KeyFingerprint != want {
@@ -109,5 +109,5 @@ func TestFlowChangeKey(t *testing.T) {
 		t.Error("the new key was not stored")
 	}
 	// The next sync uses it (the server accepts only what the list says).
-	d.settle().runes("s").untilView("Synced api")
+	d.Settle().Runes("s").UntilView("Synced api")
 }

@@ -356,7 +356,7 @@ func (t reposTab) help() help.KeyMap {
 	short := []key.Binding{upDown(k, "move"), details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove, k.Connect, k.Filter, k.Sort, tab}
 	nav := []key.Binding{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End, tab}
 	acts := []key.Binding{details, k.Sync, k.SyncAll, k.Projects, k.Key, k.Remove}
-	more := []key.Binding{k.Connect, k.Filter, k.Sort, k.Reverse}
+	more := []key.Binding{k.Connect, k.Issue, k.Filter, k.Sort, k.Reverse}
 	return helpMap{Short: short, Full: [][]key.Binding{nav, acts, more}}
 }
 
@@ -413,6 +413,8 @@ func (m *Model) reposKey(msg tea.KeyMsg) tea.Cmd {
 		m.quit = true
 		m.c.cancel()
 		return tea.Quit
+	case key.Matches(msg, k.Issue):
+		return m.open(newIssuePage(m.c))
 	}
 	r, ok := t.selected()
 	if !ok {

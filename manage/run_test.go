@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/uitest"
 	"github.com/gitjira/gitjira/wizard"
 )
 
@@ -31,7 +32,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 func (b *syncBuffer) text() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return plain(b.buf.String())
+	return uitest.Plain(b.buf.String())
 }
 
 // runner drives Run through a pipe, the way a terminal would.

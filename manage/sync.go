@@ -6,14 +6,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
-	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -516,64 +514,4 @@ func batchFlash(b *batch, results []lifecycle.SyncResult, err error) flash {
 		return flash{text: fmt.Sprintf("Synced %d of %d repositories; failed: %s (see their rows).", len(results)-len(failed), len(results), strings.Join(failed, ", ")), err: true}
 	}
 	return flash{text: fmt.Sprintf("Synced %s: %s.", plural(len(results), "repository", "repositories"), plural(newCommits, "new commit", "new commits"))}
-}
-
-// passphrasePage asks the passphrase of an encrypted stored key before a
-// sync, with the wizard's passphrase step (masked, never stored).
-type passphrasePage struct {
-	c     *shared
-	batch int
-	name  string
-	draft *steps.Draft
-	step  steps.Step
-	pane  stepPane
-}
-
-func newPassphrasePage(c *shared, batch int, lk lockedKey) (page, tea.Cmd) {
-	d := &steps.Draft{KeySource: lk.repo.KeyFile, KeyRaw: lk.raw, Key: lk.key}
-	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.Keys)}
-	step, cmd := steps.NewPassphrase(c.env, d).Enter()
-	p.step = step
-	p.pane.refresh(p.step)
-	return p, cmd
-}
-
-func (p *passphrasePage) title() string { return "Sync " + p.name + " · Passphrase" }
-func (p *passphrasePage) typing() bool  { return p.step.Typing() }
-func (p *passphrasePage) busy() bool    { return p.step.Busy() }
-func (p *passphrasePage) help() help.KeyMap {
-	k := p.c.Keys
-	return newHelp(withDesc(k.Next, "unlock"), withDesc(k.Back, "skip this sync"))
-}
-
-func (p *passphrasePage) update(msg tea.Msg) (page, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		p.pane.setSize(msg.Width, max(3, msg.Height-3))
-		msg.Height = max(3, msg.Height-3)
-		var cmd tea.Cmd
-		p.step, cmd = p.step.Update(msg)
-		p.pane.refresh(p.step)
-		return p, cmd
-	case steps.DoneMsg:
-		if msg.From == steps.StepPassphrase && p.draft.Key != nil && p.draft.Key.Signer != nil {
-			signer := p.draft.Key.Signer
-			return p, func() tea.Msg { return passphraseDoneMsg{batch: p.batch, name: p.name, signer: signer} }
-		}
-		return p, nil
-	case steps.BackMsg:
-		return p, func() tea.Msg { return passphraseDoneMsg{batch: p.batch, name: p.name} }
-	}
-	var cmd tea.Cmd
-	p.step, cmd = p.step.Update(msg)
-	p.pane.refresh(p.step)
-	return p, cmd
-}
-
-func (p *passphrasePage) view() string {
-	st := p.c.Styles
-	w := max(20, p.c.Width)
-	return st.Text.Render(truncate("To sync "+p.name+", gitjira needs its key unlocked.", w)) + "\n" +
-		st.Hint.Render(truncate("The unlocked key stays in memory until you quit; the passphrase is kept nowhere.", w)) + "\n\n" +
-		p.pane.view(st)
 }

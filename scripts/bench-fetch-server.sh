@@ -5,7 +5,7 @@
 # from GNU time around the command sshd runs), the bytes it sent (the ref
 # list, the acknowledgements and the pack), and the haves each client sent.
 #
-#   scripts/bench-fetch-server.sh [-r RUNS] [-N NEW] [-x REFPREFIX] [-k] SRC NAME
+#   scripts/bench-fetch-server.sh [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-k] SRC NAME
 #
 #   SRC          a bare repository to serve a copy of (e.g. a real history:
 #                /work/.mirror/git+git/repo), or "gen" for a generated one
@@ -13,7 +13,9 @@
 #   NAME         a name for the cached copies (under $BENCH_CACHE)
 #   -r RUNS      fetches per tool (default 3; the median is shown)
 #   -N NEW       about how many of the newest commits the mirror lacks (default 100)
-#   -x PREFIX    leave the refs under PREFIX out of the served copy (e.g. refs/pull/)
+#   -R PATS      serve only the refs matching these for-each-ref patterns
+#                (e.g. 'refs/heads refs/tags': a snapshot's other refs may
+#                reach objects it lacks)
 #   -k           keep the work directory
 #
 # For a real history the mirror is the repository as it was before its
@@ -27,19 +29,19 @@ set -euo pipefail
 
 RUNS=3
 NEW=100
-EXCLUDE=
+REFS=
 KEEP=0
-while getopts "r:N:x:k" opt; do
+while getopts "r:N:R:k" opt; do
 	case $opt in
 	r) RUNS=$OPTARG ;;
 	N) NEW=$OPTARG ;;
-	x) EXCLUDE=$OPTARG ;;
+	R) REFS=$OPTARG ;;
 	k) KEEP=1 ;;
-	*) echo "usage: $0 [-r RUNS] [-N NEW] [-x REFPREFIX] [-k] SRC NAME" >&2; exit 2 ;;
+	*) echo "usage: $0 [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-k] SRC NAME" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# = 2 ] || { echo "usage: $0 [-r RUNS] [-N NEW] [-x REFPREFIX] [-k] SRC NAME" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: $0 [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-k] SRC NAME" >&2; exit 2; }
 SRC=$1
 NAME=$2
 
@@ -69,15 +71,23 @@ if [ ! -f "$BASE/.bench-complete" ]; then
 		"$BIN" grow -commits "$NEW" -from "$(git -C "$OLD" rev-parse main)" | git -C "$SERVER" fast-import --quiet
 		rm -rf "$OLD"
 	else
-		echo "copying $SRC (objects hard-linked) and making the mirror of its state $NEW commits ago..." >&2
-		git clone --quiet --mirror "$SRC" "$SERVER"
-		if [ -n "$EXCLUDE" ]; then
-			git -C "$SERVER" for-each-ref --format='delete %(refname)' "$EXCLUDE" | git -C "$SERVER" update-ref --stdin
-		fi
+		echo "serving $SRC's refs ${REFS:-(all)} and making the mirror of its state $NEW commits ago..." >&2
+		SRC=$(cd "$SRC" && pwd)
+		# serve_refs DIR: a bare repository borrowing SRC's objects
+		# (objects/info/alternates) with SRC's refs matching $REFS.
+		serve_refs() {
+			git init --quiet --bare "$1"
+			echo "$SRC/objects" >"$1/objects/info/alternates"
+			# shellcheck disable=SC2086
+			git --git-dir="$SRC" for-each-ref --format='create %(refname) %(objectname)' $REFS | git --git-dir="$1" update-ref --stdin
+			git --git-dir="$1" pack-refs --all
+			cp "$SRC/HEAD" "$1/HEAD"
+		}
+		serve_refs "$SERVER"
 		# The date before which the mirror was made.
 		WHEN=$(git -C "$SERVER" log --all --date-order --format=%ct -n "$NEW" | tail -1)
 		OLD=$CACHE/$NAME-old.git
-		git clone --quiet --mirror "$SERVER" "$OLD"
+		serve_refs "$OLD"
 		git -C "$OLD" for-each-ref --format='%(refname) %(creatordate:unix)' | while read -r ref date; do
 			case $ref in
 			refs/heads/*)

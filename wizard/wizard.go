@@ -261,7 +261,10 @@ func Run(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (*store.R
 		cfg.Clipboard = &common.LockedWriter{W: out}
 	}
 	m := NewContext(ctx, cfg)
-	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx)}, ProgramOptions()...)
+	// Signals reach the wizard through ctx only (cmd/root cancels it on
+	// SIGINT, SIGTERM, SIGHUP): Bubble Tea's own SIGTERM handler would race
+	// with the context and can hang the program's shutdown.
+	opts := append([]tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithoutSignalHandler()}, ProgramOptions()...)
 	final, err := tea.NewProgram(m, opts...).Run()
 	m.cancel()
 	fm, ok := final.(Model)

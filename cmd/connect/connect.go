@@ -310,9 +310,20 @@ func orNone(s string) string {
 
 // runWizard runs the wizard until it ends or ctx does (a signal): the
 // wizard stops through its context (tea.WithContext) and cleans up as a quit.
+//
+// A clone the stop cancelled deletes its partial mirror and journal in its
+// own goroutine: it is waited for (lifecycle.WaitClones, within the grace
+// cmd/root gives a signalled command), so the process never exits before
+// its files are gone.
 func runWizard(ctx context.Context, cfg wizard.Config, s *cmdutil.IOStreams) (*store.Repository, error) {
-	return wizard.Run(ctx, cfg, s.In, s.Out)
+	repo, err := wizard.Run(ctx, cfg, s.In, s.Out)
+	lifecycle.WaitClones(cloneCleanupWait)
+	return repo, err
 }
+
+// cloneCleanupWait bounds the wait for a cancelled clone's cleanup: under
+// cmd/root's five seconds of grace after a signal.
+const cloneCleanupWait = 4 * time.Second
 
 // parseProjects turns --projects into the list's projects field (["ALL"] when empty).
 func parseProjects(flag string) ([]string, error) {

@@ -7,6 +7,11 @@
 //	                                          fetches with gitops.Fetch, reads the new
 //	                                          commits' messages (what `git log` prints),
 //	                                          and prints a summary
+//	benchfetch index -home H -name N -mirror M
+//	                                          lists the bare mirror M as repository N
+//	                                          in the gitjira home H and indexes it (what
+//	                                          connect does after its clone), for
+//	                                          bench-issue.sh
 //
 // It is not part of gitjira's command line: it exists so the benchmark
 // measures exactly the library code `gitjira repos fetch` runs.
@@ -18,10 +23,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/index"
+	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -30,7 +38,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchfetch gen|grow|fetch [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchfetch gen|grow|fetch|index [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -41,8 +49,10 @@ func main() {
 		err = grow(os.Args[2:])
 	case "fetch":
 		err = fetch(os.Args[2:])
+	case "index":
+		err = indexMirror(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "benchfetch: unknown command %q (want gen, grow or fetch)\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "benchfetch: unknown command %q (want gen, grow, fetch or index)\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err != nil {
@@ -182,5 +192,34 @@ func fetch(args []string) error {
 	}
 	fmt.Printf("gitjira: %d refs updated, %d objects, %d haves, %d new commits read; pack %d bytes, %d thin bases; fetch %.3fs, total %.3fs\n",
 		len(res.Updated), res.Objects, res.Haves, logged, res.PackBytes, res.ThinBases, fetched.Seconds(), time.Since(start).Seconds())
+	return nil
+}
+
+func indexMirror(args []string) error {
+	fs := flag.NewFlagSet("index", flag.ExitOnError)
+	home := fs.String("home", "", "gitjira home")
+	name := fs.String("name", "", "repository name")
+	mirror := fs.String("mirror", "", "bare mirror")
+	fs.Parse(args)
+	p := store.Paths{Config: *home, Data: *home}
+	abs, err := filepath.Abs(*mirror)
+	if err != nil {
+		return err
+	}
+	repo := store.Repository{Name: *name, URL: "ssh://bench.invalid/" + *name, Mirror: abs, Projects: []string{store.AllProjectsValue}, Enabled: true}
+	if err := os.MkdirAll(*home, 0o700); err != nil {
+		return err
+	}
+	if err := store.OpenRepositoryList(p).Update(func(l []store.Repository) ([]store.Repository, error) {
+		return append(l, repo), nil
+	}); err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := index.Open(p).Update(repo)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("indexed %d commits, %d issue keys in %.2fs\n", res.Commits, res.IssueKeys, time.Since(start).Seconds())
 	return nil
 }

@@ -66,6 +66,8 @@ type KeyMap struct {
 	// projects).
 	NextItem key.Binding
 	PrevItem key.Binding
+	// Issue opens the issue view for a key typed after it (Manage).
+	Issue key.Binding
 }
 
 // Default is the program's keymap.
@@ -112,5 +114,6 @@ func Default() KeyMap {
 		Show:        b([]string{"v"}, "v", "public key"),
 		NextItem:    b([]string{"n"}, "n", "next commit"),
 		PrevItem:    b([]string{"p"}, "p", "previous commit"),
+		Issue:       b([]string{"i"}, "i", "issue"),
 	}
 }

@@ -1,0 +1,41 @@
+package manage
+
+import (
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gitjira/gitjira/gitops/gitserver"
+)
+
+// i on the repositories tab asks for an issue key and opens the issue
+// view; a bad key is said, enter on a commit shows its diff, esc goes back
+// to the list and then to the tab.
+func TestIssueViewFromManage(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 30, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 30)
+	d.UntilView("api").Settle()
+	d.Runes("i")
+	d.UntilView("Issue key:")
+	d.Type("nope")
+	d.Key(tea.KeyEnter)
+	d.UntilView("Not an issue key")
+	for range 4 {
+		d.Key(tea.KeyBackspace)
+	}
+	d.Type("demo-7") // read as DEMO-7
+	d.Key(tea.KeyEnter)
+	d.UntilView("DEMO-7")
+	d.UntilView("commits in 1 repository")
+	d.UntilView(gitserver.SampleFeatureBranch[:12])
+	d.Key(tea.KeyEnter)
+	d.UntilView("diff --git")
+	d.Key(tea.KeyEsc)
+	d.UntilView("REPOSITORY")
+	d.Key(tea.KeyEsc)
+	d.UntilView("Repositories")
+	if d.Model.page != nil {
+		t.Errorf("esc on the issue list left page %T open", d.Model.page)
+	}
+}
