@@ -10,6 +10,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 [ -x /usr/bin/time ] || need+=(time)   # scripts/bench-clone.sh measures peak memory with it
+command -v nc >/dev/null 2>&1 || need+=(netcat-openbsd)   # gitops tests: ProxyCommand nc %h %p
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "installing test dependencies: ${need[*]}"

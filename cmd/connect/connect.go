@@ -342,7 +342,7 @@ func connectError(err error) error {
 	var hk *gitops.HostKeyError
 	// A pinned fingerprint that does not match keeps gitops' warning: the
 	// presented key must never be offered as the one to pin.
-	if errors.As(err, &hk) && hk.Unknown() && hk.Expected == "" {
+	if errors.As(err, &hk) && hk.Unknown() && hk.Expected == "" && !hk.Jump {
 		return fmt.Errorf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then pass --trust-host %s",
 			hk.Host, hk.KeyType, hk.OfferedFingerprint, hk.OfferedFingerprint)
 	}
