@@ -50,14 +50,14 @@ func executable() string {
 // jiraView says, on the finish screen, what happens in Jira next: the
 // login it still needs, how many commits the first sync links and about
 // how long that takes, and the line that keeps it in sync unattended.
-func (m Finish) jiraView(body *lines, r store.Repository) {
+func (m Finish) jiraView(body *common.Lines, r store.Repository) {
 	if m.env.Temporary {
 		return // the demo: its repository is gone when it ends
 	}
 	st := m.env.Styles
-	body.blank()
+	body.Blank()
 	if m.draft.AuthNote != "" {
-		body.text(st.Text, "Key: "+m.draft.AuthNote)
+		body.Text(st.Text, "Key: "+m.draft.AuthNote)
 	}
 	linkOff := r.Link != nil && !*r.Link
 	commits := m.draft.ToLink
@@ -67,21 +67,21 @@ func (m Finish) jiraView(body *lines, r store.Repository) {
 	}
 	switch {
 	case linkOff:
-		body.text(st.Text, "Jira: links are off for this repository; commits are only indexed.")
+		body.Text(st.Text, "Jira: links are off for this repository; commits are only indexed.")
 	case m.env.Projects == nil:
 		if what != "" {
-			body.text(st.Text, "Jira: "+what+", linked once a Jira site is logged in:")
+			body.Text(st.Text, "Jira: "+what+", linked once a Jira site is logged in:")
 		} else {
-			body.text(st.Text, "Jira: no site is logged in yet, so nothing is linked. Log in:")
+			body.Text(st.Text, "Jira: no site is logged in yet, so nothing is linked. Log in:")
 		}
-		body.code(st.Code, "gitjira jira login --url https://jira.example.com")
+		body.Code(st.Code, "gitjira jira login --url https://jira.example.com")
 	case commits == 0:
-		body.text(st.Text, "Jira: no commit mentions an issue of the allowed projects yet; new ones are linked as they come.")
+		body.Text(st.Text, "Jira: no commit mentions an issue of the allowed projects yet; new ones are linked as they come.")
 	case commits > 0:
 		secs := max(1, (r.IssueKeys+linkRate-1)/linkRate)
-		body.text(st.Text, fmt.Sprintf("Jira: %s; the first sync links them (about %s, one request per issue):", what, time.Duration(secs)*time.Second))
-		body.code(st.Code, "gitjira repos fetch "+r.Name)
+		body.Text(st.Text, fmt.Sprintf("Jira: %s; the first sync links them (about %s, one request per issue):", what, time.Duration(secs)*time.Second))
+		body.Code(st.Code, "gitjira repos fetch "+r.Name)
 	}
-	body.text(st.Text, "Unattended sync, every 10 minutes (cron; a systemd timer is in the README):")
-	body.code(st.Code, CronLine(m.draft.Executable))
+	body.Text(st.Text, "Unattended sync, every 10 minutes (cron; a systemd timer is in the README):")
+	body.Code(st.Code, CronLine(m.draft.Executable))
 }

@@ -176,28 +176,28 @@ func (l *jiraLogin) submit() tea.Cmd {
 
 func (l *jiraLogin) view(width int) (top, body, bottom string) {
 	st := l.env.Styles
-	t, b, bt := newLines(width), newLines(width), newLines(width)
-	t.text(st.Text, "Log in to Jira, so the projects come from the site (checked now, saved as `gitjira jira login` saves it).")
+	t, b, bt := common.NewLines(width), common.NewLines(width), common.NewLines(width)
+	t.Text(st.Text, "Log in to Jira, so the projects come from the site (checked now, saved as `gitjira jira login` saves it).")
 	mark := func(i int) string {
 		if l.focus == i {
 			return st.Cursor.Render("› ")
 		}
 		return "  "
 	}
-	b.add(mark(0) + l.url.View())
-	b.add(mark(1) + l.email.View())
-	b.add(mark(2) + l.token.View())
-	b.blank()
+	b.Add(mark(0) + l.url.View())
+	b.Add(mark(1) + l.email.View())
+	b.Add(mark(2) + l.token.View())
+	b.Blank()
 	if l.cloud() {
-		b.text(st.Hint, "Jira Cloud: your e-mail and an API token (id.atlassian.com → Security → API tokens).")
+		b.Text(st.Hint, "Jira Cloud: your e-mail and an API token (id.atlassian.com → Security → API tokens).")
 	} else {
-		b.text(st.Hint, "Jira Data Center: a personal access token (profile → Personal access tokens); leave the e-mail empty. The token is stored 0600, never shown.")
+		b.Text(st.Hint, "Jira Data Center: a personal access token (profile → Personal access tokens); leave the e-mail empty. The token is stored 0600, never shown.")
 	}
 	if l.busy {
-		bt.text(st.Hint, l.spin.View()+" Checking the site and the token…")
+		bt.Text(st.Hint, l.spin.View()+" Checking the site and the token…")
 	}
 	if l.err != nil {
-		bt.text(st.Error, "✗ "+common.ErrText(l.err))
+		bt.Text(st.Error, "✗ "+common.ErrText(l.err))
 	}
 	return t.String(), b.String(), bt.String()
 }

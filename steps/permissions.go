@@ -119,13 +119,13 @@ func (m Permissions) View() Screen {
 		return Screen{Top: t, Body: b, Bottom: bt, Focus: m.login.focus}
 	}
 	st := m.env.Styles
-	top := newLines(m.width)
-	top.text(st.Text, "Which Jira projects may show this repository's commits?")
+	top := common.NewLines(m.width)
+	top.Text(st.Text, "Which Jira projects may show this repository's commits?")
 	switch {
 	case m.loggedIn != "":
-		top.text(st.Success, "✓ Logged in to Jira as "+m.loggedIn+": the projects come from the site.")
+		top.Text(st.Success, "✓ Logged in to Jira as "+m.loggedIn+": the projects come from the site.")
 	case m.env.Projects == nil:
-		top.text(st.Hint, "No Jira site is logged in: press l to log in, so the projects come from the site.")
+		top.Text(st.Hint, "No Jira site is logged in: press l to log in, so the projects come from the site.")
 	}
 	return Screen{Top: top.String(), Body: m.picker.View(), Bottom: m.picker.Status(), Focus: m.picker.Focus()}
 }
