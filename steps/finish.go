@@ -20,12 +20,13 @@ import (
 	"github.com/gitjira/gitjira/store"
 )
 
-// repoAddedMsg is the result of lifecycle.Manager.Commit.
+// repoAddedMsg is the result of lifecycle.Manager.Commit; toLink is the
+// number of its commits a sync links to Jira (-1 when unknown).
 type repoAddedMsg struct {
-	repo store.Repository
-	err  error
-	// loggedIn says a Jira site is configured (links are made on sync).
-	loggedIn bool
+	repo   store.Repository
+	err    error
+	toLink int
+	exe    string
 }
 
 // commitRepository indexes the staged mirror, stores the key and adds the
@@ -33,8 +34,7 @@ type repoAddedMsg struct {
 func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.CommitRequest) tea.Cmd {
 	return func() tea.Msg {
 		r, err := mgr.Commit(s, c)
-		site, _ := store.LoadSite(mgr.Paths)
-		return repoAddedMsg{repo: r, err: err, loggedIn: site != nil}
+		return repoAddedMsg{repo: r, err: err, toLink: commitsToLink(mgr.Paths, r, err), exe: executable()}
 	}
 }
 
@@ -86,15 +86,8 @@ func DefaultNextSteps(name string) string {
 	return "Find the commits that mention an issue:\n" +
 		"gitjira issue KEY-123\n" +
 		"Fetch the new commits of " + name + " (and index them):\n" +
-		"gitjira repos fetch " + name + "\n" +
-		"Keep every repository synced unattended (cron or a systemd timer, see the README):\n" +
-		"gitjira repos fetch"
+		"gitjira repos fetch " + name
 }
-
-// loginAdvice is the finish screen's first advice when no Jira site is
-// configured: without it no commit reaches Jira.
-const loginAdvice = "No Jira site is logged in yet, so no commit is linked to its issue. Log in (Cloud: add --email):\n" +
-	"gitjira jira login --url https://jira.example.com"
 
 // Review shows what will be written where before anything is saved: the
 // list entry, the stored copy of the key, the index, the mirror kept, and
@@ -423,10 +416,10 @@ type Finish struct {
 	spin   spinner.Model
 	adding bool
 	err    error
-	// loggedIn: a Jira site is configured (else the login is advised first)
-	loggedIn bool
 	// cursor is the selected command (c copies it)
 	cursor int
+	// collect, when set, receives the command lines instead (commands)
+	collect *[]string
 }
 
 // NewFinish makes the finish step.
@@ -491,7 +484,7 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		r := msg.repo
 		m.draft.Repo = &r
-		m.loggedIn = msg.loggedIn
+		m.draft.ToLink, m.draft.Executable = msg.toLink, msg.exe
 		m.cursor = 0
 		return m, nil
 	case spinner.TickMsg:
@@ -540,19 +533,13 @@ func (m Finish) View() Screen {
 				body.Text(st.Text, line)
 				continue
 			}
-			// The selected command (↑/↓) is the one in the code style, and
-			// what c copies; the confirmation names it. (No marker in the
-			// line: a mouse selection copies it as it is.)
-			if cmd == m.cursor {
-				body.FocusNext()
-				body.Code(st.Code, line)
-				scr.Copy, scr.CopyWhat = line, "command"
-			} else {
-				body.Code(st.Hint, line)
-			}
-			cmd++
+			m.command(body, line, &cmd)
 		}
+		m.jiraView(body, r, &cmd)
 		scr.Focus = body.Focus()
+		if cmds := m.commands(); m.cursor < len(cmds) {
+			scr.Copy, scr.CopyWhat = cmds[m.cursor], "command"
+		}
 		body.Blank()
 		for _, row := range SummaryRows(r, !m.env.Temporary) {
 			if row[0] == "Mirror" {
@@ -590,26 +577,40 @@ func (m Finish) Help() help.KeyMap {
 	return common.NewHelp()
 }
 
-// advice is the next steps shown: the login first when no Jira site is
-// configured, then the caller's or the default advice.
+// advice is the next steps shown: the caller's or the default advice.
 func (m Finish) advice() string {
-	next := m.env.NextSteps
-	if next == "" && m.draft.Repo != nil {
-		next = DefaultNextSteps(m.draft.Repo.Name)
+	if m.env.NextSteps != "" || m.draft.Repo == nil {
+		return m.env.NextSteps
 	}
-	if !m.loggedIn && !m.env.Temporary {
-		next = loginAdvice + "\n" + next
-	}
-	return next
+	return DefaultNextSteps(m.draft.Repo.Name)
 }
 
-// commands are the advice's command lines, in order.
+// command shows a command line of the finish screen; the selected one
+// (↑/↓, number *n in the screen's order) is in the code style and is what
+// c copies. (No marker in the line: a mouse selection copies it as it is.)
+func (m Finish) command(body *common.Lines, line string, n *int) {
+	if m.collect != nil {
+		*m.collect = append(*m.collect, line)
+	}
+	if *n == m.cursor {
+		body.FocusNext()
+		body.Code(m.env.Styles.Code, line)
+	} else {
+		body.Code(m.env.Styles.Hint, line)
+	}
+	*n++
+}
+
+// commands are the screen's command lines, in order.
 func (m Finish) commands() []string {
 	var out []string
 	for _, line := range strings.Split(m.advice(), "\n") {
 		if strings.HasPrefix(line, "gitjira ") {
 			out = append(out, line)
 		}
+	}
+	if m.draft.Repo != nil {
+		out = append(out, m.jiraCommands(*m.draft.Repo)...)
 	}
 	return out
 }
