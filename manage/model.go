@@ -13,9 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
-	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/components/status"
@@ -38,7 +36,7 @@ type shared struct {
 	common.Common
 	cfg    Config
 	cancel context.CancelFunc
-	env    *steps.Env // for the wizard's steps reused here (key, passphrase)
+	sshDir string // where the key picker looks for keys and writes new ones
 	sess   *session
 	now    func() time.Time
 
@@ -130,34 +128,11 @@ func newModel(cfg Config, sess *session) Model {
 	if sshDir == "" && home != "" {
 		sshDir = filepath.Join(home, ".ssh")
 	}
-	knownHosts := mgr.KnownHostsFile
-	if knownHosts == "" {
-		knownHosts = gitops.DefaultKnownHostsFile()
-	}
-	sshConfig := mgr.SSHConfigFile
-	switch sshConfig {
-	case "":
-		sshConfig = gitops.DefaultSSHConfigFile()
-	case "none":
-		sshConfig = ""
-	}
 	st := common.NewStyles(nil)
 	keys := DefaultKeyMap()
 	c := &shared{
 		Common: common.Common{Ctx: ctx, Styles: st, Keys: keys, Manager: mgr, Home: home, Requests: &common.Requests{}},
-		cfg:    cfg, cancel: cancel, sess: sess, now: now,
-		env: &steps.Env{
-			Ctx:            ctx,
-			Paths:          mgr.Paths,
-			KnownHostsFile: knownHosts,
-			SSHConfigFile:  sshConfig,
-			SSHDir:         sshDir,
-			Projects:       cfg.Projects,
-			Timeout:        mgr.Timeout,
-			Home:           home,
-			Styles:         st,
-			Keys:           keys,
-		},
+		cfg:    cfg, cancel: cancel, sess: sess, now: now, sshDir: sshDir,
 	}
 	if cfg.Connect == nil {
 		c.Keys.Connect.SetEnabled(false)
