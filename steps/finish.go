@@ -2,6 +2,8 @@ package steps
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -110,7 +112,7 @@ type Review struct {
 	// moved: the user pressed a key here; until then the screen opens at
 	// its top (what will be saved), not scrolled to the focused field
 	moved bool
-	link      bool
+	link  bool
 	// linkChosen: the user toggled the box; untouched without a Jira site,
 	// the repository keeps the default (on once a site is logged in).
 	linkChosen bool
@@ -154,6 +156,11 @@ func (m Review) Enter() (Step, tea.Cmd) {
 	if u := m.planURL(); u != m.guessFor {
 		m.guessFor = u
 		m.guess, m.confident = jira.GuessWebURL(u)
+		if !m.confident && !forgeLikeHost(m.guess.WebURL) {
+			// An address or localhost is a plain SSH server: its guessed page
+			// could never open, so the field starts empty.
+			m.guess = jira.WebLocation{}
+		}
 		m.web.SetValue(m.guess.WebURL)
 		m.web.CursorEnd()
 		m.focus = reviewLink
@@ -626,4 +633,18 @@ func (m Finish) commands() []string {
 		out = append(out, m.jiraCommands(*m.draft.Repo)...)
 	}
 	return out
+}
+
+// forgeLikeHost reports whether the host of page may serve web pages for
+// its repositories: a DNS name with a domain, not an IP address or localhost.
+func forgeLikeHost(page string) bool {
+	u, err := url.Parse(page)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	if net.ParseIP(h) != nil || h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasSuffix(h, ".local") {
+		return false
+	}
+	return strings.Contains(h, ".")
 }
