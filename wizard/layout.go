@@ -48,7 +48,7 @@ func (m *Model) layout() {
 	}
 	switch {
 	case m.confirmQuit:
-		bottom = append(bottom, st.Value.Render("Cancel the clone and quit? (y/n)"))
+		bottom = append(bottom, st.Value.Render("Cancel the clone and "+quitWords(m.env)+"? (y/n)"))
 	case m.quitting:
 		bottom = append(bottom, st.Hint.Render("Quitting: cleaning up…"))
 	}
@@ -180,7 +180,7 @@ func (m Model) after(id steps.ID) bool {
 func (m Model) helpView() string {
 	switch {
 	case m.confirmQuit:
-		return m.shortHelp(confirmKeys{m.env.Keys}.ShortHelp())
+		return m.shortHelp(confirmKeys{m.env.Keys, quitWords(m.env)}.ShortHelp())
 	case m.help.ShowAll:
 		return m.help.FullHelpView(m.helpKeys().FullHelp())
 	}
@@ -297,9 +297,21 @@ func (f frameKeys) FullHelp() [][]key.Binding {
 	return append(full, last)
 }
 
-type confirmKeys struct{ k steps.KeyMap }
+type confirmKeys struct {
+	k    steps.KeyMap
+	quit string
+}
 
 func (c confirmKeys) ShortHelp() []key.Binding {
-	return []key.Binding{common.WithDesc(c.k.Yes, "cancel and quit"), common.WithDesc(c.k.No, "keep going")}
+	return []key.Binding{common.WithDesc(c.k.Yes, "cancel and "+c.quit), common.WithDesc(c.k.No, "keep going")}
+}
+
+// quitWords is what quitting does: "quit", or inside Manage "go back to
+// Manage" (the wizard then returns to the Manage screen).
+func quitWords(env *steps.Env) string {
+	if env.InManage {
+		return "go back to Manage"
+	}
+	return "quit"
 }
 func (c confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }
