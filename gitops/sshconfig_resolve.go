@@ -720,7 +720,6 @@ func containsStr(list []string, s string) bool { return indexStr(list, s) >= 0 }
 
 func oneLineErr(err error) string { return termtext.OneLine(err.Error()) }
 
-
 func contains(list []string, s string) bool { return containsStr(list, s) }
 
 // before reports whether line a was read before line b (for messages).
