@@ -393,7 +393,7 @@ func phaseName(p gitops.Phase) string {
 // View implements Step.
 func (m Clone) View() Screen {
 	st := m.env.Styles
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
 	addr := m.draft.EndpointString()
 	mirror := ""
 	if m.draft.Plan != nil {
@@ -401,41 +401,41 @@ func (m Clone) View() Screen {
 	}
 	switch m.phase {
 	case cloneAborting:
-		top.add(m.spin.View() + " Deleting the earlier clone…")
+		top.Add(m.spin.View() + " Deleting the earlier clone…")
 	case cloneDone:
-		top.text(st.Success, "✓ Cloned "+addr)
+		top.Text(st.Success, "✓ Cloned "+addr)
 	default:
-		top.text(st.Text, "Cloning "+addr+" into "+mirror)
+		top.Text(st.Text, "Cloning "+addr+" into "+mirror)
 	}
 	if note := m.draft.KeyNote(); note != "" {
-		body.text(st.Success, "✓ "+note)
+		body.Text(st.Success, "✓ "+note)
 	}
 	if r := m.draft.Remote; r != nil {
 		line := fmt.Sprintf("✓ Connected: %s, %s", common.Plural(r.Branches, "branch", "branches"), common.Plural(r.Tags, "tag", "tags"))
 		if r.DefaultBranch != "" {
 			line += ", default branch " + r.DefaultBranch
 		}
-		body.text(st.Success, line)
+		body.Text(st.Success, line)
 	}
 	if m.phase == cloneRunning || m.phase == cloneFailed || m.phase == cloneDone {
 		for _, p := range m.finished {
 			if p.Phase == gitops.PhaseConnecting && m.draft.Remote != nil {
 				continue // "✓ Connected" above says it
 			}
-			body.add(st.Success.Render("✓ ") + m.phaseLine(p, true))
+			body.Add(st.Success.Render("✓ ") + m.phaseLine(p, true))
 		}
 		if m.phase == cloneRunning {
 			switch {
 			case m.cur.Phase == "" || m.cur.Done:
-				body.add(m.spin.View() + " Waiting for the server…")
+				body.Add(m.spin.View() + " Waiting for the server…")
 			case m.cur.Total > 0 && (m.cur.Phase == gitops.PhaseReceiving || m.cur.Phase == gitops.PhaseResolving):
-				body.add("  " + m.phaseLine(m.cur, false))
-				body.add("  " + m.bar.ViewAs(m.cur.Fraction()) + fmt.Sprintf(" %3.0f%%", 100*m.cur.Fraction()))
+				body.Add("  " + m.phaseLine(m.cur, false))
+				body.Add("  " + m.bar.ViewAs(m.cur.Fraction()) + fmt.Sprintf(" %3.0f%%", 100*m.cur.Fraction()))
 			default:
 				// the server counts: no total yet
-				body.add(m.spin.View() + " " + m.phaseLine(m.cur, false))
+				body.Add(m.spin.View() + " " + m.phaseLine(m.cur, false))
 			}
-			bottom.text(st.Hint, fmt.Sprintf("Elapsed %s", m.elapsed))
+			bottom.Text(st.Hint, fmt.Sprintf("Elapsed %s", m.elapsed))
 		}
 	}
 	switch m.phase {
@@ -445,19 +445,19 @@ func (m Clone) View() Screen {
 			if s.Result.DefaultBranch != "" {
 				line += ", default branch " + s.Result.DefaultBranch
 			}
-			body.text(st.Success, line)
+			body.Text(st.Success, line)
 		}
-		bottom.text(st.Hint, "Press enter to continue, or esc to delete the clone and go back.")
+		bottom.Text(st.Hint, "Press enter to continue, or esc to delete the clone and go back.")
 	case cloneFailed:
 		if m.cancelled {
-			bottom.text(st.Text, "Clone cancelled; nothing was left behind.")
+			bottom.Text(st.Text, "Clone cancelled; nothing was left behind.")
 		} else if m.err != nil {
-			bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+			bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 		}
-		bottom.text(st.Hint, "Press r to try again, or esc to go back.")
+		bottom.Text(st.Hint, "Press r to try again, or esc to go back.")
 	}
 	if m.confirm {
-		bottom.text(st.Value, "Cancel the clone? (y/n)")
+		bottom.Text(st.Value, "Cancel the clone? (y/n)")
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
 }

@@ -263,10 +263,10 @@ func webSetting(text string, guess jira.WebLocation, confident bool) (webURL, co
 func (m Review) View() Screen {
 	st := m.env.Styles
 	d := m.draft
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
-	top.text(st.Text, "Review: nothing is saved until you press enter.")
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
+	top.Text(st.Text, "Review: nothing is saved until you press enter.")
 	field := func(label, value string) {
-		body.text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
+		body.Text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
 	}
 	name := d.Name
 	url := d.EndpointString()
@@ -289,16 +289,16 @@ func (m Review) View() Screen {
 	if d.FromAgent {
 		// said beside the key, above the fold: it is what the repository
 		// needs from now on
-		body.text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
+		body.Text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
 	}
 	if note := d.KeyNote(); note != "" {
-		body.text(st.Success, "✓ "+note)
+		body.Text(st.Success, "✓ "+note)
 	}
 	m.linksView(body)
 
 	p := m.env.Paths
-	body.blank()
-	body.text(st.Header, "Will be written")
+	body.Blank()
+	body.Text(st.Header, "Will be written")
 	field("List entry", m.env.Display(p.ReposFile()))
 	switch {
 	case d.FromAgent: // said above
@@ -319,29 +319,29 @@ func (m Review) View() Screen {
 		field("Known host", fmt.Sprintf("%s %s, added to %s when you trusted it", d.HostKeyErr.Host, d.HostKeyErr.KeyType, m.env.Display(d.HostKeyErr.KnownHostsFile)))
 	}
 	if m.env.Temporary {
-		body.text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
+		body.Text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
 	}
 	if m.err != nil {
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 	}
-	bottom.text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
-	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
+	bottom.Text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.Focus()}
 }
 
 // linksView adds the web page and the linking choice: the field while it
 // is asked (a guess, or being edited), else a line with the key to edit it.
-func (m Review) linksView(body *lines) {
+func (m Review) linksView(body *common.Lines) {
 	st := m.env.Styles
-	body.blank()
-	body.text(st.Header, "Jira links (they open commits on the web page)")
+	body.Blank()
+	body.Text(st.Header, "Jira links (they open commits on the web page)")
 	if m.focus == reviewWeb {
-		body.focusNext()
-		body.add(st.Cursor.Render("› ") + m.web.View())
+		body.FocusNext()
+		body.Add(st.Cursor.Render("› ") + m.web.View())
 		hint := "A commit's page with {sha} also works."
 		if !m.confident {
 			hint = "Guessed from the location: check it. " + hint
 		}
-		body.text(st.Hint, "  "+hint)
+		body.Text(st.Hint, "  "+hint)
 	} else {
 		page := strings.TrimSpace(m.web.Value())
 		if page == "" {
@@ -351,7 +351,7 @@ func (m Review) linksView(body *lines) {
 		if m.width > 0 {
 			page = common.Truncate(page, max(10, m.width-2-12-len(" (e to edit)")))
 		}
-		body.add("  " + st.Label.Render(fmt.Sprintf("%-12s", "Web page")) + st.Value.Render(page) + st.Hint.Render(" (e to edit)"))
+		body.Add("  " + st.Label.Render(fmt.Sprintf("%-12s", "Web page")) + st.Value.Render(page) + st.Hint.Render(" (e to edit)"))
 	}
 	mark := "[ ]"
 	if m.link {
@@ -359,16 +359,16 @@ func (m Review) linksView(body *lines) {
 	}
 	label := mark + " Link commits to their Jira issues"
 	if m.focus == reviewLink {
-		body.focusNext()
-		body.add(st.Cursor.Render("› ") + st.Selected.Render(label))
+		body.FocusNext()
+		body.Add(st.Cursor.Render("› ") + st.Selected.Render(label))
 	} else {
-		body.add("  " + label)
+		body.Add("  " + label)
 	}
 	switch {
 	case m.env.Projects == nil && m.link:
-		body.text(st.Hint, "  No Jira site yet (gitjira jira login): linking starts once there is one.")
+		body.Text(st.Hint, "  No Jira site yet (gitjira jira login): linking starts once there is one.")
 	case m.env.Projects == nil:
-		body.text(st.Hint, "  No Jira site is logged in yet (gitjira jira login).")
+		body.Text(st.Hint, "  No Jira site is logged in yet (gitjira jira login).")
 	}
 }
 
@@ -499,18 +499,18 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 // View implements Step.
 func (m Finish) View() Screen {
 	st := m.env.Styles
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
 	scr := Screen{Focus: -1}
 	switch {
 	case m.adding:
-		top.add(m.spin.View() + " Saving: storing the key, indexing the commits, adding the list entry…")
+		top.Add(m.spin.View() + " Saving: storing the key, indexing the commits, adding the list entry…")
 	case m.err != nil:
-		top.text(st.Error, "✗ Not added.")
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
-		bottom.text(st.Hint, "Nothing was saved and the clone was deleted. Press r to clone again, or ctrl+c to quit.")
+		top.Text(st.Error, "✗ Not added.")
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
+		bottom.Text(st.Hint, "Nothing was saved and the clone was deleted. Press r to clone again, or ctrl+c to quit.")
 	case m.draft.Repo != nil:
 		r := *m.draft.Repo
-		top.text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
+		top.Text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
 		// What to do next comes first: on a short terminal the summary's
 		// last rows are the ones that scroll.
 		next := m.env.NextSteps
@@ -519,22 +519,22 @@ func (m Finish) View() Screen {
 		}
 		for _, line := range strings.Split(next, "\n") {
 			if strings.HasPrefix(line, "gitjira ") {
-				body.code(st.Code, line)
+				body.Code(st.Code, line)
 				if scr.Copy == "" {
 					scr.Copy, scr.CopyWhat = line, "command"
 				}
 			} else {
-				body.text(st.Text, line)
+				body.Text(st.Text, line)
 			}
 		}
-		body.blank()
+		body.Blank()
 		for _, row := range SummaryRows(r, !m.env.Temporary) {
 			if row[0] == "Mirror" {
 				row[1] = m.env.Display(row[1])
 			}
-			body.text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
+			body.Text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
 		}
-		bottom.text(st.Text, "Press enter to exit.")
+		bottom.Text(st.Text, "Press enter to exit.")
 	}
 	scr.Top, scr.Body, scr.Bottom = top.String(), body.String(), bottom.String()
 	return scr

@@ -70,8 +70,8 @@ func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string
 
 // View implements Step.
 func (m Permissions) View() Screen {
-	top := newLines(m.width)
-	top.text(m.env.Styles.Text, "Which Jira projects may show this repository's commits?")
+	top := common.NewLines(m.width)
+	top.Text(m.env.Styles.Text, "Which Jira projects may show this repository's commits?")
 	return Screen{Top: top.String(), Body: m.picker.View(), Bottom: m.picker.Status(), Focus: m.picker.Focus()}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 	"github.com/gitjira/gitjira/ui/components/projects"
 )
 
@@ -283,10 +284,10 @@ type Draft struct {
 }
 
 // PastedSource is the KeySource of a key pasted into the wizard.
-const PastedSource = "pasted key"
+const PastedSource = keypicker.PastedSource
 
 // AgentSource is the prefix of the KeySource of a key held by ssh-agent.
-const AgentSource = "ssh-agent"
+const AgentSource = keypicker.AgentSource
 
 // SetPlan records a validated location and name; a different endpoint
 // forgets what was learnt about the previous host.

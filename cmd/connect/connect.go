@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
@@ -262,7 +263,8 @@ func runConnect(o *ConnectOptions) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
 	}
-	fmt.Fprintf(s.Err, "host key %s verified; %d commits, %d refs, default branch %s\n", res.HostKeyFingerprint, res.Commits, res.Refs, orNone(res.DefaultBranch))
+	fmt.Fprintf(s.Err, "host key %s verified; %s, %s, default branch %s\n", res.HostKeyFingerprint,
+		termtext.Plural(res.Commits, "commit", "commits"), termtext.Plural(res.Refs, "ref", "refs"), orNone(res.DefaultBranch))
 	added, err := m.Commit(staged, commit)
 	if err != nil {
 		return err

@@ -33,8 +33,9 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Short: "Connect SSH git repositories to Jira",
 		Long: `gitjira connects SSH git repositories to Jira.
 
-On a terminal, gitjira without a command opens the Connect wizard (the same as
-gitjira connect). Scripts use the commands below with flags; --json prints
+On a terminal, gitjira without a command opens the Manage repositories screen
+once a repository is connected, and the Connect wizard (the same as gitjira
+connect) before that. Scripts use the commands below with flags; --json prints
 data for programs. Exit codes: 0 ok, 1 failed, 2 bad usage, 130 interrupted
 or cancelled.`,
 		Example: `  gitjira demo
@@ -95,6 +96,12 @@ or cancelled.`,
 		if c.Name() == "completion" {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = cmdutil.RunGroup
+			for _, sh := range c.Commands() {
+				if sh.Name() == "bash" {
+					sh.Long += "\n\nThe script needs the bash-completion package (apt-get install bash-completion,\nor brew install bash-completion@2): it provides the functions the script calls."
+				}
+			}
+			c.Long += "\n\nBash completion needs the bash-completion package (see gitjira completion bash -h)."
 		}
 	}
 	cmdutil.Setup(cmd)
