@@ -88,10 +88,6 @@ func NewContext(ctx context.Context, cfg Config) Model {
 		InManage:       cfg.InManage,
 		HTTPClient:     cfg.HTTPClient,
 	}
-	if cfg.InManage {
-		// Quitting the wizard returns to the Manage screen: its hints say so.
-		env.Keys.Quit = common.WithDesc(env.Keys.Quit, "back to Manage")
-	}
 	d := &steps.Draft{}
 	h := common.NewHelpModel(env.Styles)
 	m := Model{
