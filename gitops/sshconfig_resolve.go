@@ -130,7 +130,8 @@ func newSSHResolver(configFile string) *sshResolver {
 	}
 	switch configFile {
 	case "none":
-	case "":
+	case "", DefaultSSHConfigFile():
+		// ~/.ssh/config, named or not, is ssh without -F: the system file follows.
 		if r.home != "" {
 			r.userFile = filepath.Join(r.home, ".ssh", "config")
 		}
@@ -719,7 +720,6 @@ func expandHomeIn(p, home string) string {
 func containsStr(list []string, s string) bool { return indexStr(list, s) >= 0 }
 
 func oneLineErr(err error) string { return termtext.OneLine(err.Error()) }
-
 
 func contains(list []string, s string) bool { return containsStr(list, s) }
 
