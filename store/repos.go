@@ -28,6 +28,10 @@ type Repository struct {
 	Projects           []string `json:"projects"`
 	KeyFile            string   `json:"key_file,omitempty"`
 	KeyFingerprint     string   `json:"key_fingerprint,omitempty"`
+	// KeyOrigin is where the key was taken from when it was given to the
+	// repository: its file (~/.ssh/id_ed25519), "pasted key" or
+	// "ssh-agent[: comment]"; for display (the stored copy is KeyFile).
+	KeyOrigin string `json:"key_origin,omitempty"`
 	HostKeyFingerprint string   `json:"host_key_fingerprint,omitempty"`
 	Mirror             string   `json:"mirror"`
 	DefaultBranch      string   `json:"default_branch,omitempty"`
