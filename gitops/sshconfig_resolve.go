@@ -107,16 +107,14 @@ func (o *sshOptions) set(l configLine) {
 
 // evalState is the state of one pass over the files.
 type evalState struct {
-	r          *sshResolver
-	opts       *sshOptions
-	host       string // matched by Host lines
-	original   string // as typed
-	finalPass  bool
-	wantFinal  bool
-	cmdUser    string // user from the location (ssh -l)
-	cmdPort    int
-	matchPort  int
-	readErrors []error
+	r         *sshResolver
+	opts      *sshOptions
+	host      string // matched by Host lines
+	original  string // as typed
+	finalPass bool
+	wantFinal bool
+	cmdUser   string // user from the location (ssh -l)
+	cmdPort   int
 }
 
 func newSSHResolver(configFile string) *sshResolver {
@@ -719,7 +717,6 @@ func expandHomeIn(p, home string) string {
 func containsStr(list []string, s string) bool { return indexStr(list, s) >= 0 }
 
 func oneLineErr(err error) string { return termtext.OneLine(err.Error()) }
-
 
 func contains(list []string, s string) bool { return containsStr(list, s) }
 

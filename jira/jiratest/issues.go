@@ -58,7 +58,6 @@ type issueExtras struct {
 	linkCap     int
 	rlReason    string
 	nextID      int
-	initialized bool
 }
 
 func (s *Server) extras() *issueExtras {
