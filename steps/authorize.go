@@ -91,7 +91,6 @@ type authAppendedMsg struct {
 	err error
 }
 
-
 // Authorize is the "Authorize the key" step.
 type Authorize struct {
 	env   *Env
