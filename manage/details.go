@@ -65,7 +65,7 @@ func (p *detailsPage) typing() bool  { return false }
 func (p *detailsPage) busy() bool    { return false }
 func (p *detailsPage) help() help.KeyMap {
 	k := p.c.Keys
-	return newHelp(append(p.sc.ShortHelp(), withDesc(k.Back, "back"))...)
+	return newHelp(append(p.sc.ShortHelp(), withDesc(k.Next, "recent commits"), withDesc(k.Back, "back"))...)
 }
 
 func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
@@ -84,6 +84,9 @@ func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
 		}
 		return p, nil
 	case tea.KeyMsg:
+		if key.Matches(msg, p.c.Keys.Next) && p.d != nil && len(p.d.Recent) > 0 {
+			return newRecentPage(p.c, p, p.d.Recent)
+		}
 		if key.Matches(msg, p.c.Keys.Back) || key.Matches(msg, p.c.Keys.Next) {
 			return closePage(flash{}, false)
 		}

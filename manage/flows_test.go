@@ -14,7 +14,7 @@ import (
 	"github.com/gitjira/gitjira/ui/uitest"
 )
 
-// These tests run the whole screen as a program (teatest, 80x24, ASCII
+// These tests run the whole screen as a program (uitest.Session, 80x24, ASCII
 // profile) against the in-process SSH git server, through lifecycle.
 
 // threeRepos connects api and docs with the Ed25519 key and web with the

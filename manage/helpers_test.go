@@ -26,12 +26,10 @@ import (
 	"github.com/gitjira/gitjira/ui/uitest"
 )
 
-// updating reports whether -update was given (the flag is teatest's golden
-// package's, which rewrites golden files too).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// update rewrites the golden files (go test ./manage/ -update).
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func updating() bool { return *update }
 
 func TestMain(m *testing.M) {
 	lipgloss.SetColorProfile(termenv.Ascii)

@@ -39,3 +39,25 @@ func TestIssueViewFromManage(t *testing.T) {
 		t.Errorf("esc on the issue list left page %T open", d.Model.page)
 	}
 }
+
+// enter on the details page lists the recent commits in the issue view;
+// enter opens one with its diff; esc comes back to the list, then to the
+// details.
+func TestRecentCommitsFromDetails(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 12, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 30)
+	d.UntilView("api").Settle()
+	d.Key(tea.KeyEnter)
+	d.Until("the recent commits", func(m Model) bool { p, ok := m.page.(*detailsPage); return ok && p.d != nil })
+	d.Key(tea.KeyEnter)
+	d.UntilView("8 commits in 1 repository")
+	d.Key(tea.KeyEnter)
+	d.UntilView("diff --git")
+	d.UntilView("commit 1 of 8")
+	d.Key(tea.KeyEsc)
+	d.UntilView("REPOSITORY")
+	d.Key(tea.KeyEsc)
+	d.Until("the details again", func(m Model) bool { _, ok := m.page.(*detailsPage); return ok })
+	d.ViewHas("Recent commits", "Host key")
+}

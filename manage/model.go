@@ -365,29 +365,31 @@ const headerLines = 2 // title and tabs, blank
 func (m Model) footer() string {
 	w, _ := m.size()
 	st := m.c.Styles
-	var ls []status.Line
+	area := status.New(m.c.Common)
+	area.SetSize(w, 0)
+	var rows []string
 	if m.page == nil {
-		ls = append(ls, m.statusLines()...)
+		// At least two rows about the selected row, so the layout does not
+		// jump from row to row.
+		area.Set(m.statusLines()...)
+		rows = area.Rows()
+		for len(rows) < 2 {
+			rows = append(rows, "")
+		}
 	}
-	extra := ""
 	switch {
 	case m.quitting:
-		ls = append(ls, status.Line{Text: "Quitting: stopping the syncs under way…", Style: st.Hint})
+		area.Set(status.Line{Text: "Quitting: stopping the syncs under way…", Style: st.Hint})
+		rows = append(rows, area.Rows()...)
 	case m.flash.text != "" && !(m.page == nil && m.tab == tabRepos && m.repos.filtering):
 		style, mark := st.Success, "✓ "
 		if m.flash.err {
 			style, mark = st.Error, "✗ "
 		}
-		ls = append(ls, status.Line{Text: mark + m.flash.text, Style: style})
+		area.Set(status.Line{Text: mark + m.flash.text, Style: style})
+		rows = append(rows, area.Rows()...)
 	case m.page == nil:
-		extra = m.tabStatusExtra()
-	}
-	area := status.New(m.c.Common)
-	area.SetSize(w, 0)
-	area.Set(ls...)
-	rows := area.Rows()
-	if m.page == nil {
-		rows = append(rows, extra)
+		rows = append(rows, m.tabStatusExtra()) // the filter's row, kept when empty
 	}
 	var helpView string
 	if m.help.ShowAll {
@@ -401,19 +403,12 @@ func (m Model) footer() string {
 	return strings.Join(rows, "\n") + "\n\n" + helpView
 }
 
-// statusLines are the lines about the selected row (at least two, so the
-// layout does not jump from row to row).
+// statusLines are the lines about the selected row.
 func (m Model) statusLines() []status.Line {
-	var ls []status.Line
 	if m.tab == tabKeys {
-		ls = m.keys.status()
-	} else {
-		ls = m.repos.status(m.syncs)
+		return m.keys.status()
 	}
-	for len(ls) < 2 {
-		ls = append(ls, status.Line{})
-	}
-	return ls
+	return m.repos.status(m.syncs)
 }
 
 // tabStatusExtra is the line under the status when no message is shown:

@@ -10,9 +10,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gitjira/gitjira/ui/components/progress"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
@@ -133,8 +133,7 @@ type Clone struct {
 	env            *Env
 	draft          *Draft
 	width          int
-	spin           spinner.Model
-	bar            progress.Model
+	prog           *progress.Model
 	phase          clonePhase
 	run            int // counts the attempts; messages of older attempts are ignored
 	cancel         context.CancelFunc
@@ -144,16 +143,13 @@ type Clone struct {
 
 	start     time.Time
 	elapsed   time.Duration
-	cur       gitops.Progress   // the current phase's latest event
-	finished  []gitops.Progress // finished phases, in order
 	err       error
 	cancelled bool
 }
 
 // NewClone makes the clone step.
 func NewClone(env *Env, d *Draft) Clone {
-	bar := progress.New(progress.WithSolidFill("#9B8CFF"), progress.WithoutPercentage(), progress.WithColorProfile(env.Styles.Profile()))
-	return Clone{env: env, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), bar: bar}
+	return Clone{env: env, draft: d, prog: progress.New(env.Common())}
 }
 
 // ID implements Step.
@@ -195,7 +191,7 @@ func (m Clone) Enter() (Step, tea.Cmd) {
 		m.run++
 		m.phase = cloneAborting
 		m.draft.Staged, m.draft.StagedFor = nil, ""
-		return m, tea.Batch(abortClone(m.run, m.env.manager(), old), m.spin.Tick)
+		return m, tea.Batch(abortClone(m.run, m.env.manager(), old), m.prog.Tick())
 	}
 	return m.startClone()
 }
@@ -203,7 +199,8 @@ func (m Clone) Enter() (Step, tea.Cmd) {
 func (m Clone) startClone() (Step, tea.Cmd) {
 	m.run++
 	m.err, m.cancelled = nil, false
-	m.finished, m.cur, m.elapsed = nil, gitops.Progress{}, 0
+	m.prog.Reset()
+	m.elapsed = 0
 	if m.draft.Plan == nil || m.draft.Key == nil || m.draft.Key.Signer == nil {
 		m.phase = cloneFailed
 		m.err = errors.New("the location or the key is missing: go back and choose them")
@@ -214,7 +211,7 @@ func (m Clone) startClone() (Step, tea.Cmd) {
 	ctx, cancel := context.WithCancel(m.env.ctx())
 	m.cancel = cancel
 	o := lifecycle.CloneOptions{Signer: m.draft.Key.Signer, TrustFingerprint: m.draft.TrustFingerprint}
-	return m, tea.Batch(startClone(ctx, m.run, m.env.manager(), m.draft.Plan, o), cloneTick(m.run), m.spin.Tick)
+	return m, tea.Batch(startClone(ctx, m.run, m.env.manager(), m.draft.Plan, o), cloneTick(m.run), m.prog.Tick())
 }
 
 // Update implements Step.
@@ -222,7 +219,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
-		m.bar.Width = max(10, min(50, msg.Width-30))
+		m.prog.SetSize(msg.Width, msg.Height)
 		return m, nil
 	case abortedMsg:
 		if msg.run != m.run || m.phase != cloneAborting {
@@ -255,16 +252,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		if msg.run != m.run {
 			return m, nil
 		}
-		p := msg.p
-		if m.cur.Phase != "" && p.Phase != m.cur.Phase && !m.cur.Done {
-			m.finished = append(m.finished, m.cur)
-		}
-		if p.Done {
-			m.finished = append(m.finished, p)
-			m.cur = gitops.Progress{Phase: p.Phase, Done: true}
-		} else {
-			m.cur = p
-		}
+		m.prog.Set(msg.p)
 		return m, waitForClone(m.events)
 	case cloneDoneMsg:
 		if msg.run != m.run {
@@ -307,7 +295,11 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.elapsed = msg.t.Sub(m.start).Truncate(time.Second)
 		return m, cloneTick(m.run)
 	case spinner.TickMsg:
-		return m, spin(&m.spin, m.Busy(), msg)
+		if !m.Busy() {
+			return m, nil // an idle screen does not redraw
+		}
+		_, cmd := m.prog.Update(msg)
+		return m, cmd
 	case tea.KeyMsg:
 		return m.updateKey(msg)
 	}
@@ -364,30 +356,12 @@ func (m Clone) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 				m.phase = cloneAborting
 				m.backAfterAbort = true
 				m.draft.Staged, m.draft.StagedFor = nil, ""
-				return m, tea.Batch(abortClone(m.run, m.env.manager(), s), m.spin.Tick)
+				return m, tea.Batch(abortClone(m.run, m.env.manager(), s), m.prog.Tick())
 			}
 			return m, back(StepClone)
 		}
 	}
 	return m, nil
-}
-
-var phaseNames = map[gitops.Phase]string{
-	gitops.PhaseConnecting:  "Connecting",
-	gitops.PhaseEnumerating: "Enumerating objects",
-	gitops.PhaseCounting:    "Counting objects",
-	gitops.PhaseCompressing: "Compressing objects",
-	gitops.PhaseReceiving:   "Receiving objects",
-	gitops.PhaseResolving:   "Resolving deltas",
-	gitops.PhaseUpdatingRef: "Updating refs",
-	gitops.PhaseDone:        "Done",
-}
-
-func phaseName(p gitops.Phase) string {
-	if n, ok := phaseNames[p]; ok {
-		return n
-	}
-	return string(p)
 }
 
 // View implements Step.
@@ -401,7 +375,7 @@ func (m Clone) View() Screen {
 	}
 	switch m.phase {
 	case cloneAborting:
-		top.Add(m.spin.View() + " Deleting the earlier clone…")
+		top.Add(m.prog.Spinner() + " Deleting the earlier clone…")
 	case cloneDone:
 		top.Text(st.Success, "✓ Cloned "+addr)
 	default:
@@ -418,23 +392,14 @@ func (m Clone) View() Screen {
 		body.Text(st.Success, line)
 	}
 	if m.phase == cloneRunning || m.phase == cloneFailed || m.phase == cloneDone {
-		for _, p := range m.finished {
-			if p.Phase == gitops.PhaseConnecting && m.draft.Remote != nil {
-				continue // "✓ Connected" above says it
-			}
-			body.Add(st.Success.Render("✓ ") + m.phaseLine(p, true))
+		m.prog.Skip = ""
+		if m.draft.Remote != nil {
+			m.prog.Skip = gitops.PhaseConnecting // "✓ Connected" above says it
+		}
+		for _, l := range m.prog.Lines(m.phase == cloneRunning) {
+			body.Add(l)
 		}
 		if m.phase == cloneRunning {
-			switch {
-			case m.cur.Phase == "" || m.cur.Done:
-				body.Add(m.spin.View() + " Waiting for the server…")
-			case m.cur.Total > 0 && (m.cur.Phase == gitops.PhaseReceiving || m.cur.Phase == gitops.PhaseResolving):
-				body.Add("  " + m.phaseLine(m.cur, false))
-				body.Add("  " + m.bar.ViewAs(m.cur.Fraction()) + fmt.Sprintf(" %3.0f%%", 100*m.cur.Fraction()))
-			default:
-				// the server counts: no total yet
-				body.Add(m.spin.View() + " " + m.phaseLine(m.cur, false))
-			}
 			bottom.Text(st.Hint, fmt.Sprintf("Elapsed %s", m.elapsed))
 		}
 	}
@@ -460,23 +425,6 @@ func (m Clone) View() Screen {
 		bottom.Text(st.Value, "Cancel the clone? (y/n)")
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
-}
-
-func (m Clone) phaseLine(p gitops.Progress, finished bool) string {
-	line := phaseName(p.Phase)
-	switch {
-	case p.Total > 0:
-		line += fmt.Sprintf(": %d/%d", p.Current, p.Total)
-	case p.Current > 0:
-		line += fmt.Sprintf(": %d", p.Current)
-	}
-	if p.Phase == gitops.PhaseReceiving && p.Bytes > 0 {
-		line += ", " + common.ByteSize(p.Bytes)
-		if !finished && p.BytesPerSec > 0 {
-			line += " | " + common.ByteSize(int64(p.BytesPerSec)) + "/s"
-		}
-	}
-	return line
 }
 
 // Help implements Step.

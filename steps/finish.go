@@ -20,10 +20,13 @@ import (
 	"github.com/gitjira/gitjira/store"
 )
 
-// repoAddedMsg is the result of lifecycle.Manager.Commit.
+// repoAddedMsg is the result of lifecycle.Manager.Commit; toLink is the
+// number of its commits a sync links to Jira (-1 when unknown).
 type repoAddedMsg struct {
-	repo store.Repository
-	err  error
+	repo   store.Repository
+	err    error
+	toLink int
+	exe    string
 }
 
 // commitRepository indexes the staged mirror, stores the key and adds the
@@ -31,7 +34,7 @@ type repoAddedMsg struct {
 func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.CommitRequest) tea.Cmd {
 	return func() tea.Msg {
 		r, err := mgr.Commit(s, c)
-		return repoAddedMsg{repo: r, err: err}
+		return repoAddedMsg{repo: r, err: err, toLink: commitsToLink(mgr.Paths, r, err), exe: executable()}
 	}
 }
 
@@ -477,6 +480,7 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		r := msg.repo
 		m.draft.Repo = &r
+		m.draft.ToLink, m.draft.Executable = msg.toLink, msg.exe
 		return m, nil
 	case spinner.TickMsg:
 		return m, spin(&m.spin, m.adding, msg)
@@ -527,6 +531,7 @@ func (m Finish) View() Screen {
 				body.Text(st.Text, line)
 			}
 		}
+		m.jiraView(body, r)
 		body.Blank()
 		for _, row := range SummaryRows(r, !m.env.Temporary) {
 			if row[0] == "Mirror" {

@@ -278,6 +278,11 @@ type Draft struct {
 	// AuthNote says how the authorize step got the key accepted, when the
 	// host took a while ("… accepted the key after 4.2s (3 tries)").
 	AuthNote string
+	// ToLink is the number of the added repository's commits a sync links
+	// to Jira (-1 when unknown), for the finish screen.
+	ToLink int
+	// Executable is the program's path for the cron line ("": gitjira).
+	Executable string
 
 	// Repo is the entry added to the repositories list by the finish step.
 	Repo *store.Repository
