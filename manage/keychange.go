@@ -332,6 +332,8 @@ func (p *keyChangePage) checked(results []keyResult) (page, tea.Cmd) {
 	var ae *gitops.AuthError
 	if errors.As(firstErr, &ae) {
 		p.refused, p.err = ae, nil
+		// Authorize it on the host, as the wizard does (issue 18).
+		return newAuthorizePage(p.c, p, p.repos[0], p.chosen.Key, ae)
 	} else {
 		p.err = firstErr
 	}
