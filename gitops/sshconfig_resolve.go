@@ -128,7 +128,8 @@ func newSSHResolver(configFile string) *sshResolver {
 	}
 	switch configFile {
 	case "none":
-	case "":
+	case "", DefaultSSHConfigFile():
+		// ~/.ssh/config, named or not, is ssh without -F: the system file follows.
 		if r.home != "" {
 			r.userFile = filepath.Join(r.home, ".ssh", "config")
 		}

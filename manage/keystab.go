@@ -240,13 +240,13 @@ func filesText(c *shared, files []string) string {
 		if filepath.Dir(f) != dir {
 			var all []string
 			for _, f := range files {
-				all = append(all, c.env.Display(f))
+				all = append(all, c.Display(f))
 			}
 			return strings.Join(all, ", ")
 		}
 		names = append(names, filepath.Base(f))
 	}
-	return strings.Join(names, ", ") + " in " + c.env.Display(dir)
+	return strings.Join(names, ", ") + " in " + c.Display(dir)
 }
 
 // removeReason is why the selected key cannot be removed ("" when it can).
