@@ -80,6 +80,13 @@ func TestFlowChangeKey(t *testing.T) {
 	d.UntilView("api")
 	d.Runes("k").UntilView("id_rsa")
 	d.Key(tea.KeyEnter)
+	// The refusal opens the authorize step (issue 18); its last choice is
+	// another key, back on the picker.
+	d.Until("the authorize step", func(m Model) bool {
+		_, ok := m.page.(*authorizePage)
+		return ok && strings.Contains(uitest.Flat(m.View()), "does not accept this key yet")
+	})
+	d.Key(tea.KeyEnd).Key(tea.KeyEnter)
 	d.Until("the refusal", func(m Model) bool {
 		p, ok := m.page.(*keyChangePage)
 		return ok && p.stage == stageKey && p.refused != nil
