@@ -121,6 +121,9 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	}
 	r.waitFor("› newrepo")
 	r.waitFor("Connected newrepo")
+	if !strings.Contains(uitest.Flat(r.out.text()), "Press enter to go back to Manage") {
+		t.Error("the Finish step inside Manage does not say enter goes back to Manage")
+	}
 	r.send("q")
 	select {
 	case err := <-r.done:

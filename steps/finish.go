@@ -453,7 +453,7 @@ func (m Finish) Enter() (Step, tea.Cmd) {
 	// A key held by ssh-agent cannot be copied: none is stored, and syncs
 	// find it in the agent by its fingerprint.
 	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent,
-		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link}
+		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link, KeyOrigin: d.KeySource}
 	if d.Key != nil {
 		req.KeyFingerprint = d.Key.Fingerprint
 	}
