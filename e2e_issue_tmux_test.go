@@ -56,7 +56,7 @@ func TestE2EIssueViewInTmux(t *testing.T) {
 	s.waitFor("commit 1 of 4", "R file1.txt → docs/notes.txt (100%)", "rename from file1.txt", "rename to docs/notes.txt")
 	// n: the huge commit opens at once with its first part.
 	s.keys("n")
-	scr = s.waitFor("commit 2 of 4", "3000 files changed", "A gen/f0000.txt  +3 -0")
+	s.waitFor("commit 2 of 4", "3000 files changed", "A gen/f0000.txt  +3 -0")
 	// Scrolling to the end of what is loaded loads the next files.
 	s.keys("End")
 	s.waitFor("diff --git a/gen/f0100.txt")

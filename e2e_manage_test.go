@@ -204,7 +204,7 @@ func TestE2EManageSizesInTmux(t *testing.T) {
 		// sync, State; < reverses.
 		for _, col := range []string{"Host", "Projects", "Commits", "Issues", "Last sync", "State"} {
 			s.keys(">")
-			scr = s.waitFor(col + "↑")
+			s.waitFor(col + "↑")
 			s.keys("<")
 			scr = s.waitFor(col + "↓")
 			s.keys("<")

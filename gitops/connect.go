@@ -249,6 +249,7 @@ func classifyDial(err error, addr, stage string, o ConnectOptions, hk *hostKeyCh
 		if o.jump {
 			ae.Host = o.Endpoint.KnownHostsName()
 		}
+		ae.Suggest = o.Endpoint.SuggestForgeUser()
 		if len(certs) > 0 {
 			c := certs[0]
 			for _, x := range certs {

@@ -62,6 +62,9 @@ type AuthError struct {
 	// could not be used ("expired at ...", "it is for principals ...");
 	// CertProblem is empty when the certificate was offered and refused.
 	Certificate, CertCA, CertProblem string
+	// Suggest is the location with the user git, for a well-known git host
+	// reached as the local user (no user typed or configured).
+	Suggest string
 }
 
 func (e *AuthError) Error() string {
@@ -84,6 +87,9 @@ func (e *AuthError) Error() string {
 	case e.Certificate != "":
 		return fmt.Sprintf("%s with certificate %s (CA %s): check that the server trusts that CA (TrustedUserCAKeys) and accepts the certificate's principals for %s",
 			msg, e.Certificate, e.CertCA, user)
+	}
+	if e.Suggest != "" {
+		return fmt.Sprintf("%s: no user was given, so the local login name was used; this host serves repositories as git: use %s", msg, e.Suggest)
 	}
 	if e.AuthorizedKey != "" {
 		return msg + ": add this public key to the git host's SSH keys (or check the user name in the URL): " + e.AuthorizedKey
@@ -127,7 +133,7 @@ func shortKeyType(t string) string {
 		return "rsa"
 	case strings.HasPrefix(t, "ecdsa-sha2-"):
 		return "ecdsa"
-	case t == ssh.KeyAlgoDSA:
+	case t == "ssh-dss": // DSA: named to say why a server refuses it
 		return "dsa"
 	case t == "":
 		return "unknown"

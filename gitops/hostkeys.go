@@ -373,3 +373,13 @@ func normalizeFingerprint(fp string) (string, error) {
 	}
 	return "SHA256:" + body, nil
 }
+
+// KnownHostsFiles returns the known_hosts files a connection to ep checks
+// and the one it records a newly trusted key in. flag is --known-hosts (""
+// when not given): it, or $GITJIRA_KNOWN_HOSTS, wins over the SSH config.
+func KnownHostsFiles(ep *Endpoint, flag string) (read []string, write string) {
+	if flag == "" {
+		flag = DefaultKnownHostsFile()
+	}
+	return knownHostsFiles(ConnectOptions{Endpoint: ep, KnownHostsFile: flag})
+}

@@ -107,16 +107,14 @@ func (o *sshOptions) set(l configLine) {
 
 // evalState is the state of one pass over the files.
 type evalState struct {
-	r          *sshResolver
-	opts       *sshOptions
-	host       string // matched by Host lines
-	original   string // as typed
-	finalPass  bool
-	wantFinal  bool
-	cmdUser    string // user from the location (ssh -l)
-	cmdPort    int
-	matchPort  int
-	readErrors []error
+	r         *sshResolver
+	opts      *sshOptions
+	host      string // matched by Host lines
+	original  string // as typed
+	finalPass bool
+	wantFinal bool
+	cmdUser   string // user from the location (ssh -l)
+	cmdPort   int
 }
 
 func newSSHResolver(configFile string) *sshResolver {
@@ -130,7 +128,8 @@ func newSSHResolver(configFile string) *sshResolver {
 	}
 	switch configFile {
 	case "none":
-	case "":
+	case "", DefaultSSHConfigFile():
+		// ~/.ssh/config, named or not, is ssh without -F: the system file follows.
 		if r.home != "" {
 			r.userFile = filepath.Join(r.home, ".ssh", "config")
 		}
@@ -719,7 +718,6 @@ func expandHomeIn(p, home string) string {
 func containsStr(list []string, s string) bool { return indexStr(list, s) >= 0 }
 
 func oneLineErr(err error) string { return termtext.OneLine(err.Error()) }
-
 
 func contains(list []string, s string) bool { return containsStr(list, s) }
 

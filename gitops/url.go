@@ -438,3 +438,22 @@ func (e *Endpoint) RepoName() string {
 	}
 	return name
 }
+
+// SuggestForgeUser returns the location with the user git for a
+// well-known git host (GitHub, GitLab, Bitbucket, Codeberg, Gitea,
+// sourcehut) when none was typed and the SSH config names none either: the
+// login would then be the local user name, which those hosts refuse.
+// Otherwise "".
+func (e *Endpoint) SuggestForgeUser() string {
+	if e.userGiven || e.User == DefaultUser || e.User != LocalUser() {
+		return ""
+	}
+	if _, ok := knownForges[strings.ToLower(e.Host)]; !ok {
+		return ""
+	}
+	orig := strings.TrimSpace(e.Original)
+	if i := strings.Index(orig, "://"); i >= 0 {
+		return orig[:i+3] + DefaultUser + "@" + orig[i+3:]
+	}
+	return DefaultUser + "@" + orig
+}

@@ -172,7 +172,7 @@ func (p *detailsPage) content() string {
 		}
 	}
 	row("Key", keyDesc)
-	row("Key file", orNone(p.c.env.Display(r.KeyFile), "none"))
+	row("Key file", orNone(p.c.Display(r.KeyFile), "none"))
 	size := pending
 	if p.d != nil {
 		size = byteSize(p.d.MirrorSize)
@@ -180,7 +180,7 @@ func (p *detailsPage) content() string {
 			size = "cannot measure: " + oneLine(p.d.SizeErr)
 		}
 	}
-	row("Mirror", p.c.env.Display(r.Mirror))
+	row("Mirror", p.c.Display(r.Mirror))
 	row("Size", size)
 	if !r.Added.IsZero() {
 		row("Added", r.Added.Local().Format("2006-01-02 15:04"))

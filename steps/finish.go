@@ -416,6 +416,10 @@ type Finish struct {
 	spin   spinner.Model
 	adding bool
 	err    error
+	// cursor is the selected command (c copies it)
+	cursor int
+	// collect, when set, receives the command lines instead (commands)
+	collect *[]string
 }
 
 // NewFinish makes the finish step.
@@ -449,7 +453,7 @@ func (m Finish) Enter() (Step, tea.Cmd) {
 	// A key held by ssh-agent cannot be copied: none is stored, and syncs
 	// find it in the agent by its fingerprint.
 	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent,
-		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link}
+		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link, KeyOrigin: d.KeySource}
 	if d.Key != nil {
 		req.KeyFingerprint = d.Key.Fingerprint
 	}
@@ -481,6 +485,7 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		r := msg.repo
 		m.draft.Repo = &r
 		m.draft.ToLink, m.draft.Executable = msg.toLink, msg.exe
+		m.cursor = 0
 		return m, nil
 	case spinner.TickMsg:
 		return m, spin(&m.spin, m.adding, msg)
@@ -489,8 +494,13 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		switch {
 		case m.adding:
 		case m.draft.Repo != nil:
-			if key.Matches(msg, k.Next) {
+			switch {
+			case key.Matches(msg, k.Next):
 				return m, done(StepFinish)
+			case key.Matches(msg, k.Up):
+				m.cursor = max(0, m.cursor-1)
+			case key.Matches(msg, k.Down):
+				m.cursor = min(len(m.commands())-1, m.cursor+1)
 			}
 		case m.err != nil && key.Matches(msg, k.Retry):
 			// The failed commit deleted the clone: clone again, then review.
@@ -517,21 +527,19 @@ func (m Finish) View() Screen {
 		top.Text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
 		// What to do next comes first: on a short terminal the summary's
 		// last rows are the ones that scroll.
-		next := m.env.NextSteps
-		if next == "" {
-			next = DefaultNextSteps(r.Name)
-		}
-		for _, line := range strings.Split(next, "\n") {
-			if strings.HasPrefix(line, "gitjira ") {
-				body.Code(st.Code, line)
-				if scr.Copy == "" {
-					scr.Copy, scr.CopyWhat = line, "command"
-				}
-			} else {
+		cmd := 0
+		for _, line := range strings.Split(m.advice(), "\n") {
+			if !strings.HasPrefix(line, "gitjira ") {
 				body.Text(st.Text, line)
+				continue
 			}
+			m.command(body, line, &cmd)
 		}
-		m.jiraView(body, r)
+		m.jiraView(body, r, &cmd)
+		scr.Focus = body.Focus()
+		if cmds := m.commands(); m.cursor < len(cmds) {
+			scr.Copy, scr.CopyWhat = cmds[m.cursor], "command"
+		}
 		body.Blank()
 		for _, row := range SummaryRows(r, !m.env.Temporary) {
 			if row[0] == "Mirror" {
@@ -539,7 +547,11 @@ func (m Finish) View() Screen {
 			}
 			body.Text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
 		}
-		bottom.Text(st.Text, "Press enter to exit.")
+		if m.env.InManage {
+			bottom.Text(st.Text, "Press enter to go back to Manage.")
+		} else {
+			bottom.Text(st.Text, "Press enter to exit.")
+		}
 	}
 	scr.Top, scr.Body, scr.Bottom = top.String(), body.String(), bottom.String()
 	return scr
@@ -552,7 +564,53 @@ func (m Finish) Help() help.KeyMap {
 	case m.err != nil:
 		return common.NewHelp(common.WithDesc(k.Retry, "clone again"))
 	case m.draft.Repo != nil:
-		return common.NewHelp(common.WithDesc(k.Next, "exit"), common.WithDesc(k.Copy, "copy a command"))
+		exit := "exit"
+		if m.env.InManage {
+			exit = "back to Manage"
+		}
+		h := common.NewHelp(common.WithDesc(k.Next, exit))
+		if len(m.commands()) > 1 {
+			h.Short = append(h.Short, upDown(k, "choose a command"))
+		}
+		return h
 	}
 	return common.NewHelp()
+}
+
+// advice is the next steps shown: the caller's or the default advice.
+func (m Finish) advice() string {
+	if m.env.NextSteps != "" || m.draft.Repo == nil {
+		return m.env.NextSteps
+	}
+	return DefaultNextSteps(m.draft.Repo.Name)
+}
+
+// command shows a command line of the finish screen; the selected one
+// (↑/↓, number *n in the screen's order) is in the code style and is what
+// c copies. (No marker in the line: a mouse selection copies it as it is.)
+func (m Finish) command(body *common.Lines, line string, n *int) {
+	if m.collect != nil {
+		*m.collect = append(*m.collect, line)
+	}
+	if *n == m.cursor {
+		body.FocusNext()
+		body.Code(m.env.Styles.Code, line)
+	} else {
+		body.Code(m.env.Styles.Hint, line)
+	}
+	*n++
+}
+
+// commands are the screen's command lines, in order.
+func (m Finish) commands() []string {
+	var out []string
+	for _, line := range strings.Split(m.advice(), "\n") {
+		if strings.HasPrefix(line, "gitjira ") {
+			out = append(out, line)
+		}
+	}
+	if m.draft.Repo != nil {
+		out = append(out, m.jiraCommands(*m.draft.Repo)...)
+	}
+	return out
 }

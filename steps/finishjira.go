@@ -50,7 +50,7 @@ func executable() string {
 // jiraView says, on the finish screen, what happens in Jira next: the
 // login it still needs, how many commits the first sync links and about
 // how long that takes, and the line that keeps it in sync unattended.
-func (m Finish) jiraView(body *common.Lines, r store.Repository) {
+func (m Finish) jiraView(body *common.Lines, r store.Repository, n *int) {
 	if m.env.Temporary {
 		return // the demo: its repository is gone when it ends
 	}
@@ -74,14 +74,24 @@ func (m Finish) jiraView(body *common.Lines, r store.Repository) {
 		} else {
 			body.Text(st.Text, "Jira: no site is logged in yet, so nothing is linked. Log in:")
 		}
-		body.Code(st.Code, "gitjira jira login --url https://jira.example.com")
+		m.command(body, "gitjira jira login --url https://jira.example.com", n)
 	case commits == 0:
 		body.Text(st.Text, "Jira: no commit mentions an issue of the allowed projects yet; new ones are linked as they come.")
 	case commits > 0:
 		secs := max(1, (r.IssueKeys+linkRate-1)/linkRate)
 		body.Text(st.Text, fmt.Sprintf("Jira: %s; the first sync links them (about %s, one request per issue):", what, time.Duration(secs)*time.Second))
-		body.Code(st.Code, "gitjira repos fetch "+r.Name)
+		m.command(body, "gitjira repos fetch "+r.Name, n)
 	}
 	body.Text(st.Text, "Unattended sync, every 10 minutes (cron; a systemd timer is in the README):")
-	body.Code(st.Code, CronLine(m.draft.Executable))
+	m.command(body, CronLine(m.draft.Executable), n)
+}
+
+// jiraCommands are the command lines jiraView shows, in order.
+func (m Finish) jiraCommands(r store.Repository) []string {
+	var cmds []string
+	c := m
+	c.collect = &cmds
+	n := 0
+	c.jiraView(common.NewLines(0), r, &n)
+	return cmds
 }

@@ -384,6 +384,10 @@ func (m Location) View() Screen {
 			line += " (from ~/.ssh/config Host " + m.parsed.Alias + ")"
 		}
 		bottom.Text(st.Success, line)
+		if s := m.parsed.SuggestForgeUser(); s != "" {
+			// No user typed or configured: the login would be the local user.
+			bottom.Text(st.Hint, "This host serves repositories as user git: type "+s)
+		}
 	}
 	switch {
 	case m.planning:

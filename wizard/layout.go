@@ -48,7 +48,7 @@ func (m *Model) layout() {
 	}
 	switch {
 	case m.confirmQuit:
-		bottom = append(bottom, st.Value.Render("Cancel the clone and quit? (y/n)"))
+		bottom = append(bottom, st.Value.Render("Cancel the clone and "+m.quitWord()+"? (y/n)"))
 	case m.quitting:
 		bottom = append(bottom, st.Hint.Render("Quitting: cleaning up…"))
 	}
@@ -180,7 +180,7 @@ func (m Model) after(id steps.ID) bool {
 func (m Model) helpView() string {
 	switch {
 	case m.confirmQuit:
-		return m.shortHelp(confirmKeys{m.env.Keys}.ShortHelp())
+		return m.shortHelp(confirmKeys{k: m.env.Keys, quit: m.quitWord()}.ShortHelp())
 	case m.help.ShowAll:
 		return m.help.FullHelpView(m.helpKeys().FullHelp())
 	}
@@ -241,7 +241,11 @@ func (m Model) shortHelp(bindings []key.Binding) string {
 
 // helpKeys is the active step's bindings plus the wizard's own.
 func (m Model) helpKeys() help.KeyMap {
-	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll.Help(),
+	quit := m.env.Keys.Quit
+	if m.env.InManage {
+		quit = common.WithDesc(quit, "back to Manage")
+	}
+	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll.Help(), quit: quit,
 		helpKey: !m.active().Typing() || helpWhileTyping(m.active())}
 	if m.screen.Copy != "" {
 		c := m.env.Keys.Copy
@@ -260,6 +264,7 @@ type frameKeys struct {
 	scroll help.KeyMap
 	keys   steps.KeyMap
 	copy   key.Binding
+	quit   key.Binding
 	typing bool
 	// helpKey: '?' shows the keys (no text field takes it)
 	helpKey bool
@@ -271,7 +276,7 @@ func (f frameKeys) ShortHelp() []key.Binding {
 		b = append(b, f.copy)
 	}
 	b = append(b, f.scroll.ShortHelp()...)
-	b = append(b, f.keys.Quit)
+	b = append(b, f.quit)
 	if f.helpKey {
 		b = append(b, f.keys.Help)
 	}
@@ -293,13 +298,25 @@ func (f frameKeys) FullHelp() [][]key.Binding {
 	if len(f.copy.Keys()) > 0 {
 		last = append(last, f.copy)
 	}
-	last = append(last, f.keys.PageUp, f.keys.PageDown, f.keys.Quit, common.WithDesc(f.keys.Help, "fewer keys"))
+	last = append(last, f.keys.PageUp, f.keys.PageDown, f.quit, common.WithDesc(f.keys.Help, "fewer keys"))
 	return append(full, last)
 }
 
-type confirmKeys struct{ k steps.KeyMap }
+type confirmKeys struct {
+	k    steps.KeyMap
+	quit string
+}
+
+// quitWord is what quitting does: "quit", or, inside Manage, "go back to
+// Manage" (the wizard's program ends and Manage's starts again).
+func (m Model) quitWord() string {
+	if m.env.InManage {
+		return "go back to Manage"
+	}
+	return "quit"
+}
 
 func (c confirmKeys) ShortHelp() []key.Binding {
-	return []key.Binding{common.WithDesc(c.k.Yes, "cancel and quit"), common.WithDesc(c.k.No, "keep going")}
+	return []key.Binding{common.WithDesc(c.k.Yes, "cancel and "+c.quit), common.WithDesc(c.k.No, "keep going")}
 }
 func (c confirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{c.ShortHelp()} }

@@ -178,3 +178,14 @@ func TestLatePasteParseDropped(t *testing.T) {
 		t.Fatalf("the draft's key is %+v, not the second paste", k)
 	}
 }
+
+// TestInManageHints (issue 15, defect 4): opened from Manage, the wizard's
+// quit key and the finish screen say they go back to Manage.
+func TestInManageHints(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	cfg := w.cfg
+	cfg.InManage = true
+	d := newDriver(t, cfg, 100, 30)
+	d.ViewHas("ctrl+c back to Manage")
+	d.ViewLacks("ctrl+c quit")
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -234,10 +235,22 @@ func runConnect(o *ConnectOptions) error {
 		return err
 	}
 	raw, key, err := loadConnectKey(ctx, s, o.Key, o.PassphraseStdin)
+	if pub := (*sshkeys.PublicKeyGivenError)(nil); errors.As(err, &pub) && pub.Fingerprint != "" {
+		// A public key (or certificate) whose private half only the agent
+		// holds (a hardware key, a password manager's agent): use the agent.
+		key, err = agentKeyFor(s, plan.Endpoint, o.Key, pub.Fingerprint)
+		commit.KeyInAgent = true
+	}
 	if err != nil {
 		return err
 	}
 	commit.KeyRaw, commit.KeyFingerprint = raw, key.Fingerprint
+	if o.Key != "-" {
+		commit.KeyOrigin = o.Key
+		if abs, err := filepath.Abs(o.Key); err == nil {
+			commit.KeyOrigin = abs
+		}
+	}
 	ep := plan.Endpoint
 	fmt.Fprintf(s.Err, "connecting to %s as %s with key %s\n", ep.Addr(), ep.User, key.Fingerprint)
 
@@ -349,6 +362,23 @@ func connectError(err error) error {
 			hk.Host, hk.KeyType, hk.OfferedFingerprint, hk.OfferedFingerprint)
 	}
 	return err
+}
+
+// agentKeyFor finds the key with fingerprint fp in the ssh-agent the SSH
+// config names for the endpoint (IdentityAgent), else $SSH_AUTH_SOCK.
+func agentKeyFor(s *cmdutil.IOStreams, ep *gitops.Endpoint, file, fp string) (*sshkeys.Key, error) {
+	sock, _ := s.Getenv("SSH_AUTH_SOCK")
+	if ep.Route != nil && ep.Route.IdentityAgent != "" {
+		sock = ep.Route.IdentityAgent
+		if sock == "none" {
+			return nil, fmt.Errorf("%s is a public key and the SSH config says IdentityAgent none: give the private key file", file)
+		}
+	}
+	k, err := sshkeys.AgentSigner(sock, fp)
+	if err != nil {
+		return nil, fmt.Errorf("%s is a public key (%s) and no ssh-agent holds its private half: give the private key file, or load the key with ssh-add (%s)", file, fp, err)
+	}
+	return k, nil
 }
 
 // loadConnectKey reads the private key for a non-interactive connect and

@@ -22,6 +22,7 @@ import (
 	"github.com/gitjira/gitjira/cmd/key"
 	"github.com/gitjira/gitjira/cmd/repos"
 	"github.com/gitjira/gitjira/cmd/show"
+	"github.com/gitjira/gitjira/cmd/sshconfig"
 )
 
 // NewCmdRoot builds the whole command tree on f.
@@ -83,6 +84,7 @@ or cancelled.`,
 		jiracmd.NewCmdJira(f),
 		issue.NewCmdIssue(f, nil),
 		show.NewCmdShow(f, nil),
+		sshconfig.NewCmdSSHConfig(f, nil),
 		newCmdVersion(f),
 	)
 	cmd.SetHelpCommand(newCmdHelp())
