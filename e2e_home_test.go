@@ -360,3 +360,40 @@ func TestE2EWizardSignalMidCloneInTmux(t *testing.T) {
 		})
 	}
 }
+
+// repos fetch on a terminal asks again after a wrong passphrase, three
+// tries as ssh does (#15 defect 10), instead of exiting at the first.
+func TestE2EFetchPassphraseRetriesInTmux(t *testing.T) {
+	r := newCrashRig(t, 10)
+	const pass = "fetch horse battery"
+	key := sshKeygen(t, t.TempDir(), "id_enc", "ed25519", pass)
+	r.srv.AuthorizeKey(readFile(t, key+".pub"))
+	code, stdout, stderr := r.e.run(pass+"\n", "connect", "--yes", "--url", r.srv.URL(r.repo), "--key", key, "--trust-host", r.fp, "--name", "app", "--passphrase-stdin")
+	if code != 0 {
+		t.Fatalf("connect: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	s := startTmux(t, 100, 20, r.e.env, gitjiraBinary(t)+" repos fetch")
+	s.waitFor("Passphrase for the key of app")
+	s.typeText("wrong one")
+	s.keys("Enter")
+	s.waitFor("Wrong passphrase, try again.")
+	s.typeText(pass)
+	s.keys("Enter")
+	scr := s.waitFor("EXIT=0")
+	if !strings.Contains(scr, "app: ok, 0 new commits") || strings.Contains(scr, pass) {
+		t.Fatalf("screen:\n%s", scr)
+	}
+	s2 := startTmux(t, 100, 20, r.e.env, gitjiraBinary(t)+" repos fetch")
+	for i := 0; i < 3; i++ {
+		s2.waitFor("Passphrase for the key of app")
+		s2.typeText("wrong")
+		s2.keys("Enter")
+		if i < 2 {
+			s2.waitFor(strings.Repeat("Wrong passphrase, try again.\n", 1))
+		}
+	}
+	scr = s2.waitFor("EXIT=1")
+	if !strings.Contains(scr, "3 tries") || !strings.Contains(scr, "app could not be fetched") {
+		t.Fatalf("screen after three wrong passphrases:\n%s", scr)
+	}
+}

@@ -48,11 +48,20 @@ func cellAt(t *testing.T, screen, name, col string) string {
 	return ""
 }
 
-// TestE2EManageInTmux: two repositories connected with `connect --yes`,
-// then `gitjira` on a terminal opens Manage repositories listing both; a
-// sync of one after new commits on the server shows its new commit count,
-// and `repos list --json` agrees with the screen.
-func TestE2EManageInTmux(t *testing.T) {
+// manageWorld is a real sshd serving api (40 commits) and web (25), both
+// connected with `connect --yes` and one Ed25519 key, gitjira's files under
+// HOME as by default (screens show ~/... paths), the repositories under a
+// short fixed-length path (so screenshots can show a plain one).
+type manageWorld struct {
+	srv      *sshdtest.Server
+	e        *e2eEnv
+	api, web string // the server's repositories
+	short    string // the short directory the URLs use
+	fp       string // the server's host key fingerprint
+}
+
+func newManageWorld(t *testing.T) *manageWorld {
+	t.Helper()
 	srv := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{sshdtest.Ed25519}})
 	api := srv.NewBareRepo("api", 40)
 	web := srv.NewBareRepo("web", 25)
@@ -87,7 +96,16 @@ func TestE2EManageInTmux(t *testing.T) {
 			t.Fatalf("connect %s: exit %d\n%s", repo, code, stderr)
 		}
 	}
+	return &manageWorld{srv: srv, e: e, api: api, web: web, short: short, fp: fp}
+}
 
+// TestE2EManageInTmux: two repositories connected with `connect --yes`,
+// then `gitjira` on a terminal opens Manage repositories listing both; a
+// sync of one after new commits on the server shows its new commit count,
+// and `repos list --json` agrees with the screen.
+func TestE2EManageInTmux(t *testing.T) {
+	mw := newManageWorld(t)
+	srv, e, api, web, short, fp := mw.srv, mw.e, mw.api, mw.web, mw.short, mw.fp
 	s := startTmux(t, 80, 24, e.env, gitjiraBinary(t))
 	scr := s.waitFor("Manage repositories", "[Repositories]", "api", "web")
 	if got := cellAt(t, scr, "api", "Commits"); got != "40" {
@@ -137,19 +155,7 @@ func TestE2EManageInTmux(t *testing.T) {
 		}
 	}
 
-	if os.Getenv(screenshotsEnv) == "1" {
-		for name, shot := range shots {
-			shot = strings.ReplaceAll(shot, short, "/srv/git/teams") // as long as short
-			lines := strings.Split(strings.TrimRight(shot, "\n"), "\n")
-			for i, l := range lines {
-				lines[i] = strings.TrimRight(l, " ")
-			}
-			path := filepath.Join("docs", "screenshots", name+".txt")
-			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	writeScreenshots(t, short, shots)
 }
 
 // shortRepoDir makes /tmp/gj-NNNNNN (14 characters), removed at the end.
@@ -164,4 +170,82 @@ func shortRepoDir(t *testing.T) string {
 	}
 	t.Fatal("cannot make a directory /tmp/gj-NNNNNN")
 	return ""
+}
+
+// headerCol is where a column title starts on a captured screen's table
+// header, in cells (-1: not there).
+func headerCol(screen, title string) int {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, "Name") && strings.Contains(l, "State") {
+			if i := strings.Index(l, title); i >= 0 {
+				return len([]rune(l[:i]))
+			}
+		}
+	}
+	return -1
+}
+
+// TestE2EManageSizesInTmux (issue 15, defect 5): the real binary at 80x24
+// and at 120x40. Sorted by any column, its arrow is on screen (it used to
+// vanish on Projects and Commits); the Projects column is wider at 120
+// columns than at 80 (it stayed 8 wide).
+func TestE2EManageSizesInTmux(t *testing.T) {
+	mw := newManageWorld(t)
+	if code, _, stderr := mw.e.run("", "repos", "set", "api", "--projects", "DEMO,OPS,PAYMENTS"); code != 0 {
+		t.Fatalf("repos set: exit %d\n%s", code, stderr)
+	}
+	projectsWidth := map[int]int{}
+	shots := map[string]string{}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		s := startTmux(t, size[0], size[1], mw.e.env, gitjiraBinary(t))
+		scr := s.waitFor("Manage repositories", "[Repositories]", "api", "web", "Name↑")
+		projectsWidth[size[0]] = headerCol(scr, "Commits") - headerCol(scr, "Projects")
+		// > sorts by the next column: Host, Projects, Commits, Issues, Last
+		// sync, State; < reverses.
+		for _, col := range []string{"Host", "Projects", "Commits", "Issues", "Last sync", "State"} {
+			s.keys(">")
+			s.waitFor(col + "↑")
+			s.keys("<")
+			scr = s.waitFor(col + "↓")
+			s.keys("<")
+			s.waitFor(col + "↑")
+		}
+		for _, l := range strings.Split(scr, "\n") {
+			if n := len([]rune(strings.TrimRight(l, " "))); n > size[0] {
+				t.Errorf("%dx%d: a line is %d cells wide: %q", size[0], size[1], n, l)
+			}
+		}
+		s.keys(">") // back to Name
+		scr = s.waitFor("Name↑")
+		if size[0] == 120 {
+			shots["manage-list-120x40"] = scr
+		}
+		s.keys("q")
+		s.waitFor("EXIT=0")
+	}
+	if projectsWidth[120] <= projectsWidth[80] || projectsWidth[80] <= 0 {
+		t.Errorf("the Projects column is %d cells at 120 columns and %d at 80: it should be wider at 120", projectsWidth[120], projectsWidth[80])
+	}
+	writeScreenshots(t, mw.short, shots)
+}
+
+// writeScreenshots writes the screens to docs/screenshots/NAME.txt when
+// GITJIRA_UPDATE_SCREENSHOTS=1, the short repository directory shown as a
+// path of the same length.
+func writeScreenshots(t *testing.T, short string, shots map[string]string) {
+	t.Helper()
+	if os.Getenv(screenshotsEnv) != "1" {
+		return
+	}
+	for name, shot := range shots {
+		shot = strings.ReplaceAll(shot, short, "/srv/git/teams") // as long as short
+		lines := strings.Split(strings.TrimRight(shot, "\n"), "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		path := filepath.Join("docs", "screenshots", name+".txt")
+		if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

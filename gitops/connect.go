@@ -39,6 +39,13 @@ type ConnectOptions struct {
 	// NetTimeout before the SSH connection is up).
 	Timeout time.Duration
 
+	// KeyFile is the file Signer was read from, when known: a KEY-cert.pub
+	// beside it is used as OpenSSH uses it.
+	KeyFile string
+
+	depth int  // jump hosts already on the way
+	jump  bool // connecting to a jump host
+
 	// password, set only by AppendAuthorizedKey, logs in with the
 	// account's password instead of Signer (a one-time login).
 	password []byte
@@ -100,7 +107,7 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	hk, err := newHostKeyCheck(o.KnownHostsFile, o.Endpoint, o.TrustFingerprint)
+	hk, err := newHostKeyCheckFor(o)
 	if err != nil {
 		return nil, "", err
 	}
@@ -116,7 +123,7 @@ func Dial(ctx context.Context, o ConnectOptions) (*ssh.Client, string, error) {
 		if contains(family, hkErr.KeyType) {
 			continue
 		}
-		hk2, err := newHostKeyCheck(o.KnownHostsFile, o.Endpoint, o.TrustFingerprint)
+		hk2, err := newHostKeyCheckFor(o)
 		if err != nil {
 			return nil, "", err
 		}
@@ -151,6 +158,8 @@ var hostKeyFamilies = [][]string{
 // overall timeout; parent tells a cancel from a timeout.
 func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, hostKeyAlgos []string) (*ssh.Client, error) {
 	addr := o.Endpoint.Addr()
+	var conn net.Conn
+	var certs []userCert
 	fail := func(err error, stage string) (*ssh.Client, error) {
 		if perr := parent.Err(); perr != nil && errors.Is(perr, context.Canceled) {
 			return nil, fmt.Errorf("connecting to %s: %w", addr, perr)
@@ -158,16 +167,25 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 		if hk.err != nil {
 			return nil, hk.err
 		}
+		var jumpErr *JumpError
+		var proxyErr *ProxyCommandError
+		if errors.As(err, &jumpErr) || errors.As(err, &proxyErr) {
+			return nil, err
+		}
+		if pc, ok := conn.(*proxyConn); ok && ctx.Err() == nil {
+			if perr := pc.failure(); perr != nil {
+				return nil, perr
+			}
+		}
 		// The connection's deadline is the context's, and may fire a moment
 		// before the context's own timer: both are the overall timeout.
 		if ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, &NetError{Kind: NetTimeout, Addr: addr, Stage: stage, Timeout: o.Timeout, Err: context.DeadlineExceeded}
 		}
-		return nil, classifyDial(err, addr, stage, o, hk)
+		return nil, classifyDial(err, addr, stage, o, hk, certs)
 	}
 
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dialTransport(ctx, parent, o)
 	if err != nil {
 		return fail(err, "dial")
 	}
@@ -178,9 +196,19 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 
+	auth := o.authMethods()
+	switch {
+	case o.password != nil:
+	case o.jump:
+		auth = []ssh.AuthMethod{ssh.PublicKeys(hopSigners(o)...)}
+	default:
+		var signers []ssh.Signer
+		signers, certs = authSigners(o)
+		auth = []ssh.AuthMethod{ssh.PublicKeys(signers...)}
+	}
 	cfg := &ssh.ClientConfig{
 		User:              o.Endpoint.User,
-		Auth:              o.authMethods(),
+		Auth:              auth,
 		HostKeyCallback:   hk.callback,
 		HostKeyAlgorithms: hostKeyAlgos,
 		ClientVersion:     clientVersion,
@@ -194,8 +222,10 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 		return fail(ctx.Err(), "handshake")
 	}
 	if err != nil {
+		// Classify first: a ProxyCommand that ended by itself says why.
+		c, ferr := fail(err, "handshake")
 		conn.Close()
-		return fail(err, "handshake")
+		return c, ferr
 	}
 	_ = conn.SetDeadline(time.Time{})
 	return ssh.NewClient(c, chans, reqs), nil
@@ -203,19 +233,36 @@ func dialOnce(ctx, parent context.Context, o ConnectOptions, hk *hostKeyCheck, h
 
 // classifyDial turns a dial or handshake error into a typed error, using
 // what Dial knows (user, key, known keys).
-func classifyDial(err error, addr, stage string, o ConnectOptions, hk *hostKeyCheck) error {
+func classifyDial(err error, addr, stage string, o ConnectOptions, hk *hostKeyCheck, certs []userCert) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "unable to authenticate") && o.Signer == nil:
 		return &PasswordError{User: o.Endpoint.User, Host: o.Endpoint.Addr(), Err: err}
 	case strings.Contains(msg, "unable to authenticate"):
 		pub := o.Signer.PublicKey()
-		return &AuthError{
+		ae := &AuthError{
 			User:          o.Endpoint.User,
 			Fingerprint:   ssh.FingerprintSHA256(pub),
 			AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))),
 			Err:           err,
 		}
+		if o.jump {
+			ae.Host = o.Endpoint.KnownHostsName()
+		}
+		ae.Suggest = o.Endpoint.SuggestForgeUser()
+		if len(certs) > 0 {
+			c := certs[0]
+			for _, x := range certs {
+				if x.problem(o.Endpoint.User, time.Now()) == "" {
+					c = x // the one that was offered
+					break
+				}
+			}
+			ae.Certificate = c.Source
+			ae.CertCA = ssh.FingerprintSHA256(c.Cert.SignatureKey)
+			ae.CertProblem = c.problem(o.Endpoint.User, time.Now())
+		}
+		return ae
 	case strings.Contains(msg, "no common algorithm for host key"):
 		// We restricted the host-key algorithms to the types recorded for the
 		// host and the server has none of them: its keys were replaced.

@@ -54,6 +54,17 @@ type AuthError struct {
 	Fingerprint   string // SHA256 fingerprint of the key offered, as ssh-keygen -l prints it
 	AuthorizedKey string // the public key in authorized_keys format ("ssh-ed25519 AAAA...")
 	Err           error  // the underlying ssh error
+
+	// Host is set when a jump host refused the key.
+	Host string
+	// Certificate names the user certificate found for the key (a file,
+	// or "ssh-agent"), CertCA its CA's fingerprint and CertProblem why it
+	// could not be used ("expired at ...", "it is for principals ...");
+	// CertProblem is empty when the certificate was offered and refused.
+	Certificate, CertCA, CertProblem string
+	// Suggest is the location with the user git, for a well-known git host
+	// reached as the local user (no user typed or configured).
+	Suggest string
 }
 
 func (e *AuthError) Error() string {
@@ -66,6 +77,20 @@ func (e *AuthError) Error() string {
 		fp = "(unknown)"
 	}
 	msg := fmt.Sprintf("the server refused key %s for user %s", fp, user)
+	if e.Host != "" {
+		msg = fmt.Sprintf("jump host %s refused key %s for user %s", e.Host, fp, user)
+	}
+	switch {
+	case e.Certificate != "" && e.CertProblem != "":
+		return fmt.Sprintf("%s: the certificate %s (CA %s) cannot be used: %s; get a new certificate from your CA (ssh-keygen -L -f shows what it holds)",
+			msg, e.Certificate, e.CertCA, e.CertProblem)
+	case e.Certificate != "":
+		return fmt.Sprintf("%s with certificate %s (CA %s): check that the server trusts that CA (TrustedUserCAKeys) and accepts the certificate's principals for %s",
+			msg, e.Certificate, e.CertCA, user)
+	}
+	if e.Suggest != "" {
+		return fmt.Sprintf("%s: no user was given, so the local login name was used; this host serves repositories as git: use %s", msg, e.Suggest)
+	}
 	if e.AuthorizedKey != "" {
 		return msg + ": add this public key to the git host's SSH keys (or check the user name in the URL): " + e.AuthorizedKey
 	}
@@ -91,6 +116,9 @@ type HostKeyError struct {
 	Expected string
 	// Revoked is set when the offered key is marked @revoked in known_hosts.
 	Revoked bool
+	// Jump is set when the host is a jump host (ProxyJump) on the way:
+	// --trust-host is for the repository's host, so the advice differs.
+	Jump bool
 }
 
 // Unknown reports whether the host has no key recorded (as opposed to a changed key).
@@ -105,7 +133,7 @@ func shortKeyType(t string) string {
 		return "rsa"
 	case strings.HasPrefix(t, "ecdsa-sha2-"):
 		return "ecdsa"
-	case t == ssh.KeyAlgoDSA:
+	case t == "ssh-dss": // DSA: named to say why a server refuses it
 		return "dsa"
 	case t == "":
 		return "unknown"
@@ -132,6 +160,9 @@ func (e *HostKeyError) Error() string {
 			"a host key that differs from the one you were given can mean someone is intercepting the connection (an attack); "+
 			"nothing was connected or recorded: confirm the right fingerprint with the host's admin through another channel",
 			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.Expected)
+	case e.Jump:
+		return fmt.Sprintf("jump host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then add the host's line to %s (or connect to it once with ssh and accept it)",
+			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.KnownHostsFile)
 	default:
 		return fmt.Sprintf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin and trust it (--trust-host %s)",
 			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.OfferedFingerprint)

@@ -58,7 +58,7 @@ func AddKnownHost(file string, e *Endpoint, key ssh.PublicKey) error {
 		return err // a FIFO would block the open for writing below
 	}
 	if err == nil && hk != nil {
-		if hk.callback(e.Addr(), fakeRemote(e), key) == nil {
+		if hk.callback(e.hostKeyAddr(), fakeRemote(e), key) == nil {
 			return nil
 		}
 	}
@@ -69,7 +69,7 @@ func AddKnownHost(file string, e *Endpoint, key ssh.PublicKey) error {
 	if err != nil {
 		return fmt.Errorf("opening %s to record the host key: %w", file, err)
 	}
-	line := knownhosts.Line([]string{knownhosts.Normalize(e.Addr())}, key) + "\n"
+	line := knownhosts.Line([]string{knownhosts.Normalize(e.hostKeyAddr())}, key) + "\n"
 	// Do not glue our line onto a last line that lacks its newline.
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
 		if r, err := os.Open(file); err == nil {
@@ -99,22 +99,72 @@ type knownHostsDB struct {
 // maxKnownHostsSize bounds a known_hosts file (internal/safefile).
 const maxKnownHostsSize = 64 << 20
 
-// loadKnownHosts parses file; nil, nil when it does not exist (every host unknown).
-func loadKnownHosts(file string) (*knownHostsDB, error) {
-	// Checked without blocking first (a FIFO, /dev/zero): NewDB opens it plainly.
-	f, _, err := safefile.Open(file, maxKnownHostsSize)
-	if errors.Is(err, fs.ErrNotExist) {
+// loadKnownHosts parses the files that exist; nil, nil when none does
+// (every host unknown). Each is checked without blocking first (a FIFO,
+// /dev/zero): NewDB opens them plainly.
+func loadKnownHosts(files ...string) (*knownHostsDB, error) {
+	var present []string
+	for _, file := range files {
+		if st, err := os.Stat(file); err == nil && st.IsDir() {
+			continue
+		}
+		f, _, err := safefile.Open(file, maxKnownHostsSize)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
+		present = append(present, file)
+	}
+	if len(present) == 0 {
 		return nil, nil
 	}
+	db, err := skknownhosts.NewDB(present...)
 	if err != nil {
-		return nil, err
-	}
-	f.Close()
-	db, err := skknownhosts.NewDB(file)
-	if err != nil {
-		return nil, fmt.Errorf("known_hosts file %s: %s: fix or move the file", file, termtext.OneLine(strings.TrimPrefix(err.Error(), "knownhosts: ")))
+		return nil, fmt.Errorf("known_hosts: %s: fix or move the file", termtext.OneLine(strings.TrimPrefix(err.Error(), "knownhosts: ")))
 	}
 	return &knownHostsDB{db: db, callback: db.HostKeyCallback()}, nil
+}
+
+// knownHostsFiles are the files checked for a connection, and the one a
+// newly trusted key is recorded in. --known-hosts (or $GITJIRA_KNOWN_HOSTS)
+// wins; else the SSH config's UserKnownHostsFile (several allowed) and
+// GlobalKnownHostsFile, or OpenSSH's defaults for them.
+func knownHostsFiles(o ConnectOptions) (read []string, write string) {
+	explicit := o.KnownHostsFile != "" && (os.Getenv("GITJIRA_KNOWN_HOSTS") != "" || o.KnownHostsFile != defaultUserKnownHosts())
+	route := o.Endpoint.Route
+	if explicit || route == nil {
+		f := o.KnownHostsFile
+		if f == "" {
+			f = DefaultKnownHostsFile()
+		}
+		return []string{f}, f
+	}
+	user := route.UserKnownHostsFiles
+	if user == nil {
+		user = []string{defaultUserKnownHosts(), defaultUserKnownHosts() + "2"}
+	}
+	global := route.GlobalKnownHostsFiles
+	if global == nil {
+		global = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+	}
+	read = append(append(read, user...), global...)
+	write = defaultUserKnownHosts()
+	if len(user) > 0 {
+		write = user[0]
+	}
+	return read, write
+}
+
+// defaultUserKnownHosts is ~/.ssh/known_hosts.
+func defaultUserKnownHosts() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(".ssh", "known_hosts")
+	}
+	return filepath.Join(home, ".ssh", "known_hosts")
 }
 
 func fakeRemote(e *Endpoint) net.Addr {
@@ -127,10 +177,15 @@ func fakeRemote(e *Endpoint) net.Addr {
 
 // hostKeyCheck verifies the server's key during one Dial.
 type hostKeyCheck struct {
-	file  string
+	file  string   // where a trusted key is recorded
+	files []string // the files checked
 	ep    *Endpoint
 	trust string
 	db    *knownHostsDB // nil: no known_hosts file yet
+	// acceptNew records an unknown host's key without asking
+	// (StrictHostKeyChecking accept-new, or no: a changed key is still refused).
+	acceptNew bool
+	jump      bool // the host is a jump host
 
 	// Filled by the callback.
 	fingerprint string
@@ -142,7 +197,22 @@ func newHostKeyCheck(file string, ep *Endpoint, trust string) (*hostKeyCheck, er
 	if err != nil {
 		return nil, err
 	}
-	return &hostKeyCheck{file: file, ep: ep, trust: trust, db: db}, nil
+	return &hostKeyCheck{file: file, files: []string{file}, ep: ep, trust: trust, db: db}, nil
+}
+
+// newHostKeyCheckFor is the check for a connection with o: its known_hosts
+// files, HostKeyAlias and StrictHostKeyChecking.
+func newHostKeyCheckFor(o ConnectOptions) (*hostKeyCheck, error) {
+	read, write := knownHostsFiles(o)
+	db, err := loadKnownHosts(read...)
+	if err != nil {
+		return nil, err
+	}
+	c := &hostKeyCheck{file: write, files: read, ep: o.Endpoint, trust: o.TrustFingerprint, db: db, jump: o.jump}
+	if r := o.Endpoint.Route; r != nil {
+		c.acceptNew = r.StrictHostKeyChecking == "accept-new" || r.StrictHostKeyChecking == "no"
+	}
+	return c, nil
 }
 
 // openSSHHostKeyOrder is OpenSSH's default HostKeyAlgorithms order for
@@ -166,12 +236,12 @@ func (c *hostKeyCheck) algorithms() []string {
 	if c.db == nil {
 		return slices.Clone(openSSHHostKeyOrder)
 	}
-	algos := c.db.db.HostKeyAlgorithms(c.ep.Addr())
+	algos := c.db.db.HostKeyAlgorithms(c.ep.hostKeyAddr())
 	if len(algos) == 0 {
 		return slices.Clone(openSSHHostKeyOrder)
 	}
 	plain := false
-	for _, k := range c.db.db.HostKeys(c.ep.Addr()) {
+	for _, k := range c.db.db.HostKeys(c.ep.hostKeyAddr()) {
 		plain = plain || !k.Cert
 	}
 	if !plain {
@@ -209,7 +279,7 @@ func (c *hostKeyCheck) knownFingerprints() []string {
 		return nil
 	}
 	var fps []string
-	for _, k := range c.db.db.HostKeys(c.ep.Addr()) {
+	for _, k := range c.db.db.HostKeys(c.ep.hostKeyAddr()) {
 		if k.Cert {
 			continue
 		}
@@ -229,6 +299,7 @@ func (c *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 		Offered:            key,
 		OfferedFingerprint: c.fingerprint,
 		KnownHostsFile:     c.file,
+		Jump:               c.jump,
 	}
 	var err error
 	if c.db == nil {
@@ -236,7 +307,7 @@ func (c *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 	} else {
 		// Check the name we dialled, not the resolved address: known_hosts
 		// lines name hosts as the user wrote them (after HostName).
-		err = c.db.callback(c.ep.Addr(), remote, key)
+		err = c.db.callback(c.ep.hostKeyAddr(), remote, key)
 	}
 	var keyErr *knownhosts.KeyError
 	var revErr *knownhosts.RevokedError
@@ -248,9 +319,12 @@ func (c *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 		hkErr.Known = []string{ssh.FingerprintSHA256(revErr.Revoked.Key)}
 	case errors.As(err, &keyErr) && len(c.plainKnown(keyErr.Want)) > 0:
 		hkErr.Known = c.plainKnown(keyErr.Want)
+		if len(keyErr.Want) > 0 && keyErr.Want[0].Filename != "" {
+			hkErr.KnownHostsFile = keyErr.Want[0].Filename // where the old line is
+		}
 	case errors.As(err, &keyErr):
 		// Unknown host: accepted only when the user vouched for this exact key.
-		if c.trust != "" && c.trust == c.fingerprint {
+		if (c.trust != "" && c.trust == c.fingerprint) || (c.trust == "" && c.acceptNew) {
 			if werr := AddKnownHost(c.file, c.ep, key); werr != nil {
 				return werr
 			}
@@ -298,4 +372,14 @@ func normalizeFingerprint(fp string) (string, error) {
 		return "", fmt.Errorf("%q is not a SHA256 host key fingerprint: expected SHA256: and 43 base64 characters, as ssh-keygen -lf prints", fp)
 	}
 	return "SHA256:" + body, nil
+}
+
+// KnownHostsFiles returns the known_hosts files a connection to ep checks
+// and the one it records a newly trusted key in. flag is --known-hosts (""
+// when not given): it, or $GITJIRA_KNOWN_HOSTS, wins over the SSH config.
+func KnownHostsFiles(ep *Endpoint, flag string) (read []string, write string) {
+	if flag == "" {
+		flag = DefaultKnownHostsFile()
+	}
+	return knownHostsFiles(ConnectOptions{Endpoint: ep, KnownHostsFile: flag})
 }

@@ -218,7 +218,7 @@ func TestSSHDTrustFingerprint(t *testing.T) {
 		if !errors.As(err, &hkErr) || hkErr.OfferedFingerprint != fp || hkErr.Expected != o.TrustFingerprint {
 			t.Fatalf("err = %v", err)
 		}
-		if !strings.Contains(err.Error(), "not the "+o.TrustFingerprint) {
+		if !strings.Contains(err.Error(), "not the pinned "+o.TrustFingerprint) || !strings.Contains(err.Error(), "attack") || strings.Contains(err.Error(), "--trust-host") {
 			t.Fatalf("message %q", err)
 		}
 		if _, err := os.Stat(o.KnownHostsFile); err == nil {

@@ -39,7 +39,7 @@ func KeyScan(ctx context.Context, ep *Endpoint, timeout time.Duration) ([]ssh.Pu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			keys[i], errs[i] = scanOne(ctx, ep.Addr(), family, timeout)
+			keys[i], errs[i] = scanOne(ctx, ep, family, timeout)
 		}()
 	}
 	wg.Wait()
@@ -65,12 +65,18 @@ func KeyScan(ctx context.Context, ep *Endpoint, timeout time.Duration) ([]ssh.Pu
 
 // scanOne does one handshake offering the algorithms of one key type. It
 // returns nil, nil when the server has no key of that type.
-func scanOne(ctx context.Context, addr string, algos []string, timeout time.Duration) (ssh.PublicKey, error) {
+func scanOne(ctx context.Context, ep *Endpoint, algos []string, timeout time.Duration) (ssh.PublicKey, error) {
+	addr := ep.Addr()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	// Through the jump hosts or the proxy command, as a connection would go.
+	conn, err := dialTransport(ctx, ctx, ConnectOptions{Endpoint: ep, Timeout: timeout})
 	if err != nil {
+		var jumpErr *JumpError
+		var proxyErr *ProxyCommandError
+		if errors.As(err, &jumpErr) || errors.As(err, &proxyErr) {
+			return nil, err
+		}
 		if ctx.Err() != nil {
 			return nil, &NetError{Kind: NetTimeout, Addr: addr, Stage: "dial", Timeout: timeout, Err: ctx.Err()}
 		}

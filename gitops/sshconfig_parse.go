@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -35,8 +36,6 @@ type configLine struct {
 	raw     string   // the rest of the line as written (ProxyCommand, ProxyJump take it whole)
 }
 
-func (l configLine) where() string { return fmt.Sprintf("%s line %d", l.file, l.num) }
-
 // ConfigError is a config file OpenSSH would refuse too, or a directive
 // gitjira cannot honour for the host being resolved. Its message is one
 // line naming the file, the line and the directive.
@@ -62,40 +61,17 @@ func (e *ConfigError) Error() string {
 // and no error only when optional is set (~/.ssh/config, Includes); a file
 // named with -F (SSHConfigFile) must exist, as with ssh -F.
 func readConfigFile(path string, optional bool) ([]configLine, error) {
-	f, _, err := safefile.Open(path, 0) // never blocks on a FIFO; the checks are below
-	var refused *safefile.Error
-	if errors.As(err, &refused) {
-		if refused.What == "a directory" && optional {
-			return nil, nil
-		}
-		return nil, &ConfigError{File: path, Reason: "not a regular file"}
+	if st, err := os.Stat(path); err == nil && st.IsDir() && optional {
+		return nil, nil
 	}
+	data, err := safefile.Read(path, maxConfigSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && optional {
 			return nil, nil
 		}
 		return nil, &ConfigError{File: path, Reason: "cannot read it: " + oneLineErr(err)}
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &ConfigError{File: path, Reason: "cannot read it: " + oneLineErr(err)}
-	}
-	if !st.Mode().IsRegular() {
-		if st.IsDir() && optional {
-			return nil, nil
-		}
-		return nil, &ConfigError{File: path, Reason: "not a regular file"}
-	}
-	data := make([]byte, 0, min(st.Size()+1, maxConfigSize+1))
-	buf := bytes.NewBuffer(data)
-	if _, err := buf.ReadFrom(ioLimit(f, maxConfigSize+1)); err != nil {
-		return nil, &ConfigError{File: path, Reason: "cannot read it: " + oneLineErr(err)}
-	}
-	if buf.Len() > maxConfigSize {
-		return nil, &ConfigError{File: path, Reason: fmt.Sprintf("larger than %d MiB; an SSH config is small text", maxConfigSize>>20)}
-	}
-	return parseConfig(buf.Bytes(), path)
+	return parseConfig(data, path)
 }
 
 // parseConfig splits config text into lines (a UTF-8 byte-order mark is dropped).

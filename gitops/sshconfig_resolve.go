@@ -5,7 +5,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -52,6 +51,9 @@ type SSHRoute struct {
 
 	Canonicalized bool     // CanonicalizeHostname changed or confirmed the name
 	ConfigFiles   []string // the files read, in order
+	// ConfigArg is the configuration argument it was resolved with ("",
+	// "none" or a file): jump hosts are resolved with the same.
+	ConfigArg string
 }
 
 // sshResolver evaluates ssh_config files for one host.
@@ -105,16 +107,14 @@ func (o *sshOptions) set(l configLine) {
 
 // evalState is the state of one pass over the files.
 type evalState struct {
-	r          *sshResolver
-	opts       *sshOptions
-	host       string // matched by Host lines
-	original   string // as typed
-	finalPass  bool
-	wantFinal  bool
-	cmdUser    string // user from the location (ssh -l)
-	cmdPort    int
-	matchPort  int
-	readErrors []error
+	r         *sshResolver
+	opts      *sshOptions
+	host      string // matched by Host lines
+	original  string // as typed
+	finalPass bool
+	wantFinal bool
+	cmdUser   string // user from the location (ssh -l)
+	cmdPort   int
 }
 
 func newSSHResolver(configFile string) *sshResolver {
@@ -128,7 +128,8 @@ func newSSHResolver(configFile string) *sshResolver {
 	}
 	switch configFile {
 	case "none":
-	case "":
+	case "", DefaultSSHConfigFile():
+		// ~/.ssh/config, named or not, is ssh without -F: the system file follows.
 		if r.home != "" {
 			r.userFile = filepath.Join(r.home, ".ssh", "config")
 		}
@@ -158,7 +159,11 @@ func LocalUser() string {
 // file (as ssh -F). user and port, when set, win over the config (as on
 // ssh's command line).
 func ResolveSSHHost(host, user string, port int, configFile string) (*SSHRoute, error) {
-	return newSSHResolver(configFile).resolve(host, user, port)
+	r, err := newSSHResolver(configFile).resolve(host, user, port)
+	if r != nil {
+		r.ConfigArg = configFile
+	}
+	return r, err
 }
 
 func (r *sshResolver) resolve(hostArg, cmdUser string, cmdPort int) (*SSHRoute, error) {
@@ -514,6 +519,7 @@ func (r *sshResolver) canonicalize(host string, opts *sshOptions) (string, bool,
 		return host, true, nil
 	}
 	if strings.HasSuffix(host, ".") {
+		// Looked up with its dot, as OpenSSH does (glibc then skips /etc/hosts).
 		if r.lookup(host) == nil {
 			return strings.TrimSuffix(host, "."), true, nil
 		}
@@ -712,8 +718,6 @@ func expandHomeIn(p, home string) string {
 func containsStr(list []string, s string) bool { return indexStr(list, s) >= 0 }
 
 func oneLineErr(err error) string { return termtext.OneLine(err.Error()) }
-
-func ioLimit(r io.Reader, n int64) io.Reader { return io.LimitReader(r, n) }
 
 func contains(list []string, s string) bool { return containsStr(list, s) }
 

@@ -400,11 +400,32 @@ func (e *Endpoint) Addr() string {
 
 // KnownHostsName returns the host as known_hosts writes it: "host" on port
 // 22, "[host]:port" otherwise.
+// With HostKeyAlias in the SSH config, the alias alone stands for the
+// host and its port (as in OpenSSH).
 func (e *Endpoint) KnownHostsName() string {
-	if e.Port == 0 || e.Port == DefaultPort {
-		return e.Host
+	h := e.hostKeyHost()
+	if e.Port == 0 || e.Port == DefaultPort || h != e.Host {
+		return h
 	}
-	return "[" + e.Host + "]:" + strconv.Itoa(e.Port)
+	return "[" + h + "]:" + strconv.Itoa(e.Port)
+}
+
+// hostKeyHost is the name host keys are looked up and recorded under: the
+// HostKeyAlias when the SSH config sets one, else the host.
+func (e *Endpoint) hostKeyHost() string {
+	if e.Route != nil && e.Route.HostKeyAlias != "" {
+		return e.Route.HostKeyAlias
+	}
+	return e.Host
+}
+
+// hostKeyAddr is hostKeyHost with the port, for known_hosts lookups.
+func (e *Endpoint) hostKeyAddr() string {
+	port := e.Port
+	if port == 0 || e.hostKeyHost() != e.Host {
+		port = DefaultPort // a HostKeyAlias is looked up without the port
+	}
+	return net.JoinHostPort(e.hostKeyHost(), strconv.Itoa(port))
 }
 
 // RepoName returns the last path element without ".git", e.g. "repo" for
@@ -416,4 +437,23 @@ func (e *Endpoint) RepoName() string {
 		return e.Host
 	}
 	return name
+}
+
+// SuggestForgeUser returns the location with the user git for a
+// well-known git host (GitHub, GitLab, Bitbucket, Codeberg, Gitea,
+// sourcehut) when none was typed and the SSH config names none either: the
+// login would then be the local user name, which those hosts refuse.
+// Otherwise "".
+func (e *Endpoint) SuggestForgeUser() string {
+	if e.userGiven || e.User == DefaultUser || e.User != LocalUser() {
+		return ""
+	}
+	if _, ok := knownForges[strings.ToLower(e.Host)]; !ok {
+		return ""
+	}
+	orig := strings.TrimSpace(e.Original)
+	if i := strings.Index(orig, "://"); i >= 0 {
+		return orig[:i+3] + DefaultUser + "@" + orig[i+3:]
+	}
+	return DefaultUser + "@" + orig
 }

@@ -231,3 +231,21 @@ func BenchmarkParseURL(b *testing.B) {
 		})
 	}
 }
+
+func TestSuggestForgeUser(t *testing.T) {
+	for in, want := range map[string]string{
+		"github.com:org/r.git":       "git@github.com:org/r.git",
+		"ssh://gitlab.com/g/p.git":   "ssh://git@gitlab.com/g/p.git",
+		"git@github.com:org/r.git":   "",
+		"alice@github.com:org/r.git": "",
+		"git.internal:team/app.git":  "",
+	} {
+		ep, err := ParseURLWithConfig(in, "none")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ep.SuggestForgeUser(); got != want {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
+}

@@ -74,6 +74,7 @@ type Model struct {
 	loading bool
 	err     error
 	res     *lifecycle.IssueCommits
+	given   *lifecycle.IssueCommits // NewCommits' list: no lookup
 	// branches of each commit (by sha), filled in as repositories answer.
 	branches     map[string][]string
 	branchesLeft int
@@ -112,8 +113,21 @@ func New(c common.Common, key string, standalone bool) *Model {
 	return m
 }
 
+// NewCommits makes the view over given commits (a repository's recent
+// ones on the Manage screen's details page) instead of an issue's: title
+// replaces the issue key in the header; it opens on the list.
+func NewCommits(c common.Common, title string, commits []lifecycle.IssueCommit, standalone bool) *Model {
+	m := New(c, "", standalone)
+	m.key, m.given = title, &lifecycle.IssueCommits{Key: title, Commits: commits}
+	return m
+}
+
 // Init loads the issue's commits.
 func (m *Model) Init() tea.Cmd {
+	if m.given != nil {
+		res := m.given
+		return func() tea.Msg { return commitsMsg{res: res} }
+	}
 	m.loading = true
 	q, _ := m.c.Requests.Start(m.c.Context(), owner+"/commits")
 	mgr, key := m.c.Manager, m.key
@@ -447,7 +461,11 @@ func (m *Model) View() string {
 	}
 	st := m.c.Styles
 	var b strings.Builder
-	b.WriteString(st.App.Render("gitjira") + st.Hint.Render(" · issue ") + st.Header.Render(m.key))
+	what := " · issue "
+	if m.given != nil {
+		what = " · "
+	}
+	b.WriteString(st.App.Render("gitjira") + st.Hint.Render(what) + st.Header.Render(m.key))
 	switch {
 	case m.err != nil:
 		b.WriteString("\n\n" + common.Wrap(st.Error, m.c.Width, common.ErrText(m.err)))

@@ -65,7 +65,7 @@ func (p *detailsPage) typing() bool  { return false }
 func (p *detailsPage) busy() bool    { return false }
 func (p *detailsPage) help() help.KeyMap {
 	k := p.c.Keys
-	return newHelp(append(p.sc.ShortHelp(), withDesc(k.Back, "back"))...)
+	return newHelp(append(p.sc.ShortHelp(), withDesc(k.Next, "recent commits"), withDesc(k.Back, "back"))...)
 }
 
 func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
@@ -84,6 +84,9 @@ func (p *detailsPage) update(msg tea.Msg) (page, tea.Cmd) {
 		}
 		return p, nil
 	case tea.KeyMsg:
+		if key.Matches(msg, p.c.Keys.Next) && p.d != nil && len(p.d.Recent) > 0 {
+			return newRecentPage(p.c, p, p.d.Recent)
+		}
 		if key.Matches(msg, p.c.Keys.Back) || key.Matches(msg, p.c.Keys.Next) {
 			return closePage(flash{}, false)
 		}
@@ -169,7 +172,7 @@ func (p *detailsPage) content() string {
 		}
 	}
 	row("Key", keyDesc)
-	row("Key file", orNone(p.c.env.Display(r.KeyFile), "none"))
+	row("Key file", orNone(p.c.Display(r.KeyFile), "none"))
 	size := pending
 	if p.d != nil {
 		size = byteSize(p.d.MirrorSize)
@@ -177,7 +180,7 @@ func (p *detailsPage) content() string {
 			size = "cannot measure: " + oneLine(p.d.SizeErr)
 		}
 	}
-	row("Mirror", p.c.env.Display(r.Mirror))
+	row("Mirror", p.c.Display(r.Mirror))
 	row("Size", size)
 	if !r.Added.IsZero() {
 		row("Added", r.Added.Local().Format("2006-01-02 15:04"))

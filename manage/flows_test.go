@@ -11,9 +11,10 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
-// These tests run the whole screen as a program (teatest, 80x24, ASCII
+// These tests run the whole screen as a program (uitest.Session, 80x24, ASCII
 // profile) against the in-process SSH git server, through lifecycle.
 
 // threeRepos connects api and docs with the Ed25519 key and web with the
@@ -29,8 +30,8 @@ func threeRepos(t *testing.T) *world {
 }
 
 // lastFrame is the screen text from the last frame's title line on.
-func lastFrame(s *prog) string {
-	all := s.screenText()
+func lastFrame(s *uitest.Session) string {
+	all := s.ScreenText()
 	if i := strings.LastIndex(all, "gitjira · "); i >= 0 {
 		return all[i:]
 	}
@@ -56,8 +57,8 @@ func TestFlowListSyncProjectsRemoveKeys(t *testing.T) {
 	s := startSession(t, m)
 
 	// The list: three repositories, docs in error with its reason.
-	s.waitFor("docs")
-	s.waitFor("error")
+	s.WaitFor("docs")
+	s.WaitFor("error")
 	frame := lastFrame(s)
 	for _, want := range []string{"api", "web", "docs", fmt.Sprint(api.Commits), "3 min ago", "[Repositories]"} {
 		if !strings.Contains(frame, want) {
@@ -68,43 +69,43 @@ func TestFlowListSyncProjectsRemoveKeys(t *testing.T) {
 	// Sync api after 3 new commits on the server: the row shows the sync,
 	// then the new count.
 	w.addCommits("api", 3)
-	s.runes("s")
-	s.waitFor("connecting")
+	s.Runes("s")
+	s.WaitFor("connecting")
 	close(release)
-	s.waitFor("Synced api: 3 new commits")
-	s.waitFor(fmt.Sprint(api.Commits + 3))
+	s.WaitFor("Synced api: 3 new commits")
+	s.WaitFor(fmt.Sprint(api.Commits + 3))
 
 	// Edit api's projects: restrict to DEMO from the Jira project list.
-	s.runes("p")
-	s.waitFor("api · Projects")
-	s.waitFor("Which Jira projects may show this repository's commits?")
-	s.key(tea.KeyDown)
-	s.waitFor("Demo project")
-	s.typeText("dem")
-	s.key(tea.KeySpace)
-	s.waitFor("1 selected: DEMO")
-	s.key(tea.KeyEnter)
-	s.waitFor("Projects of api: DEMO")
+	s.Runes("p")
+	s.WaitFor("api · Projects")
+	s.WaitFor("Which Jira projects may show this repository's commits?")
+	s.Key(tea.KeyDown)
+	s.WaitFor("Demo project")
+	s.Type("dem")
+	s.Key(tea.KeySpace)
+	s.WaitFor("1 selected: DEMO")
+	s.Key(tea.KeyEnter)
+	s.WaitFor("Projects of api: DEMO")
 
 	// Remove docs (the one in error), after the confirmation.
-	s.key(tea.KeyDown) // api -> docs (sorted by name)
-	s.runes("d")
-	s.waitFor("Remove docs?")
-	s.runes("y")
-	s.waitFor("Removed docs")
+	s.Key(tea.KeyDown) // api -> docs (sorted by name)
+	s.Runes("d")
+	s.WaitFor("Remove docs?")
+	s.Runes("y")
+	s.WaitFor("Removed docs")
 
 	// SSH keys: the Ed25519 key is used by api, the ECDSA key by web.
-	s.key(tea.KeyTab)
-	s.waitFor("[SSH keys]")
-	s.waitFor("ECDSA 256")
+	s.Key(tea.KeyTab)
+	s.WaitFor("[SSH keys]")
+	s.WaitFor("ECDSA 256")
 	frame = lastFrame(s)
 	ed := parseKey(t, keyEd25519).Fingerprint
 	ec := parseKey(t, keyECDSA).Fingerprint
 	if !strings.Contains(frame, ed[:30]) || !strings.Contains(frame, ec[:30]) {
 		t.Errorf("keys tab lacks a fingerprint:\n%s", frame)
 	}
-	s.runes("q")
-	fm := s.final()
+	s.Runes("q")
+	fm := final(s)
 
 	if fm.syncs.progressSeen == 0 {
 		t.Error("no sync progress reached the program")

@@ -1,26 +1,19 @@
 package manage
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 	"golang.org/x/crypto/ssh"
 
@@ -30,14 +23,13 @@ import (
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
-// updating reports whether -update was given (the flag is teatest's golden
-// package's, which rewrites golden files too).
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+// update rewrites the golden files (go test ./manage/ -update).
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func updating() bool { return *update }
 
 func TestMain(m *testing.M) {
 	lipgloss.SetColorProfile(termenv.Ascii)
@@ -219,10 +211,6 @@ func (w *world) sanitize(s string) string {
 	return strings.ReplaceAll(s, fmt.Sprint(w.srv.Port()), "PPPPP")
 }
 
-var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]`)
-
-func plain(s string) string { return ansiRE.ReplaceAllString(s, "") }
-
 // golden compares got with testdata/name.golden (-update rewrites it);
 // trailing spaces are not compared.
 func golden(t testing.TB, name, got string) {
@@ -263,189 +251,31 @@ func checkFits(t testing.TB, screen string, width, height int) {
 	}
 }
 
-// ---- teatest: the whole program ----
+// ---- the UI layer's one test driver (ui/uitest), as Manage uses it ----
 
-// prog is a teatest program with its output collected as it comes.
-type prog struct {
-	t   testing.TB
-	tm  *teatest.TestModel
-	mu  sync.Mutex
-	out bytes.Buffer
-	pos int // waitFor searches after the last match
-}
+// startSession runs the screen as a real program at 80x24 (uitest.Session).
+func startSession(t testing.TB, m tea.Model) *uitest.Session { return uitest.Start(t, m, 80, 24) }
 
-func startSession(t testing.TB, m tea.Model) *prog {
-	t.Helper()
-	s := &prog{t: t, tm: teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))}
-	go func() {
-		buf := make([]byte, 4096)
-		r := s.tm.Output()
-		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				s.mu.Lock()
-				s.out.Write(buf[:n])
-				s.mu.Unlock()
-			}
-			if errors.Is(err, io.EOF) || n == 0 {
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-	}()
-	return s
-}
-
-func (s *prog) screenText() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return plain(s.out.String())
-}
-
-// waitFor waits until text is drawn (after the previous match).
-func (s *prog) waitFor(text string) {
-	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		all := s.screenText()
-		if i := strings.Index(all[min(s.pos, len(all)):], text); i >= 0 {
-			s.pos += i + len(text)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	all := s.screenText()
-	s.t.Fatalf("screen never showed %q; last output:\n%s", text, all[max(0, len(all)-3000):])
-}
-
-func (s *prog) typeText(text string) { s.tm.Type(text) }
-func (s *prog) key(k tea.KeyType)    { s.tm.Send(tea.KeyMsg{Type: k}) }
-func (s *prog) runes(r string)       { s.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r)}) }
-
-func (s *prog) final() Model {
-	s.t.Helper()
-	m := s.tm.FinalModel(s.t, teatest.WithFinalTimeout(30*time.Second))
-	fm, ok := m.(Model)
+// final is the session's final model.
+func final(s *uitest.Session) Model {
+	s.T().Helper()
+	fm, ok := s.Final().(Model)
 	if !ok {
-		s.t.Fatalf("final model %T", m)
+		s.T().Fatalf("final model %T", fm)
 	}
 	return fm
 }
 
-// ---- a direct driver of the root model, for goldens and unit tests ----
-
-// driver runs the model as Bubble Tea does (commands in goroutines, their
-// messages back to Update) and lets the test look at View() between
-// messages. Ticks are dropped, so spinners and cursors stay still.
-type driver struct {
-	t    testing.TB
-	m    Model
-	msgs chan tea.Msg
-	quit bool
-}
+// driver runs the root model directly (uitest.Driver): commands in
+// goroutines, the view between messages; timers dropped (spinners, the
+// cursor, the screen's 30 s refresh).
+type driver = uitest.Driver[Model]
 
 func newDriver(t testing.TB, m Model, width, height int) *driver {
-	d := &driver{t: t, m: m, msgs: make(chan tea.Msg, 256)}
-	d.run(d.m.Init())
-	d.send(tea.WindowSizeMsg{Width: width, Height: height})
+	d := uitest.NewDriver(t, m, 0, 0)
+	d.Ticks = []string{"manage.tickMsg"}
+	d.Send(tea.WindowSizeMsg{Width: width, Height: height})
 	return d
-}
-
-func (d *driver) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	go func() {
-		msg := cmd()
-		if b, ok := msg.(tea.BatchMsg); ok {
-			for _, c := range b {
-				d.run(c)
-			}
-			return
-		}
-		if fmt.Sprintf("%T", msg) == "tea.sequenceMsg" {
-			v := reflect.ValueOf(msg)
-			for i := 0; i < v.Len(); i++ {
-				if c, _ := v.Index(i).Interface().(tea.Cmd); c != nil {
-					if m := c(); m != nil {
-						d.msgs <- m
-					}
-				}
-			}
-			return
-		}
-		if msg != nil {
-			d.msgs <- msg
-		}
-	}()
-}
-
-func ignored(msg tea.Msg) bool {
-	switch msg.(type) {
-	case spinner.TickMsg, tickMsg:
-		return true
-	}
-	n := fmt.Sprintf("%T", msg)
-	return strings.HasPrefix(n, "cursor.")
-}
-
-func (d *driver) send(msg tea.Msg) *driver {
-	if _, ok := msg.(tea.QuitMsg); ok {
-		d.quit = true
-		return d
-	}
-	m, cmd := d.m.Update(msg)
-	d.m = m.(Model)
-	d.run(cmd)
-	return d
-}
-
-func (d *driver) key(k tea.KeyType) *driver { return d.send(tea.KeyMsg{Type: k}) }
-func (d *driver) runes(s string) *driver {
-	return d.send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)})
-}
-func (d *driver) typeText(s string) *driver {
-	for _, r := range s {
-		d.runes(string(r))
-	}
-	return d
-}
-
-func (d *driver) view() string { return plain(d.m.View()) }
-
-// until feeds messages until cond holds.
-func (d *driver) until(what string, cond func(m Model) bool) *driver {
-	d.t.Helper()
-	deadline := time.After(30 * time.Second)
-	for !cond(d.m) {
-		select {
-		case msg := <-d.msgs:
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-deadline:
-			d.t.Fatalf("timed out waiting for %s; view:\n%s", what, d.view())
-		}
-	}
-	return d
-}
-
-func (d *driver) untilView(text string) *driver {
-	d.t.Helper()
-	return d.until(fmt.Sprintf("%q on screen", text), func(m Model) bool { return strings.Contains(plain(m.View()), text) })
-}
-
-// settle feeds the messages that come within a short quiet time.
-func (d *driver) settle() *driver {
-	for {
-		select {
-		case msg := <-d.msgs:
-			if !ignored(msg) {
-				d.send(msg)
-			}
-		case <-time.After(200 * time.Millisecond):
-			return d
-		}
-	}
 }
 
 // fakeProjects is a ProjectLister with a fixed list (the Jira client is

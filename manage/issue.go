@@ -7,6 +7,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/gitjira/gitjira/issueview"
+	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/ui/common"
 )
@@ -98,4 +99,43 @@ func (p *issuePage) view() string {
 		out += "\n" + st.Error.Render(p.err)
 	}
 	return out
+}
+
+// recentPage is enter on the details page: the repository's recent commits
+// in the issue view's list, enter opening one with its diff; esc returns
+// to the details.
+type recentPage struct {
+	c       *shared
+	details page
+	iv      *issueview.Model
+}
+
+func newRecentPage(c *shared, details *detailsPage, recent []lifecycle.CommitSummary) (page, tea.Cmd) {
+	r := details.r
+	commits := make([]lifecycle.IssueCommit, len(recent))
+	for i, s := range recent {
+		commits[i].Repository, commits[i].SHA, commits[i].Author, commits[i].Date, commits[i].Subject = r.Name, s.SHA, s.Author, s.Date, s.Subject
+		commits[i].WebURL, _ = jira.CommitURL(r, s.SHA)
+	}
+	p := &recentPage{c: c, details: details, iv: issueview.NewCommits(c.Common, r.Name+" · recent commits", commits, false)}
+	p.iv.SetSize(details.width, details.height)
+	return p, p.iv.Init()
+}
+
+func (p *recentPage) title() string     { return p.details.title() + " · Recent commits" }
+func (p *recentPage) typing() bool      { return p.iv.Typing() }
+func (p *recentPage) busy() bool        { return false }
+func (p *recentPage) help() help.KeyMap { return p.iv }
+func (p *recentPage) view() string      { return p.iv.View() }
+func (p *recentPage) update(msg tea.Msg) (page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case issueview.ClosedMsg:
+		return p.details, nil
+	case tea.WindowSizeMsg:
+		p.iv.SetSize(msg.Width, msg.Height)
+		p.details.update(msg)
+		return p, nil
+	}
+	_, cmd := p.iv.Update(msg)
+	return p, cmd
 }

@@ -3,6 +3,9 @@ package manage
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -45,19 +49,19 @@ func TestSortArrowOnEverySortedColumn(t *testing.T) {
 	w := newWorld(t)
 	w.connect("api", 5, keyEd25519)
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("api").settle()
+	d.UntilView("api").Settle()
 	for i := 0; i < colCount; i++ {
 		for _, desc := range []bool{false, true} {
 			arrow := "↑"
 			if desc {
 				arrow = "↓"
 			}
-			if head := header(t, d.view()); !strings.Contains(head, repoColumns[d.m.repos.sortCol].Title+arrow) {
-				t.Errorf("sorted by %s: header %q has no %s", repoColumns[d.m.repos.sortCol].Title, head, arrow)
+			if head := header(t, d.View()); !strings.Contains(head, repoColumns[d.Model.repos.sortCol].Title+arrow) {
+				t.Errorf("sorted by %s: header %q has no %s", repoColumns[d.Model.repos.sortCol].Title, head, arrow)
 			}
-			d.runes("<")
+			d.Runes("<")
 		}
-		d.runes(">")
+		d.Runes(">")
 	}
 }
 
@@ -65,10 +69,10 @@ func TestProjectsColumnGrowsOnAWideTerminal(t *testing.T) {
 	w := newWorld(t)
 	w.connect("api", 5, keyEd25519)
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("api").settle()
-	narrow := colWidth(t, header(t, d.view()), "Projects", "Commits")
-	d.send(tea.WindowSizeMsg{Width: 120, Height: 40})
-	wide := colWidth(t, header(t, d.view()), "Projects", "Commits")
+	d.UntilView("api").Settle()
+	narrow := colWidth(t, header(t, d.View()), "Projects", "Commits")
+	d.Send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	wide := colWidth(t, header(t, d.View()), "Projects", "Commits")
 	if wide <= narrow {
 		t.Errorf("the Projects column is %d cells at 120 columns, %d at 80: it should grow", wide, narrow)
 	}
@@ -81,9 +85,9 @@ func TestErrorsAreNotCutToOneRow(t *testing.T) {
 	w := threeRepos(t)
 	docs, _ := w.get("docs")
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("docs").settle()
-	d.key(tea.KeyDown).settle() // docs
-	v := d.view()
+	d.UntilView("docs").Settle()
+	d.Key(tea.KeyDown).Settle() // docs
+	v := d.View()
 	checkFits(t, v, 80, 24)
 	lines := strings.Split(v, "\n")
 	head := []rune(header(t, v))
@@ -112,8 +116,8 @@ func TestErrorsAreNotCutToOneRow(t *testing.T) {
 	}
 
 	// A message longer than a row.
-	d.m.flash = flash{text: "No terminal clipboard here: press enter to show the public key and select it with the mouse.", err: true}
-	v = d.view()
+	d.Model.flash = flash{text: "No terminal clipboard here: press enter to show the public key and select it with the mouse.", err: true}
+	v = d.View()
 	if flat := strings.Join(strings.Fields(v), " "); !strings.Contains(flat, "press enter to show the public key and select it with the mouse.") {
 		t.Errorf("the message is cut:\n%s", v)
 	}
@@ -131,10 +135,10 @@ func TestProjectsEditorUsesTheScreen(t *testing.T) {
 	cfg.Projects = ps
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		d := newDriver(t, newModel(cfg, newSession()), size[0], size[1])
-		d.untilView("api").settle()
-		d.runes("p").untilView("Restrict").settle()
-		d.key(tea.KeyDown).untilView("P00").settle()
-		v := d.view()
+		d.UntilView("api").Settle()
+		d.Runes("p").UntilView("Restrict").Settle()
+		d.Key(tea.KeyDown).UntilView("P00").Settle()
+		v := d.View()
 		checkFits(t, v, size[0], size[1])
 		lines := strings.Split(v, "\n")
 		// Blank rows between the last list row and the help, the scroll
@@ -161,9 +165,9 @@ func TestFilterCursorVisibleWithoutColours(t *testing.T) {
 	w := newWorld(t)
 	w.connect("api", 5, keyEd25519)
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("api").settle()
-	d.runes("/").typeText("ap")
-	v := d.m.View()
+	d.UntilView("api").Settle()
+	d.Runes("/").Type("ap")
+	v := d.Model.View()
 	if !strings.Contains(v, "\x1b[7m") {
 		t.Errorf("no visible cursor in the filter field under NO_COLOR:\n%q", v)
 	}
@@ -181,16 +185,16 @@ func TestDetailsShowTheWebURLLinkingUses(t *testing.T) {
 		t.Fatalf("the test needs a guessed web URL for %s: %+v %v", api.URL, loc, confident)
 	}
 	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 40)
-	d.untilView("api").settle()
-	d.key(tea.KeyEnter).untilView("Recent commits").settle()
-	flat := strings.Join(strings.Fields(d.view()), " ")
+	d.UntilView("api").Settle()
+	d.Key(tea.KeyEnter).UntilView("Recent commits").Settle()
+	flat := strings.Join(strings.Fields(d.View()), " ")
 	for _, want := range []string{"Web URL " + loc.WebURL + " (guessed", "gitjira repos set api --web-url"} {
 		if !strings.Contains(flat, want) {
-			t.Errorf("details lack %q:\n%s", want, d.view())
+			t.Errorf("details lack %q:\n%s", want, d.View())
 		}
 	}
 	if strings.Contains(flat, "connect --web-url") {
-		t.Errorf("details advise connect --web-url, which a connected repository refuses:\n%s", d.view())
+		t.Errorf("details advise connect --web-url, which a connected repository refuses:\n%s", d.View())
 	}
 }
 
@@ -230,13 +234,13 @@ func TestSyncShowsTheLinkingPhase(t *testing.T) {
 		return &rep, err
 	}
 	d := newDriver(t, newModel(cfg, newSession()), 80, 24)
-	d.untilView("api").settle()
-	d.runes("s").untilView("Linking in Jira 1/")
-	if !strings.Contains(d.view(), "linking") {
-		t.Errorf("the state column does not say linking:\n%s", d.view())
+	d.UntilView("api").Settle()
+	d.Runes("s").UntilView("Linking in Jira 1/")
+	if !strings.Contains(d.View(), "linking") {
+		t.Errorf("the state column does not say linking:\n%s", d.View())
 	}
 	close(release)
-	d.untilView("Synced api")
+	d.UntilView("Synced api")
 	if js.AllLinks() == 0 {
 		t.Error("no links were made")
 	}
@@ -245,8 +249,42 @@ func TestSyncShowsTheLinkingPhase(t *testing.T) {
 	if err != nil || st.Issues == 0 {
 		t.Fatalf("link status %+v %v", st, err)
 	}
-	d.key(tea.KeyEnter).untilView("Jira links")
-	if flat := strings.Join(strings.Fields(d.view()), " "); !strings.Contains(flat, "Jira links "+st.String()) {
-		t.Errorf("details lack %q:\n%s", "Jira links "+st.String(), d.view())
+	d.Key(tea.KeyEnter).UntilView("Jira links")
+	if flat := strings.Join(strings.Fields(d.View()), " "); !strings.Contains(flat, "Jira links "+st.String()) {
+		t.Errorf("details lack %q:\n%s", "Jira links "+st.String(), d.View())
 	}
+}
+
+// TestSSHKeysToldApart (issue 15, defect 6, the SSH keys tab): each key
+// shows its comment, its whole fingerprint and the file it was taken from;
+// a key given to two repositories from copies with different comments
+// shows both, not the first repository's.
+func TestSSHKeysToldApart(t *testing.T) {
+	w := newWorld(t)
+	// The same Ed25519 key, its copy re-commented with ssh-keygen -c.
+	laptop := filepath.Join(w.sshDir, "laptop_key")
+	if err := os.WriteFile(laptop, readKey(t, keyEd25519), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ssh-keygen", "-q", "-c", "-C", "laptop key", "-P", "", "-f", laptop).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -c: %v\n%s", err, out)
+	}
+	k := parseKey(t, keyEd25519)
+	for _, c := range []struct{ name, origin string }{{"api", filepath.Join(w.sshDir, "id_ed25519")}, {"docs", laptop}} {
+		raw := readKey(t, keyEd25519)
+		if c.name == "docs" {
+			raw, _ = os.ReadFile(laptop)
+		}
+		if _, err := w.mgr.Connect(context.Background(), lifecycle.ConnectRequest{URL: w.repo(c.name, 3), Name: c.name},
+			lifecycle.CloneOptions{Signer: k.Signer}, lifecycle.CommitRequest{KeyRaw: raw, KeyFingerprint: k.Fingerprint, KeyOrigin: c.origin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.connect("web", 3, keyECDSA)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 30)
+	d.UntilView("api").Settle()
+	d.Key(tea.KeyTab).UntilView("ECDSA")
+	d.ViewHas(k.Fingerprint, parseKey(t, keyECDSA).Fingerprint, // whole
+		"gitjira ed25519, laptop key", // each copy's own comment
+		"from ~/.ssh/id_ed25519, ~/.ssh/laptop_key", "api, docs")
 }

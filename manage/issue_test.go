@@ -15,27 +15,49 @@ func TestIssueViewFromManage(t *testing.T) {
 	w := newWorld(t)
 	w.connect("api", 30, keyEd25519)
 	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 30)
-	d.untilView("api").settle()
-	d.runes("i")
-	d.untilView("Issue key:")
-	d.typeText("nope")
-	d.key(tea.KeyEnter)
-	d.untilView("Not an issue key")
+	d.UntilView("api").Settle()
+	d.Runes("i")
+	d.UntilView("Issue key:")
+	d.Type("nope")
+	d.Key(tea.KeyEnter)
+	d.UntilView("Not an issue key")
 	for range 4 {
-		d.key(tea.KeyBackspace)
+		d.Key(tea.KeyBackspace)
 	}
-	d.typeText("demo-7") // read as DEMO-7
-	d.key(tea.KeyEnter)
-	d.untilView("DEMO-7")
-	d.untilView("commits in 1 repository")
-	d.untilView(gitserver.SampleFeatureBranch[:12])
-	d.key(tea.KeyEnter)
-	d.untilView("diff --git")
-	d.key(tea.KeyEsc)
-	d.untilView("REPOSITORY")
-	d.key(tea.KeyEsc)
-	d.untilView("Repositories")
-	if d.m.page != nil {
-		t.Errorf("esc on the issue list left page %T open", d.m.page)
+	d.Type("demo-7") // read as DEMO-7
+	d.Key(tea.KeyEnter)
+	d.UntilView("DEMO-7")
+	d.UntilView("commits in 1 repository")
+	d.UntilView(gitserver.SampleFeatureBranch[:12])
+	d.Key(tea.KeyEnter)
+	d.UntilView("diff --git")
+	d.Key(tea.KeyEsc)
+	d.UntilView("REPOSITORY")
+	d.Key(tea.KeyEsc)
+	d.UntilView("Repositories")
+	if d.Model.page != nil {
+		t.Errorf("esc on the issue list left page %T open", d.Model.page)
 	}
+}
+
+// enter on the details page lists the recent commits in the issue view;
+// enter opens one with its diff; esc comes back to the list, then to the
+// details.
+func TestRecentCommitsFromDetails(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 12, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 30)
+	d.UntilView("api").Settle()
+	d.Key(tea.KeyEnter)
+	d.Until("the recent commits", func(m Model) bool { p, ok := m.page.(*detailsPage); return ok && p.d != nil })
+	d.Key(tea.KeyEnter)
+	d.UntilView("8 commits in 1 repository")
+	d.Key(tea.KeyEnter)
+	d.UntilView("diff --git")
+	d.UntilView("commit 1 of 8")
+	d.Key(tea.KeyEsc)
+	d.UntilView("REPOSITORY")
+	d.Key(tea.KeyEsc)
+	d.Until("the details again", func(m Model) bool { _, ok := m.page.(*detailsPage); return ok })
+	d.ViewHas("Recent commits", "Host key")
 }

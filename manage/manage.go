@@ -34,15 +34,15 @@ import (
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
-	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/projects"
 	"github.com/gitjira/gitjira/wizard"
 )
 
 // ProjectLister lists the Jira projects a repository may be restricted to;
 // *jira.Client satisfies it (the same interface as the wizard's).
-type ProjectLister = steps.ProjectLister
+type ProjectLister = projects.Lister
 
 // Config is what the screen needs from its caller.
 type Config struct {

@@ -25,16 +25,16 @@ func TestFlowSyncAll(t *testing.T) {
 	w.addCommits("api", 2)
 	w.addCommits("web", 1)
 	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
-	d.untilView("web")
-	d.runes("S").untilView("Synced 2 repositories: 3 new commits")
+	d.UntilView("web")
+	d.Runes("S").UntilView("Synced 2 repositories: 3 new commits")
 	for name, want := range map[string]int{"api": a.Commits + 2, "web": b.Commits + 1} {
 		if r, _ := w.get(name); r.Commits != want {
 			t.Errorf("%s has %d commits, want %d", name, r.Commits, want)
 		}
 	}
-	d.settle()
-	if !strings.Contains(d.view(), " "+itoa(a.Commits+2)+" ") {
-		t.Errorf("the new count is not on screen:\n%s", d.view())
+	d.Settle()
+	if !strings.Contains(d.View(), " "+itoa(a.Commits+2)+" ") {
+		t.Errorf("the new count is not on screen:\n%s", d.View())
 	}
 }
 
@@ -51,13 +51,13 @@ func TestFlowQuitWaitsForSync(t *testing.T) {
 	var once sync.Once
 	m.syncs.gate = func(name string, p gitops.Progress) { once.Do(func() { <-hold }) }
 	s := startSession(t, m)
-	s.waitFor("api")
-	s.runes("s")
-	s.waitFor("connecting")
-	s.runes("q")
-	s.waitFor("Quitting: stopping the syncs")
+	s.WaitFor("api")
+	s.Runes("s")
+	s.WaitFor("connecting")
+	s.Runes("q")
+	s.WaitFor("Quitting: stopping the syncs")
 	close(hold)
-	fm := s.final()
+	fm := final(s)
 	if fm.syncs.active() {
 		t.Error("quit with a sync under way")
 	}
@@ -79,24 +79,24 @@ func TestFlowReplaceSharedKey(t *testing.T) {
 	m := newModel(w.cfg(), newSession())
 	m.c.Clipboard = &clip
 	d := newDriver(t, m, 80, 24)
-	d.untilView("web").key(tea.KeyTab).untilView("api, docs")
+	d.UntilView("web").Key(tea.KeyTab).UntilView("api, docs")
 	// c copies the selected key's public half (OSC 52 on a terminal).
-	d.runes("c").untilView("Sent the public key to the clipboard")
+	d.Runes("c").UntilView("Sent the public key to the clipboard")
 	pub := strings.TrimSpace(string(parseKey(t, keyEd25519).AuthorizedKey))
 	if !strings.Contains(clip.String(), "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(pub))) {
 		t.Errorf("clipboard got %q, want the OSC 52 of %q", clip.String(), pub)
 	}
 	// d: the key is in use, so it is not removed, and the screen says why.
-	d.runes("d").untilView("Cannot remove this key: in use by api, docs")
-	d.runes("k").untilView("id_ecdsa")
-	d.key(tea.KeyEnter).untilView("New key for api, docs, accepted by the server")
+	d.Runes("d").UntilView("Cannot remove this key: in use by api, docs")
+	d.Runes("k").UntilView("id_ecdsa")
+	d.Key(tea.KeyEnter).UntilView("New key for api, docs, accepted by the server")
 	want := parseKey(t, keyECDSA).Fingerprint
 	for _, n := range []string{"api", "docs", "web"} {
 		if r, _ := w.get(n); r.KeyFingerprint != want {
 			t.Errorf("%s: key %s, want %s", n, r.KeyFingerprint, want)
 		}
 	}
-	d.untilView("api, docs, web")
+	d.UntilView("api, docs, web")
 }
 
 // Without a terminal there is no clipboard: the list says how else to get

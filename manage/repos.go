@@ -34,13 +34,13 @@ const (
 )
 
 // Every column is at least its title and the sort arrow wide (the table
-// sees to it); Projects grows with the terminal, and State wraps over up to
-// three rows rather than being cut ("error: conne…"): the status lines and
-// the details show the whole error.
+// sees to it); Projects grows with the terminal and wraps, and State wraps
+// over up to three rows rather than being cut ("error: conne…"): the
+// status lines and the details show the whole error.
 var repoColumns = []table.Column{
-	colName:     {Title: "Name", Min: 10, Grow: 2},
+	colName:     {Title: "Name", Min: 10, Grow: 1},
 	colHost:     {Title: "Host", Min: 15, Grow: 1},
-	colProjects: {Title: "Projects", Min: 8, Grow: 1},
+	colProjects: {Title: "Projects", Min: 8, Grow: 2, Wrap: true},
 	colCommits:  {Title: "Commits", Min: 7, Right: true},
 	colIssues:   {Title: "Issues", Min: 6, Right: true},
 	colLastSync: {Title: "Last sync", Min: 10},
@@ -249,7 +249,7 @@ func (t *reposTab) rebuild(s *syncState) {
 		out[i] = table.Row{Key: r.Name, Styles: styles, Cells: []string{
 			colName:     r.Name,
 			colHost:     t.hosts[r.URL],
-			colProjects: projectsText(r),
+			colProjects: strings.ReplaceAll(projectsText(r), ",", ", "), // wraps at the commas
 			colCommits:  fmt.Sprint(r.Commits),
 			colIssues:   fmt.Sprint(r.IssueKeys),
 			colLastSync: relTime(r.LastFetched, now),

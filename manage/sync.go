@@ -4,16 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
-	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
-	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -23,81 +20,6 @@ import (
 // in a command, and its Progress and Done callbacks, called from its
 // goroutines, send messages on a channel that a re-armed command reads
 // (Bubble Tea's `realtime` pattern), so the rows move while it runs.
-
-// rowProgress is what a syncing row shows.
-type rowProgress struct {
-	batch int
-	stage string // "starting", "passphrase", "fetch", "index", "link"
-	p     gitops.Progress
-	// linked and toLink are the linking phase's progress (stage "link").
-	linked, toLink int
-}
-
-// short is the state column: "connecting", "receiving 45%", "indexing".
-func (r rowProgress) short() string {
-	switch r.stage {
-	case "starting":
-		return "starting…"
-	case "passphrase":
-		return "locked key"
-	case "index":
-		return "indexing…"
-	case "link":
-		return fmt.Sprintf("linking %d/%d", r.linked, r.toLink)
-	}
-	p := r.p
-	name := string(p.Phase)
-	switch p.Phase {
-	case "", gitops.PhaseConnecting:
-		return "connecting…"
-	case gitops.PhaseEnumerating, gitops.PhaseCounting, gitops.PhaseCompressing:
-		name = "counting"
-	case gitops.PhaseUpdatingRef:
-		return "updating…"
-	case gitops.PhaseDone:
-		return "indexing…"
-	}
-	if p.Total > 0 {
-		return fmt.Sprintf("%s %d%%", name, int(p.Fraction()*100))
-	}
-	return name + "…"
-}
-
-// long is the status line: "receiving objects 45% (120/260), 1.2 MiB at 3.0 MiB/s".
-func (r rowProgress) long() string {
-	switch r.stage {
-	case "starting":
-		return "loading its key…"
-	case "passphrase":
-		return "waiting for the passphrase of its key…"
-	case "index":
-		return "indexing the new commits…"
-	case "link":
-		return fmt.Sprintf("Linking in Jira %d/%d", r.linked, r.toLink)
-	}
-	p := r.p
-	switch p.Phase {
-	case "", gitops.PhaseConnecting:
-		return "connecting…"
-	case gitops.PhaseDone:
-		return "indexing the new commits…"
-	case gitops.PhaseReceiving:
-		s := fmt.Sprintf("receiving objects %d%% (%d/%d), %s", int(p.Fraction()*100), p.Current, p.Total, byteSize(p.Bytes))
-		if p.BytesPerSec > 0 {
-			s += " at " + byteSize(int64(p.BytesPerSec)) + "/s"
-		}
-		return s
-	case gitops.PhaseResolving:
-		return fmt.Sprintf("resolving deltas %d%% (%d/%d)", int(p.Fraction()*100), p.Current, p.Total)
-	}
-	if p.Message != "" {
-		return "server: " + oneLine(errors.New(p.Message))
-	}
-	if p.Total > 0 {
-		return fmt.Sprintf("%s %d%% (%d/%d)", p.Phase, int(p.Fraction()*100), p.Current, p.Total)
-	}
-	return string(p.Phase) + "…"
-}
 
 // lockedKey is an encrypted stored key waiting for its passphrase.
 type lockedKey struct {
@@ -487,93 +409,4 @@ func waitFor(ch <-chan tea.Msg) tea.Cmd {
 		}
 		return msg
 	}
-}
-
-// batchFlash is the status line when a batch ends.
-func batchFlash(b *batch, results []lifecycle.SyncResult, err error) flash {
-	if err != nil {
-		return flash{text: "Sync failed: " + oneLine(err), err: true}
-	}
-	if len(results) == 1 {
-		r := results[0]
-		switch {
-		case r.Err != nil:
-			return flash{text: "Sync of " + r.Name + " failed: " + oneLine(r.Err), err: true}
-		case r.LinkErr != nil:
-			return flash{text: "Synced " + r.Name + ", but linking to Jira failed: " + oneLine(r.LinkErr), err: true}
-		}
-		return flash{text: fmt.Sprintf("Synced %s: %s, %s in all.", r.Name, plural(r.NewCommits, "new commit", "new commits"), plural(r.Commits, "commit", "commits"))}
-	}
-	var failed []string
-	newCommits := 0
-	for _, r := range results {
-		if !r.OK() {
-			failed = append(failed, r.Name)
-		}
-		newCommits += r.NewCommits
-	}
-	if len(failed) > 0 {
-		return flash{text: fmt.Sprintf("Synced %d of %d repositories; failed: %s (see their rows).", len(results)-len(failed), len(results), strings.Join(failed, ", ")), err: true}
-	}
-	return flash{text: fmt.Sprintf("Synced %s: %s.", plural(len(results), "repository", "repositories"), plural(newCommits, "new commit", "new commits"))}
-}
-
-// passphrasePage asks the passphrase of an encrypted stored key before a
-// sync, with the wizard's passphrase step (masked, never stored).
-type passphrasePage struct {
-	c     *shared
-	batch int
-	name  string
-	draft *steps.Draft
-	step  steps.Step
-	pane  stepPane
-}
-
-func newPassphrasePage(c *shared, batch int, lk lockedKey) (page, tea.Cmd) {
-	d := &steps.Draft{KeySource: lk.repo.KeyFile, KeyRaw: lk.raw, Key: lk.key}
-	p := &passphrasePage{c: c, batch: batch, name: lk.repo.Name, draft: d, pane: newStepPane(c.Keys)}
-	step, cmd := steps.NewPassphrase(c.env, d).Enter()
-	p.step = step
-	p.pane.refresh(p.step)
-	return p, cmd
-}
-
-func (p *passphrasePage) title() string { return "Sync " + p.name + " · Passphrase" }
-func (p *passphrasePage) typing() bool  { return p.step.Typing() }
-func (p *passphrasePage) busy() bool    { return p.step.Busy() }
-func (p *passphrasePage) help() help.KeyMap {
-	k := p.c.Keys
-	return newHelp(withDesc(k.Next, "unlock"), withDesc(k.Back, "skip this sync"))
-}
-
-func (p *passphrasePage) update(msg tea.Msg) (page, tea.Cmd) {
-	switch msg := msg.(type) {
-	case tea.WindowSizeMsg:
-		p.pane.setSize(msg.Width, max(3, msg.Height-3))
-		msg.Height = max(3, msg.Height-3)
-		var cmd tea.Cmd
-		p.step, cmd = p.step.Update(msg)
-		p.pane.refresh(p.step)
-		return p, cmd
-	case steps.DoneMsg:
-		if msg.From == steps.StepPassphrase && p.draft.Key != nil && p.draft.Key.Signer != nil {
-			signer := p.draft.Key.Signer
-			return p, func() tea.Msg { return passphraseDoneMsg{batch: p.batch, name: p.name, signer: signer} }
-		}
-		return p, nil
-	case steps.BackMsg:
-		return p, func() tea.Msg { return passphraseDoneMsg{batch: p.batch, name: p.name} }
-	}
-	var cmd tea.Cmd
-	p.step, cmd = p.step.Update(msg)
-	p.pane.refresh(p.step)
-	return p, cmd
-}
-
-func (p *passphrasePage) view() string {
-	st := p.c.Styles
-	w := max(20, p.c.Width)
-	return st.Text.Render(truncate("To sync "+p.name+", gitjira needs its key unlocked.", w)) + "\n" +
-		st.Hint.Render(truncate("The unlocked key stays in memory until you quit; the passphrase is kept nowhere.", w)) + "\n\n" +
-		p.pane.view(st)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
 func TestRelTime(t *testing.T) {
@@ -176,8 +177,8 @@ func TestFilterByTyping(t *testing.T) {
 	if got := names(m); got != "docs" {
 		t.Errorf("filter err: %s", got)
 	}
-	if !m.typing() || !strings.Contains(plain(m.View()), "Filter: err") {
-		t.Errorf("filter field not shown:\n%s", plain(m.View()))
+	if !m.typing() || !strings.Contains(uitest.Plain(m.View()), "Filter: err") {
+		t.Errorf("filter field not shown:\n%s", uitest.Plain(m.View()))
 	}
 	// q while typing is text, not quit.
 	m = press(m, "q")
@@ -192,11 +193,11 @@ func TestFilterByTyping(t *testing.T) {
 	if got := names(m); got != "api" || m.typing() {
 		t.Errorf("filter OPS kept: %s typing=%v", got, m.typing())
 	}
-	if v := plain(m.View()); !strings.Contains(v, "1 of 3 shown") {
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "1 of 3 shown") {
 		t.Errorf("kept filter not shown:\n%s", v)
 	}
 	m = press(m, "/", "zzz", "enter")
-	if v := plain(m.View()); !strings.Contains(v, "No repository matches the filter") {
+	if v := uitest.Plain(m.View()); !strings.Contains(v, "No repository matches the filter") {
 		t.Errorf("no match:\n%s", v)
 	}
 }

@@ -91,9 +91,6 @@ type authAppendedMsg struct {
 	err error
 }
 
-// authRetestMsg says it is time to log in again.
-type authRetestMsg struct{ common.Request }
-
 // Authorize is the "Authorize the key" step.
 type Authorize struct {
 	env   *Env
@@ -576,7 +573,7 @@ func (m Authorize) Help() help.KeyMap {
 // View implements Step.
 func (m Authorize) View() Screen {
 	st := m.env.Styles
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
 	scr := Screen{Focus: -1}
 	host := ""
 	if m.draft.Endpoint != nil {
@@ -586,77 +583,77 @@ func (m Authorize) View() Screen {
 	scr.Copy, scr.CopyWhat = pub, "public key"
 	switch m.screen {
 	case authChecking:
-		top.text(st.Text, m.spin.View()+" Logging in to "+host+" with the key…")
+		top.Text(st.Text, m.spin.View()+" Logging in to "+host+" with the key…")
 	case authMenu:
-		top.text(st.Text, host+" does not accept this key yet. How should it be authorized?")
-		body.code(st.Code, pub)
-		body.blank()
+		top.Text(st.Text, host+" does not accept this key yet. How should it be authorized?")
+		body.Code(st.Code, pub)
+		body.Blank()
 		for i := authWay(0); i < wayCount; i++ {
 			if i == m.cursor {
-				body.focusNext()
-				body.add(st.Cursor.Render("> ") + common.Truncate(st.Selected.Render(wayNames[i]), max(10, m.width-2)))
+				body.FocusNext()
+				body.Add(st.Cursor.Render("> ") + common.Truncate(st.Selected.Render(wayNames[i]), max(10, m.width-2)))
 			} else {
-				body.add("  " + common.Truncate(st.Text.Render(wayNames[i]), max(10, m.width-2)))
+				body.Add("  " + common.Truncate(st.Text.Render(wayNames[i]), max(10, m.width-2)))
 			}
 		}
-		bottom.text(st.Hint, wayHints[m.cursor])
+		bottom.Text(st.Hint, wayHints[m.cursor])
 		if page := m.keysPage(); page != "" {
-			body.blank()
-			body.add(st.Label.Render("Keys page ") + link(page))
+			body.Blank()
+			body.Add(st.Label.Render("Keys page ") + link(page))
 		}
 	case authAPIForm:
 		kind := forge.Kinds[m.kind]
-		top.text(st.Text, "Upload the key as a read-only deploy key of the repository through "+kind.Name()+"'s API.")
+		top.Text(st.Text, "Upload the key as a read-only deploy key of the repository through "+kind.Name()+"'s API.")
 		marker := func(i int) string {
 			if m.focus == i {
 				return "> "
 			}
 			return "  "
 		}
-		body.add(marker(0) + st.Label.Render("Host kind ") + st.Value.Render("← "+kind.Name()+" →"))
-		body.add(marker(1) + m.apiURL.View())
-		body.add(marker(2) + m.token.View())
-		body.blank()
-		body.text(st.Hint, "Needs "+kind.TokenHelp()+". The token is used for this upload only: never stored, never shown.")
+		body.Add(marker(0) + st.Label.Render("Host kind ") + st.Value.Render("← "+kind.Name()+" →"))
+		body.Add(marker(1) + m.apiURL.View())
+		body.Add(marker(2) + m.token.View())
+		body.Blank()
+		body.Text(st.Hint, "Needs "+kind.TokenHelp()+". The token is used for this upload only: never stored, never shown.")
 		if m.working {
-			bottom.text(st.Hint, m.spin.View()+" Adding the deploy key…")
+			bottom.Text(st.Hint, m.spin.View()+" Adding the deploy key…")
 		}
 	case authPasswordForm:
 		user := ""
 		if m.draft.Endpoint != nil {
 			user = m.draft.Endpoint.User
 		}
-		top.text(st.Text, fmt.Sprintf("Log in once as %s on %s with the account's password; gitjira appends the key to its ~/.ssh/authorized_keys, as ssh-copy-id does.", user, host))
-		body.add(m.password.View())
-		body.blank()
-		body.text(st.Hint, "The password is used for this login only: never stored. The host key is verified as for every connection.")
+		top.Text(st.Text, fmt.Sprintf("Log in once as %s on %s with the account's password; gitjira appends the key to its ~/.ssh/authorized_keys, as ssh-copy-id does.", user, host))
+		body.Add(m.password.View())
+		body.Blank()
+		body.Text(st.Hint, "The password is used for this login only: never stored. The host key is verified as for every connection.")
 		if m.working {
-			bottom.text(st.Hint, m.spin.View()+" Logging in with the password…")
+			bottom.Text(st.Hint, m.spin.View()+" Logging in with the password…")
 		}
 	case authWaiting:
 		if m.note != "" {
-			top.text(st.Success, "✓ "+m.note)
+			top.Text(st.Success, "✓ "+m.note)
 		}
 		if m.admin != "" {
-			body.code(st.Code, m.admin)
+			body.Code(st.Code, m.admin)
 			scr.Copy, scr.CopyWhat = m.admin, "command"
 		} else {
-			body.text(st.Text, "The public key:")
-			body.code(st.Code, pub)
+			body.Text(st.Text, "The public key:")
+			body.Code(st.Code, pub)
 		}
 		if page := m.keysPage(); page != "" {
-			body.blank()
-			body.add(st.Label.Render("Keys page ") + link(page))
+			body.Blank()
+			body.Add(st.Label.Render("Keys page ") + link(page))
 		}
 		elapsed := time.Since(m.since).Round(time.Second)
-		bottom.text(st.Hint, fmt.Sprintf("%s Waiting for %s to accept the key: tried %s, for %s.", m.spin.View(), host, common.Plural(m.tries, "once", fmt.Sprintf("%d times", m.tries)), elapsed))
+		bottom.Text(st.Hint, fmt.Sprintf("%s Waiting for %s to accept the key: tried %s, for %s.", m.spin.View(), host, common.Plural(m.tries, "once", fmt.Sprintf("%d times", m.tries)), elapsed))
 	}
 	if m.err != nil {
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	scr.Top, scr.Body, scr.Bottom = top.String(), body.String(), bottom.String()
 	if scr.Focus < 0 {
-		scr.Focus = body.focus
+		scr.Focus = body.Focus()
 	}
 	return scr
 }

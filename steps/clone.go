@@ -10,9 +10,9 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gitjira/gitjira/ui/components/progress"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/lifecycle"
@@ -133,8 +133,7 @@ type Clone struct {
 	env            *Env
 	draft          *Draft
 	width          int
-	spin           spinner.Model
-	bar            progress.Model
+	prog           *progress.Model
 	phase          clonePhase
 	run            int // counts the attempts; messages of older attempts are ignored
 	cancel         context.CancelFunc
@@ -144,16 +143,13 @@ type Clone struct {
 
 	start     time.Time
 	elapsed   time.Duration
-	cur       gitops.Progress   // the current phase's latest event
-	finished  []gitops.Progress // finished phases, in order
 	err       error
 	cancelled bool
 }
 
 // NewClone makes the clone step.
 func NewClone(env *Env, d *Draft) Clone {
-	bar := progress.New(progress.WithSolidFill("#9B8CFF"), progress.WithoutPercentage(), progress.WithColorProfile(env.Styles.Profile()))
-	return Clone{env: env, draft: d, spin: spinner.New(spinner.WithSpinner(spinner.Line)), bar: bar}
+	return Clone{env: env, draft: d, prog: progress.New(env.Common())}
 }
 
 // ID implements Step.
@@ -195,7 +191,7 @@ func (m Clone) Enter() (Step, tea.Cmd) {
 		m.run++
 		m.phase = cloneAborting
 		m.draft.Staged, m.draft.StagedFor = nil, ""
-		return m, tea.Batch(abortClone(m.run, m.env.manager(), old), m.spin.Tick)
+		return m, tea.Batch(abortClone(m.run, m.env.manager(), old), m.prog.Tick())
 	}
 	return m.startClone()
 }
@@ -203,7 +199,8 @@ func (m Clone) Enter() (Step, tea.Cmd) {
 func (m Clone) startClone() (Step, tea.Cmd) {
 	m.run++
 	m.err, m.cancelled = nil, false
-	m.finished, m.cur, m.elapsed = nil, gitops.Progress{}, 0
+	m.prog.Reset()
+	m.elapsed = 0
 	if m.draft.Plan == nil || m.draft.Key == nil || m.draft.Key.Signer == nil {
 		m.phase = cloneFailed
 		m.err = errors.New("the location or the key is missing: go back and choose them")
@@ -214,7 +211,7 @@ func (m Clone) startClone() (Step, tea.Cmd) {
 	ctx, cancel := context.WithCancel(m.env.ctx())
 	m.cancel = cancel
 	o := lifecycle.CloneOptions{Signer: m.draft.Key.Signer, TrustFingerprint: m.draft.TrustFingerprint}
-	return m, tea.Batch(startClone(ctx, m.run, m.env.manager(), m.draft.Plan, o), cloneTick(m.run), m.spin.Tick)
+	return m, tea.Batch(startClone(ctx, m.run, m.env.manager(), m.draft.Plan, o), cloneTick(m.run), m.prog.Tick())
 }
 
 // Update implements Step.
@@ -222,7 +219,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width = msg.Width
-		m.bar.Width = max(10, min(50, msg.Width-30))
+		m.prog.SetSize(msg.Width, msg.Height)
 		return m, nil
 	case abortedMsg:
 		if msg.run != m.run || m.phase != cloneAborting {
@@ -255,16 +252,7 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		if msg.run != m.run {
 			return m, nil
 		}
-		p := msg.p
-		if m.cur.Phase != "" && p.Phase != m.cur.Phase && !m.cur.Done {
-			m.finished = append(m.finished, m.cur)
-		}
-		if p.Done {
-			m.finished = append(m.finished, p)
-			m.cur = gitops.Progress{Phase: p.Phase, Done: true}
-		} else {
-			m.cur = p
-		}
+		m.prog.Set(msg.p)
 		return m, waitForClone(m.events)
 	case cloneDoneMsg:
 		if msg.run != m.run {
@@ -307,7 +295,11 @@ func (m Clone) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.elapsed = msg.t.Sub(m.start).Truncate(time.Second)
 		return m, cloneTick(m.run)
 	case spinner.TickMsg:
-		return m, spin(&m.spin, m.Busy(), msg)
+		if !m.Busy() {
+			return m, nil // an idle screen does not redraw
+		}
+		_, cmd := m.prog.Update(msg)
+		return m, cmd
 	case tea.KeyMsg:
 		return m.updateKey(msg)
 	}
@@ -364,7 +356,7 @@ func (m Clone) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 				m.phase = cloneAborting
 				m.backAfterAbort = true
 				m.draft.Staged, m.draft.StagedFor = nil, ""
-				return m, tea.Batch(abortClone(m.run, m.env.manager(), s), m.spin.Tick)
+				return m, tea.Batch(abortClone(m.run, m.env.manager(), s), m.prog.Tick())
 			}
 			return m, back(StepClone)
 		}
@@ -372,28 +364,10 @@ func (m Clone) updateKey(msg tea.KeyMsg) (Step, tea.Cmd) {
 	return m, nil
 }
 
-var phaseNames = map[gitops.Phase]string{
-	gitops.PhaseConnecting:  "Connecting",
-	gitops.PhaseEnumerating: "Enumerating objects",
-	gitops.PhaseCounting:    "Counting objects",
-	gitops.PhaseCompressing: "Compressing objects",
-	gitops.PhaseReceiving:   "Receiving objects",
-	gitops.PhaseResolving:   "Resolving deltas",
-	gitops.PhaseUpdatingRef: "Updating refs",
-	gitops.PhaseDone:        "Done",
-}
-
-func phaseName(p gitops.Phase) string {
-	if n, ok := phaseNames[p]; ok {
-		return n
-	}
-	return string(p)
-}
-
 // View implements Step.
 func (m Clone) View() Screen {
 	st := m.env.Styles
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
 	addr := m.draft.EndpointString()
 	mirror := ""
 	if m.draft.Plan != nil {
@@ -401,41 +375,32 @@ func (m Clone) View() Screen {
 	}
 	switch m.phase {
 	case cloneAborting:
-		top.add(m.spin.View() + " Deleting the earlier clone…")
+		top.Add(m.prog.Spinner() + " Deleting the earlier clone…")
 	case cloneDone:
-		top.text(st.Success, "✓ Cloned "+addr)
+		top.Text(st.Success, "✓ Cloned "+addr)
 	default:
-		top.text(st.Text, "Cloning "+addr+" into "+mirror)
+		top.Text(st.Text, "Cloning "+addr+" into "+mirror)
 	}
 	if note := m.draft.KeyNote(); note != "" {
-		body.text(st.Success, "✓ "+note)
+		body.Text(st.Success, "✓ "+note)
 	}
 	if r := m.draft.Remote; r != nil {
 		line := fmt.Sprintf("✓ Connected: %s, %s", common.Plural(r.Branches, "branch", "branches"), common.Plural(r.Tags, "tag", "tags"))
 		if r.DefaultBranch != "" {
 			line += ", default branch " + r.DefaultBranch
 		}
-		body.text(st.Success, line)
+		body.Text(st.Success, line)
 	}
 	if m.phase == cloneRunning || m.phase == cloneFailed || m.phase == cloneDone {
-		for _, p := range m.finished {
-			if p.Phase == gitops.PhaseConnecting && m.draft.Remote != nil {
-				continue // "✓ Connected" above says it
-			}
-			body.add(st.Success.Render("✓ ") + m.phaseLine(p, true))
+		m.prog.Skip = ""
+		if m.draft.Remote != nil {
+			m.prog.Skip = gitops.PhaseConnecting // "✓ Connected" above says it
+		}
+		for _, l := range m.prog.Lines(m.phase == cloneRunning) {
+			body.Add(l)
 		}
 		if m.phase == cloneRunning {
-			switch {
-			case m.cur.Phase == "" || m.cur.Done:
-				body.add(m.spin.View() + " Waiting for the server…")
-			case m.cur.Total > 0 && (m.cur.Phase == gitops.PhaseReceiving || m.cur.Phase == gitops.PhaseResolving):
-				body.add("  " + m.phaseLine(m.cur, false))
-				body.add("  " + m.bar.ViewAs(m.cur.Fraction()) + fmt.Sprintf(" %3.0f%%", 100*m.cur.Fraction()))
-			default:
-				// the server counts: no total yet
-				body.add(m.spin.View() + " " + m.phaseLine(m.cur, false))
-			}
-			bottom.text(st.Hint, fmt.Sprintf("Elapsed %s", m.elapsed))
+			bottom.Text(st.Hint, fmt.Sprintf("Elapsed %s", m.elapsed))
 		}
 	}
 	switch m.phase {
@@ -445,38 +410,21 @@ func (m Clone) View() Screen {
 			if s.Result.DefaultBranch != "" {
 				line += ", default branch " + s.Result.DefaultBranch
 			}
-			body.text(st.Success, line)
+			body.Text(st.Success, line)
 		}
-		bottom.text(st.Hint, "Press enter to continue, or esc to delete the clone and go back.")
+		bottom.Text(st.Hint, "Press enter to continue, or esc to delete the clone and go back.")
 	case cloneFailed:
 		if m.cancelled {
-			bottom.text(st.Text, "Clone cancelled; nothing was left behind.")
+			bottom.Text(st.Text, "Clone cancelled; nothing was left behind.")
 		} else if m.err != nil {
-			bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+			bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 		}
-		bottom.text(st.Hint, "Press r to try again, or esc to go back.")
+		bottom.Text(st.Hint, "Press r to try again, or esc to go back.")
 	}
 	if m.confirm {
-		bottom.text(st.Value, "Cancel the clone? (y/n)")
+		bottom.Text(st.Value, "Cancel the clone? (y/n)")
 	}
 	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
-}
-
-func (m Clone) phaseLine(p gitops.Progress, finished bool) string {
-	line := phaseName(p.Phase)
-	switch {
-	case p.Total > 0:
-		line += fmt.Sprintf(": %d/%d", p.Current, p.Total)
-	case p.Current > 0:
-		line += fmt.Sprintf(": %d", p.Current)
-	}
-	if p.Phase == gitops.PhaseReceiving && p.Bytes > 0 {
-		line += ", " + common.ByteSize(p.Bytes)
-		if !finished && p.BytesPerSec > 0 {
-			line += " | " + common.ByteSize(int64(p.BytesPerSec)) + "/s"
-		}
-	}
-	return line
 }
 
 // Help implements Step.

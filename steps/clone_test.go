@@ -52,7 +52,7 @@ func TestCloneSuccess(t *testing.T) {
 	var sawProgress bool
 	d.until("clone done", func(s Step) bool {
 		c := cloneStep(s)
-		if len(c.finished) > 0 || c.cur.Phase != "" {
+		if len(c.prog.Lines(false)) > 0 || c.prog.Current().Phase != "" {
 			sawProgress = true
 		}
 		return c.phase == cloneDone
@@ -195,7 +195,7 @@ func TestCloneCancelLeavesNothing(t *testing.T) {
 	connectedDraft(t, env, draft, srv, "id_ed25519")
 	trustTestHost(t, env, draft, "host_ed25519")
 	d := newDriver(t, NewClone(env, draft)).enter()
-	d.until("receiving", func(s Step) bool { return cloneStep(s).cur.Phase == gitops.PhaseReceiving })
+	d.until("receiving", func(s Step) bool { return cloneStep(s).prog.Current().Phase == gitops.PhaseReceiving })
 
 	d.key(tea.KeyEsc)
 	d.viewHas("Cancel the clone? (y/n)")

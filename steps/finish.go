@@ -20,10 +20,13 @@ import (
 	"github.com/gitjira/gitjira/store"
 )
 
-// repoAddedMsg is the result of lifecycle.Manager.Commit.
+// repoAddedMsg is the result of lifecycle.Manager.Commit; toLink is the
+// number of its commits a sync links to Jira (-1 when unknown).
 type repoAddedMsg struct {
-	repo store.Repository
-	err  error
+	repo   store.Repository
+	err    error
+	toLink int
+	exe    string
 }
 
 // commitRepository indexes the staged mirror, stores the key and adds the
@@ -31,7 +34,7 @@ type repoAddedMsg struct {
 func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.CommitRequest) tea.Cmd {
 	return func() tea.Msg {
 		r, err := mgr.Commit(s, c)
-		return repoAddedMsg{repo: r, err: err}
+		return repoAddedMsg{repo: r, err: err, toLink: commitsToLink(mgr.Paths, r, err), exe: executable()}
 	}
 }
 
@@ -263,10 +266,10 @@ func webSetting(text string, guess jira.WebLocation, confident bool) (webURL, co
 func (m Review) View() Screen {
 	st := m.env.Styles
 	d := m.draft
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
-	top.text(st.Text, "Review: nothing is saved until you press enter.")
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
+	top.Text(st.Text, "Review: nothing is saved until you press enter.")
 	field := func(label, value string) {
-		body.text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
+		body.Text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", label))+st.Value.Render(value))
 	}
 	name := d.Name
 	url := d.EndpointString()
@@ -289,16 +292,16 @@ func (m Review) View() Screen {
 	if d.FromAgent {
 		// said beside the key, above the fold: it is what the repository
 		// needs from now on
-		body.text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
+		body.Text(st.Text, "No copy of the key: ssh-agent holds it and it cannot be copied, so fetching this repository later needs the agent running with this key loaded (SSH_AUTH_SOCK).")
 	}
 	if note := d.KeyNote(); note != "" {
-		body.text(st.Success, "✓ "+note)
+		body.Text(st.Success, "✓ "+note)
 	}
 	m.linksView(body)
 
 	p := m.env.Paths
-	body.blank()
-	body.text(st.Header, "Will be written")
+	body.Blank()
+	body.Text(st.Header, "Will be written")
 	field("List entry", m.env.Display(p.ReposFile()))
 	switch {
 	case d.FromAgent: // said above
@@ -319,29 +322,29 @@ func (m Review) View() Screen {
 		field("Known host", fmt.Sprintf("%s %s, added to %s when you trusted it", d.HostKeyErr.Host, d.HostKeyErr.KeyType, m.env.Display(d.HostKeyErr.KnownHostsFile)))
 	}
 	if m.env.Temporary {
-		body.text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
+		body.Text(st.Hint, "This is a demo: all of it is deleted when the demo ends.")
 	}
 	if m.err != nil {
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 	}
-	bottom.text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
-	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
+	bottom.Text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.Focus()}
 }
 
 // linksView adds the web page and the linking choice: the field while it
 // is asked (a guess, or being edited), else a line with the key to edit it.
-func (m Review) linksView(body *lines) {
+func (m Review) linksView(body *common.Lines) {
 	st := m.env.Styles
-	body.blank()
-	body.text(st.Header, "Jira links (they open commits on the web page)")
+	body.Blank()
+	body.Text(st.Header, "Jira links (they open commits on the web page)")
 	if m.focus == reviewWeb {
-		body.focusNext()
-		body.add(st.Cursor.Render("› ") + m.web.View())
+		body.FocusNext()
+		body.Add(st.Cursor.Render("› ") + m.web.View())
 		hint := "A commit's page with {sha} also works."
 		if !m.confident {
 			hint = "Guessed from the location: check it. " + hint
 		}
-		body.text(st.Hint, "  "+hint)
+		body.Text(st.Hint, "  "+hint)
 	} else {
 		page := strings.TrimSpace(m.web.Value())
 		if page == "" {
@@ -351,7 +354,7 @@ func (m Review) linksView(body *lines) {
 		if m.width > 0 {
 			page = common.Truncate(page, max(10, m.width-2-12-len(" (e to edit)")))
 		}
-		body.add("  " + st.Label.Render(fmt.Sprintf("%-12s", "Web page")) + st.Value.Render(page) + st.Hint.Render(" (e to edit)"))
+		body.Add("  " + st.Label.Render(fmt.Sprintf("%-12s", "Web page")) + st.Value.Render(page) + st.Hint.Render(" (e to edit)"))
 	}
 	mark := "[ ]"
 	if m.link {
@@ -359,16 +362,16 @@ func (m Review) linksView(body *lines) {
 	}
 	label := mark + " Link commits to their Jira issues"
 	if m.focus == reviewLink {
-		body.focusNext()
-		body.add(st.Cursor.Render("› ") + st.Selected.Render(label))
+		body.FocusNext()
+		body.Add(st.Cursor.Render("› ") + st.Selected.Render(label))
 	} else {
-		body.add("  " + label)
+		body.Add("  " + label)
 	}
 	switch {
 	case m.env.Projects == nil && m.link:
-		body.text(st.Hint, "  No Jira site yet (gitjira jira login): linking starts once there is one.")
+		body.Text(st.Hint, "  No Jira site yet (gitjira jira login): linking starts once there is one.")
 	case m.env.Projects == nil:
-		body.text(st.Hint, "  No Jira site is logged in yet (gitjira jira login).")
+		body.Text(st.Hint, "  No Jira site is logged in yet (gitjira jira login).")
 	}
 }
 
@@ -413,6 +416,10 @@ type Finish struct {
 	spin   spinner.Model
 	adding bool
 	err    error
+	// cursor is the selected command (c copies it)
+	cursor int
+	// collect, when set, receives the command lines instead (commands)
+	collect *[]string
 }
 
 // NewFinish makes the finish step.
@@ -446,7 +453,7 @@ func (m Finish) Enter() (Step, tea.Cmd) {
 	// A key held by ssh-agent cannot be copied: none is stored, and syncs
 	// find it in the agent by its fingerprint.
 	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent,
-		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link}
+		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link, KeyOrigin: d.KeySource}
 	if d.Key != nil {
 		req.KeyFingerprint = d.Key.Fingerprint
 	}
@@ -477,6 +484,8 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		r := msg.repo
 		m.draft.Repo = &r
+		m.draft.ToLink, m.draft.Executable = msg.toLink, msg.exe
+		m.cursor = 0
 		return m, nil
 	case spinner.TickMsg:
 		return m, spin(&m.spin, m.adding, msg)
@@ -485,8 +494,13 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		switch {
 		case m.adding:
 		case m.draft.Repo != nil:
-			if key.Matches(msg, k.Next) {
+			switch {
+			case key.Matches(msg, k.Next):
 				return m, done(StepFinish)
+			case key.Matches(msg, k.Up):
+				m.cursor = max(0, m.cursor-1)
+			case key.Matches(msg, k.Down):
+				m.cursor = min(len(m.commands())-1, m.cursor+1)
 			}
 		case m.err != nil && key.Matches(msg, k.Retry):
 			// The failed commit deleted the clone: clone again, then review.
@@ -499,42 +513,45 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 // View implements Step.
 func (m Finish) View() Screen {
 	st := m.env.Styles
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
 	scr := Screen{Focus: -1}
 	switch {
 	case m.adding:
-		top.add(m.spin.View() + " Saving: storing the key, indexing the commits, adding the list entry…")
+		top.Add(m.spin.View() + " Saving: storing the key, indexing the commits, adding the list entry…")
 	case m.err != nil:
-		top.text(st.Error, "✗ Not added.")
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
-		bottom.text(st.Hint, "Nothing was saved and the clone was deleted. Press r to clone again, or ctrl+c to quit.")
+		top.Text(st.Error, "✗ Not added.")
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
+		bottom.Text(st.Hint, "Nothing was saved and the clone was deleted. Press r to clone again, or ctrl+c to quit.")
 	case m.draft.Repo != nil:
 		r := *m.draft.Repo
-		top.text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
+		top.Text(st.Success, fmt.Sprintf("✓ Added %s to gitjira's repositories list.", r.Name))
 		// What to do next comes first: on a short terminal the summary's
 		// last rows are the ones that scroll.
-		next := m.env.NextSteps
-		if next == "" {
-			next = DefaultNextSteps(r.Name)
-		}
-		for _, line := range strings.Split(next, "\n") {
-			if strings.HasPrefix(line, "gitjira ") {
-				body.code(st.Code, line)
-				if scr.Copy == "" {
-					scr.Copy, scr.CopyWhat = line, "command"
-				}
-			} else {
-				body.text(st.Text, line)
+		cmd := 0
+		for _, line := range strings.Split(m.advice(), "\n") {
+			if !strings.HasPrefix(line, "gitjira ") {
+				body.Text(st.Text, line)
+				continue
 			}
+			m.command(body, line, &cmd)
 		}
-		body.blank()
+		m.jiraView(body, r, &cmd)
+		scr.Focus = body.Focus()
+		if cmds := m.commands(); m.cursor < len(cmds) {
+			scr.Copy, scr.CopyWhat = cmds[m.cursor], "command"
+		}
+		body.Blank()
 		for _, row := range SummaryRows(r, !m.env.Temporary) {
 			if row[0] == "Mirror" {
 				row[1] = m.env.Display(row[1])
 			}
-			body.text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
+			body.Text(st.Text, st.Label.Render(fmt.Sprintf("%-12s", row[0]))+st.Value.Render(row[1]))
 		}
-		bottom.text(st.Text, "Press enter to exit.")
+		if m.env.InManage {
+			bottom.Text(st.Text, "Press enter to go back to Manage.")
+		} else {
+			bottom.Text(st.Text, "Press enter to exit.")
+		}
 	}
 	scr.Top, scr.Body, scr.Bottom = top.String(), body.String(), bottom.String()
 	return scr
@@ -547,7 +564,53 @@ func (m Finish) Help() help.KeyMap {
 	case m.err != nil:
 		return common.NewHelp(common.WithDesc(k.Retry, "clone again"))
 	case m.draft.Repo != nil:
-		return common.NewHelp(common.WithDesc(k.Next, "exit"), common.WithDesc(k.Copy, "copy a command"))
+		exit := "exit"
+		if m.env.InManage {
+			exit = "back to Manage"
+		}
+		h := common.NewHelp(common.WithDesc(k.Next, exit))
+		if len(m.commands()) > 1 {
+			h.Short = append(h.Short, upDown(k, "choose a command"))
+		}
+		return h
 	}
 	return common.NewHelp()
+}
+
+// advice is the next steps shown: the caller's or the default advice.
+func (m Finish) advice() string {
+	if m.env.NextSteps != "" || m.draft.Repo == nil {
+		return m.env.NextSteps
+	}
+	return DefaultNextSteps(m.draft.Repo.Name)
+}
+
+// command shows a command line of the finish screen; the selected one
+// (↑/↓, number *n in the screen's order) is in the code style and is what
+// c copies. (No marker in the line: a mouse selection copies it as it is.)
+func (m Finish) command(body *common.Lines, line string, n *int) {
+	if m.collect != nil {
+		*m.collect = append(*m.collect, line)
+	}
+	if *n == m.cursor {
+		body.FocusNext()
+		body.Code(m.env.Styles.Code, line)
+	} else {
+		body.Code(m.env.Styles.Hint, line)
+	}
+	*n++
+}
+
+// commands are the screen's command lines, in order.
+func (m Finish) commands() []string {
+	var out []string
+	for _, line := range strings.Split(m.advice(), "\n") {
+		if strings.HasPrefix(line, "gitjira ") {
+			out = append(out, line)
+		}
+	}
+	if m.draft.Repo != nil {
+		out = append(out, m.jiraCommands(*m.draft.Repo)...)
+	}
+	return out
 }

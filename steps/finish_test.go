@@ -54,8 +54,18 @@ func TestFinishAdds(t *testing.T) {
 		"Branch main", "Commits "+strconv.Itoa(gitserver.SampleCommits(sampleCommits)),
 		"Issue keys "+strconv.Itoa(r.IssueKeys), "Projects All projects", "Mirror",
 		"gitjira issue KEY-123", "gitjira repos fetch demo", "Press enter to exit.")
+	// (issue 15, defect 4) c copies the selected command, not always the
+	// first: ↓ selects the next ones (the login, no site being configured)
 	if scr := d.s.View(); scr.Copy != "gitjira issue KEY-123" {
 		t.Errorf("copy %q", scr.Copy)
+	}
+	d.key(tea.KeyDown)
+	if scr := d.s.View(); scr.Copy != "gitjira repos fetch demo" {
+		t.Errorf("after ↓ copy %q, want the second command", scr.Copy)
+	}
+	d.key(tea.KeyDown)
+	if scr := d.s.View(); scr.Copy != "gitjira jira login --url https://jira.example.com" {
+		t.Errorf("after ↓↓ copy %q (%s)", scr.Copy, scr.CopyWhat)
 	}
 	d.viewFits(80)
 	list, err := store.OpenRepositoryList(env.Paths).Load()

@@ -12,6 +12,7 @@ import (
 	"github.com/gitjira/gitjira/store"
 	"github.com/muesli/termenv"
 
+	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/uitest"
 )
 
@@ -67,7 +68,9 @@ func testEnv(t *testing.T) (*Env, *Draft) {
 		Timeout:        10 * time.Second,
 		Styles:         NewStyles(nil),
 		Keys:           DefaultKeyMap(),
+		Requests:       &common.Requests{},
 	}
+	testRequests = env.Requests
 	return env, &Draft{}
 }
 
@@ -77,6 +80,11 @@ func plain(s string) string { return uitest.Plain(s) }
 // flat is a view without ANSI sequences and with all white space (wrapping)
 // collapsed to single spaces, for assertions on wrapped text.
 func flat(s string) string { return uitest.Flat(s) }
+
+// testRequests are the request ids of the test's Env (testEnv): the
+// driver drops stale results with them, as the wizard does. (No test of
+// this package runs in parallel.)
+var testRequests *common.Requests
 
 // stepModel makes a Step a tea.Model for the shared driver (ui/uitest).
 type stepModel struct{ s Step }
@@ -104,6 +112,10 @@ func newDriver(t *testing.T, s Step) *driver {
 	d.u = uitest.NewDriver(t, stepModel{s}, 80, 16)
 	d.u.Ticks = []string{"steps.cloneTickMsg"}
 	d.u.Intercept = func(msg tea.Msg) bool {
+		// Stale results are dropped as the wizard drops them (Model.reply).
+		if r, ok := msg.(common.Reply); ok && testRequests != nil && !testRequests.Current(r.Answers()) {
+			return true
+		}
 		switch msg.(type) {
 		case DoneMsg, BackMsg, GotoMsg:
 			d.nav = append(d.nav, msg)

@@ -117,15 +117,15 @@ func (m HostKey) fail(err error) (Step, tea.Cmd) {
 // View implements Step.
 func (m HostKey) View() Screen {
 	p := m.check.Parts()
-	top, body, bottom := newLines(m.width), newLines(m.width), newLines(m.width)
+	top, body, bottom := common.NewLines(m.width), common.NewLines(m.width), common.NewLines(m.width)
 	for _, l := range p.Top {
-		top.add(m.check.Render(l))
+		top.Add(m.check.Render(l))
 	}
 	for _, l := range p.Body {
-		body.add(m.check.Render(l))
+		body.Add(m.check.Render(l))
 	}
 	for _, l := range p.Bottom {
-		bottom.add(m.check.Render(l))
+		bottom.Add(m.check.Render(l))
 	}
 	scr := Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: -1}
 	scr.Copy, scr.CopyWhat = m.check.Copy()

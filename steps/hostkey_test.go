@@ -13,6 +13,7 @@ import (
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/ui/components/hostkey"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 )
 
 func hostStep(s Step) HostKey { return s.(HostKey) }
@@ -189,7 +190,7 @@ func TestHostKeyOtherErrorRetry(t *testing.T) {
 func connectedKey(t *testing.T, d *Draft, userKey string) {
 	t.Helper()
 	raw := readTestKey(t, userKey)
-	k, err := parseKey(raw)
+	k, err := keypicker.ParseKey(raw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/sshkeys"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 )
 
 // pubFingerprint is the SHA256 fingerprint of a fixed test key, from its .pub
@@ -28,6 +29,9 @@ func pubFingerprint(t *testing.T, name string) string {
 }
 
 func keyStep(s Step) Key { return s.(Key) }
+
+// ks is what the key step's picker shows.
+func ks(s Step) keypicker.State { return s.(Key).picker.State() }
 
 // sshDirWithKeys fills the env's ssh dir like a real ~/.ssh.
 func sshDirWithKeys(t *testing.T, env *Env) {
@@ -50,10 +54,10 @@ func TestKeyFileListAndChoose(t *testing.T) {
 	env, draft := testEnv(t)
 	sshDirWithKeys(t, env)
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
 
 	var names []string
-	for _, c := range keyStep(d.s).cands() {
+	for _, c := range ks(d.s).Candidates {
 		names = append(names, filepath.Base(c.Path))
 	}
 	if got, want := strings.Join(names, " "), "id_ed25519 id_work legacy_rsa"; got != want {
@@ -86,7 +90,7 @@ func TestKeyFileEncryptedGoesToPassphrase(t *testing.T) {
 	env, draft := testEnv(t)
 	sshDirWithKeys(t, env)
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
 	d.key(tea.KeyDown).key(tea.KeyEnter)
 	d.waitNav("done")
 	if draft.Key == nil || !draft.Key.Encrypted || draft.Key.Signer != nil {
@@ -118,15 +122,16 @@ func TestKeyTypedPathRefusals(t *testing.T) {
 		{"not a key", "helpers_test.go", "", func(err error) bool { return errors.Is(err, sshkeys.ErrNotAKey) || errors.Is(err, sshkeys.ErrCorrupt) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env.SSHDir = t.TempDir() // an empty list: the path field has the focus
+			env.SSHDir = t.TempDir() // no keys: the picker opens on Generate (issue 15, defect 6)
 			d := newDriver(t, NewKey(env, draft, "")).enter()
-			d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-			if !d.s.Typing() {
+			d.until("generate", func(s Step) bool { return keyStep(s).picker.Mode() == keypicker.ModeGenerate })
+			d.key(tea.KeyTab) // back to "Choose a key": the path field has the focus
+			if !d.s.Typing() || keyStep(d.s).picker.Mode() != keypicker.ModeFile {
 				t.Fatal("path field not focused with an empty list")
 			}
 			d.typeText(tc.path).key(tea.KeyEnter)
-			d.until("error", func(s Step) bool { return keyStep(s).err != nil })
-			err := keyStep(d.s).err
+			d.until("error", func(s Step) bool { return ks(s).Err != nil })
+			err := ks(d.s).Err
 			if tc.check != nil && !tc.check(err) {
 				t.Errorf("error %T %v", err, err)
 			}
@@ -146,8 +151,8 @@ func TestKeyIdentityFilesFirst(t *testing.T) {
 	draft.Endpoint = &gitops.Endpoint{User: "git", Host: "h", Port: 22, Path: "/r.git",
 		IdentityFiles: []string{idf, filepath.Join(other, "missing_key")}}
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-	c := keyStep(d.s).cands()
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
+	c := ks(d.s).Candidates
 	if len(c) != 5 || c[0].Path != idf || !c[0].FromConfig || c[1].Err == nil {
 		t.Fatalf("candidates: %+v", c)
 	}
@@ -160,15 +165,15 @@ func TestKeyIdentityFilesFirst(t *testing.T) {
 func TestKeyPaste(t *testing.T) {
 	env, draft := testEnv(t)
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-	d.key(tea.KeyShiftTab).key(tea.KeyShiftTab)
-	if keyStep(d.s).Mode() != ModePaste || !d.s.Typing() {
+	d.until("generate (no keys)", func(s Step) bool { return keyStep(s).picker.Mode() == keypicker.ModeGenerate })
+	d.key(tea.KeyShiftTab)
+	if keyStep(d.s).picker.Mode() != keypicker.ModePaste || !d.s.Typing() {
 		t.Fatal("shift+tab did not switch to paste")
 	}
 	// a terminal pastes with CRLF and the user's indentation
 	raw := strings.ReplaceAll(string(readTestKey(t, "id_ed25519")), "\n", "\r\n  ")
 	d.paste(raw)
-	d.until("parsed", func(s Step) bool { k := keyStep(s); return k.pastedSeq == k.pasteSeq && k.pasteKey != nil })
+	d.until("parsed", func(s Step) bool { return ks(s).PasteKey != nil })
 	d.viewHas("✓ ed25519 key", pubFingerprint(t, "id_ed25519"), "Press enter to use it")
 	d.key(tea.KeyEnter)
 	if nav := d.waitNav("done"); nav != (DoneMsg{From: StepKey}) {
@@ -184,16 +189,16 @@ func TestKeyPasteRefusesPublicAndGarbage(t *testing.T) {
 	d := newDriver(t, NewKey(env, draft, "")).enter()
 	d.key(tea.KeyShiftTab).key(tea.KeyShiftTab)
 	d.paste(string(readTestKey(t, "id_ed25519.pub")))
-	d.until("parsed", func(s Step) bool { k := keyStep(s); return k.pastedSeq == k.pasteSeq && k.pasteErr != nil })
+	d.until("parsed", func(s Step) bool { return ks(s).PasteErr != nil })
 	var pk *sshkeys.PublicKeyGivenError
-	if !errors.As(keyStep(d.s).pasteErr, &pk) {
-		t.Fatalf("public key pasted: %v", keyStep(d.s).pasteErr)
+	if !errors.As(ks(d.s).PasteErr, &pk) {
+		t.Fatalf("public key pasted: %v", ks(d.s).PasteErr)
 	}
 	d.viewHas("✗")
 	// enter does not accept; it is a newline in the text area
-	before := keyStep(d.s).area.Value()
+	before := ks(d.s).PasteText
 	d.key(tea.KeyEnter).settle()
-	if len(d.nav) != 0 || keyStep(d.s).area.Value() == before {
+	if len(d.nav) != 0 || ks(d.s).PasteText == before {
 		t.Fatalf("enter on a refused paste: nav %v", d.nav)
 	}
 }
@@ -205,34 +210,34 @@ func TestKeyGenerate(t *testing.T) {
 	copyKey(t, "id_ed25519", env.SSHDir, "gitjira_ed25519")
 	d := newDriver(t, NewKey(env, draft, "")).enter()
 	d.key(tea.KeyShiftTab)
-	if keyStep(d.s).Mode() != ModeGenerate {
+	if keyStep(d.s).picker.Mode() != keypicker.ModeGenerate {
 		t.Fatal("shift+tab did not reach generate")
 	}
 	want := filepath.Join(env.SSHDir, "gitjira_ed25519_2")
-	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.until("suggested path", func(s Step) bool { return ks(s).GenPath == want })
 	d.viewHas("(•) ed25519", "Save as: "+want)
 	d.key(tea.KeyEnter)
-	d.until("generated", func(s Step) bool { return keyStep(s).generated != nil || keyStep(s).err != nil })
-	g := keyStep(d.s).generated
+	d.until("generated", func(s Step) bool { return ks(s).Generated != nil || ks(s).Err != nil })
+	g := ks(d.s).Generated
 	if g == nil {
-		t.Fatalf("generation failed: %v", keyStep(d.s).err)
+		t.Fatalf("generation failed: %v", ks(d.s).Err)
 	}
 	fi, err := os.Stat(want)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("private key file: %v %v", fi, err)
 	}
 	pub, err := os.ReadFile(want + ".pub")
-	if err != nil || strings.TrimSpace(string(pub)) != g.key.AuthorizedKey {
-		t.Fatalf(".pub = %q, key %q (%v)", pub, g.key.AuthorizedKey, err)
+	if err != nil || strings.TrimSpace(string(pub)) != g.Key.AuthorizedKey {
+		t.Fatalf(".pub = %q, key %q (%v)", pub, g.Key.AuthorizedKey, err)
 	}
-	if !strings.HasSuffix(g.key.AuthorizedKey, " gitjira:app") {
-		t.Errorf("comment: %q", g.key.AuthorizedKey)
+	if !strings.HasSuffix(g.Key.AuthorizedKey, " gitjira:app") {
+		t.Errorf("comment: %q", g.Key.AuthorizedKey)
 	}
 	// the public key is one copyable line, whole, and the copy key copies it
-	if !hasLine(d.view(), g.key.AuthorizedKey) {
+	if !hasLine(d.view(), g.Key.AuthorizedKey) {
 		t.Errorf("public key not on a line of its own:\n%s", d.view())
 	}
-	if scr := d.s.View(); scr.Copy != g.key.AuthorizedKey || scr.CopyWhat != "public key" {
+	if scr := d.s.View(); scr.Copy != g.Key.AuthorizedKey || scr.CopyWhat != "public key" {
 		t.Errorf("copy %q", scr.Copy)
 	}
 	d.viewHas("Add this public key to the git host's SSH keys page", "Press enter once it is added", "cat "+want+".pub")
@@ -252,17 +257,17 @@ func TestKeyGenerateRSAPEM(t *testing.T) {
 	d := newDriver(t, NewKey(env, draft, "")).enter()
 	d.key(tea.KeyShiftTab).key(tea.KeyRight)
 	want := filepath.Join(env.SSHDir, "gitjira_rsa")
-	d.until("rsa path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.until("rsa path", func(s Step) bool { return ks(s).GenPath == want })
 	d.key(tea.KeyEnter)
 	if !d.s.Busy() {
 		t.Error("not busy while generating")
 	}
-	d.until("generated", func(s Step) bool { return keyStep(s).generated != nil || keyStep(s).err != nil })
+	d.until("generated", func(s Step) bool { return ks(s).Generated != nil || ks(s).Err != nil })
 	raw, err := os.ReadFile(want)
 	if err != nil || !strings.HasPrefix(string(raw), "-----BEGIN RSA PRIVATE KEY-----") {
 		t.Fatalf("not a PEM RSA key: %v %.40q", err, raw)
 	}
-	if k := keyStep(d.s).generated.key; k.Bits != 4096 {
+	if k := ks(d.s).Generated.Key; k.Bits != 4096 {
 		t.Errorf("bits %d", k.Bits)
 	}
 }
@@ -274,7 +279,7 @@ func TestKeyAuthRefusedBanner(t *testing.T) {
 	draft.SetKey(filepath.Join(env.SSHDir, "id_ed25519"), readTestKey(t, "id_ed25519"), nil, false)
 	draft.AuthErr = &gitops.AuthError{User: "git", Fingerprint: pubFingerprint(t, "id_ed25519"), AuthorizedKey: line}
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
 	d.viewHas("The server refused key "+pubFingerprint(t, "id_ed25519")+" for user git", "Add this public key")
 	if !hasLine(d.view(), line) {
 		t.Errorf("public key line not shown whole:\n%s", d.view())
@@ -284,7 +289,7 @@ func TestKeyAuthRefusedBanner(t *testing.T) {
 		t.Errorf("the refusal is not in the always-visible part, or not copyable: %q", scr.Bottom)
 	}
 	// the key in use is preselected, so enter tries it again
-	if c := keyStep(d.s).cursor; filepath.Base(keyStep(d.s).cands()[c].Path) != "id_ed25519" {
+	if c := ks(d.s).Cursor; filepath.Base(ks(d.s).Candidates[c].Path) != "id_ed25519" {
 		t.Errorf("cursor on %d", c)
 	}
 	d.viewFits(80)
@@ -298,17 +303,17 @@ func TestKeyHintPreselects(t *testing.T) {
 	sshDirWithKeys(t, env)
 	hint := filepath.Join(env.SSHDir, "legacy_rsa")
 	d := newDriver(t, NewKey(env, draft, hint)).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-	k := keyStep(d.s)
-	if k.cursor != 2 || k.path.Value() != "" {
-		t.Fatalf("cursor %d, path %q", k.cursor, k.path.Value())
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
+	k := ks(d.s)
+	if k.Cursor != 2 || k.Path != "" {
+		t.Fatalf("cursor %d, path %q", k.Cursor, k.Path)
 	}
 	// a hint outside the list stays in the path field, which has the focus
 	other := copyKey(t, "id_ed25519", t.TempDir(), "elsewhere")
 	d = newDriver(t, NewKey(env, &Draft{}, other)).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
-	if k := keyStep(d.s); k.cursor != len(k.cands()) || k.path.Value() != other || !d.s.Typing() {
-		t.Fatalf("cursor %d of %d, path %q", k.cursor, len(k.cands()), k.path.Value())
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
+	if k := ks(d.s); k.Cursor != len(k.Candidates) || k.Path != other || !d.s.Typing() {
+		t.Fatalf("cursor %d of %d, path %q", k.Cursor, len(k.Candidates), k.Path)
 	}
 	d.key(tea.KeyEnter)
 	d.waitNav("done")
@@ -316,18 +321,19 @@ func TestKeyHintPreselects(t *testing.T) {
 
 func TestKeyPathCompletion(t *testing.T) {
 	env, draft := testEnv(t)
-	env.SSHDir = t.TempDir() // empty: the path field has the focus
+	env.SSHDir = t.TempDir() // empty: it opens on Generate
 	dir := t.TempDir()
 	copyKey(t, "id_ed25519", dir, "deploy_key")
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.until("generate", func(s Step) bool { return keyStep(s).picker.Mode() == keypicker.ModeGenerate })
+	d.key(tea.KeyTab) // to "Choose a key", where the path field has the focus
 	d.typeText(dir + "/dep")
-	d.until("suggestions", func(s Step) bool { k := keyStep(s); return len(k.path.AvailableSuggestions()) > 0 })
+	d.until("suggestions", func(s Step) bool { return keyStep(s).picker.Suggestions() > 0 })
 	d.key(tea.KeyTab) // completes, it does not switch to the paste mode
-	if keyStep(d.s).Mode() != ModeFile {
+	if keyStep(d.s).picker.Mode() != keypicker.ModeFile {
 		t.Fatal("tab in the path field switched modes")
 	}
-	if v := keyStep(d.s).path.Value(); v != filepath.Join(dir, "deploy_key") {
+	if v := ks(d.s).Path; v != filepath.Join(dir, "deploy_key") {
 		t.Fatalf("completed to %q", v)
 	}
 	d.key(tea.KeyEnter)
@@ -353,11 +359,11 @@ func TestKeyGenerateIntoMissingSSHDir(t *testing.T) {
 	env, draft := testEnv(t)
 	env.SSHDir = filepath.Join(t.TempDir(), "home", ".ssh")
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
 	d.viewHas("No private keys found")
 	d.key(tea.KeyShiftTab)
 	want := filepath.Join(env.SSHDir, "gitjira_ed25519")
-	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.until("suggested path", func(s Step) bool { return ks(s).GenPath == want })
 	d.key(tea.KeyDown).key(tea.KeyDown) // type, path, passphrase
 	if !d.s.Typing() {
 		t.Fatal("passphrase field not focused")
@@ -367,8 +373,8 @@ func TestKeyGenerateIntoMissingSSHDir(t *testing.T) {
 		t.Fatal("passphrase shown")
 	}
 	d.key(tea.KeyEnter) // asks for it again, writes nothing yet
-	if keyStep(d.s).genField != genFieldPass2 || d.s.Busy() {
-		t.Fatalf("field %d busy %v", keyStep(d.s).genField, d.s.Busy())
+	if ks(d.s).GenField != "pass2" || d.s.Busy() {
+		t.Fatalf("field %s busy %v", ks(d.s).GenField, d.s.Busy())
 	}
 	d.typeText("s3cret pass")
 	d.key(tea.KeyDown)
@@ -377,10 +383,10 @@ func TestKeyGenerateIntoMissingSSHDir(t *testing.T) {
 	}
 	d.typeText("me@laptop")
 	d.key(tea.KeyEnter)
-	d.until("generated", func(s Step) bool { return keyStep(s).generated != nil || keyStep(s).err != nil })
-	g := keyStep(d.s).generated
+	d.until("generated", func(s Step) bool { return ks(s).Generated != nil || ks(s).Err != nil })
+	g := ks(d.s).Generated
 	if g == nil {
-		t.Fatalf("generation failed: %v", keyStep(d.s).err)
+		t.Fatalf("generation failed: %v", ks(d.s).Err)
 	}
 	fi, err := os.Stat(env.SSHDir)
 	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
@@ -397,10 +403,10 @@ func TestKeyGenerateIntoMissingSSHDir(t *testing.T) {
 	if _, err := sshkeys.ParseWithPassphrase(raw, []byte("s3cret pass")); err != nil {
 		t.Fatalf("the passphrase does not open it: %v", err)
 	}
-	if !strings.HasSuffix(g.key.AuthorizedKey, " me@laptop") {
-		t.Errorf("comment: %q", g.key.AuthorizedKey)
+	if !strings.HasSuffix(g.Key.AuthorizedKey, " me@laptop") {
+		t.Errorf("comment: %q", g.Key.AuthorizedKey)
 	}
-	if keyStep(d.s).genPass.Value() != "" || keyStep(d.s).genPass2.Value() != "" {
+	if ks(d.s).GenPassTyped {
 		t.Error("the passphrase stays in the fields")
 	}
 	d.key(tea.KeyEnter)
@@ -416,11 +422,11 @@ func TestKeyGenerateRefusals(t *testing.T) {
 	d := newDriver(t, NewKey(env, draft, "")).enter()
 	d.key(tea.KeyShiftTab)
 	want := filepath.Join(env.SSHDir, "gitjira_ed25519")
-	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() == want })
+	d.until("suggested path", func(s Step) bool { return ks(s).GenPath == want })
 	// two different passphrases
 	d.key(tea.KeyDown).key(tea.KeyDown).typeText("one").key(tea.KeyDown).typeText("two").key(tea.KeyEnter)
 	d.viewHas("the two passphrases differ")
-	if keyStep(d.s).genField != genFieldPass || keyStep(d.s).genPass.Value() != "" {
+	if ks(d.s).GenField != "pass" || ks(d.s).GenPassTyped {
 		t.Error("not back on an empty passphrase field")
 	}
 	// a file that exists is never overwritten
@@ -430,7 +436,7 @@ func TestKeyGenerateRefusals(t *testing.T) {
 		d.key(tea.KeyBackspace)
 	}
 	d.typeText(filepath.Join(env.SSHDir, "taken")).key(tea.KeyEnter)
-	d.until("refusal", func(s Step) bool { return keyStep(s).err != nil })
+	d.until("refusal", func(s Step) bool { return ks(s).Err != nil })
 	d.viewHas("already exists: choose another file name")
 	d.viewLacks("-o path")
 	// a directory that does not exist (other than the ssh dir) is not made
@@ -439,7 +445,7 @@ func TestKeyGenerateRefusals(t *testing.T) {
 	}
 	d.typeText(filepath.Join(t.TempDir(), "no", "such", "k")).key(tea.KeyEnter)
 	d.until("refusal", func(s Step) bool {
-		e := keyStep(s).err
+		e := ks(s).Err
 		return e != nil && strings.Contains(e.Error(), "does not exist")
 	})
 	d.viewLacks("-o path")
@@ -456,7 +462,7 @@ func TestKeyAuthorizeHook(t *testing.T) {
 		return "the demo server now accepts this key", nil
 	}
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("scan", func(s Step) bool { return keyStep(s).scanned })
+	d.until("scan", func(s Step) bool { return ks(s).Scanned })
 	d.key(tea.KeyEnter)
 	d.waitNav("done")
 	if len(got) != 1 || got[0] != pubFingerprint(t, "id_ed25519") || draft.KeyNote() != "the demo server now accepts this key" {
@@ -465,11 +471,11 @@ func TestKeyAuthorizeHook(t *testing.T) {
 	// a generated key: the message is on the public key screen
 	d.enter()
 	d.key(tea.KeyShiftTab)
-	d.until("suggested path", func(s Step) bool { return keyStep(s).genPath.Value() != "" })
+	d.until("suggested path", func(s Step) bool { return ks(s).GenPath != "" })
 	d.key(tea.KeyEnter)
 	d.until("authorized", func(s Step) bool {
-		g := keyStep(s).generated
-		return g != nil && draft.notes[g.key.Fingerprint] != ""
+		g := ks(s).Generated
+		return g != nil && draft.notes[g.Key.Fingerprint] != ""
 	})
 	d.viewHas("✓ the demo server now accepts this key", "Press enter to continue")
 	d.key(tea.KeyEnter)
@@ -486,9 +492,9 @@ func TestKeyAgent(t *testing.T) {
 	sshDirWithKeys(t, env)
 	env.AgentSocket = startAgent(t, "stranger_ed25519")
 	d := newDriver(t, NewKey(env, draft, "")).enter()
-	d.until("agent keys", func(s Step) bool { return len(keyStep(s).agent) == 1 && keyStep(s).scanned })
+	d.until("agent keys", func(s Step) bool { return len(ks(s).Candidates) == 4 && ks(s).Scanned })
 	d.viewHas("stranger", "ssh-agent")
-	c := keyStep(d.s).cands()
+	c := ks(d.s).Candidates
 	if len(c) != 4 || !c[0].Agent {
 		t.Fatalf("candidates %+v", c)
 	}

@@ -207,6 +207,9 @@ func (m Location) Update(msg tea.Msg) (Step, tea.Cmd) {
 		m.inspectedFor, m.parsed, m.parseErr, m.connectedAs = msg.text, msg.endpoint, msg.err, msg.connectedAs
 		// A location connected already keeps its name in the field, with
 		// "already connected as" beside it, rather than a silent "app-2".
+		if !m.nameEdited && msg.connectedAs != "" {
+			m.name.SetValue("")
+		}
 		if !m.nameEdited && msg.suggested != "" && m.name.Value() != msg.suggested && msg.connectedAs == "" {
 			m.name.SetValue(msg.suggested)
 			m.name.CursorEnd()
@@ -339,67 +342,71 @@ const errEmptyLocation = locationError("type the repository's SSH location, e.g.
 // View implements Step.
 func (m Location) View() Screen {
 	st := m.env.Styles
-	top := newLines(m.width)
-	top.text(st.Text, "Where is the repository? Type its SSH location, and the name gitjira will list it under.")
+	top := common.NewLines(m.width)
+	top.Text(st.Text, "Where is the repository? Type its SSH location, and the name gitjira will list it under.")
 
-	body := newLines(m.width)
+	body := common.NewLines(m.width)
 	if m.field == fieldURL {
-		body.focusNext()
+		body.FocusNext()
 	}
-	body.add(m.input.View())
+	body.Add(m.input.View())
 	if m.field == fieldName {
-		body.focusNext()
+		body.FocusNext()
 	}
-	body.add("  " + m.name.View())
+	body.Add("  " + m.name.View())
 	if m.connectedAs != "" && m.parsedFor() {
-		body.text(st.Error, "        ✗ already connected as "+m.connectedAs)
+		body.Text(st.Error, "        ✗ already connected as "+m.connectedAs)
 	}
-	body.blank()
-	body.text(st.Hint, "Accepted forms:")
+	body.Blank()
+	body.Text(st.Hint, "Accepted forms:")
 	for _, f := range []string{
 		"  ssh://[user@]host[:port]/path/repo.git",
 		"  [user@]host:path/repo.git   (scp-like)",
 		"  git+ssh://[user@]host[:port]/path",
 	} {
-		body.text(st.Hint, f)
+		body.Text(st.Hint, f)
 	}
 	if len(m.aliases) > 0 {
-		body.blank()
-		body.text(st.Hint, "Hosts in ~/.ssh/config (type alias:path, tab or → completes): "+strings.Join(m.aliases, ", "))
+		body.Blank()
+		body.Text(st.Hint, "Hosts in ~/.ssh/config (type alias:path, tab or → completes): "+strings.Join(m.aliases, ", "))
 	}
 
-	bottom := newLines(m.width)
-	scr := Screen{Top: top.String(), Body: body.String(), Focus: body.focus}
+	bottom := common.NewLines(m.width)
+	scr := Screen{Top: top.String(), Body: body.String(), Focus: body.Focus()}
 	otherErr := m.err != nil || m.draft.LocationErr != nil
 	switch {
 	case m.parsedFor() && m.parseErr != nil && !otherErr:
-		bottom.text(st.Error, "✗ "+common.ErrText(m.parseErr))
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.parseErr))
 	case m.parsedFor() && m.parsed != nil && !otherErr && m.connectedAs == "":
 		// (a newer error replaces the ✓: never a ✓ above a ✗)
 		line := "✓ " + m.parsed.String()
 		if m.parsed.Alias != "" {
 			line += " (from ~/.ssh/config Host " + m.parsed.Alias + ")"
 		}
-		bottom.text(st.Success, line)
+		bottom.Text(st.Success, line)
+		if s := m.parsed.SuggestForgeUser(); s != "" {
+			// No user typed or configured: the login would be the local user.
+			bottom.Text(st.Hint, "This host serves repositories as user git: type "+s)
+		}
 	}
 	switch {
 	case m.planning:
-		bottom.text(st.Hint, "Checking…")
+		bottom.Text(st.Hint, "Checking…")
 	case m.connectedAs != "" && m.parsedFor():
 		cmd := "gitjira repos fetch " + m.connectedAs
-		bottom.text(st.Error, fmt.Sprintf("✗ This location is already connected as %q. To get its new commits, quit (ctrl+c) and run:", m.connectedAs))
-		bottom.code(st.Code, cmd)
-		bottom.text(st.Text, "or type another location.")
+		bottom.Text(st.Error, fmt.Sprintf("✗ This location is already connected as %q. To get its new commits, quit (ctrl+c) and run:", m.connectedAs))
+		bottom.Code(st.Code, cmd)
+		bottom.Text(st.Text, "or type another location.")
 		scr.Copy, scr.CopyWhat = cmd, "command"
 	case m.draft.LocationErr != nil:
-		bottom.text(st.Error, "✗ "+common.ErrText(m.draft.LocationErr))
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.draft.LocationErr))
 		what := "location"
 		if isNameError(m.draft.LocationErr) {
 			what = "name"
 		}
-		bottom.text(st.Hint, "Correct the "+what+" and press enter to try again.")
+		bottom.Text(st.Hint, "Correct the "+what+" and press enter to try again.")
 	case m.err != nil:
-		bottom.text(st.Error, "✗ "+common.ErrText(m.err))
+		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	scr.Bottom = bottom.String()
 	return scr

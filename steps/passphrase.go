@@ -112,19 +112,19 @@ func (m Passphrase) Update(msg tea.Msg) (Step, tea.Cmd) {
 // View implements Step.
 func (m Passphrase) View() Screen {
 	st := m.env.Styles
-	top := newLines(m.width)
+	top := common.NewLines(m.width)
 	desc := describeKey(m.env, m.draft)
-	top.text(st.Text, strings.ToUpper(desc[:1])+desc[1:]+" is encrypted. Type its passphrase to unlock it for this connection; it is never stored.")
-	body := newLines(m.width)
-	body.focusNext()
-	body.add(m.prompt.View())
-	bottom := newLines(m.width)
+	top.Text(st.Text, strings.ToUpper(desc[:1])+desc[1:]+" is encrypted. Type its passphrase to unlock it for this connection; it is never stored.")
+	body := common.NewLines(m.width)
+	body.FocusNext()
+	body.Add(m.prompt.View())
+	bottom := common.NewLines(m.width)
 	if m.authorizing {
-		bottom.text(st.Hint, "Authorizing the key…")
+		bottom.Text(st.Hint, "Authorizing the key…")
 	} else if s := m.prompt.Status(); s != "" {
-		bottom.add(s)
+		bottom.Add(s)
 	}
-	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.focus}
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.Focus()}
 }
 
 // Help implements Step.

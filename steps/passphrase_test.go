@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -12,7 +13,7 @@ import (
 func encryptedDraft(t *testing.T, d *Draft) {
 	t.Helper()
 	raw := readTestKey(t, "enc_ed25519")
-	k, err := parseKey(raw)
+	k, err := keypicker.ParseKey(raw)
 	if err != nil || !k.Encrypted {
 		t.Fatalf("test key: %v %+v", err, k)
 	}
@@ -25,7 +26,7 @@ func TestPassphraseSkip(t *testing.T) {
 	if !p.Skip() {
 		t.Error("not skipped without a key")
 	}
-	k, err := parseKey(readTestKey(t, "id_ed25519"))
+	k, err := keypicker.ParseKey(readTestKey(t, "id_ed25519"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestPassphraseNotAskedAgain(t *testing.T) {
 	d.waitNav("done")
 	// the key step reads the file again and records it
 	raw := readTestKey(t, "enc_ed25519")
-	k, err := parseKey(raw)
+	k, err := keypicker.ParseKey(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +159,7 @@ func TestPassphraseNotAskedAgain(t *testing.T) {
 func TestPassphraseWording(t *testing.T) {
 	env, draft := testEnv(t)
 	raw := readTestKey(t, "enc_ed25519")
-	k, _ := parseKey(raw)
+	k, _ := keypicker.ParseKey(raw)
 	draft.SetKey(PastedSource, raw, k, false)
 	d := newDriver(t, NewPassphrase(env, draft)).enter()
 	d.viewHas("The pasted key (ed25519) is encrypted.")

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"github.com/gitjira/gitjira/ui/common"
-
-	"github.com/charmbracelet/lipgloss"
 )
 
 // Screen is a step's view, in the parts the wizard lays out so that what
@@ -37,37 +35,3 @@ func (s Screen) String() string {
 	}
 	return strings.Join(parts, "\n\n")
 }
-
-// lines is a builder for a screen part: text wrapped to the width, blank
-// lines, copyable lines, and the index of the focused line.
-type lines struct {
-	width int
-	b     strings.Builder
-	n     int // lines written so far
-	focus int
-}
-
-func newLines(width int) *lines { return &lines{width: width, focus: -1} }
-
-// add appends text (one or more lines, already rendered).
-func (l *lines) add(text string) {
-	if l.b.Len() > 0 {
-		l.b.WriteByte('\n')
-	}
-	l.b.WriteString(text)
-	l.n += strings.Count(text, "\n") + 1
-}
-
-// text appends s in style st, word-wrapped to the width.
-func (l *lines) text(st lipgloss.Style, s string) { l.add(common.Wrap(st, l.width, s)) }
-
-// blank appends an empty line.
-func (l *lines) blank() { l.add("") }
-
-// code appends a copyable line.
-func (l *lines) code(st lipgloss.Style, s string) { l.add(common.CodeBlock(st, l.width, s)) }
-
-// focusNext marks the next line added as the one to keep visible.
-func (l *lines) focusNext() { l.focus = l.n }
-
-func (l *lines) String() string { return l.b.String() }

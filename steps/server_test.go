@@ -11,6 +11,7 @@ import (
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/lifecycle"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 )
 
 // sampleCommits is the size of the test repository's main branch.
@@ -50,7 +51,7 @@ func connectedDraft(t *testing.T, env *Env, d *Draft, s *gitserver.Server, userK
 	t.Helper()
 	planDraft(t, env, d, s.URL("/demo.git"), "")
 	raw := readTestKey(t, userKey)
-	k, err := parseKey(raw)
+	k, err := keypicker.ParseKey(raw)
 	if err != nil || k.Signer == nil {
 		t.Fatalf("user key: %v", err)
 	}

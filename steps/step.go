@@ -24,6 +24,7 @@ import (
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 	"github.com/gitjira/gitjira/ui/components/projects"
 )
 
@@ -277,16 +278,21 @@ type Draft struct {
 	// AuthNote says how the authorize step got the key accepted, when the
 	// host took a while ("… accepted the key after 4.2s (3 tries)").
 	AuthNote string
+	// ToLink is the number of the added repository's commits a sync links
+	// to Jira (-1 when unknown), for the finish screen.
+	ToLink int
+	// Executable is the program's path for the cron line ("": gitjira).
+	Executable string
 
 	// Repo is the entry added to the repositories list by the finish step.
 	Repo *store.Repository
 }
 
 // PastedSource is the KeySource of a key pasted into the wizard.
-const PastedSource = "pasted key"
+const PastedSource = keypicker.PastedSource
 
 // AgentSource is the prefix of the KeySource of a key held by ssh-agent.
-const AgentSource = "ssh-agent"
+const AgentSource = keypicker.AgentSource
 
 // SetPlan records a validated location and name; a different endpoint
 // forgets what was learnt about the previous host.

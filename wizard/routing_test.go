@@ -13,6 +13,7 @@ import (
 	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/components/hostkey"
+	"github.com/gitjira/gitjira/ui/components/keypicker"
 )
 
 // These flows check that results of async work reach the step that asked,
@@ -147,4 +148,44 @@ func TestChangedHostKeyRetryAfterFixingKnownHosts(t *testing.T) {
 	}
 	w.trustHost("host2_ed25519")
 	d.Runes("r").Until("past the host key", func(m Model) bool { return m.Current() == steps.StepClone })
+}
+
+// TestLatePasteParseDropped: the parse of a first paste arrives after the
+// box was cleared and another key pasted; the screen (and enter) keep the
+// second key.
+func TestLatePasteParseDropped(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	d := toKeyStep(newDriver(t, w.cfg, 80, 30), w)
+	d.Key(tea.KeyShiftTab).Key(tea.KeyShiftTab).UntilView("[Paste a key]")
+	held := 0
+	d.Hold(func(msg tea.Msg) bool {
+		if isMsg[keypicker.PasteParsedMsg](msg) && held == 0 {
+			held++
+			return true
+		}
+		return false
+	})
+	d.Paste(string(readTestKey(t, "stranger_ed25519")))
+	d.UntilHeld("the first parse", 1)
+	d.Key(tea.KeyCtrlU)
+	d.Paste(string(readTestKey(t, "id_ed25519")))
+	d.UntilView(fingerprint(t, "id_ed25519"))
+	d.Release().Settle()
+	d.ViewHas(fingerprint(t, "id_ed25519"))
+	d.ViewLacks(fingerprint(t, "stranger_ed25519"))
+	d.Key(tea.KeyEnter).Until("the key chosen", func(m Model) bool { return m.Current() != steps.StepKey })
+	if k := d.Model.Draft().Key; k == nil || k.Fingerprint != fingerprint(t, "id_ed25519") {
+		t.Fatalf("the draft's key is %+v, not the second paste", k)
+	}
+}
+
+// TestInManageHints (issue 15, defect 4): opened from Manage, the wizard's
+// quit key and the finish screen say they go back to Manage.
+func TestInManageHints(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	cfg := w.cfg
+	cfg.InManage = true
+	d := newDriver(t, cfg, 100, 30)
+	d.ViewHas("ctrl+c back to Manage")
+	d.ViewLacks("ctrl+c quit")
 }

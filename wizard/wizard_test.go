@@ -130,7 +130,7 @@ func walk(t *testing.T, width, height int) []screen {
 	// a generated key: the public key must be whole on screen
 	w = newWorld(t, worldOpts{})
 	d = toKeyStep(newDriver(t, w.cfg, width, height), w)
-	d.Key(tea.KeyShiftTab).UntilView("gitjira_ed25519")
+	d.UntilView("[Generate a new key]").UntilView("gitjira_ed25519") // no keys: it opens there
 	d.Key(tea.KeyEnter).UntilView("Press enter once it is added")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {
@@ -445,7 +445,7 @@ func TestFrame(t *testing.T) {
 func TestRawModeKeepsLongLines(t *testing.T) {
 	w := newWorld(t, worldOpts{})
 	d := toKeyStep(newDriver(t, w.cfg, 50, 20), w)
-	d.Key(tea.KeyShiftTab).UntilView("gitjira_ed25519")
+	d.UntilView("[Generate a new key]").UntilView("gitjira_ed25519") // no keys: it opens there
 	d.Key(tea.KeyEnter).UntilView("Press enter once it is added")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/gitjira/gitjira/cmd/cmdutil"
 	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
@@ -233,10 +235,22 @@ func runConnect(o *ConnectOptions) error {
 		return err
 	}
 	raw, key, err := loadConnectKey(ctx, s, o.Key, o.PassphraseStdin)
+	if pub := (*sshkeys.PublicKeyGivenError)(nil); errors.As(err, &pub) && pub.Fingerprint != "" {
+		// A public key (or certificate) whose private half only the agent
+		// holds (a hardware key, a password manager's agent): use the agent.
+		key, err = agentKeyFor(s, plan.Endpoint, o.Key, pub.Fingerprint)
+		commit.KeyInAgent = true
+	}
 	if err != nil {
 		return err
 	}
 	commit.KeyRaw, commit.KeyFingerprint = raw, key.Fingerprint
+	if o.Key != "-" {
+		commit.KeyOrigin = o.Key
+		if abs, err := filepath.Abs(o.Key); err == nil {
+			commit.KeyOrigin = abs
+		}
+	}
 	ep := plan.Endpoint
 	fmt.Fprintf(s.Err, "connecting to %s as %s with key %s\n", ep.Addr(), ep.User, key.Fingerprint)
 
@@ -256,7 +270,8 @@ func runConnect(o *ConnectOptions) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(s.Err, "gitjira: warning: %s\n", w)
 	}
-	fmt.Fprintf(s.Err, "host key %s verified; %d commits, %d refs, default branch %s\n", res.HostKeyFingerprint, res.Commits, res.Refs, orNone(res.DefaultBranch))
+	fmt.Fprintf(s.Err, "host key %s verified; %s, %s, default branch %s\n", res.HostKeyFingerprint,
+		termtext.Plural(res.Commits, "commit", "commits"), termtext.Plural(res.Refs, "ref", "refs"), orNone(res.DefaultBranch))
 	added, err := m.Commit(staged, commit)
 	if err != nil {
 		return err
@@ -342,11 +357,28 @@ func connectError(err error) error {
 	var hk *gitops.HostKeyError
 	// A pinned fingerprint that does not match keeps gitops' warning: the
 	// presented key must never be offered as the one to pin.
-	if errors.As(err, &hk) && hk.Unknown() && hk.Expected == "" {
+	if errors.As(err, &hk) && hk.Unknown() && hk.Expected == "" && !hk.Jump {
 		return fmt.Errorf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then pass --trust-host %s",
 			hk.Host, hk.KeyType, hk.OfferedFingerprint, hk.OfferedFingerprint)
 	}
 	return err
+}
+
+// agentKeyFor finds the key with fingerprint fp in the ssh-agent the SSH
+// config names for the endpoint (IdentityAgent), else $SSH_AUTH_SOCK.
+func agentKeyFor(s *cmdutil.IOStreams, ep *gitops.Endpoint, file, fp string) (*sshkeys.Key, error) {
+	sock, _ := s.Getenv("SSH_AUTH_SOCK")
+	if ep.Route != nil && ep.Route.IdentityAgent != "" {
+		sock = ep.Route.IdentityAgent
+		if sock == "none" {
+			return nil, fmt.Errorf("%s is a public key and the SSH config says IdentityAgent none: give the private key file", file)
+		}
+	}
+	k, err := sshkeys.AgentSigner(sock, fp)
+	if err != nil {
+		return nil, fmt.Errorf("%s is a public key (%s) and no ssh-agent holds its private half: give the private key file, or load the key with ssh-add (%s)", file, fp, err)
+	}
+	return k, nil
 }
 
 // loadConnectKey reads the private key for a non-interactive connect and

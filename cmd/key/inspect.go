@@ -66,6 +66,8 @@ type keyJSON struct {
 	// PrivateKeyFile and PublicKeyFile are set by `key generate --json` only.
 	PrivateKeyFile string `json:"private_key_file,omitempty"`
 	PublicKeyFile  string `json:"public_key_file,omitempty"`
+	// Certificate is the KEY-cert.pub beside the key, when there is one.
+	Certificate *certJSON `json:"certificate,omitempty"`
 }
 
 // runInspect prints what the key is. An encrypted key is decrypted when a
@@ -89,6 +91,10 @@ func runInspect(opts *InspectOptions) error {
 	if err != nil {
 		return err
 	}
+	// An OpenSSH certificate (KEY-cert.pub): its principals, validity and CA.
+	if ok, err := inspectCertificate(opts, raw, name); ok {
+		return err
+	}
 	k, locked, err := cmdutil.OpenKey(opts.Ctx, s, raw, name, pass, "Passphrase for "+name+" (Enter to skip): ")
 	if err != nil {
 		return err
@@ -101,10 +107,16 @@ func runInspect(opts *InspectOptions) error {
 		fmt.Fprintf(s.Err, "note: %s is encrypted; give its passphrase (--passphrase-stdin, %s or a terminal) to check it and see every field\n", name, cmdutil.PassphraseEnv)
 	}
 	j := inspectJSON(k, decrypted)
+	// The certificate OpenSSH would load beside the key.
+	j.Certificate = besideCertificate(opts.File)
 	if opts.JSON {
 		return cmdutil.WriteJSON(s.Out, j)
 	}
 	printKeyHuman(s.Out, name, j)
+	if j.Certificate != nil {
+		fmt.Fprintln(s.Out)
+		printCertHuman(s.Out, *j.Certificate)
+	}
 	return nil
 }
 

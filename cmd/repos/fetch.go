@@ -267,7 +267,8 @@ func resultLine(r lifecycle.SyncResult) string {
 	if r.Err != nil {
 		return fmt.Sprintf("%s: FAILED: %s", r.Name, j.Error)
 	}
-	line := fmt.Sprintf("%s: ok, %d new commits (%d commits, %d issue keys)", r.Name, r.NewCommits, r.Commits, r.IssueKeys)
+	line := fmt.Sprintf("%s: ok, %s (%s, %s)", r.Name, termtext.Plural(r.NewCommits, "new commit", "new commits"),
+		termtext.Plural(r.Commits, "commit", "commits"), termtext.Plural(r.IssueKeys, "issue key", "issue keys"))
 	if l := r.Links; l != nil {
 		line += "; Jira links: " + linkSummary(*l)
 	}

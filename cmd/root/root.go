@@ -22,6 +22,7 @@ import (
 	"github.com/gitjira/gitjira/cmd/key"
 	"github.com/gitjira/gitjira/cmd/repos"
 	"github.com/gitjira/gitjira/cmd/show"
+	"github.com/gitjira/gitjira/cmd/sshconfig"
 )
 
 // NewCmdRoot builds the whole command tree on f.
@@ -32,8 +33,9 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Short: "Connect SSH git repositories to Jira",
 		Long: `gitjira connects SSH git repositories to Jira.
 
-On a terminal, gitjira without a command opens the Connect wizard (the same as
-gitjira connect). Scripts use the commands below with flags; --json prints
+On a terminal, gitjira without a command opens the Manage repositories screen
+once a repository is connected, and the Connect wizard (the same as gitjira
+connect) before that. Scripts use the commands below with flags; --json prints
 data for programs. Exit codes: 0 ok, 1 failed, 2 bad usage, 130 interrupted
 or cancelled.`,
 		Example: `  gitjira demo
@@ -82,6 +84,7 @@ or cancelled.`,
 		jiracmd.NewCmdJira(f),
 		issue.NewCmdIssue(f, nil),
 		show.NewCmdShow(f, nil),
+		sshconfig.NewCmdSSHConfig(f, nil),
 		newCmdVersion(f),
 	)
 	cmd.SetHelpCommand(newCmdHelp())
@@ -93,6 +96,12 @@ or cancelled.`,
 		if c.Name() == "completion" {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = cmdutil.RunGroup
+			for _, sh := range c.Commands() {
+				if sh.Name() == "bash" {
+					sh.Long += "\n\nThe script needs the bash-completion package (apt-get install bash-completion,\nor brew install bash-completion@2): it provides the functions the script calls."
+				}
+			}
+			c.Long += "\n\nBash completion needs the bash-completion package (see gitjira completion bash -h)."
 		}
 	}
 	cmdutil.Setup(cmd)

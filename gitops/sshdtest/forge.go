@@ -10,11 +10,15 @@ import (
 // StartForge starts a Server whose sessions run in ReposDir, so that
 // repositories are reached by relative paths as on the big forges
 // (git@github.com:octo/app.git runs git-upload-pack 'octo/app.git'): make
-// them with NewBareRepo("octo/app", n) and reach them through ForgeURL.
+// them with NewBareRepo("octo/app", n) and reach them through ForgeURL, or
+// as URL("octo/app.git").
 func StartForge(t testing.TB, opts Options) *Server {
 	t.Helper()
-	// HOME is the server's home directory (see config): its sibling is ReposDir.
-	opts.ExtraConfig = append(opts.ExtraConfig, `ForceCommand cd "$HOME/../repos" && exec sh -c "$SSH_ORIGINAL_COMMAND"`)
+	// HOME is the server's home directory (see config): its sibling is
+	// ReposDir. As on GitHub, ssh://host/octo/app.git (a leading slash)
+	// means the same repository as host:octo/app.git.
+	opts.ExtraConfig = append(opts.ExtraConfig,
+		`ForceCommand cd "$HOME/../repos" && exec sh -c "$(printf '%s' "$SSH_ORIGINAL_COMMAND" | sed "s|'/|'|")"`)
 	return Start(t, opts)
 }
 

@@ -180,3 +180,11 @@ func ByteSize(n int64) string {
 	}
 	return fmt.Sprintf("%.0f %s", v, units[u])
 }
+
+// Plural is "1 commit", "3 commits".
+func Plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

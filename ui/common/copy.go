@@ -2,6 +2,7 @@ package common
 
 import (
 	"io"
+	"strings"
 	"sync"
 
 	osc52 "github.com/aymanbagabas/go-osc52/v2"
@@ -32,7 +33,11 @@ func Copy(w io.Writer, text, what string) tea.Cmd {
 		if _, err := osc52.New(text).WriteTo(w); err != nil {
 			return CopiedMsg{What: what, Err: err, Text: "Could not send the " + what + " to the clipboard: select it with the mouse to copy it."}
 		}
-		return CopiedMsg{What: what, Text: "Sent the " + what + " to the clipboard (OSC 52). Nothing to paste? Select it with the mouse: it is on one line."}
+		named := what
+		if len(text) <= 72 && !strings.ContainsAny(text, "\n\r") {
+			named += " “" + text + "”" // which one, when the screen offers several
+		}
+		return CopiedMsg{What: what, Text: "Sent the " + named + " to the clipboard (OSC 52). Nothing to paste? Select it with the mouse: it is on one line."}
 	}
 }
 

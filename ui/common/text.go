@@ -1,8 +1,6 @@
 package common
 
 import (
-	"fmt"
-
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/gitjira/gitjira/internal/termtext"
@@ -52,10 +50,5 @@ func ErrText(err error) string {
 	return termtext.Sanitize(err.Error())
 }
 
-// Plural is "1 commit", "3 commits".
-func Plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
+// Plural is "1 commit", "3 commits" (internal/termtext's).
+func Plural(n int, one, many string) string { return termtext.Plural(n, one, many) }

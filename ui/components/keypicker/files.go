@@ -1,4 +1,4 @@
-package steps
+package keypicker
 
 import (
 	"errors"
@@ -11,19 +11,19 @@ import (
 	"strings"
 
 	"github.com/gitjira/gitjira/internal/safefile"
+	"github.com/gitjira/gitjira/ui/common"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"golang.org/x/crypto/ssh"
 
-	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/sshkeys"
 )
 
-// This file holds the key step's commands: everything that touches the disk
-// or sshkeys, each returning a typed message.
+// This file holds the picker's commands: everything that touches the disk
+// or sshkeys, each returning a typed message; the ones a newer request
+// makes stale carry their common.Request.
 
-// keyCandidate is a key offered in the "choose a file" list.
-type keyCandidate struct {
+// Candidate is a key offered in the "choose a key" list.
+type Candidate struct {
 	Path       string
 	Key        *sshkeys.Key // what is known; for an encrypted key maybe only Format
 	Err        error        // an IdentityFile entry that cannot be used
@@ -32,19 +32,23 @@ type keyCandidate struct {
 }
 
 type keysScannedMsg struct {
+	common.Request
 	dir  string
-	list []keyCandidate
+	list []Candidate
 }
 
 type keyLoadedMsg struct {
+	common.Request
 	source string
 	raw    []byte
 	key    *sshkeys.Key
 	err    error
 }
 
-type pasteParsedMsg struct {
-	seq int
+// PasteParsedMsg is the parse of the pasted text (a reply: a newer paste
+// makes it stale).
+type PasteParsedMsg struct {
+	common.Request
 	raw []byte
 	key *sshkeys.Key
 	err error
@@ -61,6 +65,7 @@ type keyPathSuggestedMsg struct {
 }
 
 type keyGeneratedMsg struct {
+	common.Request
 	path string
 	raw  []byte
 	key  *sshkeys.Key
@@ -133,9 +138,9 @@ func fileError(path string, err error) error {
 	return fmt.Errorf("cannot read %s: %v", path, err)
 }
 
-// parseKey parses raw with sshkeys. An encrypted key is not an error here:
+// ParseKey parses raw with sshkeys. An encrypted key is not an error here:
 // its Key (with Encrypted set) is returned for the passphrase step.
-func parseKey(raw []byte) (*sshkeys.Key, error) {
+func ParseKey(raw []byte) (*sshkeys.Key, error) {
 	k, err := sshkeys.Parse(raw)
 	var pm *sshkeys.PassphraseMissingError
 	if errors.As(err, &pm) {
@@ -155,9 +160,9 @@ func parseKey(raw []byte) (*sshkeys.Key, error) {
 // scanKeys lists the private keys in dir and the IdentityFile entries. Files
 // of dir that are not keys are left out; IdentityFile entries are always
 // listed, with the reason when they cannot be used.
-func scanKeys(dir string, identityFiles []string) tea.Cmd {
+func scanKeys(req common.Request, dir string, identityFiles []string) tea.Cmd {
 	return func() tea.Msg {
-		var list []keyCandidate
+		var list []Candidate
 		seen := map[string]bool{}
 		for _, p := range identityFiles {
 			abs := expandHome(p)
@@ -165,16 +170,16 @@ func scanKeys(dir string, identityFiles []string) tea.Cmd {
 				continue
 			}
 			seen[abs] = true
-			c := keyCandidate{Path: p, FromConfig: true}
+			c := Candidate{Path: p, FromConfig: true}
 			raw, err := readKeyFile(p)
 			if err == nil {
-				c.Key, err = parseKey(raw)
+				c.Key, err = ParseKey(raw)
 			}
 			c.Err = err
 			list = append(list, c)
 		}
 		entries, _ := os.ReadDir(expandHome(dir))
-		var found []keyCandidate
+		var found []Candidate
 		for _, e := range entries {
 			if e.IsDir() || skipInSSHDir(e.Name()) {
 				continue
@@ -187,39 +192,39 @@ func scanKeys(dir string, identityFiles []string) tea.Cmd {
 			if err != nil {
 				continue
 			}
-			k, err := parseKey(raw)
+			k, err := ParseKey(raw)
 			if err != nil {
 				continue
 			}
 			seen[expandHome(p)] = true
-			found = append(found, keyCandidate{Path: p, Key: k})
+			found = append(found, Candidate{Path: p, Key: k})
 		}
 		sort.Slice(found, func(i, j int) bool { return found[i].Path < found[j].Path })
-		return keysScannedMsg{dir: dir, list: append(list, found...)}
+		return keysScannedMsg{Request: req, dir: dir, list: append(list, found...)}
 	}
 }
 
 // loadKeyFile reads and parses the key file at path.
-func loadKeyFile(path string) tea.Cmd {
+func loadKeyFile(req common.Request, path string) tea.Cmd {
 	return func() tea.Msg {
 		raw, err := readKeyFile(path)
 		if err != nil {
-			return keyLoadedMsg{source: path, err: err}
+			return keyLoadedMsg{Request: req, source: path, err: err}
 		}
-		k, err := parseKey(raw)
-		return keyLoadedMsg{source: path, raw: raw, key: k, err: err}
+		k, err := ParseKey(raw)
+		return keyLoadedMsg{Request: req, source: path, raw: raw, key: k, err: err}
 	}
 }
 
-// parsePasted normalises and parses pasted text; seq tells stale results apart.
-func parsePasted(seq int, text string) tea.Cmd {
+// parsePasted normalises and parses pasted text.
+func parsePasted(req common.Request, text string) tea.Cmd {
 	return func() tea.Msg {
 		raw, err := sshkeys.Normalize([]byte(text))
 		if err != nil {
-			return pasteParsedMsg{seq: seq, err: err}
+			return PasteParsedMsg{Request: req, err: err}
 		}
-		k, err := parseKey(raw)
-		return pasteParsedMsg{seq: seq, raw: raw, key: k, err: err}
+		k, err := ParseKey(raw)
+		return PasteParsedMsg{Request: req, raw: raw, key: k, err: err}
 	}
 }
 
@@ -276,55 +281,39 @@ func suggestKeyPath(typ, dir, base string) tea.Cmd {
 	}
 }
 
-// keyAuthorizedMsg is the answer of Env.AuthorizeKey for a key.
-type keyAuthorizedMsg struct {
-	fingerprint string
-	note        string
-	err         error
-}
-
-// authorizeKey calls the caller's hook (the demo's server accepting the key).
-func authorizeKey(fn func(ssh.PublicKey) (string, error), k *sshkeys.Key) tea.Cmd {
-	pub, fp := k.PublicKey, k.Fingerprint
-	return func() tea.Msg {
-		note, err := fn(pub)
-		return keyAuthorizedMsg{fingerprint: fp, note: termtext.Sanitize(note), err: err}
-	}
-}
-
 // generateKey makes a key pair and writes it (private 0600, never over an
 // existing file; .pub beside it). The ssh directory is created (0700) when
 // it is missing, as ssh-keygen does on a fresh account; other missing
 // directories are not. The passphrase copy is wiped once used.
-func generateKey(opts sshkeys.GenerateOptions, path, sshDir string) tea.Cmd {
+func generateKey(req common.Request, opts sshkeys.GenerateOptions, path, sshDir string) tea.Cmd {
 	return func() tea.Msg {
 		defer clear(opts.Passphrase)
 		p := expandHome(path)
 		dir := filepath.Dir(p)
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 			if filepath.Clean(dir) != filepath.Clean(expandHome(sshDir)) {
-				return keyGeneratedMsg{path: path, err: fmt.Errorf("directory %s does not exist: choose a file in an existing directory", filepath.Dir(path))}
+				return keyGeneratedMsg{Request: req, path: path, err: fmt.Errorf("directory %s does not exist: choose a file in an existing directory", filepath.Dir(path))}
 			}
 			if err := os.MkdirAll(dir, 0o700); err != nil {
-				return keyGeneratedMsg{path: path, err: fmt.Errorf("cannot create %s: %v", filepath.Dir(path), shortErr(err))}
+				return keyGeneratedMsg{Request: req, path: path, err: fmt.Errorf("cannot create %s: %v", filepath.Dir(path), shortErr(err))}
 			}
 			if err := os.Chmod(dir, 0o700); err != nil { // whatever the umask
-				return keyGeneratedMsg{path: path, err: fmt.Errorf("cannot make %s private: %v", filepath.Dir(path), shortErr(err))}
+				return keyGeneratedMsg{Request: req, path: path, err: fmt.Errorf("cannot make %s private: %v", filepath.Dir(path), shortErr(err))}
 			}
 		}
 		for _, f := range []string{p, p + ".pub"} {
 			if err := sshkeys.CheckNewFile(f); err != nil {
-				return keyGeneratedMsg{path: path, err: newFileError(f, path, err)}
+				return keyGeneratedMsg{Request: req, path: path, err: newFileError(f, path, err)}
 			}
 		}
 		k, priv, err := sshkeys.Generate(opts)
 		if err != nil {
-			return keyGeneratedMsg{path: path, err: err}
+			return keyGeneratedMsg{Request: req, path: path, err: err}
 		}
 		if err := sshkeys.WriteKeyPair(p, priv, k.AuthorizedKey); err != nil {
-			return keyGeneratedMsg{path: path, err: newFileError(p, path, err)}
+			return keyGeneratedMsg{Request: req, path: path, err: newFileError(p, path, err)}
 		}
-		return keyGeneratedMsg{path: path, raw: priv, key: k}
+		return keyGeneratedMsg{Request: req, path: path, raw: priv, key: k}
 	}
 }
 
@@ -349,8 +338,8 @@ func shortErr(err error) error {
 	return err
 }
 
-// keyTypeLabel is "ed25519", "rsa 4096", "ecdsa 256"...
-func keyTypeLabel(k *sshkeys.Key) string {
+// TypeLabel is "ed25519", "rsa 4096", "ecdsa 256"...
+func TypeLabel(k *sshkeys.Key) string {
 	if k == nil {
 		return ""
 	}

@@ -1,4 +1,4 @@
-package steps
+package keypicker
 
 import (
 	tea "github.com/charmbracelet/bubbletea"
