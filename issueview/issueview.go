@@ -305,6 +305,13 @@ func hiddenNames(h map[string]int) string {
 // handleKey handles a key on the list or hands it to the open commit.
 func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	k := m.c.Keys
+	// "/" and what follows typed at once reach us as one message: the
+	// search key, then the text for the search field.
+	if first, rest, ok := splitSearch(msg, m.Typing()); ok {
+		_, c1 := m.handleKey(first)
+		_, c2 := m.handleKey(rest)
+		return m, tea.Batch(c1, c2)
+	}
 	if key.Matches(msg, k.Quit) {
 		return m, m.quit()
 	}
@@ -388,6 +395,15 @@ func (m *Model) handleKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+// splitSearch splits "/text" typed in one message, outside a text field,
+// into the "/" key and the text.
+func splitSearch(msg tea.KeyMsg, typing bool) (tea.KeyMsg, tea.KeyMsg, bool) {
+	if typing || msg.Type != tea.KeyRunes || msg.Paste || len(msg.Runes) < 2 || msg.Runes[0] != '/' {
+		return msg, msg, false
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[:1]}, tea.KeyMsg{Type: tea.KeyRunes, Runes: msg.Runes[1:]}, true
 }
 
 func (m *Model) quit() tea.Cmd {
