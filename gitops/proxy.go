@@ -125,6 +125,9 @@ func dialHop(ctx, parent context.Context, spec string, via []string, o ConnectOp
 		route = &r
 	}
 	ep := &Endpoint{User: route.User, Host: route.HostName, Port: route.Port, Route: route, Original: spec, Path: "-"}
+	if r := checkParts(ep); r != "" {
+		return nil, fmt.Errorf("ProxyJump entry %q: %s", spec, r)
+	}
 	ho := o
 	ho.Endpoint = ep
 	ho.TrustFingerprint = ""
