@@ -121,7 +121,9 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	}
 	r.waitFor("› newrepo")
 	r.waitFor("Connected newrepo")
-	if !strings.Contains(uitest.Flat(r.out.text()), "Press enter to go back to Manage") {
+	// The Finish step's hint and help (the renderer may skip a frame of
+	// the two when the steps go by fast, not both).
+	if flat := uitest.Flat(r.out.text()); !strings.Contains(flat, "Press enter to go back to Manage") && !strings.Contains(flat, "enter back to Manage") {
 		t.Error("the Finish step inside Manage does not say enter goes back to Manage")
 	}
 	r.send("q")
