@@ -313,7 +313,7 @@ func demoGenerate80x24(t *testing.T, bin string) {
 	p.fillGenerateForm()
 	p.keys("Enter")
 
-	scr := p.wait(false, "The demo server now accepts this key", "Press enter to continue")
+	p.wait(false, "The demo server now accepts this key", "Press enter to continue")
 	pub := findOne(t, filepath.Join(tmp, "gitjira-demo-*", "ssh", "gitjira_ed25519.pub"))
 	priv := strings.TrimSuffix(pub, ".pub")
 	pubLine := strings.TrimSpace(readFile(t, pub))

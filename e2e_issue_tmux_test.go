@@ -56,7 +56,7 @@ func TestE2EIssueViewInTmux(t *testing.T) {
 	s.waitFor("commit 1 of 4", "R file1.txt → docs/notes.txt (100%)", "rename from file1.txt", "rename to docs/notes.txt")
 	// n: the huge commit opens at once with its first part.
 	s.keys("n")
-	scr = s.waitFor("commit 2 of 4", "3000 files changed", "A gen/f0000.txt  +3 -0")
+	s.waitFor("commit 2 of 4", "3000 files changed", "A gen/f0000.txt  +3 -0")
 	// Scrolling to the end of what is loaded loads the next files.
 	s.keys("End")
 	s.waitFor("diff --git a/gen/f0100.txt")
@@ -72,6 +72,7 @@ func TestE2EIssueViewInTmux(t *testing.T) {
 	}
 	// Search in the diff.
 	s.keys("/")
+	s.waitFor("enter find next") // typed at once, "/" and the text would come as one key message
 	s.typeText("generated file 42")
 	s.keys("Enter")
 	s.waitFor(`"generated file 42" at line`)
@@ -81,6 +82,7 @@ func TestE2EIssueViewInTmux(t *testing.T) {
 	s.waitFor("REPOSITORY", "Move the first notes")
 	// / on the list filters.
 	s.keys("/")
+	s.waitFor("enter keep filter")
 	s.typeText("move")
 	scr = s.waitFor("/ move", "Move the first notes")
 	if strings.Contains(scr, "generate 3,000") {

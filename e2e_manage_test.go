@@ -67,14 +67,17 @@ func newManageWorld(t *testing.T) *manageWorld {
 	web := srv.NewBareRepo("web", 25)
 	e := newE2EEnv(t)
 	// gitjira's files under HOME, as by default, so screens show ~/... paths.
+	var home string
+	for _, kv := range e.env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+	}
+	if home == "" {
+		t.Fatal("the e2e environment has no HOME")
+	}
 	for i, kv := range e.env {
 		if strings.HasPrefix(kv, "GITJIRA_HOME=") {
-			var home string
-			for _, kv := range e.env {
-				if v, ok := strings.CutPrefix(kv, "HOME="); ok {
-					home = v
-				}
-			}
 			e.home = filepath.Join(home, ".local", "share", "gitjira")
 			e.env[i] = "GITJIRA_HOME=" + e.home
 		}
@@ -87,7 +90,13 @@ func newManageWorld(t *testing.T) *manageWorld {
 			t.Fatal(err)
 		}
 	}
-	key := sshKeygen(t, t.TempDir(), "id_ed25519", "ed25519", "")
+	// The key in ~/.ssh, as people keep it (the SSH keys tab shows where
+	// it was taken from).
+	sshDir := filepath.Join(home, ".ssh")
+	if err := os.MkdirAll(sshDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := sshKeygen(t, sshDir, "id_ed25519", "ed25519", "")
 	srv.AuthorizeKey(readFile(t, key+".pub"))
 	fp := srv.HostKeyFingerprints()[sshdtest.Ed25519]
 	for _, repo := range []string{api, web} {
@@ -204,7 +213,7 @@ func TestE2EManageSizesInTmux(t *testing.T) {
 		// sync, State; < reverses.
 		for _, col := range []string{"Host", "Projects", "Commits", "Issues", "Last sync", "State"} {
 			s.keys(">")
-			scr = s.waitFor(col + "↑")
+			s.waitFor(col + "↑")
 			s.keys("<")
 			scr = s.waitFor(col + "↓")
 			s.keys("<")

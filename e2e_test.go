@@ -29,6 +29,16 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary built for the end-to-end tests: `make test`
+// leaves nothing in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 // gitjiraBinary builds the binary under test once per `go test` run.
 func gitjiraBinary(t *testing.T) string {
 	t.Helper()

@@ -42,8 +42,22 @@ func startTmux(t *testing.T, width, height int, env []string, command string) *t
 		t.Fatal(err)
 	}
 	s.tmux("new-session", "-d", "-s", s.name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height), script)
-	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", s.socket, "kill-server").Run()
+		// kill-server leaves the socket file: make test leaves nothing behind.
+		os.Remove(tmuxSocketPath(s.socket))
+	})
 	return s
+}
+
+// tmuxSocketPath is where `tmux -L name` puts its socket:
+// $TMUX_TMPDIR (default /tmp)/tmux-UID/name.
+func tmuxSocketPath(name string) string {
+	dir := os.Getenv("TMUX_TMPDIR")
+	if dir == "" {
+		dir = "/tmp"
+	}
+	return filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), name)
 }
 
 func (s *tmuxSession) tmux(args ...string) string {

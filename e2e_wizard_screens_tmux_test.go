@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,4 +99,61 @@ func TestE2EPermissionsFilterThenSpaceInTmux(t *testing.T) {
 	if !strings.Contains(out, `"`+want+`"`) {
 		t.Fatalf("the repository's projects are not [%s]:\n%s", want, out)
 	}
+}
+
+// TestE2EChangedHostKeyRetryInTmux (issue 15, defect 2): known_hosts holds
+// another key for the server; the wizard refuses it and offers the
+// ssh-keygen -R line; once that line is run, r checks again from the file
+// and the host is offered as unknown, to trust.
+func TestE2EChangedHostKeyRetryInTmux(t *testing.T) {
+	srv := sshdtest.Start(t, sshdtest.Options{HostKeyTypes: []string{sshdtest.Ed25519}})
+	repo := srv.NewBareRepo("webapp", 3)
+	e := newE2EEnv(t)
+	var home, knownHosts string
+	for _, kv := range e.env {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+		if v, ok := strings.CutPrefix(kv, "GITJIRA_KNOWN_HOSTS="); ok {
+			knownHosts = v
+		}
+	}
+	sshDir := filepath.Join(home, ".ssh")
+	if err := os.MkdirAll(sshDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	key := sshKeygen(t, sshDir, "id_ed25519", "ed25519", "")
+	srv.AuthorizeKey(readFile(t, key+".pub"))
+	// another host's key, recorded for this server: a changed key
+	other := sshKeygen(t, t.TempDir(), "other_host", "ed25519", "")
+	host := fmt.Sprintf("[127.0.0.1]:%d", srv.Port())
+	line := host + " " + strings.Join(strings.Fields(readFile(t, other+".pub"))[:2], " ") + "\n"
+	if err := os.WriteFile(knownHosts, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	s := startTmux(t, 120, 40, e.env, gitjiraBinary(t)+" connect")
+	s.waitFor("Step 1 of", "Repository location")
+	s.typeText(srv.URL(repo))
+	s.waitFor("✓")
+	s.keys("Enter")
+	s.waitFor("Private key", "id_ed25519")
+	s.keys("Enter")
+	scr := s.waitFor("WARNING: THE HOST KEY HAS CHANGED", "ssh-keygen -R")
+	if !strings.Contains(scr, "ssh-keygen -R '"+host+"'") {
+		t.Fatalf("no ssh-keygen -R line for %s:\n%s", host, scr)
+	}
+	// r before the fix: the same warning
+	s.keys("r")
+	s.waitFor("WARNING: THE HOST KEY HAS CHANGED")
+	// the user runs the line the screen gave
+	if out, err := exec.Command("ssh-keygen", "-R", host, "-f", knownHosts).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -R: %v\n%s", err, out)
+	}
+	s.keys("r")
+	s.waitFor("Trust this host", srv.HostKeyFingerprints()[sshdtest.Ed25519])
+	s.keys("y")
+	s.waitFor("Permissions")
+	s.keys("C-c")
+	s.waitFor("EXIT=")
 }

@@ -53,26 +53,8 @@ func certTime(t uint64) string {
 // identity file (the config's, then the default ~/.ssh/id_*), and the
 // certificates the agent holds.
 func findUserCerts(ep *Endpoint, pub ssh.PublicKey, keyFile string) []userCert {
-	var files []string
+	files := CertificateFiles(ep, keyFile)
 	route := ep.Route
-	if route != nil {
-		files = append(files, route.CertificateFiles...)
-	}
-	ids := []string{}
-	if keyFile != "" {
-		ids = append(ids, keyFile)
-	}
-	if route != nil {
-		ids = append(ids, route.IdentityFiles...)
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa", "id_ecdsa_sk", "id_ed25519_sk"} {
-			ids = append(ids, filepath.Join(home, ".ssh", n))
-		}
-	}
-	for _, id := range ids {
-		files = append(files, strings.TrimSuffix(id, ".pub")+"-cert.pub")
-	}
 	var out []userCert
 	seen := map[string]bool{}
 	for _, f := range files {
@@ -93,6 +75,36 @@ func findUserCerts(ep *Endpoint, pub ssh.PublicKey, keyFile string) []userCert {
 		}
 	}
 	return out
+}
+
+// CertificateFiles lists where OpenSSH looks for user certificates for a
+// connection to ep: its CertificateFile entries, then KEY-cert.pub beside
+// keyFile (if given), the config's identity files and the default
+// ~/.ssh/id_* files.
+func CertificateFiles(ep *Endpoint, keyFile string) []string {
+	var files []string
+	route := ep.Route
+	if route != nil {
+		files = append(files, route.CertificateFiles...)
+	}
+	ids := []string{}
+	if keyFile != "" {
+		ids = append(ids, keyFile)
+	}
+	if route != nil {
+		ids = append(ids, route.IdentityFiles...)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa", "id_ecdsa_sk", "id_ed25519_sk"} {
+			ids = append(ids, filepath.Join(home, ".ssh", n))
+		}
+	}
+	for _, id := range ids {
+		if f := strings.TrimSuffix(id, ".pub") + "-cert.pub"; !containsStr(files, f) {
+			files = append(files, f)
+		}
+	}
+	return files
 }
 
 // readCertFile reads an OpenSSH certificate (KEY-cert.pub); nil when the

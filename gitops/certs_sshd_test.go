@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitops/sshdtest"
+	"github.com/gitjira/gitjira/sshkeys"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -96,4 +98,47 @@ func TestCertificatesAgainstOpenSSH(t *testing.T) {
 	check("certificate from an untrusted CA", k, host(k, ""), "TrustedUserCAKeys")
 
 	t.Logf("gitjira and git ls-remote (OpenSSH, same config) agree in %d of %d certificate cases", l.agree, l.cases)
+}
+
+// TestAgentCertificate: the agent holds the key and its certificate (as
+// ssh-add loads them), the files are gone, IdentityAgent names the agent:
+// the certificate from the agent logs in where the key alone may not.
+func TestAgentCertificate(t *testing.T) {
+	l := newRouteLab(t)
+	userCA := sshdtest.NewCA(t)
+	target := sshdtest.Start(t, sshdtest.Options{ExtraConfig: []string{userCA.TrustedUserCAOption()}})
+	repo := target.NewBareRepo("app", 2)
+	l.trust(l.kh, target)
+	key := sshdtest.NewClientKey(t)
+	userCA.SignUser(key+".pub", target.User, "-5m:+1h")
+	sock := sshdtest.StartAgent(t, key)
+	pubData, _ := os.ReadFile(key + ".pub")
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(pubData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{key, key + ".pub", key + "-cert.pub"} {
+		os.Remove(f)
+	}
+	cfg := l.config(fmt.Sprintf("Host gitsrv\n  HostName 127.0.0.1\n  Port %d\n  User %s\n  IdentityAgent %s\n", target.Port(), target.User, sock))
+	ep, err := ParseURLWithConfig("gitsrv:"+repo, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := sshkeys.AgentSigner(sock, ssh.FingerprintSHA256(pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak := k.Signer
+	if _, err := Check(context.Background(), ConnectOptions{Endpoint: ep, Signer: ak, Timeout: 20 * time.Second}); err != nil {
+		t.Fatalf("with the agent's certificate: %v", err)
+	}
+	// Without the agent (IdentityAgent none) the certificate is not found
+	// and the key alone is refused.
+	cfg = l.config(fmt.Sprintf("Host gitsrv\n  HostName 127.0.0.1\n  Port %d\n  User %s\n  IdentityAgent none\n", target.Port(), target.User))
+	ep, _ = ParseURLWithConfig("gitsrv:"+repo, cfg)
+	_, err = Check(context.Background(), ConnectOptions{Endpoint: ep, Signer: ak, Timeout: 20 * time.Second})
+	if ae := (*AuthError)(nil); !errors.As(err, &ae) {
+		t.Fatalf("IdentityAgent none: %v", err)
+	}
 }

@@ -133,7 +133,7 @@ func shortKeyType(t string) string {
 		return "rsa"
 	case strings.HasPrefix(t, "ecdsa-sha2-"):
 		return "ecdsa"
-	case t == ssh.KeyAlgoDSA:
+	case t == "ssh-dss": // DSA: named to say why a server refuses it
 		return "dsa"
 	case t == "":
 		return "unknown"

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -164,41 +163,73 @@ func consolidate(ctx context.Context, dir string, rep *reporter) (*ConsolidateRe
 	written := 0
 	var eh [packfile.HeaderMaxLen]byte
 	for k, s := range srcs {
-		for j, e := range s.entries {
-			if !e.keep {
-				continue
-			}
-			if written&4095 == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
+		// Read in pack order through the page cache (pread), not the
+		// mapping: the copied bytes never count as this process's memory.
+		f, err := os.Open(s.p.Path)
+		if err != nil {
+			return nil, err
+		}
+		br := bufio.NewReaderSize(io.NewSectionReader(f, 0, s.p.End()), 1<<20)
+		at := int64(0)
+		copyEntries := func() error {
+			for j, e := range s.entries {
+				end := s.p.End()
+				if j+1 < len(s.entries) {
+					end = s.entries[j+1].off
 				}
-				rep.send(Progress{Phase: PhaseCompacting, Current: int64(written), Total: int64(kept)})
-			}
-			end := s.p.End()
-			if j+1 < len(s.entries) {
-				end = s.entries[j+1].off
-			}
-			h, raw, err := s.p.Raw(e.off, end)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", s.p.Path, err)
-			}
-			var head []byte
-			switch h.Type {
-			case packfile.OFSDelta:
-				baseAt, err := repackBase(srcs, k, h.BaseOffset)
+				if e.off < at || end < e.off {
+					return fmt.Errorf("%w: overlapping entries at offset %d", packfile.ErrCorrupt, e.off)
+				}
+				if _, err := br.Discard(int(e.off - at)); err != nil {
+					return err
+				}
+				at = end
+				if !e.keep {
+					if _, err := br.Discard(int(end - e.off)); err != nil {
+						return err
+					}
+					continue
+				}
+				if written&4095 == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+					rep.send(Progress{Phase: PhaseCompacting, Current: int64(written), Total: int64(kept)})
+				}
+				peek, _ := br.Peek(int(min(end-e.off, packfile.HeaderMaxLen)))
+				h, err := packfile.ParseEntryHeader(peek, e.off)
 				if err != nil {
-					return nil, fmt.Errorf("%s: entry at offset %d: %w", s.p.Path, e.off, err)
+					return err
 				}
-				head = packfile.AppendEntryHeader(eh[:0], packfile.OFSDelta, h.Size, pos-baseAt, plumbing.ZeroHash)
-			default:
-				head = packfile.AppendEntryHeader(eh[:0], h.Type, h.Size, 0, h.BaseID)
+				br.Discard(h.Len)
+				var head []byte
+				switch h.Type {
+				case packfile.OFSDelta:
+					baseAt, err := repackBase(srcs, k, h.BaseOffset)
+					if err != nil {
+						return fmt.Errorf("entry at offset %d: %w", e.off, err)
+					}
+					head = packfile.AppendEntryHeader(eh[:0], packfile.OFSDelta, h.Size, pos-baseAt, plumbing.ZeroHash)
+				default:
+					head = packfile.AppendEntryHeader(eh[:0], h.Type, h.Size, 0, h.BaseID)
+				}
+				cw := &crcWriter{w: bw}
+				cw.Write(head)
+				data := end - e.off - int64(h.Len)
+				if _, err := io.CopyN(cw, br, data); err != nil {
+					return err
+				}
+				s.newOff[e.pos] = pos
+				s.crc[e.pos] = cw.crc
+				pos += int64(len(head)) + data
+				written++
 			}
-			bw.Write(head)
-			bw.Write(raw)
-			s.newOff[e.pos] = pos
-			s.crc[e.pos] = crc32.Update(crc32.ChecksumIEEE(head), crc32.IEEETable, raw)
-			pos += int64(len(head) + len(raw))
-			written++
+			return nil
+		}
+		err = copyEntries()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.p.Path, err)
 		}
 	}
 	if err := bw.Flush(); err != nil {

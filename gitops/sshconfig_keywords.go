@@ -33,9 +33,6 @@ func isNone(args []string) bool { return len(args) > 0 && strings.EqualFold(args
 func isNo(args []string) bool {
 	return len(args) > 0 && (strings.EqualFold(args[0], "no") || strings.EqualFold(args[0], "false"))
 }
-func isYes(args []string) bool {
-	return len(args) > 0 && (strings.EqualFold(args[0], "yes") || strings.EqualFold(args[0], "true"))
-}
 
 var keywordRules = func() map[string]keywordRule {
 	m := map[string]keywordRule{}

@@ -36,8 +36,6 @@ type configLine struct {
 	raw     string   // the rest of the line as written (ProxyCommand, ProxyJump take it whole)
 }
 
-func (l configLine) where() string { return fmt.Sprintf("%s line %d", l.file, l.num) }
-
 // ConfigError is a config file OpenSSH would refuse too, or a directive
 // gitjira cannot honour for the host being resolved. Its message is one
 // line naming the file, the line and the directive.

@@ -107,16 +107,14 @@ func (o *sshOptions) set(l configLine) {
 
 // evalState is the state of one pass over the files.
 type evalState struct {
-	r          *sshResolver
-	opts       *sshOptions
-	host       string // matched by Host lines
-	original   string // as typed
-	finalPass  bool
-	wantFinal  bool
-	cmdUser    string // user from the location (ssh -l)
-	cmdPort    int
-	matchPort  int
-	readErrors []error
+	r         *sshResolver
+	opts      *sshOptions
+	host      string // matched by Host lines
+	original  string // as typed
+	finalPass bool
+	wantFinal bool
+	cmdUser   string // user from the location (ssh -l)
+	cmdPort   int
 }
 
 func newSSHResolver(configFile string) *sshResolver {

@@ -261,7 +261,7 @@ func condenseCommit(r io.Reader) ([]byte, error) {
 			out = append(out, line...)
 		}
 		for long { // skip the rest of an over-long line
-			line, err = br.ReadSlice('\n')
+			_, err = br.ReadSlice('\n')
 			long = err == bufio.ErrBufferFull
 			if err != nil && !long {
 				return out, nil

@@ -248,9 +248,9 @@ func (p *commitPage) key(msg tea.KeyMsg) (cmd tea.Cmd, closed bool) {
 	case key.Matches(msg, k.Open):
 		return m.openWeb(p.commit().WebURL), false
 	case key.Matches(msg, k.Up):
-		p.vp.LineUp(1)
+		p.vp.ScrollUp(1)
 	case key.Matches(msg, k.Down):
-		p.vp.LineDown(1)
+		p.vp.ScrollDown(1)
 	case key.Matches(msg, k.PageUp):
 		p.vp.PageUp()
 	case key.Matches(msg, k.PageDown):

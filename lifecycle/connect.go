@@ -276,6 +276,8 @@ type CommitRequest struct {
 	// original moves. No passphrase is ever stored.
 	KeyRaw         []byte
 	KeyFingerprint string
+	// KeyOrigin is where the key came from (store.Repository.KeyOrigin).
+	KeyOrigin string
 	// KeyInAgent says the key is held by ssh-agent and cannot be copied: no
 	// key file is stored, and syncs find the key in the agent by its
 	// fingerprint (KeyRaw must then be empty).
@@ -318,6 +320,7 @@ func (m *Manager) Commit(s *Staged, c CommitRequest) (store.Repository, error) {
 		Alias:              p.Alias,
 		Projects:           projects,
 		KeyFingerprint:     c.KeyFingerprint,
+		KeyOrigin:          c.KeyOrigin,
 		HostKeyFingerprint: s.Result.HostKeyFingerprint,
 		Mirror:             s.Result.Dir,
 		DefaultBranch:      s.Result.DefaultBranch,

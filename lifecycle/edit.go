@@ -80,7 +80,7 @@ func (m *Manager) SetProjects(ctx context.Context, name string, projects []strin
 // ReplaceKey checks that the server accepts a new key for the repository
 // (one authenticated ref listing), then stores it in place of the old one,
 // atomically. The old key stays if anything fails.
-func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, signer ssh.Signer, fingerprint string) (store.Repository, error) {
+func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, signer ssh.Signer, fingerprint, origin string) (store.Repository, error) {
 	r, err := m.list().Get(name)
 	if err != nil {
 		return store.Repository{}, err
@@ -106,7 +106,7 @@ func (m *Manager) ReplaceKey(ctx context.Context, name string, keyRaw []byte, si
 	err = m.list().Update(func(repos []store.Repository) ([]store.Repository, error) {
 		for i := range repos {
 			if repos[i].Name == name {
-				repos[i].KeyFile, repos[i].KeyFingerprint = keyPath, fingerprint
+				repos[i].KeyFile, repos[i].KeyFingerprint, repos[i].KeyOrigin = keyPath, fingerprint, origin
 				if info.HostKeyFingerprint != "" {
 					repos[i].HostKeyFingerprint = info.HostKeyFingerprint
 				}

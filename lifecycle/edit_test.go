@@ -47,14 +47,14 @@ func TestReplaceKeyChecksFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Not authorized on the server: refused, the old key stays.
-	if _, err := f.m.ReplaceKey(context.Background(), "demo", otherRaw, other, "SHA256:other"); err == nil {
+	if _, err := f.m.ReplaceKey(context.Background(), "demo", otherRaw, other, "SHA256:other", ""); err == nil {
 		t.Fatal("an unauthorized key was accepted")
 	}
 	if b, _ := os.ReadFile(r.KeyFile); string(b) != string(f.keyRaw) {
 		t.Fatal("the old key was replaced after a failed check")
 	}
 	f.srv.AuthorizeKey(other.PublicKey())
-	got, err := f.m.ReplaceKey(context.Background(), "demo", otherRaw, other, "SHA256:other")
+	got, err := f.m.ReplaceKey(context.Background(), "demo", otherRaw, other, "SHA256:other", "")
 	if err != nil {
 		t.Fatal(err)
 	}

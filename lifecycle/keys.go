@@ -57,6 +57,7 @@ func (m *Manager) readStoredKey(r store.Repository) ([]byte, error) {
 // src.Passphrase when encrypted. An encrypted key without a passphrase is a
 // *KeyLockedError; a wrong passphrase wraps sshkeys.ErrWrongPassphrase.
 func (m *Manager) OpenStoredKey(r store.Repository, src KeySource) (*sshkeys.Key, error) {
+	src.AgentSocket = m.agentSocket(r, src.AgentSocket)
 	if r.KeyFile == "" {
 		if r.KeyFingerprint == "" {
 			return nil, fmt.Errorf("no stored key for %s: remove it and connect it again", r.Name)

@@ -45,3 +45,17 @@ func (m *Manager) RouteText(r store.Repository) string {
 	}
 	return ep.RouteText()
 }
+
+// agentSocket is the ssh-agent for r's connections: the SSH config's
+// IdentityAgent for its location when set ("none": no agent), else
+// fallback ($SSH_AUTH_SOCK).
+func (m *Manager) agentSocket(r store.Repository, fallback string) string {
+	ep, err := m.Endpoint(r)
+	if err != nil || ep.Route == nil || ep.Route.IdentityAgent == "" {
+		return fallback
+	}
+	if ep.Route.IdentityAgent == "none" {
+		return ""
+	}
+	return ep.Route.IdentityAgent
+}

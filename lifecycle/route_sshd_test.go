@@ -81,3 +81,29 @@ func TestFetchFollowsAChangedAlias(t *testing.T) {
 		t.Errorf("the fetch did not go through the new bastion (%d logins there)", n)
 	}
 }
+
+// TestStoredAgentKeyFollowsIdentityAgent: a repository whose key only
+// ssh-agent holds finds it through the SSH config's IdentityAgent for its
+// location, with no $SSH_AUTH_SOCK.
+func TestStoredAgentKeyFollowsIdentityAgent(t *testing.T) {
+	key := sshdtest.NewClientKey(t)
+	sock := sshdtest.StartAgent(t, key)
+	pubData, _ := os.ReadFile(key + ".pub")
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(pubData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config")
+	os.WriteFile(cfg, []byte("Host gitsrv\n  HostName 127.0.0.1\n  IdentityAgent "+sock+"\n"), 0o600)
+	home := filepath.Join(t.TempDir(), "home")
+	m := &Manager{Paths: store.Paths{Config: home, Data: home}, SSHConfigFile: cfg}
+	r := store.Repository{Name: "app", URL: "ssh://git@127.0.0.1:22/app.git", Alias: "git@gitsrv:/app.git", KeyFingerprint: ssh.FingerprintSHA256(pub)}
+	k, err := m.OpenStoredKey(r, KeySource{})
+	if err != nil || k.Fingerprint != r.KeyFingerprint {
+		t.Fatalf("key %+v, %v", k, err)
+	}
+	os.WriteFile(cfg, []byte("Host gitsrv\n  HostName 127.0.0.1\n  IdentityAgent none\n"), 0o600)
+	if _, err := m.OpenStoredKey(r, KeySource{AgentSocket: sock}); err == nil {
+		t.Fatal("IdentityAgent none still used the agent")
+	}
+}

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/gitjira/gitjira/gitops"
-	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
+	"github.com/gitjira/gitjira/ui/common"
 )
 
 // relTime says how long ago t was, the short way a list shows it:
@@ -40,24 +40,6 @@ func relTime(t, now time.Time) string {
 	return t.Local().Format("2006-01-02")
 }
 
-// byteSize is n bytes the way du -h says it: "512 B", "1.5 KiB", "12 MiB".
-func byteSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, u := float64(n)/unit, 0
-	for v >= unit && u < 4 {
-		v /= unit
-		u++
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB"}
-	if v < 10 {
-		return fmt.Sprintf("%.1f %s", v, units[u])
-	}
-	return fmt.Sprintf("%.0f %s", v, units[u])
-}
-
 // hostOf is the host of a stored (resolved) URL, with the port when it is
 // not 22: "git.example.com", "127.0.0.1:2222". It parses without reading
 // ~/.ssh/config: stored URLs are resolved already.
@@ -81,14 +63,6 @@ func projectsText(r store.Repository) string {
 		return "all"
 	}
 	return strings.Join(r.Projects, ",")
-}
-
-// oneLine is an error (or any text from outside) as one sanitised line.
-func oneLine(err error) string {
-	if err == nil {
-		return ""
-	}
-	return termtext.Field(err.Error(), 500)
 }
 
 // keyTypeLabel is a key's type as people say it: "ED25519", "RSA 3072",
@@ -124,14 +98,6 @@ func keyLabel(k *sshkeys.Key) string {
 	return keyTypeLabel(k.Type, k.Bits)
 }
 
-// plural is "1 commit" / "3 commits".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // shortSHA is a commit id's first 8 hex digits.
 func shortSHA(s string) string {
 	if len(s) > 8 {
@@ -139,3 +105,11 @@ func shortSHA(s string) string {
 	}
 	return s
 }
+
+// The UI layer's helpers, written once (ui/common).
+var (
+	byteSize = common.ByteSize
+	oneLine  = common.OneLine
+	plural   = common.Plural
+	truncate = common.Truncate
+)

@@ -3,6 +3,9 @@ package manage
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/index"
 	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/jira/jiratest"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/store"
 )
 
@@ -249,4 +253,38 @@ func TestSyncShowsTheLinkingPhase(t *testing.T) {
 	if flat := strings.Join(strings.Fields(d.View()), " "); !strings.Contains(flat, "Jira links "+st.String()) {
 		t.Errorf("details lack %q:\n%s", "Jira links "+st.String(), d.View())
 	}
+}
+
+// TestSSHKeysToldApart (issue 15, defect 6, the SSH keys tab): each key
+// shows its comment, its whole fingerprint and the file it was taken from;
+// a key given to two repositories from copies with different comments
+// shows both, not the first repository's.
+func TestSSHKeysToldApart(t *testing.T) {
+	w := newWorld(t)
+	// The same Ed25519 key, its copy re-commented with ssh-keygen -c.
+	laptop := filepath.Join(w.sshDir, "laptop_key")
+	if err := os.WriteFile(laptop, readKey(t, keyEd25519), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("ssh-keygen", "-q", "-c", "-C", "laptop key", "-P", "", "-f", laptop).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -c: %v\n%s", err, out)
+	}
+	k := parseKey(t, keyEd25519)
+	for _, c := range []struct{ name, origin string }{{"api", filepath.Join(w.sshDir, "id_ed25519")}, {"docs", laptop}} {
+		raw := readKey(t, keyEd25519)
+		if c.name == "docs" {
+			raw, _ = os.ReadFile(laptop)
+		}
+		if _, err := w.mgr.Connect(context.Background(), lifecycle.ConnectRequest{URL: w.repo(c.name, 3), Name: c.name},
+			lifecycle.CloneOptions{Signer: k.Signer}, lifecycle.CommitRequest{KeyRaw: raw, KeyFingerprint: k.Fingerprint, KeyOrigin: c.origin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.connect("web", 3, keyECDSA)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 30)
+	d.UntilView("api").Settle()
+	d.Key(tea.KeyTab).UntilView("ECDSA")
+	d.ViewHas(k.Fingerprint, parseKey(t, keyECDSA).Fingerprint, // whole
+		"gitjira ed25519, laptop key", // each copy's own comment
+		"from ~/.ssh/id_ed25519, ~/.ssh/laptop_key", "api, docs")
 }

@@ -281,20 +281,20 @@ func (p *keyChangePage) check() (page, tea.Cmd) {
 	p.stage = stageCheck
 	p.seq++
 	seq, mgr, ctx := p.seq, p.c.Manager, p.c.Ctx
-	raw, signer, fp := append([]byte(nil), c.Raw...), c.Key.Signer, c.Key.Fingerprint
+	raw, signer, fp, origin := append([]byte(nil), c.Raw...), c.Key.Signer, c.Key.Fingerprint, c.Source
 	var names []string
 	for _, r := range p.repos {
 		names = append(names, r.Name)
 	}
-	return p, tea.Batch(replaceKeys(ctx, mgr, seq, names, raw, signer, fp), p.spin.Tick)
+	return p, tea.Batch(replaceKeys(ctx, mgr, seq, names, raw, signer, fp, origin), p.spin.Tick)
 }
 
 // replaceKeys runs lifecycle's ReplaceKey for each repository, in turn.
-func replaceKeys(ctx context.Context, mgr *lifecycle.Manager, seq int, names []string, raw []byte, signer ssh.Signer, fp string) tea.Cmd {
+func replaceKeys(ctx context.Context, mgr *lifecycle.Manager, seq int, names []string, raw []byte, signer ssh.Signer, fp, origin string) tea.Cmd {
 	return func() tea.Msg {
 		var res []keyResult
 		for _, n := range names {
-			_, err := mgr.ReplaceKey(ctx, n, raw, signer, fp)
+			_, err := mgr.ReplaceKey(ctx, n, raw, signer, fp, origin)
 			res = append(res, keyResult{name: n, err: err})
 		}
 		return keyReplacedMsg{seq: seq, results: res}

@@ -27,7 +27,10 @@ type keyGroup struct {
 	// comments are each stored file's own comment ("" none), by file: a key
 	// given to several repositories may have been copied with different
 	// comments, and each is shown, not the first repository's.
-	comments   map[string]string
+	comments map[string]string
+	// origins are where each stored file was taken from
+	// (store.Repository.KeyOrigin: ~/.ssh/id_ed25519, "pasted key"), by file.
+	origins    map[string]string
 	encrypted  bool
 	authorized string // the public key line; "" when the file does not show it unlocked
 	files      []string
@@ -64,7 +67,8 @@ func loadKeys(c *shared) tea.Cmd {
 			if r.KeyFile == "" {
 				continue
 			}
-			g := keyGroup{fingerprint: r.KeyFingerprint, files: []string{r.KeyFile}, comments: map[string]string{}}
+			g := keyGroup{fingerprint: r.KeyFingerprint, files: []string{r.KeyFile}, comments: map[string]string{},
+				origins: map[string]string{r.KeyFile: termtext.Field(r.KeyOrigin, 300)}}
 			g.outside = !strings.HasPrefix(r.KeyFile, keysDir+string(filepath.Separator))
 			k, err := mgr.PublicStoredKey(r)
 			switch {
@@ -86,6 +90,7 @@ func loadKeys(c *shared) tea.Cmd {
 				if !slices.Contains(have.files, r.KeyFile) {
 					have.files = append(have.files, r.KeyFile)
 					have.comments[r.KeyFile] = g.comments[r.KeyFile]
+					have.origins[r.KeyFile] = g.origins[r.KeyFile]
 				}
 				have.outside = have.outside || g.outside
 				continue
@@ -113,8 +118,9 @@ type keysTab struct {
 	table   *table.Model
 }
 
-// The key column is two rows: the comment, then the whole fingerprint
-// (SHA256: and 43 characters), so keys of one type are told apart.
+// The key column is up to three rows: the comment, the whole fingerprint
+// (SHA256: and 43 characters) and the file the key was taken from, so keys
+// of one type are told apart.
 var keyColumns = []table.Column{
 	{Title: "Type", Min: 9},
 	{Title: "Key", Min: 51, Grow: 1, Wrap: true},
@@ -171,7 +177,11 @@ func (t *keysTab) loaded(msg keysLoadedMsg) {
 		if comment == "" {
 			comment = "(no comment)"
 		}
-		rows[i] = table.Row{Key: g.key(), Cells: []string{label, comment + "\n" + fp, strings.Join(g.repos, ", ")}, Styles: styles}
+		cell := comment + "\n" + fp
+		if o := g.origin(t.c); o != "" {
+			cell += "\nfrom " + o
+		}
+		rows[i] = table.Row{Key: g.key(), Cells: []string{label, cell, strings.Join(g.repos, ", ")}, Styles: styles}
 	}
 	t.table.SetRows(rows)
 	t.table.SetEmpty("No stored keys: connect a repository (c on the Repositories tab).")
@@ -198,6 +208,18 @@ func (g keyGroup) comment() string {
 	return strings.Join(cs, ", ")
 }
 
+// origin is where the key came from: its source files (shown the short
+// way), each once ("" when no repository recorded it).
+func (g keyGroup) origin(c *shared) string {
+	var os []string
+	for _, f := range g.files {
+		if o := g.origins[f]; o != "" && !slices.Contains(os, c.Display(o)) {
+			os = append(os, c.Display(o))
+		}
+	}
+	return strings.Join(os, ", ")
+}
+
 func (t keysTab) selected() (keyGroup, bool) {
 	k := t.table.SelectedKey()
 	for _, g := range t.groups {
@@ -219,6 +241,9 @@ func (t keysTab) status() []status.Line {
 		return nil
 	}
 	first := "Stored as " + filesText(t.c, g.files)
+	if o := g.origin(t.c); o != "" {
+		first = "Taken from " + o + " · " + first
+	}
 	if g.encrypted {
 		first += " · encrypted"
 	}
@@ -429,6 +454,9 @@ func (p *publicKeyPage) content() string {
 		enc = "yes (syncs ask for its passphrase once per session)"
 	}
 	row("Encrypted", enc)
+	if o := g.origin(p.c); o != "" {
+		row("Taken from", o)
+	}
 	row("Stored as", filesText(p.c, g.files))
 	row("Used by", strings.Join(g.repos, ", "))
 	if why := g.removeReason(); why != "" {

@@ -102,13 +102,16 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
 		calls++
 		return wizard.Run(context.Background(), wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
-			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, URL: url, KeyPath: keyPath, Timeout: 10 * time.Second}, in, out)
+			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, URL: url, KeyPath: keyPath, Timeout: 10 * time.Second, InManage: true}, in, out)
 	}
 	r := startRun(t, cfg)
 	r.waitFor("api")
 	r.waitFor("a add (connect)")
 	r.send("a")
 	r.waitFor("Step 1 of")
+	// Inside Manage, quitting the wizard returns to Manage, and its hints
+	// say so (issue 15, defect 4).
+	r.waitFor("ctrl+c back to Manage")
 	for i := 0; i < 15 && !strings.Contains(r.out.text(), "Connected newrepo"); i++ {
 		before := r.lastStep()
 		r.send("\r")
@@ -118,6 +121,11 @@ func TestRunConnectsWithTheWizardAndComesBack(t *testing.T) {
 	}
 	r.waitFor("› newrepo")
 	r.waitFor("Connected newrepo")
+	// The Finish step's hint and help (the renderer may skip a frame of
+	// the two when the steps go by fast, not both).
+	if flat := uitest.Flat(r.out.text()); !strings.Contains(flat, "Press enter to go back to Manage") && !strings.Contains(flat, "enter back to Manage") {
+		t.Error("the Finish step inside Manage does not say enter goes back to Manage")
+	}
 	r.send("q")
 	select {
 	case err := <-r.done:
@@ -166,5 +174,36 @@ func TestRunConnectCancelledComesBack(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("Run did not end after q; last output:\n%s", r.out.text())
+	}
+}
+
+// TestRunWizardQuitReturnsToManage: ctrl+c in the wizard opened from
+// Manage says and does "back to Manage".
+func TestRunWizardQuitReturnsToManage(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 10, keyEd25519)
+	cfg := w.cfg()
+	cfg.Connect = func(in io.Reader, out io.Writer) (*store.Repository, error) {
+		return wizard.Run(context.Background(), wizard.Config{Paths: w.mgr.Paths, KnownHostsFile: w.mgr.KnownHostsFile,
+			SSHConfigFile: filepath.Join(w.sshDir, "config"), SSHDir: w.sshDir, Timeout: 10 * time.Second, InManage: true}, in, out)
+	}
+	r := startRun(t, cfg)
+	r.waitFor("a add (connect)")
+	r.send("a")
+	r.waitFor("Step 1 of")
+	r.waitFor("ctrl+c back to Manage")
+	if strings.Contains(r.out.text()[strings.LastIndex(r.out.text(), "Step 1 of"):], "ctrl+c quit") {
+		t.Error("the wizard inside Manage says ctrl+c quits")
+	}
+	r.send("\x03")
+	r.waitFor("Connect cancelled")
+	r.send("q")
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not end after q")
 	}
 }

@@ -208,13 +208,5 @@ func (f frameKeys) FullHelp() [][]key.Binding {
 	return append(full, []key.Binding{f.quit(), withDesc(f.keys.Help, "fewer keys")})
 }
 
-// truncate cuts plain text to width cells with "…".
-func truncate(s string, width int) string {
-	if width <= 0 || ansi.StringWidth(s) <= width {
-		return s
-	}
-	return ansi.Truncate(s, width, "…")
-}
-
 // truncateStyled cuts styled text to width cells.
 func truncateStyled(s string, width int) string { return ansi.Truncate(s, width, "…") }

@@ -5,7 +5,7 @@
 # from GNU time around the command sshd runs), the bytes it sent (the ref
 # list, the acknowledgements and the pack), and the haves each client sent.
 #
-#   scripts/bench-fetch-server.sh [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-k] SRC NAME
+#   scripts/bench-fetch-server.sh [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-x FILE] [-k] SRC NAME
 #
 #   SRC          a bare repository to serve a copy of (e.g. a real history:
 #                /work/.mirror/git+git/repo), or "gen" for a generated one
@@ -16,6 +16,12 @@
 #   -R PATS      serve only the refs matching these for-each-ref patterns
 #                (e.g. 'refs/heads refs/tags': a snapshot's other refs may
 #                reach objects it lacks)
+#   -x FILE      the same, serving every ref but those listed in FILE (one
+#                full ref name a line). The refs of a snapshot that reach
+#                missing objects are found with
+#                  git rev-list --objects --all --missing=print | grep '^?'
+#                then the commits that add those (git log --all --raw) and
+#                git for-each-ref --contains each of them.
 #   -k           keep the work directory
 #
 # For a real history the mirror is the repository as it was before its
@@ -30,18 +36,20 @@ set -euo pipefail
 RUNS=3
 NEW=100
 REFS=
+EXCLUDE=
 KEEP=0
-while getopts "r:N:R:k" opt; do
+while getopts "r:N:R:x:k" opt; do
 	case $opt in
 	r) RUNS=$OPTARG ;;
 	N) NEW=$OPTARG ;;
 	R) REFS=$OPTARG ;;
+	x) EXCLUDE=$(cd "$(dirname "$OPTARG")" && pwd)/$(basename "$OPTARG") ;;
 	k) KEEP=1 ;;
-	*) echo "usage: $0 [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-k] SRC NAME" >&2; exit 2 ;;
+	*) echo "usage: $0 [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-x FILE] [-k] SRC NAME" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# = 2 ] || { echo "usage: $0 [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-k] SRC NAME" >&2; exit 2; }
+[ $# = 2 ] || { echo "usage: $0 [-r RUNS] [-N NEW] [-R 'PATTERN...'] [-x FILE] [-k] SRC NAME" >&2; exit 2; }
 SRC=$1
 NAME=$2
 
@@ -74,12 +82,15 @@ if [ ! -f "$BASE/.bench-complete" ]; then
 		echo "serving $SRC's refs ${REFS:-(all)} and making the mirror of its state $NEW commits ago..." >&2
 		SRC=$(cd "$SRC" && pwd)
 		# serve_refs DIR: a bare repository borrowing SRC's objects
-		# (objects/info/alternates) with SRC's refs matching $REFS.
+		# (objects/info/alternates) with SRC's refs matching $REFS, less
+		# those in $EXCLUDE.
 		serve_refs() {
 			git init --quiet --bare "$1"
 			echo "$SRC/objects" >"$1/objects/info/alternates"
 			# shellcheck disable=SC2086
-			git --git-dir="$SRC" for-each-ref --format='create %(refname) %(objectname)' $REFS | git --git-dir="$1" update-ref --stdin
+			git --git-dir="$SRC" for-each-ref --format='create %(refname) %(objectname)' $REFS |
+				awk -v ex="$EXCLUDE" 'BEGIN { if (ex != "") while ((getline r < ex) > 0) skip[r] = 1 } !($2 in skip)' |
+				git --git-dir="$1" update-ref --stdin
 			git --git-dir="$1" pack-refs --all
 			cp "$SRC/HEAD" "$1/HEAD"
 		}

@@ -43,11 +43,20 @@ fi
 (cd "$ROOT" && go build -o "$WORK/benchissueview" ./scripts/benchissueview)
 bench_start_sshd "$WORK"
 
+# Only its branches and tags are served, from a repository that borrows its
+# objects: a snapshot's other refs may reach objects it lacks.
+SERVED=$WORK/served.git
+git init --quiet --bare "$SERVED"
+echo "$REPO/objects" >"$SERVED/objects/info/alternates"
+git --git-dir="$REPO" for-each-ref --format='create %(refname) %(objectname)' refs/heads refs/tags |
+	git --git-dir="$SERVED" update-ref --stdin
+cp "$REPO/HEAD" "$SERVED/HEAD"
+
 HOME_DIR=$WORK/home
 read -r w m < <(measure "$WORK/connect" env GITJIRA_HOME="$HOME_DIR" "$BIN" connect --yes --json \
-	--url "ssh://$USER_NAME@127.0.0.1:$PORT$REPO" --key "$CLIENT_KEY" --known-hosts "$KNOWN_HOSTS" --name bench --timeout 15m) ||
+	--url "ssh://$USER_NAME@127.0.0.1:$PORT$SERVED" --key "$CLIENT_KEY" --known-hosts "$KNOWN_HOSTS" --name bench --timeout 15m) ||
 	die "connect failed: $(tail -3 "$WORK/connect.log")"
-printf 'connected %s over the loopback sshd in %.1f s (peak %d MiB); load %s\n' "$REPO" "$w" $((m / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'connected %s (branches, tags) over the loopback sshd in %.1f s (peak %d MiB); load %s\n' "$REPO" "$w" $((m / 1024)) "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The largest of the newest 3,000 commits of HEAD, by files changed.
 mapfile -t large < <(git -C "$REPO" log -n 3000 --first-parent --format='@%H' --shortstat HEAD |

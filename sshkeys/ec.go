@@ -19,12 +19,10 @@ import (
 // every failure say what is wrong (an invalid scalar is not "an unknown curve").
 
 var (
-	oidP224        = asn1.ObjectIdentifier{1, 3, 132, 0, 33}
-	oidP256        = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
-	oidP384        = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
-	oidP521        = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
-	oidPrimeField  = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 1}
-	oidBinaryField = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 2}
+	oidP256       = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
+	oidP384       = asn1.ObjectIdentifier{1, 3, 132, 0, 34}
+	oidP521       = asn1.ObjectIdentifier{1, 3, 132, 0, 35}
+	oidPrimeField = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 1}
 )
 
 // otherCurveNames names curves people meet that Go's SSH stack does not sign with.

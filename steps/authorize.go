@@ -91,9 +91,6 @@ type authAppendedMsg struct {
 	err error
 }
 
-// authRetestMsg says it is time to log in again.
-type authRetestMsg struct{ common.Request }
-
 // Authorize is the "Authorize the key" step.
 type Authorize struct {
 	env   *Env

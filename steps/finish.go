@@ -2,6 +2,8 @@ package steps
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -107,7 +109,10 @@ type Review struct {
 	confident bool
 	guessFor  string
 	focus     int // reviewWeb (typing in web) or reviewLink
-	link      bool
+	// moved: the user pressed a key here; until then the screen opens at
+	// its top (what will be saved), not scrolled to the focused field
+	moved bool
+	link  bool
 	// linkChosen: the user toggled the box; untouched without a Jira site,
 	// the repository keeps the default (on once a site is logged in).
 	linkChosen bool
@@ -147,9 +152,15 @@ func (m Review) Typing() bool { return m.focus == reviewWeb }
 // was derived for this location already (the user's edits are kept).
 func (m Review) Enter() (Step, tea.Cmd) {
 	m.err = nil
+	m.moved = false
 	if u := m.planURL(); u != m.guessFor {
 		m.guessFor = u
 		m.guess, m.confident = jira.GuessWebURL(u)
+		if !m.confident && !forgeLikeHost(m.guess.WebURL) {
+			// An address or localhost is a plain SSH server: its guessed page
+			// could never open, so the field starts empty.
+			m.guess = jira.WebLocation{}
+		}
 		m.web.SetValue(m.guess.WebURL)
 		m.web.CursorEnd()
 		m.focus = reviewLink
@@ -185,6 +196,7 @@ func (m Review) Update(msg tea.Msg) (Step, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		k := m.env.Keys
+		m.moved = true
 		switch {
 		case key.Matches(msg, k.Next):
 			return m.submit()
@@ -328,7 +340,11 @@ func (m Review) View() Screen {
 		bottom.Text(st.Error, "✗ "+common.ErrText(m.err))
 	}
 	bottom.Text(st.Value, "Press enter to save; ctrl+c cancels and deletes the clone.")
-	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: body.Focus()}
+	focus := -1 // opens at the top, and stays where it is on a resize
+	if m.moved {
+		focus = body.Focus()
+	}
+	return Screen{Top: top.String(), Body: body.String(), Bottom: bottom.String(), Focus: focus}
 }
 
 // linksView adds the web page and the linking choice: the field while it
@@ -341,7 +357,11 @@ func (m Review) linksView(body *common.Lines) {
 		body.FocusNext()
 		body.Add(st.Cursor.Render("› ") + m.web.View())
 		hint := "A commit's page with {sha} also works."
-		if !m.confident {
+		switch {
+		case m.guess.WebURL == "" && m.draft.Plan != nil:
+			// No guess: this host serves no web pages we can know of.
+			hint = "No web page is known for this host: type it, or set it later with gitjira repos set " + m.draft.Plan.Name + " --web-url URL."
+		case !m.confident:
 			hint = "Guessed from the location: check it. " + hint
 		}
 		body.Text(st.Hint, "  "+hint)
@@ -453,7 +473,7 @@ func (m Finish) Enter() (Step, tea.Cmd) {
 	// A key held by ssh-agent cannot be copied: none is stored, and syncs
 	// find it in the agent by its fingerprint.
 	req := lifecycle.CommitRequest{KeyRaw: d.KeyRaw, Projects: d.Projects, KeyInAgent: d.FromAgent,
-		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link}
+		WebURL: d.WebURL, CommitURLTemplate: d.CommitURLTemplate, Link: d.Link, KeyOrigin: d.KeySource}
 	if d.Key != nil {
 		req.KeyFingerprint = d.Key.Fingerprint
 	}
@@ -613,4 +633,18 @@ func (m Finish) commands() []string {
 		out = append(out, m.jiraCommands(*m.draft.Repo)...)
 	}
 	return out
+}
+
+// forgeLikeHost reports whether the host of page may serve web pages for
+// its repositories: a DNS name with a domain, not an IP address or localhost.
+func forgeLikeHost(page string) bool {
+	u, err := url.Parse(page)
+	if err != nil || u.Hostname() == "" {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	if net.ParseIP(h) != nil || h == "localhost" || strings.HasSuffix(h, ".localhost") || strings.HasSuffix(h, ".local") {
+		return false
+	}
+	return strings.Contains(h, ".")
 }

@@ -25,12 +25,16 @@ type Repository struct {
 	URL  string `json:"url"`
 	// Projects is ["ALL"] when every Jira project may see the repository,
 	// else the project keys allowed to.
-	Projects           []string `json:"projects"`
-	KeyFile            string   `json:"key_file,omitempty"`
-	KeyFingerprint     string   `json:"key_fingerprint,omitempty"`
-	HostKeyFingerprint string   `json:"host_key_fingerprint,omitempty"`
-	Mirror             string   `json:"mirror"`
-	DefaultBranch      string   `json:"default_branch,omitempty"`
+	Projects       []string `json:"projects"`
+	KeyFile        string   `json:"key_file,omitempty"`
+	KeyFingerprint string   `json:"key_fingerprint,omitempty"`
+	// KeyOrigin is where the key was taken from when it was given to the
+	// repository: its file (~/.ssh/id_ed25519), "pasted key" or
+	// "ssh-agent[: comment]"; for display (the stored copy is KeyFile).
+	KeyOrigin          string `json:"key_origin,omitempty"`
+	HostKeyFingerprint string `json:"host_key_fingerprint,omitempty"`
+	Mirror             string `json:"mirror"`
+	DefaultBranch      string `json:"default_branch,omitempty"`
 	// Commits is the number of commits in the index, IssueKeys the number of
 	// distinct issue keys (of the allowed projects) their messages mention.
 	Commits     int       `json:"commits"`

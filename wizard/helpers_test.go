@@ -253,9 +253,6 @@ func startSessionSize(t testing.TB, cfg Config, width, height int) *session {
 	return &session{uitest.Start(t, New(cfg), width, height, ProgramOptions()...)}
 }
 
-// raw is everything drawn so far, escape sequences included.
-func (s *session) raw() string { return s.Out.String() }
-
 // final waits for the program to end and returns the root model.
 func (s *session) final() Model {
 	s.T().Helper()

@@ -14,6 +14,7 @@ import (
 	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/components/hostkey"
 	"github.com/gitjira/gitjira/ui/components/keypicker"
+	"github.com/gitjira/gitjira/ui/uitest"
 )
 
 // These flows check that results of async work reach the step that asked,
@@ -188,4 +189,25 @@ func TestInManageHints(t *testing.T) {
 	d := newDriver(t, cfg, 100, 30)
 	d.ViewHas("ctrl+c back to Manage")
 	d.ViewLacks("ctrl+c quit")
+}
+
+// TestReviewOpensAtTopAfterResize (issue 15, defect 8): the review opens at
+// its top, and a smaller terminal keeps it there, rather than scrolling to
+// the web page field it focuses.
+func TestReviewOpensAtTopAfterResize(t *testing.T) {
+	w := newWorld(t, worldOpts{keys: map[string]string{"id_ed25519": "id_ed25519"}})
+	w.trustHost("host_ed25519")
+	d := toKeyStep(newDriver(t, w.cfg, 80, 24), w)
+	d.Key(tea.KeyEnter).Until("clone", func(m Model) bool {
+		return m.Current() == steps.StepClone && strings.Contains(plain(m.View()), "Press enter to continue")
+	})
+	d.Key(tea.KeyEnter).Until("permissions", func(m Model) bool { return m.Current() == steps.StepPermissions })
+	d.Key(tea.KeyEnter).Until("review", func(m Model) bool { return m.Current() == steps.StepReview })
+	d.ViewHas("Name demo")
+	for _, size := range [][2]int{{50, 20}, {50, 14}, {120, 40}} {
+		d.Send(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		if v := d.View(); !strings.Contains(v, "Review: nothing is saved") || !strings.Contains(uitest.Flat(v), "Name demo") {
+			t.Errorf("%dx%d: the review is not at its top:\n%s", size[0], size[1], v)
+		}
+	}
 }

@@ -2,38 +2,12 @@ package connect
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gitjira/gitjira/cmd/internal/cmdtest"
 	"github.com/gitjira/gitjira/gitops/sshdtest"
 )
-
-// startAgent runs a real ssh-agent on a socket in a temp dir holding key.
-func startAgent(t *testing.T, key string) string {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	agent := exec.Command("ssh-agent", "-D", "-a", sock)
-	if err := agent.Start(); err != nil {
-		t.Fatalf("ssh-agent (run `make deps`): %v", err)
-	}
-	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
-	for i := 0; i < 200; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	add := exec.Command("ssh-add", key)
-	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
-	if out, err := add.CombinedOutput(); err != nil {
-		t.Fatalf("ssh-add: %v\n%s", err, out)
-	}
-	return sock
-}
 
 // TestConnectWithAgentOnlyKey (issue 20 item 6): `connect --yes --key
 // FILE.pub` signs with the matching key in ssh-agent (the private key file
@@ -46,7 +20,7 @@ func TestConnectWithAgentOnlyKey(t *testing.T) {
 	key := sshdtest.NewClientKey(t)
 	pub, _ := os.ReadFile(key + ".pub")
 	s.AuthorizeKey(string(pub))
-	sock := startAgent(t, key)
+	sock := sshdtest.StartAgent(t, key)
 	if err := os.Remove(key); err != nil { // only the agent has the private half now
 		t.Fatal(err)
 	}

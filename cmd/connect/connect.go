@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -244,6 +245,12 @@ func runConnect(o *ConnectOptions) error {
 		return err
 	}
 	commit.KeyRaw, commit.KeyFingerprint = raw, key.Fingerprint
+	if o.Key != "-" {
+		commit.KeyOrigin = o.Key
+		if abs, err := filepath.Abs(o.Key); err == nil {
+			commit.KeyOrigin = abs
+		}
+	}
 	ep := plan.Endpoint
 	fmt.Fprintf(s.Err, "connecting to %s as %s with key %s\n", ep.Addr(), ep.User, key.Fingerprint)
 

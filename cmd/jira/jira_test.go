@@ -1,6 +1,7 @@
 package jiracmd
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -134,7 +135,7 @@ func TestJiraProjectsNotLoggedIn(t *testing.T) {
 	t.Parallel()
 	ios, out, errb := cmdutil.Test("", nil)
 	err := runProjects(&ProjectsOptions{IO: ios, Paths: store.Paths{Config: t.TempDir(), Data: t.TempDir()}})
-	if code := cmdutil.ExitCode(nil, errb, err); code != 1 || out.String() != "" || errb.String() != "gitjira: no Jira site configured: run gitjira jira login --url URL\n" {
+	if code := cmdutil.ExitCode(context.Background(), errb, err); code != 1 || out.String() != "" || errb.String() != "gitjira: no Jira site configured: run gitjira jira login --url URL\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errb)
 	}
 }

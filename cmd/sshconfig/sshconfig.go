@@ -6,7 +6,6 @@ package sshconfig
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -149,16 +148,7 @@ func Resolve(ep *gitops.Endpoint, knownHostsFlag string) Resolved {
 	}
 	// Certificates: CertificateFile lines, and KEY-cert.pub beside each
 	// identity file (the config's, then the default ones).
-	files := append([]string(nil), rt.CertificateFiles...)
-	ids := append([]string(nil), ep.IdentityFiles...)
-	if home, err := os.UserHomeDir(); err == nil {
-		for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
-			ids = append(ids, home+"/.ssh/"+n)
-		}
-	}
-	for _, id := range ids {
-		files = append(files, id+"-cert.pub")
-	}
+	files := gitops.CertificateFiles(ep, "")
 	seen := map[string]bool{}
 	for _, f := range files {
 		if seen[f] {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -100,4 +101,31 @@ func run(t testing.TB, name string, args ...string) {
 // AcceptedLogins counts the successful public-key logins sshd logged.
 func (s *Server) AcceptedLogins() int {
 	return strings.Count(s.Logs(), "Accepted publickey")
+}
+
+// StartAgent runs a real ssh-agent on a socket in a temp dir (stopped at
+// cleanup), loads the given private key files with ssh-add (which also
+// loads a KEY-cert.pub beside each) and returns the socket.
+func StartAgent(t testing.TB, keys ...string) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command("ssh-agent", "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatalf("ssh-agent (run `make deps`): %v", err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	for i := 0; i < 500; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, key := range keys {
+		add := exec.Command("ssh-add", key)
+		add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		if out, err := add.CombinedOutput(); err != nil {
+			t.Fatalf("ssh-add %s: %v\n%s", key, err, out)
+		}
+	}
+	return sock
 }

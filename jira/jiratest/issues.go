@@ -49,16 +49,15 @@ var defaultWorkflow = map[string][][2]string{
 var transitionIDs = map[string]string{"Start Progress": "4", "Stop Progress": "301", "Resolve Issue": "5", "Close Issue": "2", "Reopen Issue": "3"}
 
 type issueExtras struct {
-	mu          sync.Mutex
-	users       []JiraUser
-	comments    map[string][]Comment
-	worklogs    map[string][]Worklog
-	status      map[string]string
-	locked      map[string]bool
-	linkCap     int
-	rlReason    string
-	nextID      int
-	initialized bool
+	mu       sync.Mutex
+	users    []JiraUser
+	comments map[string][]Comment
+	worklogs map[string][]Worklog
+	status   map[string]string
+	locked   map[string]bool
+	linkCap  int
+	rlReason string
+	nextID   int
 }
 
 func (s *Server) extras() *issueExtras {

@@ -12,6 +12,8 @@
 //	                                          in the gitjira home H and indexes it (what
 //	                                          connect does after its clone), for
 //	                                          bench-issue.sh
+//	benchfetch consolidate -dir D              consolidates the packs of mirror D into one
+//	                                          (gitops.Consolidate) and prints what it did
 //
 // It is not part of gitjira's command line: it exists so the benchmark
 // measures exactly the library code `gitjira repos fetch` runs.
@@ -38,7 +40,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchfetch gen|grow|fetch|index [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchfetch gen|grow|fetch|index|consolidate [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -51,8 +53,10 @@ func main() {
 		err = fetch(os.Args[2:])
 	case "index":
 		err = indexMirror(os.Args[2:])
+	case "consolidate":
+		err = consolidate(os.Args[2:])
 	default:
-		fmt.Fprintf(os.Stderr, "benchfetch: unknown command %q (want gen, grow, fetch or index)\n", os.Args[1])
+		fmt.Fprintf(os.Stderr, "benchfetch: unknown command %q (want gen, grow, fetch, index or consolidate)\n", os.Args[1])
 		os.Exit(2)
 	}
 	if err != nil {
@@ -221,5 +225,23 @@ func indexMirror(args []string) error {
 		return err
 	}
 	fmt.Printf("indexed %d commits, %d issue keys in %.2fs\n", res.Commits, res.IssueKeys, time.Since(start).Seconds())
+	return nil
+}
+
+func consolidate(args []string) error {
+	fs := flag.NewFlagSet("consolidate", flag.ExitOnError)
+	dir := fs.String("dir", "", "mirror directory")
+	fs.Parse(args)
+	lock, err := gitops.TryLockMirror(*dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	start := time.Now()
+	res, err := gitops.Consolidate(context.Background(), *dir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("consolidated %d packs into one of %d objects, %d bytes, in %.2fs\n", res.Packs, res.Objects, res.Bytes, time.Since(start).Seconds())
 	return nil
 }
