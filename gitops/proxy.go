@@ -130,7 +130,9 @@ func dialHop(ctx, parent context.Context, spec string, via []string, o ConnectOp
 	}
 	ho := o
 	ho.Endpoint = ep
-	ho.TrustFingerprint = ""
+	// The pin (--trust-host, the wizard's "trust") may name this jump
+	// host's key exactly: the user vouched for that key; any other key
+	// leaves the hop unknown.
 	ho.depth = o.depth + 1
 	ho.jump = true
 	hk, err := newHostKeyCheckFor(ho)
