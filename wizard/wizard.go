@@ -71,7 +71,7 @@ func NewContext(ctx context.Context, cfg Config) Model {
 	ctx, cancel := context.WithCancel(ctx)
 	env := &steps.Env{
 		Ctx:            ctx,
-		Manager:        cfg.Manager(),
+		Manager:        cfg.manager(),
 		Paths:          cfg.Paths,
 		KnownHostsFile: cfg.KnownHostsFile,
 		SSHConfigFile:  cfg.SSHConfigFile,
