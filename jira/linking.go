@@ -811,7 +811,14 @@ func LinkStatus(p store.Paths, r store.Repository) (LinkSummary, error) {
 	if err != nil {
 		return s, err
 	}
-	lp := &LinkPusher{Paths: p, Options: LinkOptions{CommitURL: func(store.Repository, string) string { return "https://invalid/" }}}
+	// The plan compares what would be sent with what was, URLs included:
+	// it must build the links as a real run does (the repository's web
+	// location). Only without one (no run could link) a placeholder lets
+	// the plan count the work.
+	lp := &LinkPusher{Paths: p}
+	if loc, _ := RepositoryWebLocation(r); loc.CommitURLTemplate == "" {
+		lp.Options.CommitURL = func(store.Repository, string) string { return "https://invalid/" }
+	}
 	pl, err := lp.makePlan(r, st, indexed, lp.options(), time.Now())
 	if err != nil {
 		return s, err
