@@ -72,6 +72,7 @@ func TestE2EIssueViewInTmux(t *testing.T) {
 	}
 	// Search in the diff.
 	s.keys("/")
+	s.waitFor("enter find next") // typed at once, "/" and the text would come as one key message
 	s.typeText("generated file 42")
 	s.keys("Enter")
 	s.waitFor(`"generated file 42" at line`)
@@ -81,6 +82,7 @@ func TestE2EIssueViewInTmux(t *testing.T) {
 	s.waitFor("REPOSITORY", "Move the first notes")
 	// / on the list filters.
 	s.keys("/")
+	s.waitFor("enter keep filter")
 	s.typeText("move")
 	scr = s.waitFor("/ move", "Move the first notes")
 	if strings.Contains(scr, "generate 3,000") {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitjira/gitjira/gitops/sshdtest"
 	"github.com/gitjira/gitjira/jira/jiratest"
@@ -150,8 +151,18 @@ func TestE2EChangedHostKeyRetryInTmux(t *testing.T) {
 	if out, err := exec.Command("ssh-keygen", "-R", host, "-f", knownHosts).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen -R: %v\n%s", err, out)
 	}
-	s.keys("r")
-	s.waitFor("Trust this host", srv.HostKeyFingerprints()[sshdtest.Ed25519])
+	// r again (a check still running from the first r ignores keys until
+	// it ends: press until the new state shows)
+	fp := srv.HostKeyFingerprints()[sshdtest.Ed25519]
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(s.screen(), "Trust this host") {
+		if time.Now().After(deadline) {
+			t.Fatalf("r after fixing known_hosts did not check again:\n%s", s.screen())
+		}
+		s.keys("r")
+		time.Sleep(500 * time.Millisecond)
+	}
+	s.waitFor("Trust this host", fp)
 	s.keys("y")
 	s.waitFor("Permissions")
 	s.keys("C-c")

@@ -43,3 +43,22 @@ func FuzzParseResponses(f *testing.F) {
 		_, _ = keyMaterial(string(body))
 	})
 }
+
+// FuzzRepoFromPath: any URL path gives a repository whose parts are
+// non-empty path segments without traversal, or an error; never a panic.
+func FuzzRepoFromPath(f *testing.F) {
+	for _, s := range []string{"octo/app.git", "/group/sub/app", "/scm/PRJ/app.git", "../x/y", "a//b", "~u/r", "a/b%2f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		for _, k := range Kinds {
+			r, err := RepoFromPath(k, p)
+			if err != nil {
+				continue
+			}
+			if r.Owner == "" || r.Name == "" || strings.Contains(r.Name, "/") || strings.Contains("/"+r.Owner+"/"+r.Name+"/", "/../") {
+				t.Fatalf("%s %q -> %+v", k, p, r)
+			}
+		}
+	})
+}

@@ -51,6 +51,26 @@ func (i *id) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// hostKey is one host's JSON shape of a deploy key.
+type hostKey interface{ deployKey() DeployKey }
+
+// parseArray reads a JSON array of a host's keys.
+func parseArray[T hostKey](body []byte) ([]DeployKey, error) {
+	var ks []T
+	if err := json.Unmarshal(body, &ks); err != nil {
+		return nil, err
+	}
+	return deployKeys(ks), nil
+}
+
+func deployKeys[T hostKey](ks []T) []DeployKey {
+	out := make([]DeployKey, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, k.deployKey())
+	}
+	return out
+}
+
 // nextLink reads RFC 8288 Link: <...>; rel="next" (GitHub, GitLab, Gitea).
 func nextLink(h http.Header) string {
 	for _, v := range h.Values("Link") {
@@ -96,15 +116,8 @@ func (githubAPI) listPath(r Repo) string {
 }
 
 func (githubAPI) parseList(body []byte, h http.Header) ([]DeployKey, string, error) {
-	var ks []githubKey
-	if err := json.Unmarshal(body, &ks); err != nil {
-		return nil, "", err
-	}
-	out := make([]DeployKey, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, k.deployKey())
-	}
-	return out, nextLink(h), nil
+	keys, err := parseArray[githubKey](body)
+	return keys, nextLink(h), err
 }
 
 func (githubAPI) addRequest(r Repo, title, key string) (string, any) {
@@ -174,15 +187,8 @@ func (gitlabAPI) listPath(r Repo) string {
 }
 
 func (gitlabAPI) parseList(body []byte, h http.Header) ([]DeployKey, string, error) {
-	var ks []gitlabKey
-	if err := json.Unmarshal(body, &ks); err != nil {
-		return nil, "", err
-	}
-	out := make([]DeployKey, 0, len(ks))
-	for _, k := range ks {
-		out = append(out, k.deployKey())
-	}
-	return out, nextLink(h), nil
+	keys, err := parseArray[gitlabKey](body)
+	return keys, nextLink(h), err
 }
 
 func (gitlabAPI) addRequest(r Repo, title, key string) (string, any) {
@@ -299,11 +305,7 @@ func (bitbucketAPI) parseList(body []byte, _ http.Header) ([]DeployKey, string, 
 	if p.Values == nil {
 		return nil, "", errors.New(`no "values" in the page`)
 	}
-	out := make([]DeployKey, 0, len(*p.Values))
-	for _, k := range *p.Values {
-		out = append(out, k.deployKey())
-	}
-	return out, p.Next, nil
+	return deployKeys(*p.Values), p.Next, nil
 }
 
 func (bitbucketAPI) addRequest(r Repo, title, key string) (string, any) {
@@ -383,10 +385,7 @@ func (bitbucketServerAPI) parseList(body []byte, _ http.Header) ([]DeployKey, st
 	if p.Values == nil {
 		return nil, "", errors.New(`no "values" in the page`)
 	}
-	out := make([]DeployKey, 0, len(*p.Values))
-	for _, k := range *p.Values {
-		out = append(out, k.deployKey())
-	}
+	out := deployKeys(*p.Values)
 	next := ""
 	if p.IsLastPage != nil && !*p.IsLastPage {
 		if p.NextPageStart == nil || *p.NextPageStart < 0 {

@@ -161,8 +161,8 @@ func (e *HostKeyError) Error() string {
 			"nothing was connected or recorded: confirm the right fingerprint with the host's admin through another channel",
 			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.Expected)
 	case e.Jump:
-		return fmt.Sprintf("jump host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then add the host's line to %s (or connect to it once with ssh and accept it)",
-			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.KnownHostsFile)
+		return fmt.Sprintf("jump host %s is not known: its %s key has fingerprint %s; check it with the host's admin, then trust it (--trust-host %s records it in %s) and connect again",
+			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.OfferedFingerprint, e.KnownHostsFile)
 	default:
 		return fmt.Sprintf("host %s is not known: its %s key has fingerprint %s; check it with the host's admin and trust it (--trust-host %s)",
 			e.Host, shortKeyType(e.KeyType), e.OfferedFingerprint, e.OfferedFingerprint)

@@ -80,7 +80,7 @@ func TestErrorMessages(t *testing.T) {
 		{&HostKeyError{Host: "h", KeyType: "ecdsa-sha2-nistp256", OfferedFingerprint: "SHA256:new", Expected: "SHA256:other"},
 			"WARNING host h presented ecdsa key SHA256:new, not the pinned SHA256:other (no key of the host's other types matched either): a host key that differs from the one you were given can mean someone is intercepting the connection (an attack); nothing was connected or recorded: confirm the right fingerprint with the host's admin through another channel"},
 		{&HostKeyError{Host: "[127.0.0.1]:2200", KeyType: "ssh-ed25519", OfferedFingerprint: "SHA256:new", KnownHostsFile: "/k", Jump: true},
-			"jump host [127.0.0.1]:2200 is not known: its ed25519 key has fingerprint SHA256:new; check it with the host's admin, then add the host's line to /k (or connect to it once with ssh and accept it)"},
+			"jump host [127.0.0.1]:2200 is not known: its ed25519 key has fingerprint SHA256:new; check it with the host's admin, then trust it (--trust-host SHA256:new records it in /k) and connect again"},
 		{&AuthError{User: "git", Fingerprint: "SHA256:k", Certificate: "/c-cert.pub", CertCA: "SHA256:ca", CertProblem: "it expired at 2026-01-01 00:00:00 UTC"},
 			"the server refused key SHA256:k for user git: the certificate /c-cert.pub (CA SHA256:ca) cannot be used: it expired at 2026-01-01 00:00:00 UTC; get a new certificate from your CA (ssh-keygen -L -f shows what it holds)"},
 		{&JumpError{Hop: "bastion", Target: "10.0.0.5:22", Err: errors.New("ssh: rejected: administratively prohibited (open failed)")},

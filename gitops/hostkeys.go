@@ -330,7 +330,11 @@ func (c *hostKeyCheck) callback(_ string, remote net.Addr, key ssh.PublicKey) er
 			}
 			return nil
 		}
-		hkErr.Expected = c.trust
+		if !c.jump {
+			// A pin is for the repository's host: a jump host it does not
+			// match is simply unknown.
+			hkErr.Expected = c.trust
+		}
 	default:
 		return err
 	}

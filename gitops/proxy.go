@@ -125,9 +125,14 @@ func dialHop(ctx, parent context.Context, spec string, via []string, o ConnectOp
 		route = &r
 	}
 	ep := &Endpoint{User: route.User, Host: route.HostName, Port: route.Port, Route: route, Original: spec, Path: "-"}
+	if r := checkParts(ep); r != "" {
+		return nil, fmt.Errorf("ProxyJump entry %q: %s", spec, r)
+	}
 	ho := o
 	ho.Endpoint = ep
-	ho.TrustFingerprint = ""
+	// The pin (--trust-host, the wizard's "trust") may name this jump
+	// host's key exactly: the user vouched for that key; any other key
+	// leaves the hop unknown.
 	ho.depth = o.depth + 1
 	ho.jump = true
 	hk, err := newHostKeyCheckFor(ho)

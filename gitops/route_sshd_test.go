@@ -282,7 +282,7 @@ func TestRouteFailures(t *testing.T) {
 	err := l.same("unknown jump host", l.config(gitsrv+fmt.Sprintf("  ProxyJump %s@127.0.0.1:%s\n", u, port(b1))), "gitsrv:"+repo)
 	var hk *HostKeyError
 	var je *JumpError
-	if !errors.As(err, &hk) || !hk.Jump || !errors.As(err, &je) || !strings.Contains(err.Error(), "jump host") || strings.Contains(err.Error(), "--trust-host") {
+	if !errors.As(err, &hk) || !hk.Jump || !errors.As(err, &je) || !strings.Contains(err.Error(), "jump host") || strings.Contains(err.Error(), "pinned") {
 		t.Errorf("unknown jump host: %v", err)
 	}
 	l.trust(l.kh, b1)
@@ -319,5 +319,41 @@ func TestRouteFailures(t *testing.T) {
 	t.Logf("gitjira and git ls-remote (OpenSSH, same config) agree in %d of %d failing routes", l.agree, l.cases)
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Errorf("the ProxyCommand (pid %d) still runs after the timeout", pid)
+	}
+}
+
+// TestJumpHostTrustedByPin: an unknown jump host is accepted (and
+// recorded) only when the pin names its key exactly; a pin for another key
+// leaves it unknown, never "not the pinned" (the pin may be the target's).
+func TestJumpHostTrustedByPin(t *testing.T) {
+	l := newRouteLab(t)
+	target, b1 := sshdtest.Start(t, sshdtest.Options{}), sshdtest.StartBastion(t)
+	for _, s := range []*sshdtest.Server{target, b1} {
+		s.AuthorizeKey(l.pub())
+	}
+	l.trust(l.kh, target)
+	repo := target.NewBareRepo("app", 1)
+	cfg := l.config(fmt.Sprintf("Host gitsrv\n  HostName 127.0.0.1\n  Port %s\n  User %s\n  ProxyJump %s@127.0.0.1:%s\n", port(target), target.User, b1.User, port(b1)))
+	ep, err := ParseURLWithConfig("gitsrv:"+repo, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sshdtest.NewKey(sshdtest.Ed25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ConnectOptions{Endpoint: ep, Signer: l.signer, Timeout: 20 * time.Second, TrustFingerprint: ssh.FingerprintSHA256(other.PublicKey())}
+	_, err = Check(context.Background(), o)
+	var hk *HostKeyError
+	if !errors.As(err, &hk) || !hk.Jump || hk.Expected != "" || !hk.Unknown() {
+		t.Fatalf("pin for another key: %v", err)
+	}
+	o.TrustFingerprint = hk.OfferedFingerprint
+	if _, err := Check(context.Background(), o); err != nil {
+		t.Fatalf("pinned jump host: %v", err)
+	}
+	o.TrustFingerprint = ""
+	if _, err := Check(context.Background(), o); err != nil {
+		t.Fatalf("the jump host was not recorded: %v", err)
 	}
 }

@@ -244,7 +244,7 @@ func (st *evalState) file(path string, system bool, depth int, active *bool, nev
 	if err != nil {
 		return err
 	}
-	if !st.finalPass && !containsStr(st.opts.files, path) {
+	if _, err := os.Stat(path); err == nil && !st.finalPass && !containsStr(st.opts.files, path) {
 		st.opts.files = append(st.opts.files, path)
 	}
 	for _, l := range lines {

@@ -274,3 +274,16 @@ func TestUnknownKeyAndErrors(t *testing.T) {
 	d2 := uitest.NewDriver(t, New(c, "not a key", true), 80, 24)
 	d2.UntilView("is not a Jira issue key")
 }
+
+// "/" and text typed at once (one key message from the terminal) start the
+// search with that text, on the list and in a commit.
+func TestSearchTypedAtOnce(t *testing.T) {
+	d, _ := newDriver(t, fixture(t), true)
+	d.UntilView("5 commits")
+	d.Runes("/rename")
+	d.ViewHas("/ rename", "PROJ-7 rename and return two")
+	d.ViewLacks("beta: PROJ-7")
+	d.Key(tea.KeyEnter).Key(tea.KeyEnter).UntilView("diff --git")
+	d.Runes("/return 2").Key(tea.KeyEnter)
+	d.ViewHas(`"return 2" at line`)
+}

@@ -368,18 +368,15 @@ func (e *LinkForbiddenError) Error() string {
 		return "Jira refused to create links: issue linking is disabled on this site" + said +
 			": a Jira administrator can turn it on (Administration > Issues > Issue linking)" + kept
 	}
+	which := "those projects"
+	if len(e.Projects) == 1 {
+		which = "that project"
+	}
 	return fmt.Sprintf("Jira refused to link issues of %s (403 Forbidden)%s: the user needs the Link Issues permission in %s (ask a Jira administrator), or issue linking is disabled%s",
-		strings.Join(e.Projects, ", "), said, plural(len(e.Projects), "that project", "those projects"), kept)
+		strings.Join(e.Projects, ", "), said, which, kept)
 }
 
 // Is makes errors.Is(err, ErrLinkingForbidden) and errors.Is(err, ErrForbidden) true.
 func (e *LinkForbiddenError) Is(target error) bool {
 	return target == ErrLinkingForbidden || target == ErrForbidden
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -843,14 +843,14 @@ func PendingLinksLine(p store.Paths, r store.Repository) string {
 		// Batches of up to 1,000 commits, about a second each.
 		est := time.Duration((n+devInfoBatch-1)/devInfoBatch) * time.Second
 		return fmt.Sprintf("Jira: %s to send to the Development panel (about %s); the next gitjira repos fetch sends them, or now: gitjira repos link %s",
-			plural(n, "1 commit", fmt.Sprintf("%d commits", n)), roughDuration(est), r.Name)
+			termtext.Plural(n, "commit", "commits"), roughDuration(est), r.Name)
 	}
 	s, err := LinkStatus(p, r)
 	if err != nil || s.Pending == 0 {
 		return ""
 	}
 	return fmt.Sprintf("Jira: %s to link (about %s); the next gitjira repos fetch links them, or now: gitjira repos link %s",
-		plural(s.Pending, "1 issue", fmt.Sprintf("%d issues", s.Pending)), roughDuration(s.Estimate), r.Name)
+		termtext.Plural(s.Pending, "issue", "issues"), roughDuration(s.Estimate), r.Name)
 }
 
 // roughDuration is "10 s", "4 min", "2 h 10 min".

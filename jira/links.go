@@ -483,9 +483,9 @@ func (lc *linkContext) wantedLinks(issue string, commits []issueCommit) map[stri
 func (lc *linkContext) aggregateLink(issue string, commits []issueCommit, more int) RemoteLink {
 	newest := commits[0]
 	n := len(commits)
-	count := plural(n, "1 commit", fmt.Sprintf("%d commits", n))
+	count := termtext.Plural(n, "commit", "commits")
 	if more > 0 {
-		count = fmt.Sprintf("%s (%d in all)", plural(more, "1 more commit", fmt.Sprintf("%d more commits", more)), n)
+		count = fmt.Sprintf("%s (%d in all)", termtext.Plural(more, "more commit", "more commits"), n)
 	}
 	title := fmt.Sprintf("%s: %s · latest %s %s", lc.name, count, shortOf(newest.SHA), oneLine(newest.Subject))
 

@@ -37,3 +37,18 @@ func TestFlowChangeKeyAuthorize(t *testing.T) {
 		t.Fatalf("key %s, want the new one", got.KeyFingerprint)
 	}
 }
+
+// u on the SSH keys tab offers the same action for the host of the first
+// repository using the key: a key the host already accepts is said so at
+// once (the step's first login).
+func TestKeysTabAuthorize(t *testing.T) {
+	w := newWorld(t)
+	w.connect("api", 5, keyEd25519)
+	d := newDriver(t, newModel(w.cfg(), newSession()), 80, 24)
+	d.UntilView("api")
+	d.Key(tea.KeyTab).Until("the keys listed", func(m Model) bool { return len(m.keys.groups) == 1 })
+	d.Runes("u").UntilView("The host of api accepts the key.")
+	if d.Model.page != nil {
+		t.Fatalf("the page stayed open:\n%s", d.View())
+	}
+}

@@ -1,10 +1,16 @@
 package manage
 
 import (
+	"errors"
+	"os"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitjira/gitjira/ui/common"
 
 	"github.com/gitjira/gitjira/gitops"
 	"github.com/gitjira/gitjira/sshkeys"
@@ -20,17 +26,42 @@ import (
 // and esc return to the key picker with the refusal shown.
 type authorizePage struct {
 	c    *shared
-	back *keyChangePage
+	name string
 	step steps.Step
+	// done runs when the host accepts the key; back when the user leaves
+	// (err: what sent the step elsewhere, a host key or location problem).
+	done   func() (page, tea.Cmd)
+	back   func(err error) (page, tea.Cmd)
+	width  int
+	height int
 }
 
-// newAuthorizePage opens the step for r's server and key k.
-func newAuthorizePage(c *shared, back *keyChangePage, r store.Repository, k *sshkeys.Key, refused *gitops.AuthError) (page, tea.Cmd) {
+// newKeyChangeAuthorizePage opens the step over the key change: accepted,
+// the change runs again; left, the picker shows the refusal.
+func newKeyChangeAuthorizePage(c *shared, kc *keyChangePage, r store.Repository, k *sshkeys.Key, refused *gitops.AuthError) (page, tea.Cmd) {
+	p, cmd, err := newAuthorizePage(c, r, k, refused, kc.width, kc.height)
+	if err != nil {
+		kc.err = err
+		return kc, kc.picker.Init()
+	}
+	p.name = kc.title()
+	p.done = kc.check
+	p.back = func(err error) (page, tea.Cmd) {
+		if err != nil && !errors.As(err, new(*gitops.AuthError)) {
+			kc.err = err
+		}
+		return kc, kc.picker.Init()
+	}
+	return p, cmd
+}
+
+// newAuthorizePage makes the step for r's server and key k (with its signer,
+// for the re-test).
+func newAuthorizePage(c *shared, r store.Repository, k *sshkeys.Key, refused *gitops.AuthError, width, height int) (*authorizePage, tea.Cmd, error) {
 	mgr := c.Manager
 	ep, err := gitops.ParseURLWithConfig(r.URL, mgr.SSHConfigFile)
 	if err != nil {
-		back.err = err
-		return back, back.picker.Init()
+		return nil, nil, err
 	}
 	env := &steps.Env{
 		Ctx: c.Ctx, Manager: mgr, Paths: mgr.Paths, KnownHostsFile: mgr.KnownHostsFile,
@@ -39,15 +70,15 @@ func newAuthorizePage(c *shared, back *keyChangePage, r store.Repository, k *ssh
 	}
 	d := &steps.Draft{Endpoint: ep, Key: k, AuthErr: refused, HostChecked: true}
 	s, cmd := steps.NewAuthorize(env, d).Enter()
-	if back.width > 0 {
+	if width > 0 {
 		var c2 tea.Cmd
-		s, c2 = s.Update(tea.WindowSizeMsg{Width: back.width, Height: back.height})
+		s, c2 = s.Update(tea.WindowSizeMsg{Width: width, Height: height})
 		cmd = tea.Batch(cmd, c2)
 	}
-	return &authorizePage{c: c, back: back, step: s}, cmd
+	return &authorizePage{c: c, name: r.Name, step: s, width: width, height: height}, cmd, nil
 }
 
-func (p *authorizePage) title() string { return p.back.title() + " · Authorize" }
+func (p *authorizePage) title() string { return p.name + " · Authorize the key" }
 func (p *authorizePage) typing() bool  { return p.step.Typing() }
 func (p *authorizePage) busy() bool    { return p.step.Busy() }
 func (p *authorizePage) help() help.KeyMap {
@@ -57,12 +88,13 @@ func (p *authorizePage) help() help.KeyMap {
 func (p *authorizePage) update(msg tea.Msg) (page, tea.Cmd) {
 	switch msg := msg.(type) {
 	case steps.DoneMsg:
-		// The host accepts the key now: replace it again (checked once more).
-		return p.back.check()
-	case steps.BackMsg, steps.GotoMsg:
-		return p.back, p.back.picker.Init()
+		return p.done()
+	case steps.BackMsg:
+		return p.back(nil)
+	case steps.GotoMsg:
+		return p.back(msg.Reason)
 	case tea.WindowSizeMsg:
-		p.back.update(msg)
+		p.width, p.height = msg.Width, msg.Height
 	}
 	var cmd tea.Cmd
 	p.step, cmd = p.step.Update(msg)
@@ -78,4 +110,89 @@ func (p *authorizePage) view() string {
 		}
 	}
 	return strings.Join(parts, "\n\n")
+}
+
+// storedKeyMsg is a repository's stored key, read for the authorize action.
+type storedKeyMsg struct {
+	repo store.Repository
+	key  *sshkeys.Key
+	err  error
+}
+
+// readStoredKey reads r's stored key: the session's unlocked signer for an
+// encrypted one, else the file.
+func readStoredKey(c *shared, r store.Repository) tea.Cmd {
+	signer := c.sess.signer(r.Name)
+	return func() tea.Msg {
+		if signer != nil {
+			pub := signer.PublicKey()
+			return storedKeyMsg{repo: r, key: &sshkeys.Key{
+				Type: pub.Type(), Fingerprint: ssh.FingerprintSHA256(pub), PublicKey: pub, Signer: signer,
+				AuthorizedKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))),
+			}}
+		}
+		if r.KeyFile == "" {
+			return storedKeyMsg{repo: r, err: errors.New("the key of " + r.Name + " is held by ssh-agent: add its public half on the host by hand")}
+		}
+		raw, err := os.ReadFile(r.KeyFile)
+		if err != nil {
+			return storedKeyMsg{repo: r, err: err}
+		}
+		k, err := sshkeys.Parse(raw)
+		var pme *sshkeys.PassphraseMissingError
+		if errors.As(err, &pme) {
+			return storedKeyMsg{repo: r, err: errors.New("the key of " + r.Name + " is encrypted: sync it once (s) to give its passphrase, then authorize it")}
+		}
+		return storedKeyMsg{repo: r, key: k, err: err}
+	}
+}
+
+// keyAuthorizeLoading waits for the stored key, then becomes the authorize
+// step for the repository's host (the SSH keys tab's u).
+type keyAuthorizeLoading struct {
+	c             *shared
+	width, height int
+}
+
+// newStoredKeyAuthorizePage opens the authorize action for the first
+// repository using the selected stored key.
+func newStoredKeyAuthorizePage(c *shared, r store.Repository) (page, tea.Cmd) {
+	return &keyAuthorizeLoading{c: c}, readStoredKey(c, r)
+}
+
+func (p *keyAuthorizeLoading) title() string     { return "Authorize the key" }
+func (p *keyAuthorizeLoading) typing() bool      { return false }
+func (p *keyAuthorizeLoading) busy() bool        { return false }
+func (p *keyAuthorizeLoading) help() help.KeyMap { return newHelp(withDesc(p.c.Keys.Back, "back")) }
+func (p *keyAuthorizeLoading) view() string      { return "Reading the key…" }
+
+func (p *keyAuthorizeLoading) update(msg tea.Msg) (page, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		p.width, p.height = msg.Width, msg.Height
+	case tea.KeyMsg:
+		if key.Matches(msg, p.c.Keys.Back) {
+			return closePage(flash{}, false)
+		}
+	case storedKeyMsg:
+		if msg.err != nil {
+			return closePage(flash{text: common.ErrText(msg.err), err: true}, false)
+		}
+		ap, cmd, err := newAuthorizePage(p.c, msg.repo, msg.key, nil, p.width, p.height)
+		if err != nil {
+			return closePage(flash{text: common.ErrText(err), err: true}, false)
+		}
+		name := msg.repo.Name
+		ap.done = func() (page, tea.Cmd) {
+			return closePage(flash{text: "The host of " + name + " accepts the key."}, true)
+		}
+		ap.back = func(err error) (page, tea.Cmd) {
+			if err != nil && !errors.As(err, new(*gitops.AuthError)) {
+				return closePage(flash{text: common.ErrText(err), err: true}, false)
+			}
+			return closePage(flash{}, false)
+		}
+		return ap, cmd
+	}
+	return p, nil
 }

@@ -333,7 +333,7 @@ func (p *keyChangePage) checked(results []keyResult) (page, tea.Cmd) {
 	if errors.As(firstErr, &ae) {
 		p.refused, p.err = ae, nil
 		// Authorize it on the host, as the wizard does (issue 18).
-		return newAuthorizePage(p.c, p, p.repos[0], p.chosen.Key, ae)
+		return newKeyChangeAuthorizePage(p.c, p, p.repos[0], p.chosen.Key, ae)
 	} else {
 		p.err = firstErr
 	}

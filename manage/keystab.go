@@ -291,8 +291,8 @@ func (t keysTab) help() help.KeyMap {
 	show := common.Join("enter/v", "public key", k.Next, k.Show)
 	replace := withDesc(k.Key, "replace")
 	tab := withDesc(k.NextMode, "repositories")
-	short := []key.Binding{upDown(k, "move"), show, k.Copy, replace, rm, tab}
-	return helpMap{Short: short, Full: [][]key.Binding{{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End}, {show, k.Copy, replace, rm, tab}}}
+	short := []key.Binding{upDown(k, "move"), show, k.Copy, replace, k.Authorize, rm, tab}
+	return helpMap{Short: short, Full: [][]key.Binding{{upDown(k, "move"), k.PageUp, k.PageDown, k.Home, k.End}, {show, k.Copy, replace, k.Authorize, rm, tab}}}
 }
 
 // copyCmd copies text with the UI layer's OSC 52 copy (common.Copy). From
@@ -353,6 +353,14 @@ func (m *Model) keysKey(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.open(newKeyChangePage(m.c, repos))
+	case key.Matches(msg, k.Authorize):
+		for _, n := range g.repos {
+			if r, ok := m.repos.get(n); ok {
+				return m.open(newStoredKeyAuthorizePage(m.c, r))
+			}
+		}
+		m.flash = flash{text: "No repository uses this key: nothing to authorize it for.", err: true}
+		return nil
 	case key.Matches(msg, k.Remove):
 		if why := g.removeReason(); why != "" {
 			m.flash = flash{text: "Cannot remove this key: " + why + ".", err: true}

@@ -2,18 +2,20 @@ package manage
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/gitjira/gitjira/gitops"
+	"github.com/gitjira/gitjira/index"
+	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
 )
 
@@ -46,14 +48,20 @@ func TestFlowQuitWaitsForSync(t *testing.T) {
 	w := newWorld(t)
 	before := w.connect("api", 6, keyEd25519)
 	w.addCommits("api", 2)
-	m := newModel(w.cfg(), newSession())
+	// The sync is held in its last phase (linking, which ignores the
+	// cancel here) until the test has seen the screen quitting; a fetch may
+	// send no progress event to hold it by, and a cancelled one ends at once.
 	hold := make(chan struct{})
-	var once sync.Once
-	m.syncs.gate = func(name string, p gitops.Progress) { once.Do(func() { <-hold }) }
+	cfg := w.cfg()
+	cfg.Link = func(ctx context.Context, r store.Repository, added []index.CommitRef) (*jira.LinkReport, error) {
+		<-hold
+		return nil, ctx.Err()
+	}
+	m := newModel(cfg, newSession())
 	s := startSession(t, m)
 	s.WaitFor("api")
 	s.Runes("s")
-	s.WaitFor("connecting")
+	s.WaitFor("indexing") // fetched and indexed: in the held linking phase
 	s.Runes("q")
 	s.WaitFor("Quitting: stopping the syncs")
 	close(hold)

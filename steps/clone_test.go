@@ -271,7 +271,7 @@ func TestPlural(t *testing.T) {
 func TestCursorVisibleWithoutColour(t *testing.T) {
 	r := lipgloss.NewRenderer(io.Discard)
 	r.SetColorProfile(termenv.Ascii)
-	in := common.NewInput(NewStyles(r), "> ")
+	in := common.NewInput(common.NewStyles(r), "> ")
 	in.Focus()
 	v := in.View()
 	if !strings.Contains(v, "\x1b[7m") {

@@ -13,6 +13,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/keys"
 	"github.com/gitjira/gitjira/ui/uitest"
 )
 
@@ -66,8 +67,8 @@ func testEnv(t *testing.T) (*Env, *Draft) {
 		SSHConfigFile:  filepath.Join(sshDir, "config"),
 		SSHDir:         sshDir,
 		Timeout:        10 * time.Second,
-		Styles:         NewStyles(nil),
-		Keys:           DefaultKeyMap(),
+		Styles:         common.NewStyles(nil),
+		Keys:           keys.Default(),
 		Requests:       &common.Requests{},
 	}
 	testRequests = env.Requests
@@ -207,7 +208,7 @@ func (d *driver) view() string { return plain(d.s.View().String()) }
 // rows are the screen's rows as the wizard's viewport gets them.
 func (d *driver) rows() []string {
 	s := d.s.View()
-	return strings.Split(plain(StripMarks(s.Top+"\n"+s.Body+"\n"+s.Bottom)), "\n")
+	return strings.Split(plain(common.StripMarks(s.Top+"\n"+s.Body+"\n"+s.Bottom)), "\n")
 }
 
 // viewHas fails unless the flattened view contains every want.

@@ -105,13 +105,6 @@ func (m Permissions) Update(msg tea.Msg) (Step, tea.Cmd) {
 	return m, cmd
 }
 
-// ChosenProjects checks a restricted project selection (projects.Check).
-//
-// Deprecated: use projects.Check; kept while manage still calls it.
-func ChosenProjects(selected map[string]bool, typed bool, text string) ([]string, error) {
-	return projects.Check(selected, typed, text)
-}
-
 // View implements Step.
 func (m Permissions) View() Screen {
 	if m.login != nil {

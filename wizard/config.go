@@ -30,6 +30,10 @@ type Config struct {
 	SSHConfigFile string
 	// SSHDir is searched for private keys and receives generated ones (default ~/.ssh).
 	SSHDir string
+	// Lifecycle is the run's lifecycle manager (the command Factory builds
+	// it once, with the SSH config, known_hosts and timeout); nil: one on
+	// Paths, KnownHostsFile, SSHConfigFile and Timeout.
+	Lifecycle *lifecycle.Manager
 	// URL and KeyPath prefill the location and the key (the demo uses them).
 	URL, KeyPath string
 	// Banner is shown in the header, e.g. "Demo: embedded server on 127.0.0.1:2222".
@@ -113,8 +117,13 @@ func (c Config) home() string {
 	return home
 }
 
-// Manager is the lifecycle manager the wizard connects with.
-func (c Config) Manager() *lifecycle.Manager {
+// manager is the lifecycle manager the wizard connects with: the caller's
+// (Config.Lifecycle, the command Factory's one manager), or, for a wizard
+// run alone (tests), one on the Config's settings.
+func (c Config) manager() *lifecycle.Manager {
+	if c.Lifecycle != nil {
+		return c.Lifecycle
+	}
 	c = c.withDefaults()
 	return &lifecycle.Manager{Paths: c.Paths, KnownHostsFile: c.KnownHostsFile, SSHConfigFile: c.SSHConfigFile, Timeout: c.Timeout}
 }

@@ -83,8 +83,8 @@ func (m *Model) layout() {
 	m.scroll.SetSize(w, room)
 	m.scroll.SetContent(body, scr.Focus)
 	var bodyView []string
-	if room > 0 {
-		bodyView = m.scroll.Rows(st)
+	if v := m.scroll.View(); room > 0 && v != "" {
+		bodyView = strings.Split(v, "\n")
 	}
 
 	rows := append([]string{}, head...)
@@ -245,7 +245,7 @@ func (m Model) helpKeys() help.KeyMap {
 	if m.env.InManage {
 		quit = common.WithDesc(quit, "back to Manage")
 	}
-	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll.Help(), quit: quit,
+	f := frameKeys{step: m.active().Help(), keys: m.env.Keys, typing: m.active().Typing(), scroll: m.scroll, quit: quit,
 		helpKey: !m.active().Typing() || helpWhileTyping(m.active())}
 	if m.screen.Copy != "" {
 		c := m.env.Keys.Copy

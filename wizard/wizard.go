@@ -11,6 +11,7 @@ import (
 	"io"
 
 	"github.com/gitjira/gitjira/ui/common"
+	"github.com/gitjira/gitjira/ui/components/scroll"
 	"github.com/gitjira/gitjira/ui/keys"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -48,7 +49,7 @@ type Model struct {
 	// it wraps them itself.
 	raw    bool
 	help   help.Model
-	scroll steps.Scroll
+	scroll *scroll.Model
 	screen steps.Screen // the active step's, as laid out last
 	rows   []string     // the frame, one terminal row each
 	copied string       // what the copy key did, shown until the next key
@@ -70,7 +71,7 @@ func NewContext(ctx context.Context, cfg Config) Model {
 	ctx, cancel := context.WithCancel(ctx)
 	env := &steps.Env{
 		Ctx:            ctx,
-		Manager:        cfg.Manager(),
+		Manager:        cfg.manager(),
 		Paths:          cfg.Paths,
 		KnownHostsFile: cfg.KnownHostsFile,
 		SSHConfigFile:  cfg.SSHConfigFile,
@@ -97,7 +98,7 @@ func NewContext(ctx context.Context, cfg Config) Model {
 		banner:    cfg.Banner,
 		clipboard: cfg.Clipboard,
 		help:      h,
-		scroll:    steps.NewScroll(env.Keys),
+		scroll:    scroll.New(env.Common(), scroll.PageKeys(env.Keys)),
 		steps:     map[steps.ID]steps.Step{},
 	}
 	factories := cfg.Steps
@@ -357,7 +358,8 @@ func (m *Model) updateKey(msg tea.KeyMsg) tea.Cmd {
 	if key.Matches(msg, k.Copy) && (!typing || msg.Type == tea.KeyCtrlY) && m.screen.Copy != "" {
 		return common.Copy(m.clipboard, m.screen.Copy, m.screen.CopyWhat)
 	}
-	if m.scroll.Update(msg) {
+	if m.scroll.Handles(msg) {
+		m.scroll.Update(msg)
 		return nil
 	}
 	s, cmd := m.active().Update(msg)

@@ -366,7 +366,7 @@ func TestNoColor(t *testing.T) {
 		if got := r.ColorProfile(); got != tc.want {
 			t.Errorf("NO_COLOR=%q: profile %v, want %v", tc.noColor, got, tc.want)
 		}
-		styled := steps.NewStyles(r).Error.Render("x")
+		styled := common.NewStyles(r).Error.Render("x")
 		if colored := strings.Contains(styled, "\x1b["); colored != (tc.want != termenv.Ascii) {
 			t.Errorf("NO_COLOR=%q: %q", tc.noColor, styled)
 		}

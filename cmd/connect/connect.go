@@ -168,6 +168,7 @@ func runConnect(o *ConnectOptions) error {
 			KnownHostsFile: knownHosts,
 			SSHConfigFile:  sshConfig,
 			SSHDir:         sshDir,
+			Lifecycle:      o.manager(),
 			URL:            o.URL,
 			KeyPath:        o.Key,
 			Banner:         o.Banner,

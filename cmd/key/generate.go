@@ -138,7 +138,8 @@ func runGenerate(opts *GenerateOptions) error {
 	fmt.Fprintf(s.Out, "Wrote the private key to %s (%s %d, %s, %s) and the public key to %s.pub\n", opts.Out, k.Type, k.Bits, k.Format, state, opts.Out)
 	fmt.Fprintf(s.Out, "Fingerprint: %s\n", k.Fingerprint)
 	fmt.Fprintf(s.Out, "Public key:\n%s\n\n", k.AuthorizedKey)
-	fmt.Fprintf(s.Out, "Add this public key on your git host's SSH keys page (GitHub: Settings > SSH and GPG keys; GitLab: Preferences > SSH Keys; Bitbucket: Personal settings > SSH keys), then use %s as the private key: gitjira connect --key %s\n", opts.Out, opts.Out)
+	fmt.Fprintf(s.Out, "Authorize it on the repository's host (a read-only deploy key through its API, or a password login on a plain SSH server), proven by a login: gitjira key authorize --url URL --key %s\n", opts.Out)
+	fmt.Fprintf(s.Out, "Or add this public key on the host's SSH keys page (GitHub: Settings > SSH and GPG keys; GitLab: Preferences > SSH Keys; Bitbucket: Personal settings > SSH keys). Then connect: gitjira connect --key %s\n", opts.Out)
 	return nil
 }
 

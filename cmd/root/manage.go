@@ -53,7 +53,7 @@ func runManage(ctx context.Context, f *cmdutil.Factory) error {
 		Context:  ctx,
 		Connect: func(in io.Reader, out io.Writer) (*store.Repository, error) {
 			r, err := wizard.Run(ctx, wizard.Config{Paths: paths, KnownHostsFile: mgr.KnownHostsFile, SSHConfigFile: mgr.SSHConfigFile,
-				SSHDir: f.SSHDir(), Projects: lister, InManage: true}, in, out)
+				Lifecycle: mgr, SSHDir: f.SSHDir(), Projects: lister, InManage: true}, in, out)
 			if errors.Is(err, wizard.ErrCancelled) {
 				return nil, nil
 			}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -32,7 +33,9 @@ var accountMu sync.Mutex
 // password and points its home at a new empty directory under the test's
 // temp dir, which the account owns. It needs root (useradd, usermod,
 // chpasswd), as `make test` and CI run: anything else fails the test with
-// the reason. Use a name per test package, as packages run in parallel.
+// the reason. Use a name per test package, as packages run in parallel;
+// runs of the same package in other processes wait for the account (an
+// OS lock held until the test ends).
 func SystemAccount(t testing.TB, name, shell string) Account {
 	t.Helper()
 	accountMu.Lock()
@@ -47,6 +50,19 @@ func SystemAccount(t testing.TB, name, shell string) Account {
 	if _, err := os.Stat(shell); err != nil {
 		fail("shell %s: %v (run `make deps`)", shell, err)
 	}
+	// The account is the machine's: a test of another process (another
+	// checkout's run of the same package) must not move its home meanwhile.
+	// An OS lock, held until the test ends, released by the kernel if the
+	// process dies.
+	lock, err := os.OpenFile(filepath.Join("/run", "gitjira-sshdtest-"+name+".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		fail("%v", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		lock.Close()
+		fail("locking the account: %v", err)
+	}
+	t.Cleanup(func() { lock.Close() })
 	home := filepath.Join(t.TempDir(), "home-"+name)
 	if err := os.Mkdir(home, 0o755); err != nil {
 		fail("%v", err)

@@ -2,7 +2,7 @@
 // Common context (size, styles, keys, the lifecycle manager, the home
 // directory, the request ids and the clipboard), the Component contract,
 // and the helpers written once (truncate, byte sizes, one-line text, copy,
-// request ids, wrapped text, copyable lines, the help line).
+// request ids, wrapped text, copyable lines, screen parts, the help line).
 //
 // # The Component contract
 //

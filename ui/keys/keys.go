@@ -68,6 +68,9 @@ type KeyMap struct {
 	PrevItem key.Binding
 	// Issue opens the issue view for a key typed after it (Manage).
 	Issue key.Binding
+	// Authorize adds a key where the repository's host accepts it (a
+	// deploy key, a password login, or by hand), then re-tests (issue 18).
+	Authorize key.Binding
 }
 
 // Default is the program's keymap.
@@ -112,6 +115,7 @@ func Default() KeyMap {
 		Sort:        b([]string{">"}, ">", "sort"),
 		Reverse:     b([]string{"<"}, "<", "reverse"),
 		Show:        b([]string{"v"}, "v", "public key"),
+		Authorize:   b([]string{"u"}, "u", "authorize on the host"),
 		NextItem:    b([]string{"n"}, "n", "next commit"),
 		PrevItem:    b([]string{"p"}, "p", "previous commit"),
 		Issue:       b([]string{"i"}, "i", "issue"),

@@ -120,3 +120,24 @@ func TestCopyOnlyWhatIsShown(t *testing.T) {
 		t.Errorf("the generated key's screen offers %q", p.Copy)
 	}
 }
+
+// TestSaveAsCutAtTheStart (issue 15, defect 8): a "Save as" path longer
+// than the line is cut at its start, with "…", so the file name shows.
+func TestSaveAsCutAtTheStart(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a-rather-long-directory-name", "and-another-one")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d := newPicker(t, dir, 50, 30)
+	d.Until("generate", func(m *Model) bool { return m.Mode() == ModeGenerate && m.State().GenPath != "" })
+	d.Key(tea.KeyDown).Key(tea.KeyDown) // type → path → passphrase: the path is shown, not edited
+	var row string
+	for _, l := range strings.Split(d.View(), "\n") {
+		if strings.Contains(l, "Save as:") {
+			row = strings.TrimRight(l, " ")
+		}
+	}
+	if !strings.Contains(row, "…") || !strings.HasSuffix(row, "gitjira_ed25519") {
+		t.Fatalf("Save as row %q: want the start cut with … and the file name whole", row)
+	}
+}

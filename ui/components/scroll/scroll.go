@@ -70,11 +70,16 @@ func (s *Model) SetContent(body string, focus int) {
 	s.clamp()
 	if focus >= 0 && focus < len(s.rows) {
 		vis := s.visible()
+		last := focus
+		// A copyable line (common.CodeBlock) is shown whole when it fits.
+		for last+1 < len(s.rows) && strings.HasPrefix(s.rows[last+1], common.CodeCont) && last+1-focus < vis {
+			last++
+		}
 		switch {
 		case focus < s.offset:
 			s.offset = focus
-		case focus >= s.offset+vis:
-			s.offset = focus - vis + 1
+		case last >= s.offset+vis:
+			s.offset = last - vis + 1
 		}
 		s.clamp()
 	}

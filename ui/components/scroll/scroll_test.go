@@ -69,3 +69,16 @@ func TestFollowsTheFocusedRow(t *testing.T) {
 		t.Error("a zero Up/Down binding scrolls")
 	}
 }
+
+// A focused copyable line that wraps over several rows is shown whole.
+func TestFollowsAWholeCopyableLine(t *testing.T) {
+	s := New(c, PageKeys(c.Keys))
+	s.SetSize(20, 5)
+	rows := strings.Split(text(10), "\n")
+	rows = append(rows, strings.Split(common.CodeBlock(c.Styles.Code, 20, strings.Repeat("k", 50)), "\n")...)
+	s.SetContent(strings.Join(rows, "\n"), 10)
+	v := common.StripMarks(s.View())
+	if strings.Count(v, "k") != 50 {
+		t.Errorf("the copyable line is not whole:\n%s", v)
+	}
+}
