@@ -118,6 +118,7 @@ func fetchInto(ctx context.Context, up *uploadPack, dir string, local *RefList, 
 	} else {
 		var buf bytes.Buffer
 		up.thin = true // completed from the mirror's objects
+		up.quiet = rep.out == nil
 		req, err := up.writeWants(&buf, wants)
 		if err != nil {
 			return nil, up.fail(ctx, err)

@@ -32,6 +32,9 @@ type uploadPack struct {
 	adv      *advertisement
 	// thin asks for a thin pack (a fetch, whose mirror completes it).
 	thin bool
+	// quiet asks the server not to report its progress (nobody watches
+	// it: a fetch without a progress channel), as `git fetch --quiet` does.
+	quiet bool
 }
 
 // openUploadPack dials, starts git-upload-pack and reads the ref list, all
@@ -193,6 +196,9 @@ func (up *uploadPack) wantLines(buf *bytes.Buffer, wants []plumbing.Hash) reques
 	case caps.has("side-band"):
 		c, req.band = append(c, "side-band"), sideband
 	}
+	if up.quiet && caps.has("no-progress") {
+		c = append(c, "no-progress")
+	}
 	if up.thin && caps.has("thin-pack") {
 		c = append(c, "thin-pack")
 	}
@@ -202,7 +208,7 @@ func (up *uploadPack) wantLines(buf *bytes.Buffer, wants []plumbing.Hash) reques
 	if caps.has("agent") {
 		c = append(c, "agent="+agent)
 	}
-	// Not asked: no-progress (the server's phases are shown), include-tag (a mirror
+	// Not asked: include-tag (a mirror
 	// wants every tag anyway), no-done (one round trip is not worth a
 	// second code path).
 	for i, h := range wants {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gitjira/gitjira/gitops/sshdtest"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // writeLines writes a text file of n numbered lines, the k-th of which
@@ -173,4 +174,30 @@ func sameLines(a, b string) bool {
 		}
 	}
 	return true
+}
+
+// A fetch asks for a thin pack, and, when nobody watches its progress,
+// for no progress messages (as `git fetch --quiet` does); a clone asks for
+// neither. Capabilities the server lacks are never asked.
+func TestWantLineCapabilities(t *testing.T) {
+	all := capList{"multi_ack_detailed", "side-band-64k", "thin-pack", "no-progress", "ofs-delta", "agent=git/2.39"}
+	h := plumbing.NewHash("29e149f4c3954b17010116180dc99a788adb3cd2")
+	for _, tc := range []struct {
+		thin, quiet bool
+		caps        capList
+		want        string
+	}{
+		{false, false, all, "multi_ack_detailed side-band-64k ofs-delta agent=gitjira/1"},
+		{true, false, all, "multi_ack_detailed side-band-64k thin-pack ofs-delta agent=gitjira/1"},
+		{true, true, all, "multi_ack_detailed side-band-64k no-progress thin-pack ofs-delta agent=gitjira/1"},
+		{true, true, capList{"side-band-64k"}, "side-band-64k"},
+	} {
+		up := &uploadPack{adv: &advertisement{caps: tc.caps}, thin: tc.thin, quiet: tc.quiet}
+		var buf bytes.Buffer
+		up.wantLines(&buf, []plumbing.Hash{h})
+		line := buf.String()
+		if want := "want " + h.String() + " " + tc.want + "\n"; line[4:len(line)-4] != want {
+			t.Errorf("thin %v quiet %v caps %v: %q, want %q", tc.thin, tc.quiet, tc.caps, line[4:len(line)-4], want)
+		}
+	}
 }

@@ -177,9 +177,11 @@ JIRA_HAVES=$(echo "$OURS" | sed -E 's/.* ([0-9]+) haves.*/\1/')
 
 TOOLS="git gitjira${BENCHFETCH_OTHER:+ other}"
 declare -A W=() C=() B=()
-for tool in $TOOLS; do
-	: >"$WORK/$tool.w"; : >"$WORK/$tool.c"; : >"$WORK/$tool.b"
-	for _ in $(seq "$RUNS"); do
+for tool in $TOOLS; do : >"$WORK/$tool.w"; : >"$WORK/$tool.c"; : >"$WORK/$tool.b"; done
+# The tools take turns, so a change of the machine's load during the
+# runs weighs on each alike.
+for _ in $(seq "$RUNS"); do
+	for tool in $TOOLS; do
 		dst=$WORK/$tool.git
 		fresh "$dst"
 		case $tool in
@@ -188,8 +190,10 @@ for tool in $TOOLS; do
 		other) read -r w c b < <(server_cost other_fetch "$dst") ;;
 		esac
 		echo "$w" >>"$WORK/$tool.w"; echo "$c" >>"$WORK/$tool.c"; echo "$b" >>"$WORK/$tool.b"
+		rm -rf "$dst"
 	done
-	rm -rf "$WORK/$tool.git"
+done
+for tool in $TOOLS; do
 	W[$tool]=$(median <"$WORK/$tool.w"); C[$tool]=$(median <"$WORK/$tool.c"); B[$tool]=$(median <"$WORK/$tool.b")
 done
 
