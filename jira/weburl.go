@@ -120,6 +120,12 @@ func GuessWebURL(repoURL string) (guess WebLocation, confident bool) {
 	case strings.Contains(host, "github"):
 		return loc(HostGitHub, web(host, path)), false
 	}
+	// An address or a name without a domain (localhost, a bare SSH server)
+	// says nothing of a web server: a page guessed there would never open,
+	// so nothing is guessed and the user is asked for the web URL.
+	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return WebLocation{}, false
+	}
 	// GitHub Enterprise, Gitea, Forgejo and GitLab (which redirects) all serve
 	// …/commit/{sha}: the likeliest page on an unknown host.
 	return loc(HostUnknown, web(host, path)), false

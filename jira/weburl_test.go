@@ -43,7 +43,12 @@ func TestCommitURLs(t *testing.T) {
 		{"gerrit", store.Repository{URL: "ssh://ann@review.example.com:29418/platform/app"}, "https://review.example.com/plugins/gitiles/platform/app/+/" + s, false},
 		{"unknown host", store.Repository{URL: "git@git.example.com:srv/app.git"}, "https://git.example.com/srv/app/commit/" + s, false},
 		{"template wins", store.Repository{URL: "git@github.com:acme/app.git", WebURL: "https://x.example/a", CommitURLTemplate: "https://cgit.example.com/app/commit/?id={sha}"}, "https://cgit.example.com/app/commit/?id=" + s, true},
-		{"ipv6 host", store.Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git"}, "https://[2001:db8::1]/srv/app/commit/" + s, false},
+		// An address or a name without a domain: no web page to guess
+		// (issue 15 defect 9), unless the user gives one.
+		{"ipv6 host", store.Repository{URL: "ssh://git@[2001:db8::1]:2222/srv/app.git"}, "", false},
+		{"ipv4 host", store.Repository{URL: "git@10.0.0.5:srv/app.git"}, "", false},
+		{"localhost", store.Repository{URL: "ssh://git@localhost:2222/srv/app.git"}, "", false},
+		{"ip host with web URL", store.Repository{URL: "git@10.0.0.5:srv/app.git", WebURL: "https://git.example.com/srv/app"}, "https://git.example.com/srv/app/commit/" + s, true},
 		{"no path", store.Repository{URL: "git@github.com:"}, "", false},
 		{"not ssh", store.Repository{URL: "https://github.com/acme/app.git"}, "", false},
 		{"odd host", store.Repository{URL: "git@ex<ample>.com:a/b.git"}, "", false},

@@ -174,27 +174,29 @@ func TestFilterCursorVisibleWithoutColours(t *testing.T) {
 }
 
 // TestDetailsShowTheWebURLLinkingUses (issue 15, defect 9 on the details
-// page): no "Web URL none" while links use a guessed address; the guess is
-// marked, and the advice names the command that works for a connected
-// repository.
+// page): no "Web URL none" while links use a guessed address (the guess is
+// marked), no guess that can never open (a loopback server's address), and
+// the advice names the command that works for a connected repository.
 func TestDetailsShowTheWebURLLinkingUses(t *testing.T) {
 	w := newWorld(t)
-	api := w.connect("api", 5, keyEd25519)
-	loc, confident := jira.RepositoryWebLocation(api)
-	if loc.WebURL == "" || confident {
-		t.Fatalf("the test needs a guessed web URL for %s: %+v %v", api.URL, loc, confident)
+	w.connect("api", 5, keyEd25519)
+	if loc, _ := jira.RepositoryWebLocation(store.Repository{URL: "ssh://git@127.0.0.1:2222/api.git"}); loc.WebURL != "" {
+		t.Fatalf("a page was guessed for a loopback address: %+v", loc)
 	}
 	d := newDriver(t, newModel(w.cfg(), newSession()), 100, 40)
 	d.UntilView("api").Settle()
 	d.Key(tea.KeyEnter).UntilView("Recent commits").Settle()
 	flat := strings.Join(strings.Fields(d.View()), " ")
-	for _, want := range []string{"Web URL " + loc.WebURL + " (guessed", "gitjira repos set api --web-url"} {
-		if !strings.Contains(flat, want) {
-			t.Errorf("details lack %q:\n%s", want, d.View())
-		}
+	if want := "Web URL none: Jira links need a page a browser can open; set it with gitjira repos set api --web-url URL"; !strings.Contains(flat, want) {
+		t.Errorf("details lack %q:\n%s", want, d.View())
 	}
 	if strings.Contains(flat, "connect --web-url") {
 		t.Errorf("details advise connect --web-url, which a connected repository refuses:\n%s", d.View())
+	}
+	// A host whose page can be guessed: shown, marked as a guess.
+	guessed := store.Repository{Name: "app", URL: "git@git.example.com:team/app.git"}
+	if got := webURLText(guessed); !strings.HasPrefix(got, "https://git.example.com/team/app (guessed") || !strings.Contains(got, "gitjira repos set app --web-url") {
+		t.Errorf("guessed web URL shown as %q", got)
 	}
 }
 
@@ -205,6 +207,13 @@ func TestDetailsShowTheWebURLLinkingUses(t *testing.T) {
 func TestSyncShowsTheLinkingPhase(t *testing.T) {
 	w := newWorld(t)
 	w.connect("api", 12, keyEd25519)
+	// Links need a web page; a loopback server has none to guess.
+	if _, err := w.mgr.Edit(context.Background(), "api", func(r *store.Repository) error {
+		r.WebURL = "https://git.example.com/team/api"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	js := jiratest.NewServer(t)
 	for i := 1; i <= 60; i++ {
 		js.AddIssues(fmt.Sprintf("DEMO-%d", i))

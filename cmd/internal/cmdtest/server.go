@@ -97,7 +97,10 @@ func (g *GitServer) Connect(t *testing.T, name, keyFile string) {
 	}
 	m := &lifecycle.Manager{Paths: p, KnownHostsFile: g.env.KnownHosts, SSHConfigFile: "none"}
 	_, err = m.Connect(context.Background(), lifecycle.ConnectRequest{URL: g.URL(name + ".git"), Name: name},
-		lifecycle.CloneOptions{Signer: k.Signer}, lifecycle.CommitRequest{KeyRaw: raw, KeyFingerprint: k.Fingerprint})
+		// A loopback server has no web page gitjira could guess: links
+		// need the one the user would give (connect --web-url).
+		lifecycle.CloneOptions{Signer: k.Signer}, lifecycle.CommitRequest{KeyRaw: raw, KeyFingerprint: k.Fingerprint,
+			WebURL: "https://git.example.com/team/" + name})
 	if err != nil {
 		t.Fatal(err)
 	}
