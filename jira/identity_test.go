@@ -109,7 +109,7 @@ func TestPendingLinksLine(t *testing.T) {
 	if l := PendingLinksLine(h.p, h.repo); !strings.HasPrefix(l, "Jira: 6 commits to send to the Development panel (about 1 s)") {
 		t.Errorf("devinfo site: %q", l)
 	}
-	if d := roughDuration(130 * time.Minute); d != "2 h 10 min" {
+	if d := RoughDuration(130 * time.Minute); d != "2 h 10 min" {
 		t.Errorf("%q", d)
 	}
 }

@@ -811,7 +811,14 @@ func LinkStatus(p store.Paths, r store.Repository) (LinkSummary, error) {
 	if err != nil {
 		return s, err
 	}
-	lp := &LinkPusher{Paths: p, Options: LinkOptions{CommitURL: func(store.Repository, string) string { return "https://invalid/" }}}
+	// The plan compares what would be sent with what was, URLs included:
+	// it must build the links as a real run does (the repository's web
+	// location). Only without one (no run could link) a placeholder lets
+	// the plan count the work.
+	lp := &LinkPusher{Paths: p}
+	if loc, _ := RepositoryWebLocation(r); loc.CommitURLTemplate == "" {
+		lp.Options.CommitURL = func(store.Repository, string) string { return "https://invalid/" }
+	}
 	pl, err := lp.makePlan(r, st, indexed, lp.options(), time.Now())
 	if err != nil {
 		return s, err
@@ -843,18 +850,18 @@ func PendingLinksLine(p store.Paths, r store.Repository) string {
 		// Batches of up to 1,000 commits, about a second each.
 		est := time.Duration((n+devInfoBatch-1)/devInfoBatch) * time.Second
 		return fmt.Sprintf("Jira: %s to send to the Development panel (about %s); the next gitjira repos fetch sends them, or now: gitjira repos link %s",
-			termtext.Plural(n, "commit", "commits"), roughDuration(est), r.Name)
+			termtext.Plural(n, "commit", "commits"), RoughDuration(est), r.Name)
 	}
 	s, err := LinkStatus(p, r)
 	if err != nil || s.Pending == 0 {
 		return ""
 	}
 	return fmt.Sprintf("Jira: %s to link (about %s); the next gitjira repos fetch links them, or now: gitjira repos link %s",
-		termtext.Plural(s.Pending, "issue", "issues"), roughDuration(s.Estimate), r.Name)
+		termtext.Plural(s.Pending, "issue", "issues"), RoughDuration(s.Estimate), r.Name)
 }
 
-// roughDuration is "10 s", "4 min", "2 h 10 min".
-func roughDuration(d time.Duration) string {
+// RoughDuration is a duration as a person says it: "10 s", "4 min", "2 h 10 min".
+func RoughDuration(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", max(1, int(d.Seconds())))

@@ -586,3 +586,24 @@ func TestMigrateCommitLinks(t *testing.T) {
 		t.Errorf("state not rewritten: %s", b)
 	}
 }
+
+// TestLinkStatusAfterACompleteRun: once every issue is linked, the status
+// says nothing is pending (it builds the links as a run does, web URLs
+// included, so unchanged links are not counted as work).
+func TestLinkStatusAfterACompleteRun(t *testing.T) {
+	srv := jiratest.NewServer(t)
+	h := newLinkHistory(t)
+	// A host whose links open the newest commit's page (no key-filtered
+	// commit list), so the status must build the same commit URLs.
+	h.repo.URL, h.repo.WebURL = "git@git.example.com:acme/app.git", "https://git.example.com/acme/app"
+	h.standardHistory()
+	h.sync()
+	rep, err := h.pusher(srv, newFakeClock()).Link(context.Background(), h.repo)
+	if err != nil && rep.Created == 0 {
+		t.Fatalf("Link: %+v, %v", rep, err)
+	}
+	st, err := LinkStatus(h.p, h.repo)
+	if err != nil || st.Links == 0 || st.Pending != len(st.Refused) {
+		t.Fatalf("after a complete run: %+v (%q), %v", st, st.String(), err)
+	}
+}

@@ -2,7 +2,6 @@ package manage
 
 import (
 	"errors"
-	"os"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -10,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/ui/common"
 
 	"github.com/gitjira/gitjira/gitops"
@@ -123,6 +123,7 @@ type storedKeyMsg struct {
 // encrypted one, else the file.
 func readStoredKey(c *shared, r store.Repository) tea.Cmd {
 	signer := c.sess.signer(r.Name)
+	mgr := c.Manager
 	return func() tea.Msg {
 		if signer != nil {
 			pub := signer.PublicKey()
@@ -134,13 +135,11 @@ func readStoredKey(c *shared, r store.Repository) tea.Cmd {
 		if r.KeyFile == "" {
 			return storedKeyMsg{repo: r, err: errors.New("the key of " + r.Name + " is held by ssh-agent: add its public half on the host by hand")}
 		}
-		raw, err := os.ReadFile(r.KeyFile)
-		if err != nil {
-			return storedKeyMsg{repo: r, err: err}
-		}
-		k, err := sshkeys.Parse(raw)
-		var pme *sshkeys.PassphraseMissingError
-		if errors.As(err, &pme) {
+		// The lifecycle layer reads stored keys (bounded, regular files
+		// only; an agent the SSH config names may hold the same key).
+		k, err := mgr.OpenStoredKey(r, lifecycle.KeySource{})
+		var locked *lifecycle.KeyLockedError
+		if errors.As(err, &locked) {
 			return storedKeyMsg{repo: r, err: errors.New("the key of " + r.Name + " is encrypted: sync it once (s) to give its passphrase, then authorize it")}
 		}
 		return storedKeyMsg{repo: r, key: k, err: err}

@@ -246,8 +246,8 @@ func TestSyncShowsTheLinkingPhase(t *testing.T) {
 	}
 	// The details count them, as lifecycle's LinkStatus says.
 	st, err := w.mgr.LinkStatus("api")
-	if err != nil || st.Issues == 0 {
-		t.Fatalf("link status %+v %v", st, err)
+	if err != nil || st.Issues == 0 || st.Pending != 0 {
+		t.Fatalf("link status after a complete sync %+v (%q) %v", st, st.String(), err)
 	}
 	d.Key(tea.KeyEnter).UntilView("Jira links")
 	if flat := strings.Join(strings.Fields(d.View()), " "); !strings.Contains(flat, "Jira links "+st.String()) {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gitjira/gitjira/ui/common"
 
@@ -28,6 +29,7 @@ type repoAddedMsg struct {
 	repo   store.Repository
 	err    error
 	toLink int
+	linkIn time.Duration // about how long the first links take (lifecycle's LinkStatus)
 	exe    string
 }
 
@@ -36,7 +38,13 @@ type repoAddedMsg struct {
 func commitRepository(mgr *lifecycle.Manager, s *lifecycle.Staged, c lifecycle.CommitRequest) tea.Cmd {
 	return func() tea.Msg {
 		r, err := mgr.Commit(s, c)
-		return repoAddedMsg{repo: r, err: err, toLink: commitsToLink(mgr.Paths, r, err), exe: executable()}
+		msg := repoAddedMsg{repo: r, err: err, toLink: commitsToLink(mgr.Paths, r, err), exe: executable()}
+		if err == nil {
+			if st, serr := mgr.LinkStatus(r.Name); serr == nil {
+				msg.linkIn = st.Estimate
+			}
+		}
+		return msg
 	}
 }
 
@@ -504,7 +512,7 @@ func (m Finish) Update(msg tea.Msg) (Step, tea.Cmd) {
 		}
 		r := msg.repo
 		m.draft.Repo = &r
-		m.draft.ToLink, m.draft.Executable = msg.toLink, msg.exe
+		m.draft.ToLink, m.draft.LinkIn, m.draft.Executable = msg.toLink, msg.linkIn, msg.exe
 		m.cursor = 0
 		return m, nil
 	case spinner.TickMsg:

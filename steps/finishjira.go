@@ -4,16 +4,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/gitjira/gitjira/index"
+	"github.com/gitjira/gitjira/jira"
 	"github.com/gitjira/gitjira/store"
 	"github.com/gitjira/gitjira/ui/common"
 )
-
-// linkRate is the pace assumed for the "about how long" of the first
-// links: one request per issue, about ten a second.
-const linkRate = 10
 
 // commitsToLink counts the commits of r that mention issues of its
 // projects: what the first sync links (index.IndexedCommits). -1 when the
@@ -78,8 +74,11 @@ func (m Finish) jiraView(body *common.Lines, r store.Repository, n *int) {
 	case commits == 0:
 		body.Text(st.Text, "Jira: no commit mentions an issue of the allowed projects yet; new ones are linked as they come.")
 	case commits > 0:
-		secs := max(1, (r.IssueKeys+linkRate-1)/linkRate)
-		body.Text(st.Text, fmt.Sprintf("Jira: %s; the first sync links them (about %s, one request per issue):", what, time.Duration(secs)*time.Second))
+		about := ""
+		if d := m.draft.LinkIn; d > 0 {
+			about = " (about " + jira.RoughDuration(d) + ")"
+		}
+		body.Text(st.Text, fmt.Sprintf("Jira: %s; the first sync links them%s:", what, about))
 		m.command(body, "gitjira repos fetch "+r.Name, n)
 	}
 	body.Text(st.Text, "Unattended sync, every 10 minutes (cron; a systemd timer is in the README):")

@@ -281,6 +281,9 @@ type Draft struct {
 	// ToLink is the number of the added repository's commits a sync links
 	// to Jira (-1 when unknown), for the finish screen.
 	ToLink int
+	// LinkIn is about how long linking them takes (jira.EstimateLinking
+	// through lifecycle's LinkStatus).
+	LinkIn time.Duration
 	// Executable is the program's path for the cron line ("": gitjira).
 	Executable string
 

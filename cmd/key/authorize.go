@@ -303,9 +303,9 @@ func loadAuthKey(ctx context.Context, s *cmdutil.IOStreams, o *AuthorizeOptions)
 			k.missing = "give the private key file with --key"
 			return k, nil
 		}
-		raw, err := os.ReadFile(priv)
+		raw, _, err := cmdutil.ReadKeyInput(s, priv)
 		if err != nil {
-			k.missing = fmt.Sprintf("%s cannot be read (%v): give the private key file with --key", priv, errors.Unwrap(err))
+			k.missing = err.Error()
 			return k, nil
 		}
 		name, o.Key = priv, priv
