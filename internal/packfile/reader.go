@@ -548,17 +548,3 @@ func (r *Reader) remember(p *Pack, off int64, t Type, c *Content) {
 
 // End is where the pack's entries end: the offset of its trailer.
 func (p *Pack) End() int64 { return int64(len(p.data)) - 20 }
-
-// Raw returns the header of the entry at off and its stored (compressed)
-// bytes up to end, the next entry's offset: what a repack copies as is.
-// The bytes are the mapping's: valid until Close, not to be modified.
-func (p *Pack) Raw(off, end int64) (EntryHeader, []byte, error) {
-	h, err := p.header(off)
-	if err != nil {
-		return h, nil, err
-	}
-	if end > p.End() || end < off+int64(h.Len) {
-		return h, nil, corruptf("entry at offset %d of %s ends at %d", off, p.Path, end)
-	}
-	return h, p.data[off+int64(h.Len) : end], nil
-}
