@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -203,9 +204,6 @@ func runConnect(o *ConnectOptions) error {
 	if o.URL == "" {
 		return cmdutil.UsageErrorf("connect: --url is required without a terminal (e.g. --url git@host:group/repo.git)")
 	}
-	if o.Key == "" {
-		return cmdutil.UsageErrorf("connect: --key is required without a terminal (a private key file, or - for stdin)")
-	}
 	commit := lifecycle.CommitRequest{Link: o.link()}
 	if o.WebURL != "" {
 		u, err := jira.NormalizeWebURL(o.WebURL)
@@ -234,6 +232,16 @@ func runConnect(o *ConnectOptions) error {
 			return cmdutil.UsageErrorf("connect: %v", err)
 		}
 		return err
+	}
+	if o.Key == "" {
+		// As ssh does: the IdentityFile the SSH config names for the
+		// location (its private file, or the .pub of a key only an agent
+		// holds).
+		o.Key = configIdentity(plan.Endpoint)
+		if o.Key == "" {
+			return cmdutil.UsageErrorf("connect: --key is required without a terminal (a private key file, or - for stdin), unless the SSH config names an IdentityFile for the location")
+		}
+		fmt.Fprintf(s.Err, "using %s (IdentityFile of the SSH config)\n", o.Key)
 	}
 	raw, key, err := loadConnectKey(ctx, s, o.Key, o.PassphraseStdin)
 	if pub := (*sshkeys.PublicKeyGivenError)(nil); errors.As(err, &pub) && pub.Fingerprint != "" {
@@ -363,6 +371,23 @@ func connectError(err error) error {
 			hk.Host, hk.KeyType, hk.OfferedFingerprint, hk.OfferedFingerprint)
 	}
 	return err
+}
+
+// configIdentity is the first IdentityFile of the endpoint's SSH config
+// that exists: the private key, else its .pub (whose private half an agent
+// may hold); "" when the config names none.
+func configIdentity(ep *gitops.Endpoint) string {
+	if ep == nil {
+		return ""
+	}
+	for _, f := range ep.IdentityFiles {
+		for _, c := range []string{f, f + ".pub"} {
+			if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+				return c
+			}
+		}
+	}
+	return ""
 }
 
 // agentKeyFor finds the key with fingerprint fp in the ssh-agent the SSH
