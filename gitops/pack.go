@@ -15,6 +15,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math/bits"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,6 +24,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gitjira/gitjira/internal/fsatomic"
@@ -384,7 +386,12 @@ func (ix *packIndexer) receive(ctx context.Context, r io.Reader) (_ int, err err
 	var count uint32
 	defer func() {
 		// The stream ended early: the server (or the network) went away.
-		if err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+		// Any end of input before the trailer is early, whichever read saw
+		// it; so is a connection reset under a read (the SSH transport
+		// writes window adjustments while we read, and a dead peer fails
+		// those with ECONNRESET or EPIPE).
+		if err != nil && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)) {
 			pct := 0
 			if count > 0 {
 				pct = int(int64(ix.objects.len()) * 100 / int64(count))

@@ -50,8 +50,10 @@ func TestSSHDServerDiesMidClone(t *testing.T) {
 		t.Fatalf("error = %q, want it to match %s", err, want)
 	}
 	var tc *TransferClosedError
-	if !errors.As(err, &tc) || tc.Bytes < 512<<10 {
-		t.Fatalf("error %T %+v: want a *TransferClosedError after about 1 MiB", err, tc)
+	// How much arrived depends on the kernel: a reset connection drops
+	// what was in flight, so only "some, and less than the whole pack".
+	if !errors.As(err, &tc) || tc.Bytes == 0 || tc.Bytes > 2<<20 {
+		t.Fatalf("error %T %+v: want a *TransferClosedError after part of the pack", err, tc)
 	}
 	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 		t.Fatalf("left behind: %v", entries)
