@@ -90,7 +90,7 @@ func TestE2EOnboardingInTmux(t *testing.T) {
 
 	s.waitFor("[Generate a new key]", "gitjira_ed25519")
 	s.keys("Enter")
-	s.waitFor("Press enter once it is added")
+	s.waitFor("Press enter to go on: the next step adds it")
 	s.keys("Enter")
 	s.waitFor("Trust this host", fp)
 	s.keys("y")

@@ -505,7 +505,7 @@ func TestE2EGenerateInEmptyHomeInTmux(t *testing.T) {
 	p.fillGenerateForm()
 	p.keys("Enter")
 
-	p.wait(false, "New ed25519 key written to", "Press enter once it is added")
+	p.wait(false, "New ed25519 key written to", "Press enter to go on: the next step adds it")
 	priv := filepath.Join(sshDir, "gitjira_ed25519")
 	checkMode(t, sshDir, 0o700)
 	checkMode(t, priv, 0o600)

@@ -240,7 +240,7 @@ func TestKeyGenerate(t *testing.T) {
 	if scr := d.s.View(); scr.Copy != g.Key.AuthorizedKey || scr.CopyWhat != "public key" {
 		t.Errorf("copy %q", scr.Copy)
 	}
-	d.viewHas("Add this public key to the git host's SSH keys page", "Press enter once it is added", "cat "+want+".pub")
+	d.viewHas("Add this public key to the git host's SSH keys page", "Press enter to go on: the next step adds it", "cat "+want+".pub")
 	d.viewFits(80)
 	d.key(tea.KeyEnter)
 	d.waitNav("done")

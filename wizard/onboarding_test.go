@@ -42,7 +42,7 @@ func TestFlowOnboardingGenerateAuthorizeLogin(t *testing.T) {
 	s.WaitFor("[Generate a new key]") // nothing in ~/.ssh: the key step opens on Generate
 	s.WaitFor("gitjira_ed25519")
 	s.Key(tea.KeyEnter) // generate (no passphrase)
-	s.WaitFor("Press enter once it is added")
+	s.WaitFor("Press enter to go on: the next step adds it")
 	s.Key(tea.KeyEnter)
 	s.WaitFor("Trust this host and record its key? (y/n)")
 	s.Runes("y")

@@ -132,7 +132,7 @@ func walk(t *testing.T, width, height int) []screen {
 	w = newWorld(t, worldOpts{})
 	d = toKeyStep(newDriver(t, w.cfg, width, height), w)
 	d.UntilView("[Generate a new key]").UntilView("gitjira_ed25519") // no keys: it opens there
-	d.Key(tea.KeyEnter).UntilView("Press enter once it is added")
+	d.Key(tea.KeyEnter).UntilView("Press enter to go on: the next step adds it")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +447,7 @@ func TestRawModeKeepsLongLines(t *testing.T) {
 	w := newWorld(t, worldOpts{})
 	d := toKeyStep(newDriver(t, w.cfg, 50, 20), w)
 	d.UntilView("[Generate a new key]").UntilView("gitjira_ed25519") // no keys: it opens there
-	d.Key(tea.KeyEnter).UntilView("Press enter once it is added")
+	d.Key(tea.KeyEnter).UntilView("Press enter to go on: the next step adds it")
 	pub, err := os.ReadFile(filepath.Join(w.cfg.SSHDir, "gitjira_ed25519.pub"))
 	if err != nil {
 		t.Fatal(err)

@@ -248,7 +248,7 @@ func (m *generator) view(top, b, bottom *common.Lines) (copyText string) {
 			}
 			bottom.Text(st.Text, "Press enter to continue.")
 		} else {
-			bottom.Text(st.Text, "Press enter once it is added (c copies it).")
+			bottom.Text(st.Text, "Press enter to go on: the next step adds it on the host, through its API or a password login, or shows how (c copies it).")
 		}
 		return g.key.AuthorizedKey
 	}
