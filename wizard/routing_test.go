@@ -9,9 +9,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/steps"
 	"github.com/gitjira/gitjira/ui/common"
 	"github.com/gitjira/gitjira/ui/components/hostkey"
@@ -157,6 +159,11 @@ func TestChangedHostKeyRetryAfterFixingKnownHosts(t *testing.T) {
 	}
 	w.trustHost("host2_ed25519")
 	d.Runes("r").Until("past the host key", func(m Model) bool { return m.Current() == steps.StepClone })
+	// Let the clone finish before the test's directories are removed.
+	d.Until("past the clone", func(m Model) bool { return m.Current() != steps.StepClone })
+	if !lifecycle.WaitClones(30 * time.Second) {
+		t.Fatal("the clone did not end")
+	}
 }
 
 // TestLatePasteParseDropped: the parse of a first paste arrives after the
