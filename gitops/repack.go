@@ -3,6 +3,7 @@ package gitops
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha1"
 	"encoding/binary"
@@ -105,7 +106,7 @@ func consolidate(ctx context.Context, dir string, rep *reporter) (*ConsolidateRe
 	}
 	// The largest pack (the clone's) first: most objects are written from
 	// it, and the others' duplicates of them are the ones dropped.
-	slices.SortStableFunc(srcs, func(a, b *repackSource) int { return -cmpInt64(a.p.End(), b.p.End()) })
+	slices.SortStableFunc(srcs, func(a, b *repackSource) int { return -cmp.Compare(a.p.End(), b.p.End()) })
 
 	kept := 0
 	for k, s := range srcs {
@@ -130,7 +131,7 @@ func consolidate(ctx context.Context, dir string, rep *reporter) (*ConsolidateRe
 			}
 			s.entries[i] = e
 		}
-		slices.SortFunc(s.entries, func(a, b repackEntry) int { return cmpInt64(a.off, b.off) })
+		slices.SortFunc(s.entries, func(a, b repackEntry) int { return cmp.Compare(a.off, b.off) })
 		s.newOff = make([]int64, n)
 		s.crc = make([]uint32, n)
 		if s.types, err = s.p.Types(); err != nil {
@@ -391,7 +392,7 @@ type repackRef struct {
 func (s *repackSource) kept(pos int) bool {
 	// entries is by offset; find pos's entry through its offset.
 	off, _ := s.p.Index.Offset(pos)
-	j, ok := slices.BinarySearchFunc(s.entries, off, func(e repackEntry, off int64) int { return cmpInt64(e.off, off) })
+	j, ok := slices.BinarySearchFunc(s.entries, off, func(e repackEntry, off int64) int { return cmp.Compare(e.off, off) })
 	return ok && s.entries[j].keep
 }
 
@@ -400,7 +401,7 @@ func (s *repackSource) kept(pos int) bool {
 // pack's copy was dropped as a duplicate, the copy of an earlier source.
 func repackBase(srcs []*repackSource, k int, baseOff int64) (int64, error) {
 	s := srcs[k]
-	j, ok := slices.BinarySearchFunc(s.entries, baseOff, func(e repackEntry, off int64) int { return cmpInt64(e.off, off) })
+	j, ok := slices.BinarySearchFunc(s.entries, baseOff, func(e repackEntry, off int64) int { return cmp.Compare(e.off, off) })
 	if !ok {
 		return 0, fmt.Errorf("%w: a delta's base offset %d is not an entry", packfile.ErrCorrupt, baseOff)
 	}
@@ -415,14 +416,4 @@ func repackBase(srcs []*repackSource, k int, baseOff int64) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("%w: the base %s of a delta was not written", packfile.ErrCorrupt, id)
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

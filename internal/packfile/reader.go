@@ -3,6 +3,7 @@ package packfile
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -118,7 +119,7 @@ func (p *Pack) Types() ([]Type, error) {
 		}
 		ents[i] = entry{off, int32(i)}
 	}
-	slices.SortFunc(ents, func(a, b entry) int { return cmpInt(a.off, b.off) })
+	slices.SortFunc(ents, func(a, b entry) int { return cmp.Compare(a.off, b.off) })
 	f, err := os.Open(p.Path)
 	if err != nil {
 		return nil, err
@@ -143,7 +144,7 @@ func (p *Pack) Types() ([]Type, error) {
 		cur = e.off + int64(h.Len)
 		switch h.Type {
 		case OFSDelta:
-			b, ok := slices.BinarySearchFunc(ents[:k], h.BaseOffset, func(x entry, off int64) int { return cmpInt(x.off, off) })
+			b, ok := slices.BinarySearchFunc(ents[:k], h.BaseOffset, func(x entry, off int64) int { return cmp.Compare(x.off, off) })
 			if !ok {
 				return nil, corruptf("delta at offset %d has no base in %s", e.off, p.Path)
 			}
@@ -180,16 +181,6 @@ func (p *Pack) Types() ([]Type, error) {
 	return types, nil
 }
 
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // PositionsOfType returns the index positions of the objects of type t,
 // sorted by pack offset (the order that reads the pack forwards, where
 // neighbours share delta bases).
@@ -212,7 +203,7 @@ func (p *Pack) PositionsOfType(t Type) ([]int, error) {
 			sel = append(sel, po{off, i})
 		}
 	}
-	slices.SortFunc(sel, func(a, b po) int { return cmpInt(a.off, b.off) })
+	slices.SortFunc(sel, func(a, b po) int { return cmp.Compare(a.off, b.off) })
 	out := make([]int, len(sel))
 	for i, s := range sel {
 		out[i] = s.pos
