@@ -1,16 +1,15 @@
 package gitops
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/gitjira/gitjira/internal/gitdir"
 	"github.com/gitjira/gitjira/internal/memlimit"
 	"github.com/gitjira/gitjira/internal/termtext"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -221,60 +220,20 @@ func mergeRefs(a, b *RefList, f func(ai, bi int)) {
 	}
 }
 
-// readLocalRefs returns the mirror's refs under refs/: packed-refs, then
-// loose ref files, which take precedence (as in git). Symbolic refs and
-// names CheckRefName refuses (an older gitjira may have written some) are
-// skipped, so the next packed-refs drops them.
+// readLocalRefs returns the mirror's refs under refs/ (loose files win over
+// packed-refs, as in git; internal/gitdir reads them). Names CheckRefName
+// refuses (an older gitjira may have written some) are skipped, so the next
+// packed-refs drops them.
 func readLocalRefs(dir string) (*RefList, error) {
 	refs := newRefList()
-	loose := map[string]plumbing.Hash{}
-	root := filepath.Join(dir, "refs")
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		name := filepath.ToSlash(rel)
-		if h := strings.TrimSpace(string(b)); plumbing.IsHash(h) && CheckRefName(name) == nil {
-			loose[name] = plumbing.NewHash(h)
+	err := gitdir.ForEachRef(dir, func(name string, id plumbing.Hash) error {
+		if strings.HasPrefix(name, "refs/") && CheckRefName(name) == nil {
+			refs.add([]byte(name), id)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err != nil {
 		return nil, err
-	}
-	f, err := os.Open(filepath.Join(dir, "packed-refs"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	if f != nil {
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), maxRefNameLen+64)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if len(line) < 42 || line[0] == '#' || line[0] == '^' || line[40] != ' ' {
-				continue
-			}
-			h, name := string(line[:40]), line[41:]
-			if !plumbing.IsHash(h) || CheckRefName(string(name)) != nil {
-				continue
-			}
-			if _, ok := loose[string(name)]; ok {
-				continue
-			}
-			refs.add(name, plumbing.NewHash(h))
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", f.Name(), err)
-		}
-	}
-	for name, h := range loose {
-		refs.add([]byte(name), h)
 	}
 	refs.finish(0)
 	return refs, nil

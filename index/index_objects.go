@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/gitjira/gitjira/internal/gitdir"
 	"github.com/gitjira/gitjira/internal/packfile"
 	"github.com/gitjira/gitjira/store"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -463,7 +464,7 @@ func (db *objectDB) refTips() ([]plumbing.Hash, string, error) {
 	var tips []plumbing.Hash
 	added := map[plumbing.Hash]bool{}
 	var digest tipsDigest
-	err := forEachRef(db.dir, func(name string, id plumbing.Hash) error {
+	err := gitdir.ForEachRef(db.dir, func(name string, id plumbing.Hash) error {
 		c, ok := peeled[id]
 		if !ok {
 			var err error
@@ -609,90 +610,11 @@ func (db *objectDB) walk(tips []plumbing.Hash, seen map[plumbing.Hash]struct{}, 
 	return nil
 }
 
-// forEachRef calls f for every ref of the repository at dir that names an
-// object: loose refs, packed refs (a loose one wins), and HEAD when it is
-// detached; symbolic refs are left out (their targets are listed
-// themselves). Names come in sorted order when packed-refs is sorted (as
-// git and gitjira write it). packed-refs is streamed: a million refs are
-// never held.
-func forEachRef(dir string, f func(name string, id plumbing.Hash) error) error {
-	type ref struct {
-		name string
-		id   plumbing.Hash
-	}
-	var loose []ref
-	root := filepath.Join(dir, "refs")
-	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if id, ok := parseHex(bytes.TrimSpace(b)); ok && !id.IsZero() {
-			loose = append(loose, ref{filepath.ToSlash(rel), id})
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("cannot read the refs of %s: %w", dir, err)
-	}
-	slices.SortFunc(loose, func(a, b ref) int { return strings.Compare(a.name, b.name) })
-	isLoose := func(name []byte) bool {
-		_, ok := slices.BinarySearchFunc(loose, name, func(r ref, n []byte) int { return strings.Compare(r.name, string(n)) })
-		return ok
-	}
-	next := 0 // loose refs are merged in name order
-	if pf, err := os.Open(filepath.Join(dir, "packed-refs")); err == nil {
-		defer pf.Close()
-		sc := bufio.NewScanner(pf)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			if len(line) < 42 || line[0] == '#' || line[0] == '^' || line[40] != ' ' {
-				continue
-			}
-			id, ok := parseHex(line[:40])
-			name := line[41:]
-			if !ok || id.IsZero() || isLoose(name) {
-				continue
-			}
-			for ; next < len(loose) && loose[next].name < string(name); next++ {
-				if err := f(loose[next].name, loose[next].id); err != nil {
-					return err
-				}
-			}
-			if err := f(string(name), id); err != nil {
-				return err
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("cannot read the refs of %s: %w", dir, err)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("cannot read the refs of %s: %w", dir, err)
-	}
-	for ; next < len(loose); next++ {
-		if err := f(loose[next].name, loose[next].id); err != nil {
-			return err
-		}
-	}
-	// A detached HEAD names a commit itself.
-	if b, err := os.ReadFile(filepath.Join(dir, "HEAD")); err == nil {
-		if id, ok := parseHex(bytes.TrimSpace(b)); ok && !id.IsZero() {
-			return f("HEAD", id)
-		}
-	}
-	return nil
-}
-
 // listRefs returns every ref of forEachRef in a map (for lookups by name
 // among a repository's refs; the index itself streams them).
 func listRefs(dir string) (map[string]plumbing.Hash, error) {
 	refs := map[string]plumbing.Hash{}
-	err := forEachRef(dir, func(name string, id plumbing.Hash) error {
+	err := gitdir.ForEachRef(dir, func(name string, id plumbing.Hash) error {
 		refs[name] = id
 		return nil
 	})
