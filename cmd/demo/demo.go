@@ -17,6 +17,7 @@ import (
 	"github.com/gitjira/gitjira/cmd/issue"
 	"github.com/gitjira/gitjira/gitops/gitserver"
 	"github.com/gitjira/gitjira/jira"
+	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
 	"github.com/gitjira/gitjira/store"
 )
@@ -128,7 +129,12 @@ func runDemo(o *DemoOptions) error {
 
 	home := filepath.Join(tmp, "home")
 	paths := store.Paths{Config: home, Data: home}
+	// The demo's one lifecycle manager, on its own home (connect and the
+	// issue listing both use it).
+	mgr := &lifecycle.Manager{Paths: paths, KnownHostsFile: filepath.Join(sshDir, "known_hosts"),
+		SSHConfigFile: filepath.Join(sshDir, "config"), Timeout: o.Timeout}
 	co := &connect.ConnectOptions{
+		Manager:        mgr,
 		IO:             s,
 		Ctx:            o.Ctx,
 		Paths:          paths,
@@ -168,7 +174,7 @@ func runDemo(o *DemoOptions) error {
 	}
 	if !interactive {
 		fmt.Fprintln(s.Out, "\nCommits that mention DEMO-12 (gitjira issue DEMO-12):")
-		return issue.PrintCommits(s, paths, "DEMO-12", false)
+		return issue.PrintCommits(s, mgr, "DEMO-12", false)
 	}
 	return nil
 }

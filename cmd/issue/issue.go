@@ -102,7 +102,7 @@ func runIssue(opts *IssueOptions) error {
 	case opts.Patch:
 		return printPatches(ctx, opts.IO, m, opts.Key)
 	}
-	return PrintCommits(opts.IO, opts.Paths, opts.Key, opts.JSON)
+	return PrintCommits(opts.IO, m, opts.Key, opts.JSON)
 }
 
 // printPatches writes each commit that mentions key as git show prints it,
@@ -146,9 +146,9 @@ type commitJSON struct {
 // newest first: a table, or the JSON array of docs/CLI.md. When the subject
 // does not mention the key, the line of the message that does is shown. When
 // no allowed repository mentions it but a repository restricted to other
-// projects does, it says so. `gitjira demo` uses it too.
-func PrintCommits(s *cmdutil.IOStreams, p store.Paths, key string, asJSON bool) error {
-	m := &lifecycle.Manager{Paths: p}
+// projects does, it says so. `gitjira demo` uses it too, with the manager
+// of its own home.
+func PrintCommits(s *cmdutil.IOStreams, m *lifecycle.Manager, key string, asJSON bool) error {
 	found, err := m.IssueCommits(key)
 	if err != nil {
 		return err
