@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
-
-	"github.com/gitjira/gitjira/internal/safefile"
 
 	"github.com/gitjira/gitjira/lifecycle"
 	"github.com/gitjira/gitjira/sshkeys"
@@ -31,29 +28,8 @@ func ReadKeyInput(s *IOStreams, file string) (raw []byte, name string, err error
 		}
 		return raw, "stdin", nil
 	}
-	f, _, err := safefile.Open(file, limit-1)
-	var refused *safefile.Error
-	if errors.As(err, &refused) && refused.What == "a directory" {
-		return nil, file, fmt.Errorf("%s is a directory: give the private key file inside it (e.g. %s/id_ed25519)", file, strings.TrimRight(file, "/"))
-	}
-	if errors.Is(err, safefile.ErrRefused) {
-		return nil, file, err
-	}
-	if err != nil {
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return nil, file, fmt.Errorf("%s does not exist: give the path of the private key file (e.g. ~/.ssh/id_ed25519)", file)
-		case errors.Is(err, fs.ErrPermission):
-			return nil, file, fmt.Errorf("%s cannot be read (permission denied): check the file's owner and mode", file)
-		}
-		return nil, file, fmt.Errorf("cannot open %s: %v", file, err)
-	}
-	defer f.Close()
-	raw, err = io.ReadAll(io.LimitReader(f, limit))
-	if err != nil {
-		return nil, file, fmt.Errorf("could not read %s: %v", file, err)
-	}
-	return raw, file, nil
+	raw, err = sshkeys.ReadKeyFile(file, file)
+	return raw, file, err
 }
 
 // StdinSecretLine reads one passphrase line from stdin for flag. A line that

@@ -3,14 +3,12 @@ package keypicker
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/gitjira/gitjira/internal/safefile"
 	"github.com/gitjira/gitjira/ui/common"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -95,47 +93,10 @@ func skipInSSHDir(name string) bool {
 	return false
 }
 
-// readKeyFile reads a key file with the size limit of sshkeys, and words the
-// failures as one line that names the file and what to do.
+// readKeyFile reads a key file through sshkeys.ReadKeyFile (bounded, never
+// blocking, one-line failures that name the path as typed).
 func readKeyFile(path string) ([]byte, error) {
-	p := expandHome(path)
-	fi, err := os.Stat(p)
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory: choose a private key file in it", path)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file: choose a private key file", path)
-	}
-	f, _, err := safefile.Open(p, 0) // never blocks (a FIFO swapped in after the Stat)
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, sshkeys.MaxInputSize+1))
-	if err != nil {
-		return nil, fileError(path, err)
-	}
-	if len(raw) > sshkeys.MaxInputSize {
-		return nil, fmt.Errorf("%s is larger than 1 MiB, so it is not a private key: choose the key file", path)
-	}
-	return raw, nil
-}
-
-func fileError(path string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%s does not exist: check the path", path)
-	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("cannot read %s: permission denied (check its owner and mode)", path)
-	}
-	return fmt.Errorf("cannot read %s: %v", path, err)
+	return sshkeys.ReadKeyFile(expandHome(path), path)
 }
 
 // ParseKey parses raw with sshkeys. An encrypted key is not an error here:
